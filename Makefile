@@ -1,0 +1,41 @@
+# Meldingen: the two set-up commands are `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+PORT ?= 5000
+
+.PHONY: install run test bench system-deps demo-data clean
+
+# SpatiaLite cannot come from pip; install it with apt where we may, else say exactly what is missing.
+system-deps:
+	@$(PYTHON) -c "import ctypes.util,sys; sys.exit(0 if ctypes.util.find_library('spatialite') or __import__('os').path.exists('/usr/lib/x86_64-linux-gnu/mod_spatialite.so') or __import__('os').path.exists('/usr/lib/aarch64-linux-gnu/mod_spatialite.so') else 1)" 2>/dev/null \
+	|| { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	       apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libsqlite3-mod-spatialite; \
+	     else \
+	       echo "SpatiaLite is missing: install it with 'sudo apt-get install libsqlite3-mod-spatialite' (Debian/Ubuntu)"; \
+	       echo "or 'brew install libspatialite' (macOS), then run make again."; exit 1; \
+	     fi; }
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e '.[dev]'
+	touch $@
+
+install: system-deps $(VENV)/.installed
+
+run: install
+	$(VENV)/bin/meldingen db upgrade
+	$(VENV)/bin/meldingen load-sample-data
+	$(PY) -m meldingen.demo
+	$(VENV)/bin/waitress-serve --host 127.0.0.1 --port $(PORT) --threads 8 --call meldingen:create_app
+
+test: install
+	$(PY) -m pytest -q
+
+bench: install
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,94 @@
+"""Meldingen: residents' chat reports about public space, turned into structured, routed reports."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from meldingen.config import load_config
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    load_config(app, test_config)
+    configure_logging(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_commands(app)
+    return app
+
+
+def configure_logging(app: Flask) -> None:
+    if not app.debug and not app.testing and not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.getLogger("meldingen").setLevel(logging.INFO)
+
+
+def register_extensions(app: Flask) -> None:
+    from meldingen import jobs
+    from meldingen.db import engine_options, install_spatialite
+    from meldingen.extensions import csrf, db, limiter, login_manager, migrate
+    from meldingen.migrations_support import migrate_options
+
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
+    import meldingen.models  # noqa: F401  (complete metadata before the engine is used)
+
+    db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            install_spatialite(db.engine)
+    migrate.init_app(app, db, directory=str(_migrations_dir()), **migrate_options())
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    import meldingen.staff.login  # noqa: F401  (registers the user loader)
+    login_manager.login_view = "staff.login"
+    limiter.init_app(app)
+    jobs.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from meldingen.api import register_api
+    from meldingen.web.health import bp as health_bp
+    from meldingen.web.chat import bp as chat_bp
+
+    app.register_blueprint(health_bp)
+    app.register_blueprint(chat_bp)
+    register_api(app)
+    # Further surfaces (webhooks, Open311, staff pages) register here.
+    for module_name in OPTIONAL_BLUEPRINTS:
+        _register_optional(app, module_name)
+
+
+# Blueprints of later pieces of work: "module:attribute". Each is registered when its module exists.
+OPTIONAL_BLUEPRINTS: list[str] = [
+    "meldingen.channels.webhooks:bp",
+    "meldingen.staff.views:bp",
+    "meldingen.open311.views:bp",
+    "meldingen.media.views:bp",
+]
+
+
+def _register_optional(app: Flask, spec: str) -> None:
+    import importlib
+
+    module_name, attribute = spec.split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name != module_name:
+            raise
+        return
+    app.register_blueprint(getattr(module, attribute))
+
+
+def register_commands(app: Flask) -> None:
+    from meldingen.cli import register_cli
+
+    register_cli(app)
+
+
+def _migrations_dir():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent.parent / "migrations"

@@ -1,0 +1,45 @@
+"""The JSON API for staff and systems (flask-smorest, OpenAPI at /api/v1/openapi.json)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_api(app: Flask) -> None:
+    from meldingen.api import geo, reports
+    from meldingen.extensions import api, csrf
+
+    app.config.setdefault("API_TITLE", "Meldingen API")
+    app.config.setdefault("API_VERSION", "v1")
+    app.config.setdefault("OPENAPI_VERSION", "3.0.3")
+    app.config.setdefault("OPENAPI_URL_PREFIX", "/api/v1")
+    app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
+    api.init_app(app, spec_kwargs={"components": {"securitySchemes": {
+        "bearer": {"type": "http", "scheme": "bearer"}}}})
+    for blueprint in (reports.blp, geo.blp, *extra_blueprints()):
+        csrf.exempt(blueprint)  # token auth, no cookies: CSRF does not apply
+        api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")
+
+
+# API blueprints of later work, "module:attribute", registered when the module exists.
+EXTRA_API_BLUEPRINTS = [
+    "meldingen.api.classify:blp",
+    "meldingen.api.routing_rules:blp",
+    "meldingen.api.photos:blp",
+    "meldingen.api.duplicates:blp",
+    "meldingen.api.admin:blp",
+]
+
+
+def extra_blueprints():
+    import importlib
+
+    for spec in EXTRA_API_BLUEPRINTS:
+        module_name, attribute = spec.split(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        yield getattr(module, attribute)

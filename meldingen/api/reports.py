@@ -1,0 +1,161 @@
+"""/api/v1/reports: list, get, create and change the status of reports."""
+
+from __future__ import annotations
+
+import math
+
+from flask import url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+from geoalchemy2 import functions as gf
+from sqlalchemy import and_, func, select
+
+from meldingen.api.auth import current_staff, token_required
+from meldingen.categories.models import Category
+from meldingen.extensions import db
+from meldingen.organisations.models import Organisation
+from meldingen.reports.access import scope_reports, visible_report
+from meldingen.reports.models import Report
+from meldingen.reports.schemas import (
+    ReportCreateSchema,
+    ReportPageSchema,
+    ReportQuerySchema,
+    ReportSchema,
+    StatusChangeSchema,
+    report_to_dict,
+)
+from meldingen.reports.services import (
+    NewReport,
+    OutsideServiceArea,
+    ReportInputError,
+    change_status,
+    create_report,
+)
+from meldingen.reports.statuses import TransitionRefused
+
+blp = Blueprint("reports", __name__, url_prefix="/reports", description="Reports (meldingen)")
+
+
+def photo_url(photo, thumbnail: bool) -> str:
+    return url_for("media.photo", token=photo.token, thumbnail=1 if thumbnail else None, _external=False)
+
+
+def serialise(report) -> dict:
+    try:
+        return report_to_dict(report, photo_url=photo_url)
+    except Exception as exc:  # the media blueprint may not be registered in a minimal app
+        if "media.photo" in str(exc):
+            return report_to_dict(report)
+        raise
+
+
+def filtered_reports(args: dict, staff):
+    query = scope_reports(select(Report), staff)
+    if args.get("status"):
+        query = query.where(Report.status.in_(args["status"].split(",")))
+    if args.get("category"):
+        slugs = args["category"].split(",")
+        parent = Category.__table__.alias("parent")
+        sub_ids = select(Category.id).outerjoin(parent, Category.parent_id == parent.c.id).where(
+            Category.parent_id.is_not(None), (Category.slug.in_(slugs)) | (parent.c.slug.in_(slugs))
+        )
+        query = query.where(Report.category_id.in_(sub_ids))
+    if args.get("organisation"):
+        query = query.join(Organisation, Report.organisation_id == Organisation.id).where(
+            Organisation.code.in_(args["organisation"].split(","))
+        )
+    if args.get("channel"):
+        query = query.where(Report.channel.in_(args["channel"].split(",")))
+    if args.get("bbox"):
+        min_lon, min_lat, max_lon, max_lat = args["bbox"]
+        query = query.where(and_(Report.lon >= min_lon, Report.lon <= max_lon,
+                                 Report.lat >= min_lat, Report.lat <= max_lat))
+    if args.get("created_after"):
+        query = query.where(Report.created_at >= args["created_after"])
+    if args.get("created_before"):
+        query = query.where(Report.created_at < args["created_before"])
+    if args.get("hide_duplicates"):
+        query = query.where(Report.duplicate_of_id.is_(None))
+    return query
+
+
+@blp.route("")
+class Reports(MethodView):
+    @token_required()
+    @blp.arguments(ReportQuerySchema, location="query")
+    @blp.response(200, ReportPageSchema)
+    @blp.doc(security=[{"bearer": []}])
+    def get(self, args):
+        """List the reports the caller may see, newest first, with filters and paging."""
+        query = filtered_reports(args, current_staff())
+        total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+        page, size = args["page"], args["page_size"]
+        rows = db.session.scalars(
+            query.order_by(Report.created_at.desc(), Report.id.desc()).offset((page - 1) * size).limit(size)
+        ).all()
+        return {"items": [serialise(r) for r in rows], "page": page,
+                "pages": max(1, math.ceil(total / size)), "total": total}
+
+    @token_required()
+    @blp.arguments(ReportCreateSchema)
+    @blp.response(201, ReportSchema)
+    @blp.doc(security=[{"bearer": []}])
+    def post(self, data):
+        """Make a report through the same pipeline as a chat."""
+        staff = current_staff()
+        location = data.get("location") or {}
+        new = NewReport(
+            description=data["description"],
+            channel="staff",
+            lat=location.get("lat"),
+            lon=location.get("lon"),
+            address_text=data.get("address"),
+            category_slug=data.get("category"),
+            actor=staff.email,
+            actor_id=staff.id,
+        )
+        try:
+            report = create_report(new)
+        except ReportInputError as exc:
+            db.session.rollback()
+            abort(422, message=str(exc))
+        except OutsideServiceArea as exc:
+            db.session.rollback()
+            where = exc.municipality_name or "buiten Nederland"
+            abort(422, message=f"this location is not served here ({where})",
+                  errors={"municipality": exc.municipality_code, "municipality_name": exc.municipality_name})
+        return serialise(report)
+
+
+@blp.route("/<string:reference>")
+class ReportItem(MethodView):
+    @token_required()
+    @blp.response(200, ReportSchema)
+    @blp.doc(security=[{"bearer": []}])
+    def get(self, reference):
+        """One report; 404 when it does not exist or belongs to another organisation."""
+        report = visible_report(current_staff(), reference)
+        if report is None:
+            abort(404, message="no such report")
+        return serialise(report)
+
+
+@blp.route("/<string:reference>/status")
+class ReportStatus(MethodView):
+    @token_required("admin", "head", "crew", "agent")
+    @blp.arguments(StatusChangeSchema)
+    @blp.response(200, ReportSchema)
+    @blp.doc(security=[{"bearer": []}])
+    def post(self, data, reference):
+        """Change the status; 409 with the reason when the status table does not allow the move."""
+        staff = current_staff()
+        report = visible_report(staff, reference)
+        if report is None:
+            abort(404, message="no such report")
+        try:
+            change_status(report, data["status"], data.get("note"), actor=staff.email, actor_id=staff.id)
+        except TransitionRefused as exc:
+            db.session.rollback()
+            abort(409, message=exc.reason)
+        db.session.commit()
+        return serialise(report)

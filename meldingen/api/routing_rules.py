@@ -1,0 +1,108 @@
+"""/api/v1/routing-rules: the ordered routing rules, read by heads and admins, changed by admins only."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+from marshmallow import Schema, fields, validate
+from sqlalchemy import select
+
+from meldingen.api.auth import current_staff, token_required
+from meldingen.extensions import db
+from meldingen.routing.models import RoutingRule
+from meldingen.routing.rules import CONDITION_KEYS
+from meldingen.routing.services import RuleRefused, delete_rule, rule_to_dict, save_rule
+
+blp = Blueprint("routing_rules", __name__, url_prefix="/routing-rules",
+                description="Routing rules: ordered, first match wins")  # fmt: skip
+
+
+class RoutingRuleSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    position = fields.Integer(metadata={"description": "rules are tried by ascending position"})
+    name = fields.String(validate=validate.Length(max=200))
+    active = fields.Boolean()
+    conditions = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(CONDITION_KEYS)),
+        metadata={"description": "all given conditions must hold; lists mean 'any of'. Keys: "
+                                 + ", ".join(CONDITION_KEYS)},
+    )  # fmt: skip
+    organisation_code = fields.String(allow_none=True, metadata={"description": "None: the point's organisation"})
+    department_code = fields.String(allow_none=True, metadata={"description": "None: the category's department"})
+
+
+class RoutingRuleListSchema(Schema):
+    items = fields.List(fields.Nested(RoutingRuleSchema))
+
+
+def _rule_or_404(rule_id: int) -> RoutingRule:
+    rule = db.session.get(RoutingRule, rule_id)
+    if rule is None:
+        abort(404, message="no such routing rule")
+    return rule
+
+
+def _save(data: dict, rule=None) -> dict:
+    try:
+        rule = save_rule(data, current_staff(), rule)
+    except RuleRefused as exc:
+        db.session.rollback()
+        abort(exc.status, message=str(exc))
+    db.session.commit()
+    return rule_to_dict(rule)
+
+
+@blp.route("")
+class RoutingRules(MethodView):
+    @token_required("admin", "head")
+    @blp.response(200, RoutingRuleListSchema)
+    @blp.doc(security=[{"bearer": []}])
+    def get(self):
+        """All rules in the order they are tried."""
+        rules = db.session.scalars(select(RoutingRule).order_by(RoutingRule.position, RoutingRule.id))
+        return {"items": [rule_to_dict(rule) for rule in rules]}
+
+    @token_required("admin")
+    @blp.arguments(RoutingRuleSchema)
+    @blp.response(201, RoutingRuleSchema)
+    @blp.doc(security=[{"bearer": []}])
+    def post(self, data):
+        """Add a rule; without a position it goes last."""
+        return _save(data)
+
+
+@blp.route("/<int:rule_id>")
+class RoutingRuleItem(MethodView):
+    @token_required("admin", "head")
+    @blp.response(200, RoutingRuleSchema)
+    @blp.doc(security=[{"bearer": []}])
+    def get(self, rule_id):
+        return rule_to_dict(_rule_or_404(rule_id))
+
+    @token_required("admin")
+    @blp.arguments(RoutingRuleSchema)
+    @blp.response(200, RoutingRuleSchema)
+    @blp.doc(security=[{"bearer": []}])
+    def patch(self, data, rule_id):
+        """Change some fields of a rule (position, conditions, target, active)."""
+        return _save(data, _rule_or_404(rule_id))
+
+    @token_required("admin")
+    @blp.arguments(RoutingRuleSchema)
+    @blp.response(200, RoutingRuleSchema)
+    @blp.doc(security=[{"bearer": []}])
+    def put(self, data, rule_id):
+        """Replace a rule; fields left out take their defaults."""
+        defaults = {"name": "", "active": True, "conditions": {}, "organisation_code": None, "department_code": None}
+        return _save({**defaults, **data}, _rule_or_404(rule_id))
+
+    @token_required("admin")
+    @blp.response(204)
+    @blp.doc(security=[{"bearer": []}])
+    def delete(self, rule_id):
+        try:
+            delete_rule(_rule_or_404(rule_id), current_staff())
+        except RuleRefused as exc:
+            db.session.rollback()
+            abort(exc.status, message=str(exc))
+        db.session.commit()

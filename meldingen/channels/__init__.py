@@ -1,0 +1,5 @@
+"""Chat channels: each platform's webhook contract (signature, payload shape) and outbound API, in one place per platform.
+
+`messages` holds the normalised inbound message every platform parser produces; `base` the outbound HTTP
+rules shared by the platform clients (timeouts, retryable errors, credentials scoped to the platform host).
+"""

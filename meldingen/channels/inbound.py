@@ -1,0 +1,100 @@
+"""Store what a platform delivered, once: raw events keyed per channel, delivery receipts onto the outbox.
+
+The unique key (channel kind, external key) is enforced by the database with INSERT … ON CONFLICT DO NOTHING,
+so a redelivery — even one arriving in the same instant on another thread or process — inserts nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from sqlalchemy import select
+
+from meldingen.channels.messages import DeliveryStatus, InboundMessage, ParsedWebhook
+from meldingen.channels.models import InboundEvent, OutboundMessage
+from meldingen.extensions import db
+from meldingen.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+# How far a sent message has come; a receipt only ever moves it forward (they can arrive out of order).
+_PROGRESS = {"queued": 0, "held": 0, "sending": 1, "sent": 2, "delivered": 3, "read": 4, "failed": 5}
+_STATUS_TO_STATE = {
+    "accepted": "queued", "scheduled": "queued", "queued": "queued", "sending": "sending", "sent": "sent",
+    "delivered": "delivered", "read": "read", "partially_delivered": "delivered",
+    "failed": "failed", "undelivered": "failed", "canceled": "failed",
+}
+
+
+def insert_event(channel_kind: str, external_key: str, channel_id: int | None, payload: dict,
+                 state: str = "pending") -> int | None:
+    """Insert one raw event; its id, or None when this key was stored before."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = (
+        insert(InboundEvent)
+        .values(channel_kind=channel_kind, external_key=external_key[:200], channel_id=channel_id,
+                payload=payload, state=state, received_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["channel_kind", "external_key"])
+        .returning(InboundEvent.id)
+    )
+    return db.session.execute(statement).scalar()
+
+
+def record_delivery(
+    parsed: ParsedWebhook,
+    *,
+    channel_for: Callable[[InboundMessage], int | None],
+    message_key: Callable[[InboundMessage], str] = lambda m: m.external_id,
+    raw: dict | None = None,
+) -> list[int]:
+    """Store each message and receipt of one delivery and apply the receipts; returns the new message events.
+
+    The caller commits, then enqueues the returned events. `raw` (the platform's own body) is kept with the
+    event when the delivery holds a single item; a batch keeps only the normalised items.
+    """
+    single = len(parsed.messages) + len(parsed.statuses) == 1
+    new_ids = []
+    for message in parsed.messages:
+        payload = {"message": message.to_dict()}
+        if single and raw is not None:
+            payload["raw"] = raw
+        event_id = insert_event(message.channel_kind, message_key(message), channel_for(message), payload)
+        if event_id is None:
+            log.info("%s message %s seen before; ignored", message.channel_kind, message.external_id)
+        else:
+            new_ids.append(event_id)
+    for status in parsed.statuses:
+        payload = {"status": status.to_dict()}
+        if single and raw is not None:
+            payload["raw"] = raw
+        if insert_event(status.channel_kind, status.event_key, None, payload, state="done") is not None:
+            apply_status(status)
+    return new_ids
+
+
+def apply_status(status: DeliveryStatus) -> bool:
+    """Record a receipt on the message we sent; False when we do not (yet) know that platform message id."""
+    outbound = db.session.scalar(
+        select(OutboundMessage).where(OutboundMessage.channel_kind == status.channel_kind,
+                                      OutboundMessage.platform_message_id == status.platform_message_id)
+    )
+    if outbound is None:
+        return False
+    state = _STATUS_TO_STATE.get(status.status)
+    if state is None:
+        return True
+    if state == "failed":
+        if outbound.state in ("delivered", "read"):
+            return True
+        outbound.last_error = status.error or status.status
+    elif _PROGRESS.get(state, 0) <= _PROGRESS.get(outbound.state, 0):
+        return True
+    outbound.state = state
+    outbound.state_at = status.at
+    return True
+

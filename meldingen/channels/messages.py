@@ -1,0 +1,160 @@
+"""The normalised inbound message, delivery status and parse result that every platform parser produces."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+CHANNEL_KINDS = ("whatsapp", "telegram", "twilio", "webchat")
+MESSAGE_KINDS = ("text", "photo", "location", "reply", "unsupported")
+
+
+class PayloadError(ValueError):
+    """The body is not of the platform's shape; `reason` says what was wrong (for the log and the 400)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Location:
+    lat: float
+    lon: float
+    name: str | None = None
+    address: str | None = None
+
+
+@dataclass(frozen=True)
+class MediaRef:
+    """A photo as the platform refers to it: WhatsApp media id, Telegram file_id, Twilio media URL, webchat upload id.
+
+    Never shown to browsers: a Telegram file URL holds the bot token, and Twilio's needs the account's credentials.
+    """
+
+    ref: str
+    mime_type: str | None = None
+    caption: str | None = None
+    file_size: int | None = None
+    sha256: str | None = None
+    unique_id: str | None = None  # Telegram file_unique_id: the same photo, whichever bot or time
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    channel_kind: str
+    external_id: str  # platform message id / update id / MessageSid: the idempotency key
+    platform_user_id: str  # where replies go: wa_id, Telegram chat id, Twilio From, webchat session
+    display_name: str | None
+    sent_at: datetime  # aware, UTC; the time the resident sent it, not the time we processed it
+    kind: str  # one of MESSAGE_KINDS
+    text: str | None = None  # text, or caption of a photo
+    location: Location | None = None
+    media: tuple[MediaRef, ...] = ()
+    reply_id: str | None = None  # payload id of the button or list row the resident chose
+    reply_title: str | None = None
+    unsupported_type: str | None = None  # voice, sticker, poll_creation, video, ... for kind "unsupported"
+    media_group_id: str | None = None  # Telegram album: several updates share it, caption on only one
+    channel_address: str | None = None  # our side: WhatsApp phone_number_id, Twilio To, Telegram bot id
+    context_id: str | None = None  # the platform id of our message this one answers (WhatsApp context.id)
+    callback_query_id: str | None = None  # Telegram: must be answered, or the button keeps spinning
+    edited: bool = False  # Telegram edited_message (corrected text, live location update)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["sent_at"] = self.sent_at.isoformat()
+        data["media"] = [asdict(m) for m in self.media]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> InboundMessage:
+        values = dict(data)
+        values["sent_at"] = datetime.fromisoformat(values["sent_at"])
+        values["location"] = Location(**values["location"]) if values.get("location") else None
+        values["media"] = tuple(MediaRef(**m) for m in values.get("media") or ())
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class DeliveryStatus:
+    """What the platform says became of a message we sent (sent, delivered, read, failed, ...)."""
+
+    channel_kind: str
+    platform_message_id: str
+    status: str
+    at: datetime
+    error: str | None = None
+
+    @property
+    def event_key(self) -> str:
+        """Idempotency key of this receipt: one message gets several receipts, each only once."""
+        return f"status:{self.platform_message_id}:{self.status}"
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["at"] = self.at.isoformat()
+        return data
+
+
+@dataclass
+class ParsedWebhook:
+    messages: list[InboundMessage] = field(default_factory=list)
+    statuses: list[DeliveryStatus] = field(default_factory=list)
+
+
+# Parsing helpers shared by the platform parsers.
+
+
+def from_unix(value: Any, what: str = "timestamp") -> datetime:
+    try:
+        seconds = int(value)
+    except (TypeError, ValueError):
+        raise PayloadError(f"{what} is not a unix time: {value!r}") from None
+    try:
+        return datetime.fromtimestamp(seconds, tz=timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        raise PayloadError(f"{what} is out of range: {value!r}") from None
+
+
+def require_dict(value: Any, what: str) -> dict:
+    if not isinstance(value, dict):
+        raise PayloadError(f"{what} is not an object")
+    return value
+
+
+def require_list(value: Any, what: str) -> list:
+    if not isinstance(value, list):
+        raise PayloadError(f"{what} is not a list")
+    return value
+
+
+def require_str(value: Any, what: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or value == "":
+        raise PayloadError(f"{what} is missing")
+    return str(value)
+
+
+def optional_str(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    return str(value)
+
+
+def coordinate(value: Any, what: str, limit: float) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise PayloadError(f"{what} is not a number: {value!r}") from None
+    if not -limit <= number <= limit:  # also refuses NaN
+        raise PayloadError(f"{what} out of range: {value!r}")
+    return number
+
+
+def make_location(lat: Any, lon: Any, name: Any = None, address: Any = None) -> Location:
+    return Location(
+        lat=coordinate(lat, "latitude", 90.0),
+        lon=coordinate(lon, "longitude", 180.0),
+        name=optional_str(name),
+        address=optional_str(address),
+    )

@@ -1,0 +1,79 @@
+"""Channels stored in the database, raw inbound events (idempotent by platform key) and the outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from meldingen.db import UTCDateTime
+from meldingen.extensions import db
+from meldingen.timeutil import utcnow
+
+CHANNEL_KINDS = ("whatsapp", "telegram", "twilio", "webchat")
+
+
+class Channel(db.Model):
+    """A chat channel beyond the default one from the environment: another number, another bot.
+
+    `address` identifies the channel in inbound webhooks (WhatsApp phone_number_id, Telegram bot id,
+    Twilio 'To' number); `secrets` holds its credentials (app_secret, verify_token, access_token,
+    bot_token, secret_token, account_sid, auth_token) and is never shown unmasked.
+    """
+
+    __tablename__ = "channels"
+    __table_args__ = (UniqueConstraint("kind", "address"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(100))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="SET NULL"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    secrets: Mapped[dict] = mapped_column(JSON, default=dict)
+    settings: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class InboundEvent(db.Model):
+    """A raw platform delivery, stored before the webhook answers; the unique key makes redelivery a no-op."""
+
+    __tablename__ = "inbound_events"
+    __table_args__ = (UniqueConstraint("channel_kind", "external_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_kind: Mapped[str] = mapped_column(String(20))
+    external_key: Mapped[str] = mapped_column(String(200))
+    channel_id: Mapped[int | None] = mapped_column(ForeignKey("channels.id", ondelete="SET NULL"))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)  # the normalised message and the raw part
+    state: Mapped[str] = mapped_column(String(20), default="pending", index=True)  # pending|done|failed
+    error: Mapped[str | None] = mapped_column(Text)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class OutboundMessage(db.Model):
+    """The outbox: a message to a resident, written in the transaction that causes it, sent after commit."""
+
+    __tablename__ = "outbound_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    channel_kind: Mapped[str] = mapped_column(String(20))
+    channel_id: Mapped[int | None] = mapped_column(ForeignKey("channels.id", ondelete="SET NULL"))
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("reporters.id", ondelete="CASCADE"), index=True)
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id", ondelete="SET NULL"))
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id", ondelete="SET NULL"))
+    template_key: Mapped[str | None] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)  # buttons, list options, location request
+    # queued|sending|sent|delivered|read|failed|held (held: outside WhatsApp's window, no template)
+    state: Mapped[str] = mapped_column(String(20), default="queued", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    platform_message_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    state_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

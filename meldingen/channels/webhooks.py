@@ -1,0 +1,244 @@
+"""Webhook endpoints of every platform, and the website chat's JSON API: verify, store once, answer, work later.
+
+Each view checks the signature or secret on the raw body (403 and nothing stored when it fails), parses the
+platform's shape (400, logged, when it is not), stores the raw event under its unique key, commits, answers
+200 and only then enqueues the work (`channels.process_event`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from sqlalchemy import select
+
+from meldingen import jobs
+from meldingen.channels import registry, telegram, twilio, webchat, whatsapp
+from meldingen.channels.inbound import insert_event, record_delivery
+from meldingen.channels.messages import InboundMessage, MediaRef, ParsedWebhook, PayloadError
+from meldingen.extensions import csrf, db
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("webhooks", __name__)
+csrf.exempt(bp)  # platforms sign their requests; there is no browser session to protect
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+def _refuse(kind: str, why: str) -> Response:
+    log.warning("%s webhook refused: %s (from %s)", kind, why, request.remote_addr)
+    return Response("forbidden", status=403, mimetype="text/plain")
+
+
+def _bad_shape(kind: str, reason: str) -> Response:
+    log.warning("%s webhook body is not of the platform's shape: %s", kind, reason)
+    return Response(f"bad request: {reason}", status=400, mimetype="text/plain")
+
+
+def _commit_and_enqueue(event_ids: list[int]) -> None:
+    db.session.commit()
+    for event_id in event_ids:
+        jobs.enqueue("channels.process_event", event_id=event_id)
+
+
+# --- WhatsApp Cloud API ---------------------------------------------------------------------------------
+
+
+@bp.get("/webhooks/whatsapp")
+def whatsapp_handshake():
+    for channel in registry.channels_of_kind("whatsapp"):
+        challenge = whatsapp.verify_handshake(request.args, channel.secret("verify_token"))
+        if challenge is not None:
+            return Response(challenge, mimetype="text/plain")
+    return _refuse("whatsapp", "verify token does not match")
+
+
+@bp.post("/webhooks/whatsapp")
+def whatsapp_notification():
+    body = request.get_data()  # the raw bytes: Meta signs them, re-serialised JSON would not match
+    header = request.headers.get(whatsapp.SIGNATURE_HEADER)
+    verified = [c for c in registry.channels_of_kind("whatsapp")
+                if whatsapp.verify_signature(c.secret("app_secret"), body, header)]
+    if not verified:
+        return _refuse("whatsapp", "missing or wrong X-Hub-Signature-256")
+    try:
+        raw = json.loads(body)
+        parsed = whatsapp.parse_webhook(raw)
+    except PayloadError as exc:
+        return _bad_shape("whatsapp", exc.reason)
+    except ValueError:
+        return _bad_shape("whatsapp", "body is not JSON")
+
+    def channel_for(message: InboundMessage) -> int | None:
+        channel = registry.for_address("whatsapp", message.channel_address, verified) or verified[0]
+        return channel.channel_id
+
+    _commit_and_enqueue(record_delivery(parsed, channel_for=channel_for, raw=raw))
+    return Response("", status=200)
+
+
+# --- Telegram Bot API -----------------------------------------------------------------------------------
+
+
+@bp.post("/webhooks/telegram")
+def telegram_update():
+    header = request.headers.get(telegram.SECRET_HEADER)
+    channel = next((c for c in registry.channels_of_kind("telegram")
+                    if telegram.verify_secret_token(c.secret("secret_token"), header)), None)
+    if channel is None:
+        return _refuse("telegram", "missing or wrong X-Telegram-Bot-Api-Secret-Token")
+    try:
+        raw = json.loads(request.get_data())
+        parsed = telegram.parse_webhook(raw)
+    except PayloadError as exc:
+        return _bad_shape("telegram", exc.reason)
+    except ValueError:
+        return _bad_shape("telegram", "body is not JSON")
+    # update_id counts per bot: the bot id keeps two bots' updates apart.
+    bot = channel.address or "default"
+    event_ids = record_delivery(
+        parsed,
+        channel_for=lambda m: channel.channel_id,
+        message_key=lambda m: f"{bot}:{m.external_id}",
+        raw=raw,
+    )
+    if not parsed.messages:  # an update of no interest is still stored once, for the record
+        insert_event("telegram", f"{bot}:{raw['update_id']}", channel.channel_id, {"raw": raw}, state="done")
+    _commit_and_enqueue(event_ids)
+    return jsonify({})
+
+
+# --- Twilio (SMS and WhatsApp) --------------------------------------------------------------------------
+
+
+def _twilio_public_url() -> str:
+    """The URL Twilio requested: behind a proxy `request.url` is the internal one, so the configured base wins."""
+    base = (current_app.config.get("PUBLIC_URL") or "").rstrip("/")
+    if not base:
+        return request.url
+    query = request.query_string.decode("latin-1")
+    return f"{base}{request.path}" + (f"?{query}" if query else "")
+
+
+@bp.post("/webhooks/twilio")
+def twilio_message():
+    body = request.get_data()
+    is_json = request.mimetype == "application/json"
+    params = [] if is_json else [(name, value) for name, values in request.form.lists() for value in values]
+    url = _twilio_public_url()
+    signature = request.headers.get(twilio.SIGNATURE_HEADER)
+    settings = request.headers.get(twilio.SETTINGS_HEADER)
+    verified = [c for c in registry.channels_of_kind("twilio")
+                if twilio.verify_signature(c.secret("auth_token"), url, params, signature, body=body,
+                                           settings_header=settings)]
+    if not verified:
+        return _refuse("twilio", "missing or wrong X-Twilio-Signature")
+    try:
+        form = json.loads(body) if is_json else request.form.to_dict()
+        parsed = twilio.parse_webhook(form)
+    except PayloadError as exc:
+        return _bad_shape("twilio", exc.reason)
+    except ValueError:
+        return _bad_shape("twilio", "body is not JSON")
+
+    def channel_for(message: InboundMessage) -> int | None:
+        channel = registry.for_address("twilio", message.channel_address, verified) or verified[0]
+        return channel.channel_id
+
+    _commit_and_enqueue(record_delivery(parsed, channel_for=channel_for, raw=form))
+    return Response(EMPTY_TWIML, mimetype="text/xml")
+
+
+# --- Website chat ---------------------------------------------------------------------------------------
+
+
+def _chat_session() -> str | None:
+    return webchat.verify_session_token(current_app.config["SECRET_KEY"], request.headers.get(webchat.SESSION_HEADER))
+
+
+@bp.post("/chat/api/sessions")
+def chat_new_session():
+    session_id = webchat.new_session_id()
+    token = webchat.issue_session_token(current_app.config["SECRET_KEY"], session_id)
+    return jsonify({"session": token}), 201
+
+
+@bp.post("/chat/api/messages")
+def chat_message():
+    """JSON `{"id", "text"?, "location"?, "reply"?}`, or multipart with `id`, `text` and a photo in `file`."""
+    session_id = _chat_session()
+    if session_id is None:
+        return _refuse("webchat", "missing or wrong chat session")
+    if request.mimetype == "multipart/form-data":
+        return _chat_photo(session_id)
+    payload = request.get_json(silent=True)
+    try:
+        parsed = webchat.parse_webhook(payload, session_id)
+    except PayloadError as exc:
+        return _bad_shape("webchat", exc.reason)
+    return _store_chat(parsed)
+
+
+def _chat_photo(session_id: str):
+    from meldingen.media.images import ImageRejected
+    from meldingen.media.services import store_photo
+
+    upload = request.files.get("file")
+    if upload is None:
+        return _bad_shape("webchat", "file is missing")
+    try:
+        parsed = webchat.parse_webhook({"id": request.form.get("id"), "photos": ["pending"],
+                                        "text": request.form.get("text")}, session_id)
+    except PayloadError as exc:
+        return _bad_shape("webchat", exc.reason)
+    message = parsed.messages[0]
+    if db.session.scalar(select(_event_exists(message.external_id))):
+        return jsonify({"stored": False}), 200
+    try:
+        photo = store_photo(upload.read(current_app.config["MAX_PHOTO_BYTES"] + 1), source="webchat")
+    except ImageRejected as exc:
+        return jsonify({"error": exc.reason}), exc.http_status
+    media = (MediaRef(ref=photo.token, mime_type=photo.content_type, caption=message.text),)
+    parsed = ParsedWebhook(messages=[InboundMessage(**{**message.__dict__, "media": media})])
+    return _store_chat(parsed)
+
+
+def _event_exists(external_key: str):
+    from sqlalchemy import exists
+
+    from meldingen.channels.models import InboundEvent
+
+    return exists().where(InboundEvent.channel_kind == "webchat", InboundEvent.external_key == external_key)
+
+
+def _store_chat(parsed: ParsedWebhook):
+    event_ids = record_delivery(parsed, channel_for=lambda m: None)
+    _commit_and_enqueue(event_ids)
+    return jsonify({"stored": bool(event_ids)}), 200
+
+
+@bp.get("/chat/api/messages")
+def chat_replies():
+    """The replies for this chat session after `after` (an id the page got before), oldest first."""
+    from meldingen.channels.models import OutboundMessage
+    from meldingen.reports.models import Reporter
+
+    session_id = _chat_session()
+    if session_id is None:
+        return _refuse("webchat", "missing or wrong chat session")
+    after = request.args.get("after", default=0, type=int)
+    rows = db.session.scalars(
+        select(OutboundMessage)
+        .join(Reporter, Reporter.id == OutboundMessage.reporter_id)
+        .where(Reporter.channel_kind == "webchat", Reporter.platform_id == session_id, OutboundMessage.id > after,
+               OutboundMessage.state.in_(("sent", "delivered", "read")))
+        .order_by(OutboundMessage.id)
+        .limit(100)
+    )
+    return jsonify({"messages": [
+        {"id": row.id, "text": row.body, "at": row.sent_at.isoformat() if row.sent_at else None,
+         "buttons": (row.payload or {}).get("buttons", [])}
+        for row in rows
+    ]})

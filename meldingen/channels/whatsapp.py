@@ -1,0 +1,293 @@
+"""WhatsApp Business Platform (Cloud API): webhook signature and handshake, payload parsing, Graph API calls."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from meldingen.channels.base import Download, PlatformError, call_json, download
+from meldingen.channels.messages import (
+    DeliveryStatus,
+    InboundMessage,
+    MediaRef,
+    ParsedWebhook,
+    PayloadError,
+    from_unix,
+    make_location,
+    optional_str,
+    require_dict,
+    require_list,
+    require_str,
+)
+
+KIND = "whatsapp"
+DEFAULT_GRAPH_URL = "https://graph.facebook.com/v21.0"
+SIGNATURE_HEADER = "X-Hub-Signature-256"
+
+
+def verify_signature(app_secret: str, body: bytes, header: str | None) -> bool:
+    """`X-Hub-Signature-256: sha256=<hex>` is HMAC-SHA256 of the raw body with the App Secret."""
+    if not app_secret or not header or not header.startswith("sha256="):
+        return False
+    expected = hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, header.removeprefix("sha256=").strip().lower())
+
+
+def sign(app_secret: str, body: bytes) -> str:
+    """The header value Meta would send for `body` (for tests and the benchmark)."""
+    return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def verify_handshake(args: Mapping[str, str], verify_token: str) -> str | None:
+    """The GET subscription handshake: the challenge to echo back, or None (answer 403)."""
+    if not verify_token or args.get("hub.mode") != "subscribe":
+        return None
+    given = args.get("hub.verify_token") or ""
+    if not hmac.compare_digest(given.encode(), verify_token.encode()):
+        return None
+    challenge = args.get("hub.challenge")
+    return challenge if challenge else None
+
+
+def parse_webhook(payload: Any) -> ParsedWebhook:
+    """Read every entry, change, message and status of one notification (Meta batches them)."""
+    payload = require_dict(payload, "body")
+    if payload.get("object") != "whatsapp_business_account":
+        raise PayloadError("object is not whatsapp_business_account")
+    result = ParsedWebhook()
+    for entry in require_list(payload.get("entry"), "entry"):
+        entry = require_dict(entry, "entry[]")
+        for change in require_list(entry.get("changes", []), "entry[].changes"):
+            change = require_dict(change, "change")
+            if change.get("field") != "messages":
+                continue  # account updates, template reviews, ...: not ours
+            value = require_dict(change.get("value"), "change.value")
+            _parse_value(value, result)
+    return result
+
+
+def _parse_value(value: dict, result: ParsedWebhook) -> None:
+    metadata = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
+    phone_number_id = optional_str(metadata.get("phone_number_id"))
+    names: dict[str, str] = {}
+    for contact in require_list(value.get("contacts", []), "contacts"):
+        if isinstance(contact, dict) and isinstance(contact.get("profile"), dict):
+            name = contact["profile"].get("name")
+            if contact.get("wa_id") and name:
+                names[str(contact["wa_id"])] = str(name)
+    for raw in require_list(value.get("messages", []), "messages"):
+        result.messages.append(_parse_message(require_dict(raw, "message"), names, phone_number_id))
+    for raw in require_list(value.get("statuses", []), "statuses"):
+        result.statuses.append(_parse_status(require_dict(raw, "status")))
+
+
+def _parse_message(raw: dict, names: dict[str, str], phone_number_id: str | None) -> InboundMessage:
+    sender = require_str(raw.get("from"), "message.from")
+    message_type = require_str(raw.get("type"), "message.type")
+    context = raw.get("context") if isinstance(raw.get("context"), dict) else {}
+    common = dict(
+        channel_kind=KIND,
+        external_id=require_str(raw.get("id"), "message.id"),
+        platform_user_id=sender,
+        display_name=names.get(sender),
+        sent_at=from_unix(raw.get("timestamp"), "message.timestamp"),
+        channel_address=phone_number_id,
+        context_id=optional_str(context.get("id")),
+    )
+    body = raw.get(message_type)
+    if message_type == "text":
+        text = require_dict(body, "text").get("body")
+        return InboundMessage(kind="text", text=require_str(text, "text.body"), **common)
+    if message_type == "image" or (message_type == "document" and _is_image_document(body)):
+        media = require_dict(body, message_type)
+        caption = optional_str(media.get("caption"))
+        ref = MediaRef(
+            ref=require_str(media.get("id"), f"{message_type}.id"),
+            mime_type=optional_str(media.get("mime_type")),
+            caption=caption,
+            sha256=optional_str(media.get("sha256")),
+            file_size=media.get("file_size") if isinstance(media.get("file_size"), int) else None,
+        )
+        return InboundMessage(kind="photo", text=caption, media=(ref,), **common)
+    if message_type == "location":
+        loc = require_dict(body, "location")
+        location = make_location(loc.get("latitude"), loc.get("longitude"), loc.get("name"), loc.get("address"))
+        return InboundMessage(kind="location", location=location, **common)
+    if message_type == "interactive":
+        interactive = require_dict(body, "interactive")
+        reply_type = interactive.get("type")
+        if reply_type in ("button_reply", "list_reply"):
+            reply = require_dict(interactive.get(reply_type), f"interactive.{reply_type}")
+            return InboundMessage(
+                kind="reply",
+                reply_id=require_str(reply.get("id"), f"{reply_type}.id"),
+                reply_title=optional_str(reply.get("title")),
+                **common,
+            )
+        return InboundMessage(kind="unsupported", unsupported_type=f"interactive:{reply_type}", **common)
+    if message_type == "button":  # quick-reply button of a template message
+        button = require_dict(body, "button")
+        return InboundMessage(
+            kind="reply",
+            reply_id=optional_str(button.get("payload")) or require_str(button.get("text"), "button.text"),
+            reply_title=optional_str(button.get("text")),
+            **common,
+        )
+    if message_type == "unsupported":
+        detail = body.get("type") if isinstance(body, dict) else None
+        return InboundMessage(kind="unsupported", unsupported_type=optional_str(detail) or "unknown", **common)
+    if message_type == "audio" and isinstance(body, dict) and body.get("voice"):
+        return InboundMessage(kind="unsupported", unsupported_type="voice", **common)
+    # audio, video, sticker, reaction, contacts, system, order, non-image documents and types yet unknown
+    return InboundMessage(kind="unsupported", unsupported_type=message_type, **common)
+
+
+def _is_image_document(body: Any) -> bool:
+    # HEIC photos reach us only as documents; the worker checks the content, this is a first guess.
+    return isinstance(body, dict) and str(body.get("mime_type") or "").startswith("image/")
+
+
+def _parse_status(raw: dict) -> DeliveryStatus:
+    errors = raw.get("errors") if isinstance(raw.get("errors"), list) else []
+    error = None
+    if errors and isinstance(errors[0], dict):
+        first = errors[0]
+        error = f"{first.get('code')}: {first.get('title') or first.get('message') or ''}".strip()
+    return DeliveryStatus(
+        channel_kind=KIND,
+        platform_message_id=require_str(raw.get("id"), "status.id"),
+        status=require_str(raw.get("status"), "status.status"),
+        at=from_unix(raw.get("timestamp"), "status.timestamp"),
+        error=error,
+    )
+
+
+# Outbound: Graph API. Every call takes the base URL, credentials and the client, so tests use a fake Graph.
+
+
+def _messages_url(graph_url: str, phone_number_id: str) -> str:
+    return f"{graph_url.rstrip('/')}/{phone_number_id}/messages"
+
+
+def _send(client: httpx.Client, graph_url: str, phone_number_id: str, access_token: str, body: dict) -> str:
+    answer = call_json(
+        client,
+        "POST",
+        _messages_url(graph_url, phone_number_id),
+        platform="WhatsApp",
+        headers={"Authorization": f"Bearer {access_token}"},
+        json={"messaging_product": "whatsapp", "recipient_type": "individual", **body},
+    )
+    try:
+        return str(answer["messages"][0]["id"])
+    except (KeyError, IndexError, TypeError):
+        raise PlatformError("WhatsApp answered without a message id", retryable=False) from None
+
+
+def send_text(client, graph_url, phone_number_id, access_token, to: str, text: str) -> str:
+    """Send a free-form text (inside the 24-hour window); returns the wamid."""
+    return _send(client, graph_url, phone_number_id, access_token,
+                 {"to": to, "type": "text", "text": {"body": text, "preview_url": False}})
+
+
+def send_location_request(client, graph_url, phone_number_id, access_token, to: str, text: str) -> str:
+    """Ask for the location; WhatsApp draws its own "Send location" button."""
+    interactive = {"type": "location_request_message", "body": {"text": text}, "action": {"name": "send_location"}}
+    return _send(client, graph_url, phone_number_id, access_token,
+                 {"to": to, "type": "interactive", "interactive": interactive})
+
+
+def send_buttons(client, graph_url, phone_number_id, access_token, to: str, text: str,
+                 buttons: Sequence[tuple[str, str]]) -> str:
+    """Up to three reply buttons as (id, title); the answer comes back as a button_reply with that id."""
+    if not 1 <= len(buttons) <= 3:
+        raise ValueError("WhatsApp allows one to three reply buttons")
+    interactive = {
+        "type": "button",
+        "body": {"text": text},
+        "action": {"buttons": [{"type": "reply", "reply": {"id": i, "title": t[:20]}} for i, t in buttons]},
+    }
+    return _send(client, graph_url, phone_number_id, access_token,
+                 {"to": to, "type": "interactive", "interactive": interactive})
+
+
+def send_list(client, graph_url, phone_number_id, access_token, to: str, text: str, button_label: str,
+              rows: Sequence[tuple[str, str, str | None]], section_title: str = "Kies") -> str:
+    """A list of up to ten rows (id, title, description); the answer comes back as a list_reply."""
+    if not 1 <= len(rows) <= 10:
+        raise ValueError("WhatsApp allows one to ten list rows")
+    section_rows = []
+    for row_id, title, description in rows:
+        row = {"id": row_id, "title": title[:24]}
+        if description:
+            row["description"] = description[:72]
+        section_rows.append(row)
+    interactive = {
+        "type": "list",
+        "body": {"text": text},
+        "action": {"button": button_label[:20], "sections": [{"title": section_title[:24], "rows": section_rows}]},
+    }
+    return _send(client, graph_url, phone_number_id, access_token,
+                 {"to": to, "type": "interactive", "interactive": interactive})
+
+
+def send_template(client, graph_url, phone_number_id, access_token, to: str, name: str,
+                  language: str = "nl", parameters: Sequence[str] = ()) -> str:
+    """An approved template: the only thing allowed outside the 24-hour window."""
+    template: dict[str, Any] = {"name": name, "language": {"code": language}}
+    if parameters:
+        template["components"] = [
+            {"type": "body", "parameters": [{"type": "text", "text": str(p)} for p in parameters]}
+        ]
+    return _send(client, graph_url, phone_number_id, access_token,
+                 {"to": to, "type": "template", "template": template})
+
+
+def mark_read(client, graph_url, phone_number_id, access_token, message_id: str) -> None:
+    call_json(
+        client,
+        "POST",
+        _messages_url(graph_url, phone_number_id),
+        platform="WhatsApp",
+        headers={"Authorization": f"Bearer {access_token}"},
+        json={"messaging_product": "whatsapp", "status": "read", "message_id": message_id},
+    )
+
+
+def fetch_media(client: httpx.Client, graph_url: str, access_token: str, media_id: str, max_bytes: int) -> Download:
+    """Media id → short-lived URL (Graph) → bytes, both with the access token.
+
+    The token goes to the configured Graph host and to the media URL Graph itself returned (lookaside), never
+    to a host a redirect points at. The URL lives about five minutes: on 401/403/404 it is asked for once more.
+    sha256 and file_size from Graph are checked against what arrived.
+    """
+    auth = {"Authorization": f"Bearer {access_token}"}
+    last_error: PlatformError | None = None
+    for _ in range(2):
+        meta = call_json(client, "GET", f"{graph_url.rstrip('/')}/{media_id}", platform="WhatsApp", headers=auth)
+        url = meta.get("url")
+        if not isinstance(url, str) or urlsplit(url).scheme not in ("https", "http"):
+            raise PlatformError("WhatsApp media answer has no URL", retryable=False)
+        file_size = meta.get("file_size")
+        if isinstance(file_size, int) and file_size > max_bytes:
+            raise PlatformError(f"WhatsApp media of {file_size} bytes is over the limit of {max_bytes}",
+                                retryable=False, status_code=413, code="too_large")
+        try:
+            result = download(client, url, platform="WhatsApp", max_bytes=max_bytes, headers=auth,
+                              credential_origins=(graph_url, url))
+        except PlatformError as exc:
+            if exc.status_code in (401, 403, 404):
+                last_error = exc
+                continue  # the URL expired between the two calls: ask Graph for a fresh one
+            raise
+        expected = meta.get("sha256")
+        if isinstance(expected, str) and expected and hashlib.sha256(result.data).hexdigest() != expected.lower():
+            raise PlatformError("WhatsApp media does not match its sha256", retryable=True)
+        return Download(result.data, result.content_type or optional_str(meta.get("mime_type")))
+    assert last_error is not None
+    raise PlatformError(last_error.message, retryable=False, status_code=last_error.status_code, code=last_error.code)

@@ -1,0 +1,196 @@
+"""The `meldingen` command: a Flask CLI group with the app loaded (`meldingen --help` lists everything)."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import select
+
+from meldingen.extensions import db
+
+
+def main() -> None:
+    from meldingen import create_app
+
+    cli = FlaskGroup(create_app=create_app, help="Meldingen: public-space reports by chat.")
+    cli.main()
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(load_sample_data_command)
+    app.cli.add_command(import_group)
+    app.cli.add_command(staff_group)
+    app.cli.add_command(worker_command)
+    for spec in EXTRA_COMMANDS:
+        _add_optional_command(app, spec)
+
+
+# Command groups of later work, "module:attribute", added when the module exists.
+EXTRA_COMMANDS = ["meldingen.classify.cli:classifier_cli", "meldingen.intake.cli:intake_cli"]
+
+
+def _add_optional_command(app: Flask, spec: str) -> None:
+    import importlib
+
+    module_name, attribute = spec.split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name != module_name:
+            raise
+        return
+    app.cli.add_command(getattr(module, attribute))
+
+
+def _progress(items, label):
+    items = list(items)
+    with click.progressbar(items, label=label.ljust(22), file=sys.stderr) as bar:
+        yield from bar
+
+
+@click.command("load-sample-data")
+@with_appcontext
+def load_sample_data_command():
+    """Organisations, departments, categories, routing rules, areas and addresses from sample_data/."""
+    from meldingen.seed import load_sample_data
+
+    counts = load_sample_data(progress=_progress, echo=click.echo)
+    click.echo(
+        "Loaded: {municipality} municipalities, {district} districts, {neighbourhood} neighbourhoods, "
+        "{addresses} addresses.".format(**counts)
+    )
+
+
+@click.group("import")
+def import_group():
+    """Import areas, addresses or assets from files."""
+
+
+def _report_import(result, what: str) -> None:
+    from meldingen.geo.imports import ImportResult
+
+    assert isinstance(result, ImportResult)
+    for line in result.skipped:
+        click.echo(f"skipped {line}", err=True)
+    click.echo(f"{what}: {result.created} new, {result.updated} updated, {len(result.skipped)} skipped")
+
+
+@import_group.command("areas")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--level", required=True, type=click.Choice(["municipality", "district", "neighbourhood"]))
+@click.option("--code-property", required=True)
+@click.option("--name-property", required=True)
+@click.option("--parent-property", default=None)
+@click.option("--municipality-property", default=None, help="property holding the municipality code, if any")
+@with_appcontext
+def import_areas_command(file, level, code_property, name_property, parent_property, municipality_property):
+    """Load polygons from any GeoJSON in WGS84."""
+    from meldingen.geo.imports import ImportFileError, import_areas
+
+    try:
+        result = import_areas(file, level, code_property, name_property, parent_property,
+                              municipality_property, progress=lambda items: _progress(items, "areas"))
+    except ImportFileError as exc:
+        raise click.ClickException(str(exc)) from None
+    _report_import(result, "areas")
+
+
+@import_group.command("addresses")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def import_addresses_command(file):
+    """Load a BAG address CSV (columns as in the shared sample)."""
+    from meldingen.geo.imports import ImportFileError, import_addresses
+
+    try:
+        result = import_addresses(file, progress=lambda items: _progress(items, "addresses"))
+    except ImportFileError as exc:
+        raise click.ClickException(str(exc)) from None
+    _report_import(result, "addresses")
+
+
+@import_group.command("assets")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--type", "asset_type", required=True, help="e.g. street_light, container, tree")
+@click.option("--id-column", required=True)
+@click.option("--lat-column", default="lat", show_default=True)
+@click.option("--lon-column", default="lon", show_default=True)
+@click.option("--organisation", default=None, help="organisation code owning the assets")
+@with_appcontext
+def import_assets_command(file, asset_type, id_column, lat_column, lon_column, organisation):
+    """Load an asset register from CSV."""
+    from meldingen.geo.imports import ImportFileError, import_assets
+
+    try:
+        result = import_assets(file, asset_type, id_column, lat_column, lon_column, organisation,
+                               progress=lambda items: _progress(items, "assets"))
+    except ImportFileError as exc:
+        raise click.ClickException(str(exc)) from None
+    _report_import(result, "assets")
+
+
+@click.group("staff")
+def staff_group():
+    """Staff accounts and API tokens."""
+
+
+@staff_group.command("create")
+@click.argument("email")
+@click.option("--role", required=True, type=click.Choice(["admin", "head", "crew", "agent"]))
+@click.option("--organisation", "organisation_code", required=True)
+@click.option("--department", "department_code", default=None)
+@click.option("--name", default=None)
+@click.option("--password-stdin", is_flag=True, help="read the password as one line from standard input")
+@with_appcontext
+def staff_create_command(email, role, organisation_code, department_code, name, password_stdin):
+    """Create a staff account; without --password-stdin a password is generated and printed."""
+    from meldingen.staff.services import StaffError, create_staff
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        generated = False
+    else:
+        password = secrets.token_urlsafe(12)
+        generated = True
+    try:
+        user = create_staff(email, role, organisation_code, department_code, password, name=name)
+    except StaffError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"created {user.email} ({user.role}, {organisation_code})")
+    if generated:
+        click.echo(f"password: {password}")
+
+
+@staff_group.command("token")
+@click.argument("email")
+@with_appcontext
+def staff_token_command(email):
+    """Print a new API token for the account on stdout, nothing else."""
+    from meldingen.staff.services import StaffError, issue_token
+
+    try:
+        token = issue_token(email)
+    except StaffError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(token)
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="stop when the queue is empty")
+@with_appcontext
+def worker_command(burst):
+    """Background worker on the job queue (needs MELDINGEN_BROKER_URL)."""
+    url = current_app.config.get("BROKER_URL")
+    if not url:
+        raise click.ClickException("MELDINGEN_BROKER_URL is not set; without it background work runs in the web process")
+    from redis import Redis
+    from rq import Queue, Worker
+
+    connection = Redis.from_url(url)
+    worker = Worker([Queue("meldingen", connection=connection)], connection=connection)
+    worker.work(burst=burst, with_scheduler=True)

@@ -1,0 +1,89 @@
+"""Configuration defaults; every key can be overridden by a MELDINGEN_<KEY> environment variable."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+DEFAULTS: dict[str, object] = {
+    # Database: empty means the embedded SpatiaLite file in the instance folder.
+    "DATABASE_URL": "",
+    "BROKER_URL": "",
+    "MEDIA_DIR": "",
+    "PUBLIC_URL": "",
+    "INTAKE_QUIET_SECONDS": 8,
+    "WHATSAPP_APP_SECRET": "",
+    "WHATSAPP_VERIFY_TOKEN": "",
+    "WHATSAPP_ACCESS_TOKEN": "",
+    "WHATSAPP_PHONE_NUMBER_ID": "",
+    "WHATSAPP_GRAPH_URL": "https://graph.facebook.com/v21.0",
+    "TELEGRAM_BOT_TOKEN": "",
+    "TELEGRAM_SECRET_TOKEN": "",
+    "TELEGRAM_API_URL": "https://api.telegram.org",
+    "TWILIO_ACCOUNT_SID": "",
+    "TWILIO_AUTH_TOKEN": "",
+    "TWILIO_FROM": "",
+    "TWILIO_API_URL": "https://api.twilio.com",
+    "GEOCODER_URL": "https://api.pdok.nl/bzk/locatieserver/search/v3_1",
+    "GEOCODER_TIMEOUT": 2.0,
+    "ADDRESS_MAX_DISTANCE_M": 50.0,
+    "ASSET_MAX_DISTANCE_M": 30.0,
+    "MAX_PHOTO_BYTES": 20 * 1024 * 1024,
+    "MAX_PHOTO_PIXELS": 50_000_000,
+    "CLASSIFIER_THRESHOLD": 0.45,
+    "TIMEZONE": "Europe/Amsterdam",
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "TILE_URL": "",
+    # The organisation code of this service point; reports are routed to the
+    # municipality they lie in, among those this service point serves.
+    "SERVICE_POINT": "DSP",
+}
+
+INT_KEYS = {"INTAKE_QUIET_SECONDS", "MAX_PHOTO_BYTES", "MAX_PHOTO_PIXELS"}
+FLOAT_KEYS = {"GEOCODER_TIMEOUT", "ADDRESS_MAX_DISTANCE_M", "ASSET_MAX_DISTANCE_M", "CLASSIFIER_THRESHOLD"}
+
+
+def load_config(app, test_config: dict | None = None) -> None:
+    """Fill app.config from defaults, the environment and an optional test mapping."""
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_prefixed_env("MELDINGEN", loads=str)
+    if test_config:
+        app.config.update(test_config)
+    for key in INT_KEYS:
+        app.config[key] = int(app.config[key])
+    for key in FLOAT_KEYS:
+        app.config[key] = float(app.config[key])
+
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _stored_secret_key(instance)
+    if not app.config["MEDIA_DIR"]:
+        app.config["MEDIA_DIR"] = str(instance / "media")
+    url = app.config["DATABASE_URL"] or f"sqlite:///{instance / 'meldingen.sqlite'}"
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        # psycopg 3 is the driver we ship; plain URLs would pick psycopg2.
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    app.config["DATABASE_URL"] = url
+    app.config["SQLALCHEMY_DATABASE_URI"] = url
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault("SESSION_COOKIE_SECURE", app.config["PUBLIC_URL"].startswith("https://"))
+    app.config.setdefault("RATELIMIT_STORAGE_URI", DEFAULTS["RATELIMIT_STORAGE_URI"])
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+
+
+def _stored_secret_key(instance: Path) -> str:
+    """A random key kept in the instance folder, so sessions survive restarts without setup."""
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_hex(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key

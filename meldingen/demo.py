@@ -1,0 +1,40 @@
+"""Demo staff accounts for `make run`: created once, their logins printed every time."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+
+from meldingen import create_app
+from meldingen.extensions import db
+from meldingen.seed import SAMPLE_DIR
+from meldingen.staff.models import StaffUser
+from meldingen.staff.services import create_staff
+
+DEMO_PASSWORD = "meldingen-demo"
+
+
+def ensure_demo_staff() -> list[tuple[str, str, str]]:
+    data = json.loads((SAMPLE_DIR / "organisations.json").read_text(encoding="utf-8"))
+    logins = []
+    for item in data.get("staff", []):
+        if db.session.scalar(select(StaffUser).where(StaffUser.email == item["email"])) is None:
+            create_staff(item["email"], item["role"], item["organisation"], item.get("department"), DEMO_PASSWORD,
+                         name=item.get("name"))
+        logins.append((item["email"], item["role"], item["organisation"]))
+    return logins
+
+
+def main() -> None:
+    app = create_app()
+    with app.app_context():
+        logins = ensure_demo_staff()
+    print("\nDemo staff logins (password: %s) at http://127.0.0.1:5000/staff/login" % DEMO_PASSWORD)
+    for email, role, org in logins:
+        print(f"  {email:38} {role:6} {org}")
+    print("Residents' website chat: http://127.0.0.1:5000/chat\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Where a report is: areas, addresses, assets, and the conversions between them."""

@@ -1,0 +1,213 @@
+"""Importing areas (GeoJSON), BAG addresses (CSV) and assets (CSV); bad rows are reported and skipped."""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from geoalchemy2.shape import from_shape
+from sqlalchemy import select
+
+from meldingen.db import RD_SRID
+from meldingen.extensions import db
+from meldingen.geo.crs import rd_point_ewkt, transform_geometry_to_rd
+from meldingen.geo.models import AREA_LEVELS, Address, Area, Asset
+
+
+class ImportFileError(ValueError):
+    """A file that cannot be read at all (not rows within it)."""
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    skipped: list[str] = field(default_factory=list)  # "row 12: reason"
+
+    @property
+    def loaded(self) -> int:
+        return self.created + self.updated
+
+
+Progress = Callable[[Iterable], Iterable]
+
+
+def _no_progress(items):
+    return items
+
+
+def read_geojson_features(path: Path) -> list:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ImportFileError(f"{path}: not a readable GeoJSON file ({exc})") from None
+    if not isinstance(data, dict) or data.get("type") != "FeatureCollection" or not isinstance(
+        data.get("features"), list
+    ):
+        raise ImportFileError(f"{path}: not a GeoJSON FeatureCollection")
+    return data["features"]
+
+
+def import_areas(path: Path, level: str, code_property: str, name_property: str,
+                 parent_property: str | None = None, municipality_property: str | None = None,
+                 progress: Progress = _no_progress) -> ImportResult:
+    """Load or update area polygons (WGS84 GeoJSON) at one level; polygons are stored in RD New."""
+    from shapely.geometry import MultiPolygon, shape
+    from shapely.validation import make_valid
+
+    if level not in AREA_LEVELS:
+        raise ImportFileError(f"level must be one of {', '.join(AREA_LEVELS)}")
+    features = read_geojson_features(path)
+    result = ImportResult()
+    existing = {a.code: a for a in db.session.scalars(select(Area).where(Area.level == level))}
+    parents = dict(db.session.execute(select(Area.code, Area.municipality_code)).all())
+    for number, feature in enumerate(progress(features), start=1):
+        try:
+            props = feature.get("properties") or {}
+            code = str(props.get(code_property) or "").strip()
+            name = str(props.get(name_property) or "").strip()
+            if not code or not name:
+                raise ValueError(f"missing '{code_property}' or '{name_property}'")
+            geometry = shape(feature["geometry"])
+            if geometry.is_empty or geometry.geom_type not in ("Polygon", "MultiPolygon"):
+                raise ValueError(f"geometry must be a polygon, not {geometry.geom_type}")
+            if not geometry.is_valid:
+                geometry = make_valid(geometry)
+                polygons = [g for g in getattr(geometry, "geoms", [geometry]) if g.geom_type == "Polygon"]
+                geometry = MultiPolygon(polygons)
+            rd = transform_geometry_to_rd(geometry)
+            if rd.geom_type == "Polygon":
+                rd = MultiPolygon([rd])
+            parent = str(props.get(parent_property) or "").strip() or None if parent_property else None
+            if level == "municipality":
+                municipality = code
+            elif municipality_property and props.get(municipality_property):
+                municipality = str(props[municipality_property])
+            elif level == "district":
+                municipality = parent
+            else:
+                municipality = parents.get(parent)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            result.skipped.append(f"feature {number}: {exc}")
+            continue
+        area = existing.get(code)
+        if area is None:
+            area = Area(level=level, code=code)
+            db.session.add(area)
+            existing[code] = area
+            result.created += 1
+        else:
+            result.updated += 1
+        area.name = name
+        area.parent_code = parent
+        area.municipality_code = municipality
+        area.geom = from_shape(rd, srid=RD_SRID)
+    db.session.commit()
+    return result
+
+
+ADDRESS_COLUMNS = ("nummeraanduiding_id", "straatnaam", "huisnummer", "postcode", "woonplaats", "lat", "lon")
+
+
+def _read_csv(path: Path) -> tuple[list[str], Iterable[dict]]:
+    try:
+        handle = open(path, newline="", encoding="utf-8-sig")
+        reader = csv.DictReader(handle)
+        header = reader.fieldnames or []
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise ImportFileError(f"{path}: not a readable CSV file ({exc})") from None
+
+    def rows():
+        with handle:
+            try:
+                yield from reader
+            except (UnicodeDecodeError, csv.Error) as exc:
+                raise ImportFileError(f"{path}: unreadable CSV ({exc})") from None
+
+    return header, rows()
+
+
+def _coordinates(row: dict, lat_column: str, lon_column: str) -> tuple[float, float]:
+    from meldingen.geo.lookup import validate_point
+
+    return validate_point(row.get(lat_column), row.get(lon_column))
+
+
+def import_addresses(path: Path, progress: Progress = _no_progress) -> ImportResult:
+    """Load BAG addresses from a CSV with the columns of the shared sample (nummeraanduiding_id, …, lat, lon)."""
+    from meldingen.geo.addressparse import normalise_postcode, street_key
+
+    header, rows = _read_csv(path)
+    missing = [c for c in ADDRESS_COLUMNS if c not in header]
+    if missing:
+        raise ImportFileError(f"{path}: missing columns {', '.join(missing)}")
+    result = ImportResult()
+    existing = {a.bag_id: a for a in db.session.scalars(select(Address))}
+    for number, row in enumerate(progress(list(rows)), start=2):
+        try:
+            bag_id = (row.get("nummeraanduiding_id") or "").strip()
+            street = (row.get("straatnaam") or "").strip()
+            if not bag_id or not street:
+                raise ValueError("missing nummeraanduiding_id or straatnaam")
+            house = int((row.get("huisnummer") or "").strip())
+            lat, lon = _coordinates(row, "lat", "lon")
+        except (TypeError, ValueError) as exc:
+            result.skipped.append(f"row {number}: {exc}")
+            continue
+        address = existing.get(bag_id)
+        if address is None:
+            address = Address(bag_id=bag_id)
+            db.session.add(address)
+            existing[bag_id] = address
+            result.created += 1
+        else:
+            result.updated += 1
+        address.street = street
+        address.street_key = street_key(street)
+        address.number = house
+        address.letter = (row.get("huisletter") or "").strip() or None
+        address.suffix = (row.get("huisnummertoevoeging") or "").strip() or None
+        address.postcode = normalise_postcode(row.get("postcode"))
+        address.city = (row.get("woonplaats") or "").strip()
+        address.municipality_code = (row.get("gemeentecode") or "").strip() or None
+        address.lat, address.lon = lat, lon
+        address.geom = rd_point_ewkt(lon, lat)
+    db.session.commit()
+    return result
+
+
+def import_assets(path: Path, asset_type: str, id_column: str, lat_column: str = "lat", lon_column: str = "lon",
+                  organisation_code: str | None = None, progress: Progress = _no_progress) -> ImportResult:
+    """Load an asset register (street lights, containers, trees …) from any CSV with an id and lat/lon."""
+    header, rows = _read_csv(path)
+    missing = [c for c in (id_column, lat_column, lon_column) if c not in header]
+    if missing:
+        raise ImportFileError(f"{path}: missing columns {', '.join(missing)}")
+    result = ImportResult()
+    existing = {a.external_id: a for a in db.session.scalars(select(Asset).where(Asset.type == asset_type))}
+    for number, row in enumerate(progress(list(rows)), start=2):
+        try:
+            external_id = (row.get(id_column) or "").strip()
+            if not external_id:
+                raise ValueError(f"missing {id_column}")
+            lat, lon = _coordinates(row, lat_column, lon_column)
+        except (TypeError, ValueError) as exc:
+            result.skipped.append(f"row {number}: {exc}")
+            continue
+        asset = existing.get(external_id)
+        if asset is None:
+            asset = Asset(type=asset_type, external_id=external_id)
+            db.session.add(asset)
+            existing[external_id] = asset
+            result.created += 1
+        else:
+            result.updated += 1
+        asset.organisation_code = organisation_code
+        asset.attributes = {k: v for k, v in row.items() if k not in (id_column, lat_column, lon_column) and k}
+        asset.lat, asset.lon = lat, lon
+        asset.geom = rd_point_ewkt(lon, lat)
+    db.session.commit()
+    return result

@@ -1,0 +1,1 @@
+"""Intake: from separate chat messages to one draft, and from a complete draft to a report."""

@@ -1,0 +1,1 @@
+"""Notify: reply templates and the outbox that carries messages to residents."""

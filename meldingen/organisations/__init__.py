@@ -1,0 +1,1 @@
+"""Organisations (municipalities, service points, other bodies) and their departments."""

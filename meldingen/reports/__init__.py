@@ -1,0 +1,1 @@
+"""Reports: the report itself, its status table, its history and its photos."""

@@ -1,0 +1,192 @@
+"""Report, its append-only history, photos, reporters and subscriptions, and the status table as data."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from geoalchemy2 import Geometry
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from meldingen.db import RD_SRID, UTCDateTime
+from meldingen.extensions import db
+from meldingen.timeutil import utcnow
+
+
+class Status(db.Model):
+    """A status a report can be in. Administrators may add statuses; codes are stable identifiers."""
+
+    __tablename__ = "statuses"
+
+    code: Mapped[str] = mapped_column(String(30), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))  # Dutch, shown to staff and residents
+    name_en: Mapped[str] = mapped_column(String(100))
+    is_open: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Residents subscribed to the report hear of a change into this status.
+    notify_residents: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StatusTransition(db.Model):
+    """An allowed move from one status to another; anything not listed is refused."""
+
+    __tablename__ = "status_transitions"
+    __table_args__ = (UniqueConstraint("from_code", "to_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    from_code: Mapped[str] = mapped_column(ForeignKey("statuses.code"))
+    to_code: Mapped[str] = mapped_column(ForeignKey("statuses.code"))
+    requires_note: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Reporter(db.Model):
+    """A resident as known on one channel. Never shown publicly."""
+
+    __tablename__ = "reporters"
+    __table_args__ = (UniqueConstraint("channel_kind", "platform_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_kind: Mapped[str] = mapped_column(String(20))
+    platform_id: Mapped[str] = mapped_column(String(200))
+    channel_id: Mapped[int | None] = mapped_column(ForeignKey("channels.id", ondelete="SET NULL"))
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(5), default="nl")
+    # The resident's last message: WhatsApp allows free-form replies for 24 hours after it.
+    last_inbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Report(db.Model):
+    __tablename__ = "reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"), index=True)
+    category_confidence: Mapped[float | None] = mapped_column(Float)
+    category_confirmed: Mapped[bool] = mapped_column(Boolean, default=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    geom = mapped_column(Geometry("POINT", srid=RD_SRID, spatial_index=True), nullable=True)
+    address_street: Mapped[str | None] = mapped_column(String(200))
+    address_number: Mapped[str | None] = mapped_column(String(20))
+    address_postcode: Mapped[str | None] = mapped_column(String(6))
+    address_city: Mapped[str | None] = mapped_column(String(100))
+    address_distance_m: Mapped[float | None] = mapped_column(Float)
+    # What the resident typed as an address, kept when it could not be resolved.
+    address_text: Mapped[str | None] = mapped_column(String(300))
+    address_unknown: Mapped[bool] = mapped_column(Boolean, default=False)
+    municipality_code: Mapped[str | None] = mapped_column(String(10), index=True)
+    district_code: Mapped[str | None] = mapped_column(String(12))
+    neighbourhood_code: Mapped[str | None] = mapped_column(String(12))
+    asset_type: Mapped[str | None] = mapped_column(String(50))
+    asset_external_id: Mapped[str | None] = mapped_column(String(100))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    channel: Mapped[str] = mapped_column(String(20), index=True)  # whatsapp|telegram|twilio|webchat|open311|staff
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("reporters.id", ondelete="SET NULL"), index=True)
+    status: Mapped[str] = mapped_column(ForeignKey("statuses.code"), index=True)
+    deadline: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"), index=True)
+    # Residents who reported this problem: this report's own reporter plus those of merged duplicates.
+    reporters_count: Mapped[int] = mapped_column(Integer, default=1)
+
+    category = relationship("Category")
+    organisation = relationship("Organisation")
+    department = relationship("Department")
+    assignee = relationship("StaffUser", foreign_keys=[assignee_id])
+    reporter = relationship("Reporter")
+    duplicate_of: Mapped[Report | None] = relationship(remote_side=[id], back_populates="duplicates")
+    duplicates: Mapped[list[Report]] = relationship(back_populates="duplicate_of")
+    events: Mapped[list[ReportEvent]] = relationship(
+        back_populates="report", order_by="ReportEvent.id", cascade="all, delete-orphan"
+    )
+    photos: Mapped[list[Photo]] = relationship(back_populates="report", order_by="Photo.id")
+
+    @property
+    def is_open(self) -> bool:
+        from meldingen.reports.statuses import status_is_open
+
+        return status_is_open(self.status)
+
+    def __repr__(self) -> str:
+        return f"<Report {self.reference} {self.status}>"
+
+
+class ReportEvent(db.Model):
+    """One entry of a report's append-only history: who did what, when, with what note."""
+
+    __tablename__ = "report_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    kind: Mapped[str] = mapped_column(String(20))  # created|status|category|routing|merge|unmerge|photo|assign|note
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    actor: Mapped[str] = mapped_column(String(200), default="system")
+    status: Mapped[str | None] = mapped_column(String(30))
+    from_status: Mapped[str | None] = mapped_column(String(30))
+    note: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    report: Mapped[Report] = relationship(back_populates="events")
+
+
+class Photo(db.Model):
+    """A stored photo (EXIF removed, upright) with its thumbnail; before a report exists it hangs on a conversation."""
+
+    __tablename__ = "photos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(40), unique=True)  # the name in URLs, not guessable
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="SET NULL"), index=True
+    )
+    path: Mapped[str] = mapped_column(String(300))
+    thumbnail_path: Mapped[str] = mapped_column(String(300))
+    content_type: Mapped[str] = mapped_column(String(50), default="image/jpeg")
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    gps_lat: Mapped[float | None] = mapped_column(Float)
+    gps_lon: Mapped[float | None] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(20))  # channel kind or "staff"
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    report: Mapped[Report | None] = relationship(back_populates="photos")
+
+
+class ReportSubscription(db.Model):
+    """A resident who wants to hear about a report: its own reporter, or one whose duplicate was merged into it."""
+
+    __tablename__ = "report_subscriptions"
+    __table_args__ = (UniqueConstraint("report_id", "reporter_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("reporters.id", ondelete="CASCADE"), index=True)
+    # The report through which the resident came (their own, merged one), so an unmerge can return them.
+    via_report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class DuplicateCandidate(db.Model):
+    """A known report that may be the same problem as a newer one, with the score and its reasons."""
+
+    __tablename__ = "duplicate_candidates"
+    __table_args__ = (UniqueConstraint("report_id", "candidate_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    score: Mapped[float] = mapped_column(Float)
+    reasons: Mapped[dict] = mapped_column(JSON, default=dict)
+    state: Mapped[str] = mapped_column(String(20), default="suggested")  # suggested|merged|rejected
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

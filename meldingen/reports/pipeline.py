@@ -1,0 +1,147 @@
+"""The report pipeline shared by chat intake, API, Open311 and staff: place, category, route, deadline, dedup."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import current_app
+from sqlalchemy import select
+
+from meldingen.extensions import db
+from meldingen.geo.crs import rd_point_ewkt
+from meldingen.reports.models import Photo, Report, ReportSubscription
+from meldingen.reports.services import (
+    NewReport,
+    OutsideServiceArea,
+    ReportInputError,
+    _insert_with_unique_reference,
+    add_event,
+    find_sub_category,
+    set_deadline,
+)
+from meldingen.routing.services import apply_route, decide_route
+from meldingen.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+# Called with the new report, after routing and before commit (the duplicates service plugs in here).
+AFTER_CREATE_HOOKS: list = []
+
+
+def resolve_place(new: NewReport):
+    """The place of the report: from its point, or from a typed address; None when the address is unknown."""
+    from meldingen.geo.lookup import InvalidPoint, lookup_point
+
+    if new.lat is not None or new.lon is not None:
+        try:
+            return lookup_point(new.lat, new.lon)
+        except InvalidPoint as exc:
+            raise ReportInputError(str(exc)) from None
+    if new.address_text:
+        found = search_typed_address(new.address_text)
+        if found is not None:
+            return lookup_point(found["lat"], found["lon"])
+        return None
+    raise ReportInputError("a report needs a location or an address")
+
+
+def search_typed_address(text: str) -> dict | None:
+    """The best match for a typed address, or None (unknown, or the geocoder is unavailable)."""
+    try:
+        from meldingen.geo.search import search_address
+    except ModuleNotFoundError:
+        return None
+    results = search_address(text, limit=1)
+    return results[0] if results else None
+
+
+def choose_category(new: NewReport):
+    """The given category, else the classifier's best suggestion (confirmed only above the threshold)."""
+    if new.category_slug:
+        category = find_sub_category(new.category_slug)
+        if category is None or not category.active:
+            raise ReportInputError(f"unknown or inactive category '{new.category_slug}'")
+        return category, None, True
+    suggestion = None
+    try:
+        from meldingen.classify.services import suggest_categories
+
+        suggestions = suggest_categories(new.description, k=1)
+        suggestion = suggestions[0] if suggestions else None
+    except ModuleNotFoundError:
+        suggestion = None
+    if suggestion is not None:
+        category = find_sub_category(suggestion["sub_slug"])
+        if category is not None:
+            confident = suggestion["confidence"] >= current_app.config["CLASSIFIER_THRESHOLD"]
+            return category, suggestion["confidence"], confident
+    return find_sub_category("overig"), None, False
+
+
+def _service_point_code() -> str | None:
+    from meldingen.organisations.models import Organisation
+
+    code = current_app.config.get("SERVICE_POINT")
+    return db.session.scalar(select(Organisation.code).where(Organisation.code == code)) if code else None
+
+
+def run(new: NewReport) -> Report:
+    if not (new.description or "").strip() and not new.photo_ids:
+        raise ReportInputError("a report needs a description or a photo")
+    place = resolve_place(new)
+    if place is not None and place.organisation is None:
+        raise OutsideServiceArea(place.areas.get("municipality"), place.municipality_name)
+    category, confidence, confirmed = choose_category(new)
+
+    report = Report(
+        description=(new.description or "").strip(),
+        channel=new.channel,
+        reporter_id=new.reporter_id,
+        status="new",
+        created_at=new.created_at or utcnow(),
+        category=category,
+        category_confidence=confidence,
+        category_confirmed=confirmed,
+        address_text=new.address_text,
+    )
+    report.updated_at = report.created_at
+    if place is not None:
+        report.lat, report.lon = place.lat, place.lon
+        report.geom = rd_point_ewkt(place.lon, place.lat)
+        report.municipality_code = place.areas.get("municipality")
+        report.district_code = place.areas.get("district")
+        report.neighbourhood_code = place.areas.get("neighbourhood")
+        if place.address:
+            report.address_street = place.address.get("street")
+            report.address_number = place.address.get("number")
+            report.address_postcode = place.address.get("postcode")
+            report.address_city = place.address.get("city")
+            report.address_distance_m = place.address.get("distance_m")
+        if place.asset:
+            report.asset_type = place.asset.get("type")
+            report.asset_external_id = place.asset.get("id")
+    else:
+        report.address_unknown = True
+    _insert_with_unique_reference(report)
+    add_event(report, "created", actor=new.actor, actor_id=new.actor_id, status="new",
+              note=None, data={"channel": new.channel, "category_confidence": confidence})
+
+    if place is not None:
+        decision = decide_route(report, place, category)
+    else:
+        from meldingen.routing.services import fallback_decision
+
+        decision = fallback_decision(_service_point_code(), category)
+        decision.reason = "address unknown: to the service point for a person to place it"
+    apply_route(report, decision)
+    set_deadline(report)
+
+    if new.photo_ids:
+        for photo in db.session.scalars(select(Photo).where(Photo.id.in_(new.photo_ids))):
+            photo.report_id = report.id
+    if new.reporter_id is not None:
+        db.session.add(ReportSubscription(report_id=report.id, reporter_id=new.reporter_id, via_report_id=report.id))
+    for hook in AFTER_CREATE_HOOKS:
+        hook(report)
+    db.session.commit()
+    return report

@@ -1,0 +1,1 @@
+"""Routing: which organisation and department a report goes to, by ordered rules that are data."""

@@ -1,0 +1,177 @@
+"""Loading the sample data in sample_data/: organisations, categories, statuses, routing rules, areas, addresses.
+
+Idempotent: running it twice changes nothing the second time; what administrators changed is kept.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Callable
+
+from sqlalchemy import func, select
+
+from meldingen.categories.models import Category
+from meldingen.extensions import db
+from meldingen.geo import imports
+from meldingen.geo.models import Address, Area
+from meldingen.organisations.models import Department, Organisation
+from meldingen.reports.statuses import install_default_statuses
+from meldingen.routing.models import RoutingRule
+
+log = logging.getLogger(__name__)
+
+SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
+
+# Duplicate matching defaults for the sample tree: fixed objects match close by (and by asset), spread-out
+# problems (dumping, nuisance) further apart. (distance m, window days, use assets)
+DEDUP_DEFAULTS = {
+    "straatverlichting-openbare-klok": (25.0, 84, True),
+    "klok": (25.0, 84, True),
+    "verkeerslicht": (30.0, 84, True),
+    "container-is-vol": (25.0, 14, True),
+    "container-is-kapot": (25.0, 84, True),
+    "container-voor-plastic-afval-is-vol": (25.0, 14, True),
+    "container-voor-plastic-afval-is-kapot": (25.0, 84, True),
+    "prullenbak-is-vol": (20.0, 7, True),
+    "prullenbak-is-kapot": (20.0, 84, True),
+    "boom": (15.0, 84, True),
+    "onderhoud-stoep-straat-en-fietspad": (15.0, 84, False),
+    "grofvuil": (40.0, 14, False),
+    "veeg-zwerfvuil": (40.0, 14, False),
+}
+DEFAULT_DEDUP = (30.0, 84, False)
+
+
+def load_organisations(data: dict) -> None:
+    sp = data["service_point"]
+    service_point = _upsert_organisation(sp["code"], sp["name"], sp["kind"], sp.get("departments", []))
+    for item in data["organisations"]:
+        org = _upsert_organisation(item["code"], item["name"], item["kind"], item.get("departments", []))
+        if org.service_point_id is None:
+            org.service_point_id = service_point.id
+    db.session.flush()
+
+
+def _upsert_organisation(code: str, name: str, kind: str, departments: list[dict]) -> Organisation:
+    org = db.session.scalar(select(Organisation).where(Organisation.code == code))
+    if org is None:
+        org = Organisation(code=code, name=name, kind=kind, settings={})
+        db.session.add(org)
+        db.session.flush()
+    have = {d.code for d in org.departments}
+    for dept in departments:
+        if dept["code"] not in have:
+            db.session.add(Department(organisation_id=org.id, code=dept["code"], name=dept["name"]))
+    db.session.flush()
+    return org
+
+
+def load_categories(tree: dict) -> None:
+    messages = tree.get("handling_messages", {})
+    for m_pos, main in enumerate(tree["main_categories"]):
+        parent = _upsert_category(None, main, m_pos, messages)
+        for s_pos, sub in enumerate(main["sub_categories"]):
+            _upsert_category(parent, sub, s_pos, messages)
+    db.session.flush()
+
+
+def _upsert_category(parent: Category | None, item: dict, position: int, messages: dict) -> Category:
+    parent_id = parent.id if parent is not None else None
+    category = db.session.scalar(
+        select(Category).where(Category.slug == item["slug"], Category.parent_id.is_(None) if parent is None
+                               else Category.parent_id == parent_id)
+    )
+    if category is not None:
+        return category  # administrators' edits win over the sample
+    slo = item.get("slo") or {}
+    distance, window, use_assets = DEDUP_DEFAULTS.get(item["slug"], DEFAULT_DEDUP)
+    category = Category(
+        parent_id=parent_id,
+        slug=item["slug"],
+        name=item["name"],
+        active=bool(item.get("is_active", True)),
+        position=position,
+        handling_days=slo.get("n_days"),
+        calendar_days=bool(slo.get("use_calendar_days", False)),
+        handling_code=item.get("handling"),
+        resident_text=messages.get(item.get("handling") or ""),
+        department_codes=list(item.get("department_codes_inferred") or []),
+        dedup_distance_m=distance if parent is not None else None,
+        dedup_window_days=window if parent is not None else None,
+        dedup_use_assets=use_assets if parent is not None else False,
+        dedup_related_slugs=[],
+    )
+    db.session.add(category)
+    db.session.flush()
+    return category
+
+
+def load_routing_rules(rules: list[dict]) -> None:
+    if db.session.scalar(select(func.count()).select_from(RoutingRule)):
+        return  # rules are the administrators' once they exist
+    for position, rule in enumerate(rules):
+        db.session.add(RoutingRule(position=position, name=rule["name"], conditions=rule["conditions"],
+                                   organisation_code=rule.get("organisation_code"),
+                                   department_code=rule.get("department_code"), active=True))
+    db.session.flush()
+
+
+def load_sample_data(sample_dir: Path = SAMPLE_DIR, progress: Callable | None = None,
+                     echo: Callable[[str], None] = log.info) -> dict:
+    """Load everything; `progress(items, label)` wraps long loops (a progress bar in the CLI)."""
+    wrap = (lambda label: (lambda items: progress(items, label))) if progress else (lambda label: None)
+    data = json.loads((sample_dir / "organisations.json").read_text(encoding="utf-8"))
+    install_default_statuses()
+    load_organisations(data)
+    load_categories(json.loads((sample_dir / "categories" / "signalen_categories.json").read_text("utf-8")))
+    load_routing_rules(data.get("routing_rules", []))
+    load_reply_templates()
+    db.session.commit()
+
+    geo = sample_dir / "geodata"
+    counts = {}
+    steps = [
+        ("municipality", geo / "gemeenten_2024.geojson", "gemeentecode", "gemeentenaam", None),
+        ("district", geo / "wijken_2024_selectie.geojson", "wijkcode", "wijknaam", "gemeentecode"),
+        ("neighbourhood", geo / "buurten_2024_emmen.geojson", "buurtcode", "buurtnaam", "wijkcode"),
+    ]
+    for level, path, code_p, name_p, parent_p in steps:
+        have = db.session.scalar(select(func.count()).select_from(Area).where(Area.level == level))
+        if have:
+            counts[level] = have
+            continue
+        kwargs = {"progress": wrap(f"{level} areas")} if progress else {}
+        result = imports.import_areas(path, level, code_p, name_p, parent_p,
+                                      municipality_property="gemeentecode", **kwargs)
+        counts[level] = result.loaded
+        for line in result.skipped:
+            echo(f"  skipped {line}")
+    if not db.session.scalar(select(func.count()).select_from(Address)):
+        kwargs = {"progress": wrap("addresses")} if progress else {}
+        result = imports.import_addresses(geo / "adressen_amsterdam_bag_sample.csv", **kwargs)
+        for line in result.skipped:
+            echo(f"  skipped {line}")
+    counts["addresses"] = db.session.scalar(select(func.count()).select_from(Address))
+    after_sample_data_hooks()
+    db.session.commit()
+    return counts
+
+
+def load_reply_templates() -> None:
+    """Reply templates shipped with the intake, when that module provides defaults."""
+    try:
+        from meldingen.notify.templates import install_default_templates
+    except ModuleNotFoundError:
+        return
+    install_default_templates()
+
+
+def after_sample_data_hooks() -> None:
+    """Later pieces (e.g. the classifier's first model) prepare themselves after the sample data is in."""
+    for hook in SAMPLE_DATA_HOOKS:
+        hook()
+
+
+SAMPLE_DATA_HOOKS: list = []

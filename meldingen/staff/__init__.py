@@ -1,0 +1,1 @@
+"""Staff: accounts, roles, API tokens, sign-in, and the staff web pages."""

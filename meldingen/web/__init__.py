@@ -1,0 +1,1 @@
+"""Small public pages: health check and the residents' website chat."""

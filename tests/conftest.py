@@ -1,0 +1,224 @@
+"""Fixtures: a real app on a real database, on SQLite/SpatiaLite and, when configured, on PostgreSQL/PostGIS.
+
+Every database test runs once per backend (the `backend` parameter). The schema comes from the Alembic
+migrations and the sample data from `meldingen load-sample-data`; both are built once per session into a
+template (a file for SQLite, a template database for PostGIS) and each test gets a fresh copy.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from meldingen import create_app
+
+PG_URL = os.environ.get("MELDINGEN_TEST_DATABASE_URL", "")
+BROKER_URL = os.environ.get("MELDINGEN_TEST_BROKER_URL", "")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+if IN_CI and not PG_URL:
+    raise pytest.UsageError("CI is set but MELDINGEN_TEST_DATABASE_URL is not: the PostGIS tests would not run")
+
+BACKENDS = ["sqlite"] + (["postgis"] if PG_URL else [])
+_counter = itertools.count()
+
+
+def _pg_url(url: str) -> str:
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def base_config(tmp_path, database_url: str, **extra) -> dict:
+    config = {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret-key",
+        "MEDIA_DIR": str(tmp_path / "media"),
+        "JOBS_BACKEND": "sync",
+        "JOBS_RAISE": True,
+        "GEOCODER_URL": "off",
+        "RATELIMIT_ENABLED": False,
+        "WTF_CSRF_ENABLED": False,
+        "INTAKE_QUIET_SECONDS": 0,
+    }
+    config.update(extra)
+    return config
+
+
+def make_app(tmp_path, database_url: str, **extra):
+    return create_app(base_config(tmp_path, database_url, **extra))
+
+
+def build_schema_and_sample(app) -> None:
+    from flask_migrate import upgrade
+
+    from meldingen.seed import load_sample_data
+
+    with app.app_context():
+        upgrade()
+        load_sample_data()
+        from meldingen.extensions import db
+
+        db.session.remove()
+        db.engine.dispose()
+
+
+class PostgresAdmin:
+    """Creates and drops databases on the test server."""
+
+    def __init__(self, url: str):
+        self.url = make_url(_pg_url(url))
+        self.engine = create_engine(self.url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+
+    def url_for(self, name: str) -> str:
+        return self.url.set(database=name).render_as_string(hide_password=False)
+
+    def create(self, name: str, template: str | None = None) -> str:
+        with self.engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            if template:
+                conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+            else:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+        if not template:
+            engine = create_engine(self.url_for(name))
+            with engine.begin() as conn:
+                conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+            engine.dispose()
+        return self.url_for(name)
+
+    def drop(self, name: str) -> None:
+        with self.engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def pg_admin():
+    if not PG_URL:
+        pytest.fail("PostGIS test requested but MELDINGEN_TEST_DATABASE_URL is not set")
+    admin = PostgresAdmin(PG_URL)
+    yield admin
+    admin.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sample_templates(tmp_path_factory):
+    """Per backend, how to get a fresh database with schema and sample data."""
+    built: dict[str, str] = {}
+    root = tmp_path_factory.mktemp("templates")
+    admins: list[PostgresAdmin] = []
+
+    def get(backend: str) -> str:
+        if backend in built:
+            return built[backend]
+        if backend == "sqlite":
+            path = root / "template.sqlite"
+            build_schema_and_sample(make_app(root, f"sqlite:///{path}"))
+            built[backend] = str(path)
+        else:
+            admin = PostgresAdmin(PG_URL)
+            admins.append(admin)
+            name = f"meldingen_tmpl_{os.getpid()}"
+            url = admin.create(name)
+            build_schema_and_sample(make_app(root, url))
+            built[backend] = name
+        return built[backend]
+
+    yield get
+    for admin in admins:
+        for name in built.values():
+            if not name.endswith(".sqlite"):
+                admin.drop(name)
+        admin.engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request):
+    return request.param
+
+
+@pytest.fixture
+def database_url(backend, sample_templates, tmp_path):
+    """A fresh database holding the schema and the sample data."""
+    template = sample_templates(backend)
+    if backend == "sqlite":
+        path = tmp_path / "meldingen.sqlite"
+        shutil.copyfile(template, path)
+        yield f"sqlite:///{path}"
+        return
+    admin = PostgresAdmin(PG_URL)
+    name = f"meldingen_t_{os.getpid()}_{next(_counter)}"
+    url = admin.create(name, template=template)
+    yield url
+    admin.drop(name)
+    admin.engine.dispose()
+
+
+@pytest.fixture
+def app_config():
+    """Extra configuration for the `app` fixture; override in a test module or with indirect parametrisation."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url, tmp_path, app_config):
+    application = make_app(tmp_path, database_url, **app_config)
+    with application.app_context():
+        yield application
+        from meldingen.extensions import db
+
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def empty_database_url(backend, tmp_path):
+    """A database with nothing in it (for migration tests)."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.sqlite'}"
+        return
+    admin = PostgresAdmin(PG_URL)
+    name = f"meldingen_e_{os.getpid()}_{next(_counter)}"
+    url = admin.create(name)
+    yield url
+    admin.drop(name)
+    admin.engine.dispose()
+
+
+@pytest.fixture
+def make_staff(app):
+    """make_staff(role, organisation="GM0363", department=None) -> (user, token)."""
+    from meldingen.staff.services import create_staff, issue_token
+
+    def make(role: str, organisation: str = "GM0363", department: str | None = None):
+        email = f"{role}-{uuid.uuid4().hex[:8]}@{organisation.lower()}.test"
+        user = create_staff(email, role, organisation, department, "correct horse battery", name=role)
+        return user, issue_token(email)
+
+    return make
+
+
+def bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def auth():
+    return bearer

@@ -1,0 +1,17 @@
+"""Builders for real objects in the test database, through the same services the application uses."""
+
+from __future__ import annotations
+
+from meldingen.reports.services import NewReport, create_report
+
+# A point on Westerdoksdijk, Amsterdam (a real BAG address of the sample), and one in Emmen's centre.
+AMSTERDAM = (52.3877221, 4.8925727)
+EMMEN = (52.7850, 6.8970)
+ROTTERDAM = (51.9225, 4.47917)
+
+
+def make_report(description: str = "Losse stoeptegel voor de deur", *, point=AMSTERDAM,
+                category: str | None = "onderhoud-stoep-straat-en-fietspad", channel: str = "staff", **kwargs):
+    lat, lon = point
+    return create_report(NewReport(description=description, channel=channel, lat=lat, lon=lon,
+                                   category_slug=category, **kwargs))
