@@ -108,3 +108,21 @@ def test_unusable_docs_are_skipped(doc):
 def test_garbage_docs_among_good_ones_are_skipped():
     fake = FakePdok("found", free_found(WESTERDOKSDIJK_40A, {"centroide_ll": None, "score": 3}))
     assert [a.street for a in client_for(fake).free("Westerdoksdijk")] == ["Westerdoksdijk"]
+
+
+def test_a_server_that_never_answers_is_given_up_on_after_the_timeout():
+    import socket
+    import time
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)  # accepts the connection, never answers
+    try:
+        client = PdokClient(f"http://127.0.0.1:{server.getsockname()[1]}/v3_1", timeout=0.3)
+        started = time.monotonic()
+        with pytest.raises(GeocoderUnavailable, match="timed out"):
+            client.free("Westerdoksdijk 40A")
+        assert time.monotonic() - started < 2
+        client.close()
+    finally:
+        server.close()

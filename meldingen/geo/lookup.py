@@ -2,8 +2,8 @@
 
 One call, `lookup_point(lat, lon)`, used by chat intake, the API and the staff pages.
 
-Areas are answered from an in-process STRtree of the area polygons (loaded from the database, checked against
-it every few seconds and dropped whenever this process changes an area), because testing a point against
+Areas are answered from an in-process STRtree of the area polygons (a PerDatabaseCache: re-checked against
+the table every few seconds, dropped whenever this process changes an area), because testing a point against
 prepared polygons in memory is about a hundred times cheaper than SpatiaLite's ST_Intersects on stored blobs;
 `GEO_AREA_CACHE = False` answers them in SQL through the spatial index instead (SpatialIndex on SpatiaLite,
 GiST on PostGIS). Nearest address and asset are SQL on both databases: a box around the point through the
@@ -13,17 +13,15 @@ spatial index, then the exact planar distance in RD New. See docs/perf/geo.md fo
 from __future__ import annotations
 
 import math
-import threading
-import time
 from dataclasses import dataclass, field
 
 from flask import current_app, has_app_context
-from sqlalchemy import event, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import select, text
 
 from meldingen.db import RD_SRID, is_sqlite
 from meldingen.extensions import db
 from meldingen.geo.crs import to_rd
+from meldingen.geo.dbcache import PerDatabaseCache
 
 # Generous box around the Netherlands (incl. the Wadden and the North Sea coast): outside it, nothing to look up.
 NL_BBOX = (3.0, 50.6, 7.4, 53.7)  # min lon, min lat, max lon, max lat
@@ -241,18 +239,6 @@ class AreaIndex:
         return codes, names
 
 
-class _CachedAreaIndex:
-    def __init__(self):
-        self.index: AreaIndex | None = None
-        self.signature = None
-        self.checked_at = 0.0
-        self.lock = threading.Lock()
-
-
-_area_caches: dict[str, _CachedAreaIndex] = {}
-_area_caches_lock = threading.Lock()
-
-
 def _area_cache_enabled() -> bool:
     value = current_app.config.get("GEO_AREA_CACHE", True) if has_app_context() else True
     if isinstance(value, str):
@@ -260,44 +246,29 @@ def _area_cache_enabled() -> bool:
     return bool(value)
 
 
-def _cache_key() -> str:
-    return db.engine.url.render_as_string(hide_password=True)
+def _load_area_index() -> AreaIndex:
+    return AreaIndex(db.session.execute(text("SELECT level, code, name, ST_AsBinary(geom) FROM areas")).all())
 
 
-def _area_signature():
-    return tuple(db.session.execute(text("SELECT count(*), max(id), min(id) FROM areas")).one())
+def _area_models():
+    from meldingen.geo.models import Area
+
+    return Area
+
+
+_area_cache = PerDatabaseCache(
+    _load_area_index,
+    lambda: db.session.execute(text("SELECT count(*), max(id), min(id) FROM areas")).one(),
+    watch=(_area_models,),
+    check_seconds=AREA_CACHE_CHECK_SECONDS,
+)
 
 
 def _area_index() -> AreaIndex:
-    """This database's AreaIndex, reloaded when the areas table changed (checked every few seconds)."""
-    key = _cache_key()
-    with _area_caches_lock:
-        cached = _area_caches.setdefault(key, _CachedAreaIndex())
-    now = time.monotonic()
-    if cached.index is not None and now - cached.checked_at < AREA_CACHE_CHECK_SECONDS:
-        return cached.index
-    with cached.lock:
-        signature = _area_signature()
-        if cached.index is None or signature != cached.signature:
-            rows = db.session.execute(text("SELECT level, code, name, ST_AsBinary(geom) FROM areas")).all()
-            cached.index = AreaIndex(rows)
-            cached.signature = signature
-        cached.checked_at = time.monotonic()
-        return cached.index
+    """This database's AreaIndex, reloaded when the areas table changed."""
+    return _area_cache.get()
 
 
 def invalidate_area_cache() -> None:
     """Forget every loaded AreaIndex; the next lookup reloads from the database."""
-    with _area_caches_lock:
-        _area_caches.clear()
-
-
-@event.listens_for(Session, "after_flush")
-def _forget_areas_when_they_change(session, _flush_context):
-    """An area inserted, changed or deleted in this process makes the cached index stale at once."""
-    from meldingen.geo.models import Area
-
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(obj, Area):
-            invalidate_area_cache()
-            return
+    _area_cache.invalidate()

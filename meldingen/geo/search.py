@@ -7,17 +7,15 @@ raises here: the outcome says the geocoder was unavailable and the caller marks 
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import event, text
-from sqlalchemy.orm import Session
+from sqlalchemy import text
 
 from meldingen.extensions import db
 from meldingen.geo.addressparse import ParsedAddress, StreetIndex, addition_key, parse_address, street_key
 from meldingen.geo.crs import to_rd
+from meldingen.geo.dbcache import PerDatabaseCache
 from meldingen.geo.lookup import house_number
 from meldingen.geo.pdok import GeocoderUnavailable, client_for
 
@@ -212,52 +210,36 @@ def _known_city(typed: str | None, index: _LocalIndex):
     return None
 
 
-class _Cached:
-    def __init__(self):
-        self.index: _LocalIndex | None = None
-        self.signature = None
-        self.checked_at = 0.0
-        self.lock = threading.Lock()
+def _build_local_index() -> _LocalIndex:
+    streets = db.session.scalars(text("SELECT DISTINCT street FROM addresses")).all()
+    cities = db.session.scalars(text("SELECT DISTINCT city FROM addresses")).all()
+    municipalities = db.session.scalars(text("SELECT name FROM areas WHERE level = 'municipality'")).all()
+    return _LocalIndex(
+        streets=StreetIndex(streets),
+        cities={street_key(c): c for c in cities if c},
+        municipality_names={street_key(m) for m in municipalities if m},
+    )
 
 
-_caches: dict[str, _Cached] = {}
-_caches_lock = threading.Lock()
+def _local_signature() -> tuple:
+    addresses = db.session.execute(text("SELECT count(*), max(id) FROM addresses")).one()
+    areas = db.session.execute(text("SELECT count(*), max(id) FROM areas WHERE level = 'municipality'")).one()
+    return tuple(addresses) + tuple(areas)
+
+
+def _watched_models():
+    from meldingen.geo.models import Address, Area
+
+    return (Address, Area)
+
+
+_local_cache = PerDatabaseCache(_build_local_index, _local_signature, watch=(_watched_models,),
+                                check_seconds=INDEX_CHECK_SECONDS)  # fmt: skip
 
 
 def _local_index() -> _LocalIndex:
-    key = db.engine.url.render_as_string(hide_password=True)
-    with _caches_lock:
-        cached = _caches.setdefault(key, _Cached())
-    if cached.index is not None and time.monotonic() - cached.checked_at < INDEX_CHECK_SECONDS:
-        return cached.index
-    with cached.lock:
-        signature = tuple(db.session.execute(text("SELECT count(*), max(id) FROM addresses")).one()) + tuple(
-            db.session.execute(text("SELECT count(*), max(id) FROM areas WHERE level = 'municipality'")).one()
-        )
-        if cached.index is None or signature != cached.signature:
-            streets = db.session.scalars(text("SELECT DISTINCT street FROM addresses")).all()
-            cities = db.session.scalars(text("SELECT DISTINCT city FROM addresses")).all()
-            municipalities = db.session.scalars(text("SELECT name FROM areas WHERE level = 'municipality'")).all()
-            cached.index = _LocalIndex(
-                streets=StreetIndex(streets),
-                cities={street_key(c): c for c in cities if c},
-                municipality_names={street_key(m) for m in municipalities if m},
-            )
-            cached.signature = signature
-        cached.checked_at = time.monotonic()
-        return cached.index
+    return _local_cache.get()
 
 
 def invalidate_address_index() -> None:
-    with _caches_lock:
-        _caches.clear()
-
-
-@event.listens_for(Session, "after_flush")
-def _forget_streets_when_addresses_change(session, _flush_context):
-    from meldingen.geo.models import Address, Area
-
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(obj, Address | Area):
-            invalidate_address_index()
-            return
+    _local_cache.invalidate()

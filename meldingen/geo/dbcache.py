@@ -1,0 +1,69 @@
+"""In-process caches of values built from the database (area polygons, street names), one per database.
+
+A cached value is rebuilt when its signature query answers differently (asked at most every `check_seconds`,
+so other processes' imports show up within that time) and at once when this process flushes a change to one
+of the watched models.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from meldingen.extensions import db
+
+
+class _Entry:
+    def __init__(self):
+        self.value = None
+        self.signature = None
+        self.checked_at = 0.0
+        self.lock = threading.Lock()
+
+
+class PerDatabaseCache:
+    def __init__(self, build: Callable[[], object], signature: Callable[[], tuple], *, watch: tuple = (),
+                 check_seconds: float = 10.0):  # fmt: skip
+        self.build, self.signature, self.check_seconds = build, signature, check_seconds
+        self._entries: dict[str, _Entry] = {}
+        self._lock = threading.Lock()
+        if watch:
+            self._invalidate_when_flushed(watch)
+
+    def get(self):
+        """The value for the current app's database, rebuilt first when it is stale."""
+        key = db.engine.url.render_as_string(hide_password=True)
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                if len(self._entries) >= 8:  # tests make many databases; keep only a few
+                    self._entries.clear()
+                entry = self._entries[key] = _Entry()
+        if entry.value is not None and time.monotonic() - entry.checked_at < self.check_seconds:
+            return entry.value
+        with entry.lock:
+            signature = tuple(self.signature())
+            if entry.value is None or signature != entry.signature:
+                entry.value = self.build()
+                entry.signature = signature
+            entry.checked_at = time.monotonic()
+            return entry.value
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def _invalidate_when_flushed(self, watch: tuple) -> None:
+        def after_flush(session, _flush_context):
+            # Model classes are resolved late: the models module imports what uses this cache.
+            classes = tuple(model() if callable(model) and not isinstance(model, type) else model for model in watch)
+            for obj in (*session.new, *session.dirty, *session.deleted):
+                if isinstance(obj, classes):
+                    self.invalidate()
+                    return
+
+        event.listen(Session, "after_flush", after_flush)
