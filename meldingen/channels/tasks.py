@@ -27,6 +27,7 @@ RETRY_SECONDS = (10, 60, 300)
 # The intake's entry point: receive_message(message, *, event, channel, photo_ids). Looked up at run time,
 # so channels do not depend on the intake's module at import.
 INTAKE_HANDLER = "meldingen.intake.services:receive_message"
+_warned_no_intake = False
 
 
 @jobs.task("channels.process_event")
@@ -106,7 +107,9 @@ def _intake_handler():
     except ModuleNotFoundError as exc:
         if exc.name != module_name:
             raise
-        if not current_app.testing:
+        global _warned_no_intake
+        if not _warned_no_intake and not current_app.testing:
+            _warned_no_intake = True
             log.warning("no intake installed; inbound events are stored but not assembled into reports")
         return None
     return getattr(module, attribute, None)
