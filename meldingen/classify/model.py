@@ -307,12 +307,13 @@ def load_example_sentences(path: str | Path, known_subs: set[str] | None = None)
     return examples
 
 
-def load_labelled_csv(path: str | Path) -> list[tuple[str, str]]:
-    """Any CSV with a `text` and a `sub_slug` column (as texts.csv); example-sentence files are mapped."""
+def load_labelled_csv(path: str | Path, known_subs: set[str] | None = None) -> list[tuple[str, str]]:
+    """Any CSV with a `text` and a `sub_slug` column (as texts.csv); example-sentence files are mapped,
+    and their rows without a counterpart in `known_subs` left out."""
     with open(path, newline="", encoding="utf-8") as f:
         columns = csv.DictReader(f).fieldnames or []
     if "usable_label" in columns:
-        return load_example_sentences(path)
+        return load_example_sentences(path, known_subs)
     if "text" not in columns or "sub_slug" not in columns:
         raise ValueError(f"{path}: needs the columns text and sub_slug (has: {', '.join(columns)})")
     with open(path, newline="", encoding="utf-8") as f:
