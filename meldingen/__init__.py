@@ -70,16 +70,11 @@ OPTIONAL_BLUEPRINTS: list[str] = [
 
 
 def _register_optional(app: Flask, spec: str) -> None:
-    import importlib
+    from meldingen.plugins import import_optional
 
-    module_name, attribute = spec.split(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name != module_name:
-            raise
-        return
-    app.register_blueprint(getattr(module, attribute))
+    blueprint = import_optional(spec)
+    if blueprint is not None:
+        app.register_blueprint(blueprint)
 
 
 def register_commands(app: Flask) -> None:

@@ -35,16 +35,11 @@ EXTRA_COMMANDS = ["meldingen.classify.cli:classifier_cli", "meldingen.intake.cli
 
 
 def _add_optional_command(app: Flask, spec: str) -> None:
-    import importlib
+    from meldingen.plugins import import_optional
 
-    module_name, attribute = spec.split(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name != module_name:
-            raise
-        return
-    app.cli.add_command(getattr(module, attribute))
+    command = import_optional(spec)
+    if command is not None:
+        app.cli.add_command(command)
 
 
 def _progress(items, label):

@@ -10,7 +10,9 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import tempfile
 import uuid
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -27,6 +29,8 @@ if IN_CI and not PG_URL:
 
 BACKENDS = ["sqlite"] + (["postgis"] if PG_URL else [])
 _counter = itertools.count()
+# One classifier model for the whole session, trained on first use, outside the repository's instance folder.
+CLASSIFIER_MODEL_DIR = Path(tempfile.mkdtemp(prefix="meldingen-classifier-"))
 
 
 def _pg_url(url: str) -> str:
@@ -47,13 +51,37 @@ def base_config(tmp_path, database_url: str, **extra) -> dict:
         "RATELIMIT_ENABLED": False,
         "WTF_CSRF_ENABLED": False,
         "INTAKE_QUIET_SECONDS": 0,
+        "CLASSIFIER_MODEL_PATH": str(CLASSIFIER_MODEL_DIR / "model.joblib"),
     }
     config.update(extra)
     return config
 
 
+_created_apps: list = []
+
+
 def make_app(tmp_path, database_url: str, **extra):
-    return create_app(base_config(tmp_path, database_url, **extra))
+    """An app on the given database; its connections are closed after the test (see `_close_apps`)."""
+    application = create_app(base_config(tmp_path, database_url, **extra))
+    _created_apps.append(application)
+    return application
+
+
+def dispose_app(application) -> None:
+    from meldingen.extensions import db
+
+    with application.app_context():
+        db.session.remove()
+        for engine in db.engines.values():
+            engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _close_apps():
+    """Every app a test made gives its database connections back, so PostgreSQL never runs out of them."""
+    yield
+    while _created_apps:
+        dispose_app(_created_apps.pop())
 
 
 def build_schema_and_sample(app) -> None:

@@ -32,14 +32,9 @@ EXTRA_API_BLUEPRINTS = [
 
 
 def extra_blueprints():
-    import importlib
+    from meldingen.plugins import import_optional
 
     for spec in EXTRA_API_BLUEPRINTS:
-        module_name, attribute = spec.split(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        yield getattr(module, attribute)
+        blueprint = import_optional(spec)
+        if blueprint is not None:
+            yield blueprint

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 
 from flask import current_app
@@ -101,15 +100,12 @@ def answer_button_press(channel: registry.ChannelConfig, callback_query_id: str)
 
 
 def _intake_handler():
-    module_name, attribute = INTAKE_HANDLER.split(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name != module_name:
-            raise
+    from meldingen.plugins import import_optional
+
+    handler = import_optional(INTAKE_HANDLER)
+    if handler is None:
         global _warned_no_intake
         if not _warned_no_intake and not current_app.testing:
             _warned_no_intake = True
             log.warning("no intake installed; inbound events are stored but not assembled into reports")
-        return None
-    return getattr(module, attribute, None)
+    return handler

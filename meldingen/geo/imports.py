@@ -112,22 +112,14 @@ def import_areas(path: Path, level: str, code_property: str, name_property: str,
 ADDRESS_COLUMNS = ("nummeraanduiding_id", "straatnaam", "huisnummer", "postcode", "woonplaats", "lat", "lon")
 
 
-def _read_csv(path: Path) -> tuple[list[str], Iterable[dict]]:
+def _read_csv(path: Path) -> tuple[list[str], list[dict]]:
+    """The header and rows of a CSV file, read whole (so the file is closed whatever happens next)."""
     try:
-        handle = open(path, newline="", encoding="utf-8-sig")
-        reader = csv.DictReader(handle)
-        header = reader.fieldnames or []
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            return list(reader.fieldnames or []), list(reader)
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise ImportFileError(f"{path}: not a readable CSV file ({exc})") from None
-
-    def rows():
-        with handle:
-            try:
-                yield from reader
-            except (UnicodeDecodeError, csv.Error) as exc:
-                raise ImportFileError(f"{path}: unreadable CSV ({exc})") from None
-
-    return header, rows()
 
 
 def _coordinates(row: dict, lat_column: str, lon_column: str) -> tuple[float, float]:
@@ -146,7 +138,7 @@ def import_addresses(path: Path, progress: Progress = _no_progress) -> ImportRes
         raise ImportFileError(f"{path}: missing columns {', '.join(missing)}")
     result = ImportResult()
     existing = {a.bag_id: a for a in db.session.scalars(select(Address))}
-    for number, row in enumerate(progress(list(rows)), start=2):
+    for number, row in enumerate(progress(rows), start=2):
         try:
             bag_id = (row.get("nummeraanduiding_id") or "").strip()
             street = (row.get("straatnaam") or "").strip()
@@ -188,7 +180,7 @@ def import_assets(path: Path, asset_type: str, id_column: str, lat_column: str =
         raise ImportFileError(f"{path}: missing columns {', '.join(missing)}")
     result = ImportResult()
     existing = {a.external_id: a for a in db.session.scalars(select(Asset).where(Asset.type == asset_type))}
-    for number, row in enumerate(progress(list(rows)), start=2):
+    for number, row in enumerate(progress(rows), start=2):
         try:
             external_id = (row.get(id_column) or "").strip()
             if not external_id:

@@ -47,14 +47,10 @@ TASK_MODULES = [
 
 
 def _import_task_modules() -> None:
-    import importlib
+    from meldingen.plugins import import_optional
 
     for module_name in TASK_MODULES:
-        try:
-            importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
+        import_optional(module_name)
 
 
 class SyncBackend:

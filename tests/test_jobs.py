@@ -1,0 +1,100 @@
+"""Background work behind one interface: in-process by default, RQ on Redis at scale."""
+
+import os
+import threading
+
+import pytest
+
+from meldingen import jobs
+from tests.conftest import BROKER_URL, IN_CI
+
+CALLS: list = []
+DONE = threading.Event()
+
+
+@jobs.task("test.record")
+def record(value):
+    CALLS.append(value)
+    DONE.set()
+    return value
+
+
+@jobs.task("test.explode")
+def explode():
+    raise RuntimeError("boom")
+
+
+@pytest.fixture(autouse=True)
+def clear():
+    CALLS.clear()
+    DONE.clear()
+
+
+def test_sync_backend_runs_at_once(app):
+    jobs.enqueue("test.record", value=1)
+    assert CALLS == [1]
+
+
+def test_sync_backend_records_delayed_work_for_the_caller(app):
+    jobs.enqueue_in(5, "test.record", value=2)
+    assert CALLS == []
+    assert app.extensions["meldingen_jobs_delayed"][-1] == (5, "test.record", {"value": 2})
+
+
+def test_thread_backend_runs_in_the_background(tmp_path, database_url):
+    from tests.conftest import make_app
+
+    app = make_app(tmp_path, database_url, JOBS_BACKEND="thread")
+    with app.app_context():
+        jobs.enqueue("test.record", value=3)
+        assert DONE.wait(5)
+    assert CALLS == [3]
+
+
+def test_a_failing_task_is_logged_not_raised(tmp_path, database_url, caplog):
+    from tests.conftest import make_app
+
+    app = make_app(tmp_path, database_url, JOBS_RAISE=False)
+    with app.app_context():
+        jobs.enqueue("test.explode")
+    assert "task test.explode failed" in caplog.text
+
+
+def test_unknown_task_is_logged(app, caplog):
+    jobs.enqueue("test.nothing")
+    assert "unknown task test.nothing" in caplog.text
+
+
+@pytest.fixture
+def redis_url():
+    if BROKER_URL:
+        return BROKER_URL
+    if IN_CI:
+        pytest.fail("CI must set MELDINGEN_TEST_BROKER_URL")
+    return None
+
+
+def test_rq_backend_queues_on_redis_and_a_worker_runs_it(tmp_path, database_url, redis_url, monkeypatch):
+    from redis import Redis
+    from rq import Queue, SimpleWorker
+
+    from tests.conftest import make_app
+
+    if redis_url is None:
+        import fakeredis
+
+        connection = fakeredis.FakeStrictRedis()
+        monkeypatch.setattr("redis.Redis.from_url", lambda url: connection)
+        redis_url = "redis://fake/0"
+    else:
+        connection = Redis.from_url(redis_url)
+        connection.flushdb()
+    app = make_app(tmp_path, database_url, JOBS_BACKEND="rq", BROKER_URL=redis_url)
+    monkeypatch.setattr(jobs, "_worker_app", app)
+    with app.app_context():
+        jobs.enqueue("test.record", value=os.getpid())
+        queue = Queue("meldingen", connection=connection)
+        assert queue.count == 1
+        assert CALLS == []
+        SimpleWorker([queue], connection=connection).work(burst=True)
+    assert CALLS == [os.getpid()]
