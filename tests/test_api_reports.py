@@ -173,3 +173,37 @@ def test_report_json_never_contains_the_residents_platform_id(client, auth, make
     report = make_report(channel="whatsapp", reporter_id=reporter.id)
     body = client.get(f"/api/v1/reports/{report.reference}", headers=auth(token)).get_data(as_text=True)
     assert "31612345678" not in body and "Jan" not in body
+
+
+def test_staff_change_the_category_reroutes_and_keeps_a_training_example(client, auth, make_staff):
+    from sqlalchemy import select
+
+    from meldingen.classify.models import TrainingExample
+
+    _, token = make_staff("head", "GM0363")
+    report = make_report("De lantaarnpaal voor nummer 40 brandt niet meer")
+    assert report.department.code != "OVL"
+    response = client.post(f"/api/v1/reports/{report.reference}/category",
+                           json={"category": "straatverlichting-openbare-klok"}, headers=auth(token))
+    assert response.status_code == 200, response.json
+    assert response.json["category"]["sub_slug"] == "straatverlichting-openbare-klok"
+    assert response.json["department"] == "OVL"  # the sample's street-lighting routing rule
+    assert response.json["history"][-2]["kind"] == "category"
+    example = db.session.scalar(select(TrainingExample).where(TrainingExample.report_id == report.id))
+    assert example.text == report.description and example.category.slug == "straatverlichting-openbare-klok"
+
+
+def test_changing_to_an_unknown_category_is_refused(client, auth, make_staff):
+    _, token = make_staff("head", "GM0363")
+    report = make_report()
+    response = client.post(f"/api/v1/reports/{report.reference}/category", json={"category": "nope"},
+                           headers=auth(token))
+    assert response.status_code == 422 and "sub category" in response.json["message"]
+
+
+def test_category_change_is_scoped_to_the_organisation(client, auth, make_staff):
+    _, emmen = make_staff("head", "GM0114")
+    report = make_report()
+    response = client.post(f"/api/v1/reports/{report.reference}/category",
+                           json={"category": "straatverlichting-openbare-klok"}, headers=auth(emmen))
+    assert response.status_code == 404

@@ -7,7 +7,7 @@ import math
 from flask import url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
-from geoalchemy2 import functions as gf
+from marshmallow import Schema, fields
 from sqlalchemy import and_, func, select
 
 from meldingen.api.auth import current_staff, token_required
@@ -28,8 +28,10 @@ from meldingen.reports.services import (
     NewReport,
     OutsideServiceArea,
     ReportInputError,
+    change_category,
     change_status,
     create_report,
+    find_sub_category,
 )
 from meldingen.reports.statuses import TransitionRefused
 
@@ -157,5 +159,32 @@ class ReportStatus(MethodView):
         except TransitionRefused as exc:
             db.session.rollback()
             abort(409, message=exc.reason)
+        db.session.commit()
+        return serialise(report)
+
+
+class CategoryChangeSchema(Schema):
+    category = fields.String(required=True, metadata={"description": "sub category slug"})
+    note = fields.String(load_default=None)
+
+
+@blp.route("/<string:reference>/category")
+class ReportCategory(MethodView):
+    @token_required("admin", "head", "agent", "crew")
+    @blp.arguments(CategoryChangeSchema)
+    @blp.response(200, ReportSchema)
+    @blp.doc(security=[{"bearer": []}])
+    def post(self, data, reference):
+        """Set the category; the report is routed again and the text kept to train the classifier."""
+        staff = current_staff()
+        report = visible_report(staff, reference)
+        if report is None:
+            abort(404, message="no such report")
+        try:
+            change_category(report, find_sub_category(data["category"]), actor=staff.email, actor_id=staff.id,
+                            staff_user=staff, note=data.get("note"))
+        except ReportInputError as exc:
+            db.session.rollback()
+            abort(422, message=str(exc))
         db.session.commit()
         return serialise(report)

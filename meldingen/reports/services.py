@@ -137,3 +137,39 @@ STATUS_CHANGE_HOOKS: list = []
 
 def get_report_by_reference(reference: str) -> Report | None:
     return db.session.scalar(select(Report).where(Report.reference == reference.upper()))
+
+
+def change_category(report: Report, new_category, *, actor: str, actor_id: int | None = None,
+                    staff_user=None, note: str | None = None) -> ReportEvent:
+    """Staff set a report's category: kept as a training example, and the report is routed again.
+
+    The organisation stays the one the point lies in; department and deadline follow the new category
+    (through the routing rules, first match wins), so the right team gets it with the right handling time.
+    """
+    from meldingen.classify.services import record_category_correction
+    from meldingen.geo.lookup import PlaceInfo
+    from meldingen.routing.services import apply_route, decide_route
+
+    if new_category is None or new_category.parent_id is None:
+        raise ReportInputError("choose a sub category")
+    if not new_category.active:
+        raise ReportInputError(f"category '{new_category.slug}' is not active")
+    previous = report.category
+    record_category_correction(report, new_category, staff_user)
+    report.category = new_category
+    report.category_confirmed = True
+    report.updated_at = utcnow()
+    event = add_event(
+        report, "category", actor=actor, actor_id=actor_id, note=note,
+        data={"from": previous.slug if previous is not None else None, "to": new_category.slug},
+    )
+    if report.organisation is not None:
+        place = PlaceInfo(lat=report.lat or 0.0, lon=report.lon or 0.0,
+                          areas={"municipality": report.municipality_code, "district": report.district_code,
+                                 "neighbourhood": report.neighbourhood_code},
+                          organisation=report.organisation.code,
+                          asset={"type": report.asset_type, "id": report.asset_external_id}
+                          if report.asset_type else None)
+        apply_route(report, decide_route(report, place, new_category), actor=actor)
+    set_deadline(report)
+    return event
