@@ -282,7 +282,7 @@ def main() -> None:
         f"""# Geo lookup performance
 
 Measured {date.today().isoformat()} with `make bench` (`.venv/bin/python bench/bench_geo.py`), one process,
-one thread, on {platform.machine()} / Python {platform.python_version()} / SQLAlchemy {sqlalchemy.__version__} /
+one thread, on {platform.machine()} with {os.cpu_count()} CPUs / Python {platform.python_version()} / SQLAlchemy {sqlalchemy.__version__} /
 shapely {shapely.__version__}.
 
 Data: all 342 municipalities, 271 districts and 83 Emmen neighbourhoods (CBS 2024, generalised), the 1,904 BAG
@@ -305,6 +305,7 @@ Reading it:
 - Nearest address and asset stay in SQL on both databases (SpatiaLite: `SpatialIndex` R*Tree box, PostGIS:
   `ST_DWithin` on the GiST index, then the exact planar distance in RD New), so imports are visible at once
   and 100,000s of assets need no memory in the web process.
+- p99 is sensitive to whatever else runs on the machine (and on the PostgreSQL server); compare p50s.
 - The baseline answers the same questions from in-memory STRtrees only; the gap to it is the price of the
   database round trips (and of the one organisation query per lookup).
 """
