@@ -28,7 +28,7 @@ install: system-deps $(VENV)/.installed
 run: install
 	$(VENV)/bin/meldingen db upgrade
 	$(VENV)/bin/meldingen load-sample-data
-	$(PY) -m meldingen.demo
+	PORT=$(PORT) $(PY) -m meldingen.demo
 	$(VENV)/bin/waitress-serve --host 127.0.0.1 --port $(PORT) --threads 8 --call meldingen:create_app
 
 test: install

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 from sqlalchemy import select
 
@@ -30,10 +31,11 @@ def main() -> None:
     app = create_app()
     with app.app_context():
         logins = ensure_demo_staff()
-    print("\nDemo staff logins (password: %s) at http://127.0.0.1:5000/staff/login" % DEMO_PASSWORD)
+    base = f"http://127.0.0.1:{os.environ.get('PORT', '5000')}"
+    print(f"\nDemo staff logins (password: {DEMO_PASSWORD}) at {base}/staff/login")
     for email, role, org in logins:
         print(f"  {email:38} {role:6} {org}")
-    print("Residents' website chat: http://127.0.0.1:5000/chat\n")
+    print(f"Residents' website chat: {base}/chat\n")
 
 
 if __name__ == "__main__":
