@@ -1,6 +1,6 @@
 """Benchmark of point → places: 10,000 lookups (areas + nearest address + nearest asset) against all 342
 municipalities, the districts, the Emmen neighbourhoods, 1,904 BAG addresses and 100,000 assets, on SpatiaLite
-and (when MELDINGEN_TEST_DATABASE_URL or MELDINGEN_BENCH_DATABASE_URL is set) PostGIS, next to an in-memory
+and (when MELDINGEN_BENCH_PG_URL or MELDINGEN_TEST_DATABASE_URL is set) PostGIS, next to an in-memory
 shapely STRtree baseline in the same process. Writes docs/perf/geo.md.
 
     .venv/bin/python bench/bench_geo.py [--lookups 10000] [--assets 100000] [--out docs/perf/geo.md]
@@ -223,7 +223,7 @@ def main() -> None:
     assets = make_assets(rng, args.assets)
 
     backends = [("SpatiaLite", None)]
-    pg = os.environ.get("MELDINGEN_BENCH_DATABASE_URL") or os.environ.get("MELDINGEN_TEST_DATABASE_URL")
+    pg = os.environ.get("MELDINGEN_BENCH_PG_URL") or os.environ.get("MELDINGEN_TEST_DATABASE_URL")
     if pg:
         backends.append(("PostGIS", pg))
 
