@@ -1,0 +1,270 @@
+"""The department heads' backlog: open reports filtered by category, area, department and age, their
+aggregates (by category, area, age, late against the deadline), hotspots, the weekly in/out counts, and the CSV
+export of the same filter. Plain functions over the session; the views only parse the URL and render."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, fields
+from datetime import timedelta
+
+from sqlalchemy import Integer, and_, case, cast, func, or_, select
+
+from meldingen.categories.models import Category
+from meldingen.extensions import db
+from meldingen.organisations.models import Department
+from meldingen.reports.access import scope_reports
+from meldingen.reports.models import Report, Status
+from meldingen.timeutil import AMSTERDAM, as_aware_utc, utcnow
+
+AGE_BUCKETS = [(0, 7, "< 1 week"), (7, 30, "1–4 weken"), (30, 90, "1–3 maanden"), (90, None, "> 3 maanden")]
+PAGE_SIZE = 50
+SORTS = {
+    "deadline": (Report.deadline.asc(), Report.id.asc()),
+    "oldest": (Report.created_at.asc(), Report.id.asc()),
+    "newest": (Report.created_at.desc(), Report.id.desc()),
+    "reporters": (Report.reporters_count.desc(), Report.created_at.asc()),
+}
+
+
+@dataclass
+class BacklogFilter:
+    """What the head filters on; every field is a URL query parameter, so a filtered page can be shared."""
+
+    category: str = ""  # main or sub category slug
+    area: str = ""  # municipality, district or neighbourhood code
+    department: str = ""  # department code
+    status: str = ""  # one open status code
+    min_age: str = ""  # days
+    late: str = ""  # "1": only past their deadline
+    sort: str = "deadline"
+    page: str = "1"
+
+    @classmethod
+    def from_args(cls, args) -> BacklogFilter:
+        values = {f.name: (args.get(f.name) or "").strip()[:100] for f in fields(cls)}
+        result = cls(**{k: v for k, v in values.items() if v})
+        if result.sort not in SORTS:
+            result.sort = "deadline"
+        return result
+
+    def as_args(self, **changes) -> dict:
+        """The filter as query arguments (empty ones left out), e.g. for url_for."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values.update(changes)
+        return {k: v for k, v in values.items() if v and not (k == "sort" and v == "deadline")
+                and not (k == "page" and v == "1")}
+
+    @property
+    def page_number(self) -> int:
+        try:
+            return max(1, int(self.page))
+        except ValueError:
+            return 1
+
+
+def backlog_query(staff, flt: BacklogFilter, now=None, columns=None):
+    """select(Report) (or `columns`) of the open, unmerged reports the staff member may see, filtered."""
+    now = now or utcnow()
+    query = select(*(columns or [Report])).select_from(Report).where(
+        Report.status.in_(select(Status.code).where(Status.is_open.is_(True))),
+        Report.duplicate_of_id.is_(None),
+    )
+    query = scope_reports(query, staff)
+    if flt.category:
+        parent = Category.__table__.alias("parent")
+        sub_ids = select(Category.id).outerjoin(parent, Category.parent_id == parent.c.id).where(
+            or_(Category.slug == flt.category, parent.c.slug == flt.category)
+        )
+        query = query.where(Report.category_id.in_(sub_ids))
+    if flt.area:
+        query = query.where(or_(Report.municipality_code == flt.area, Report.district_code == flt.area,
+                                Report.neighbourhood_code == flt.area))
+    if flt.department:
+        query = query.where(Report.department_id.in_(select(Department.id).where(Department.code == flt.department)))
+    if flt.status:
+        query = query.where(Report.status == flt.status)
+    if flt.min_age.isdigit():
+        query = query.where(Report.created_at <= now - timedelta(days=int(flt.min_age)))
+    if flt.late == "1":
+        query = query.where(Report.deadline < now)
+    return query
+
+
+def backlog_page(staff, flt: BacklogFilter, now=None) -> tuple[list[Report], int]:
+    query = backlog_query(staff, flt, now)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = db.session.scalars(
+        query.order_by(*SORTS[flt.sort]).offset((flt.page_number - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+    ).all()
+    return rows, total
+
+
+@dataclass
+class Aggregates:
+    total: int
+    late: int
+    by_category: list[tuple[str, str, int, int]]  # main slug, name, open, late
+    by_area: list[tuple[str, int, int]]  # district (or municipality) code, open, late
+    by_age: list[tuple[str, int]]
+    area_names: dict
+
+
+def backlog_aggregates(staff, flt: BacklogFilter, now=None) -> Aggregates:
+    """Counts over the filtered backlog, each one GROUP BY in the database."""
+    now = now or utcnow()
+    filtered = backlog_query(staff, flt, now, columns=[Report.id, Report.category_id, Report.deadline,
+                                                       Report.created_at, Report.district_code,
+                                                       Report.municipality_code]).subquery()
+    r = filtered.c
+    totals = db.session.execute(
+        select(func.count(), func.sum(case((r.deadline < now, 1), else_=0))).select_from(filtered)
+    ).one()
+    parent = Category.__table__.alias("parent")
+    main_slug = func.coalesce(parent.c.slug, Category.slug, "")
+    main_name = func.coalesce(parent.c.name, Category.name, "(geen categorie)")
+    late = func.sum(case((r.deadline < now, 1), else_=0))
+    by_category = db.session.execute(
+        select(main_slug, main_name, func.count(), late)
+        .select_from(filtered)
+        .outerjoin(Category, Category.id == r.category_id)
+        .outerjoin(parent, parent.c.id == Category.parent_id)
+        .group_by(main_slug, main_name)
+        .order_by(func.count().desc())
+    ).all()
+    area = func.coalesce(r.district_code, r.municipality_code, "")
+    by_area = db.session.execute(
+        select(area, func.count(), late).select_from(filtered).group_by(area).order_by(func.count().desc())
+        .limit(30)
+    ).all()
+    age_sums = []
+    for low, high, _label in AGE_BUCKETS:
+        condition = r.created_at <= now - timedelta(days=low)
+        if high is not None:
+            condition = and_(condition, r.created_at > now - timedelta(days=high))
+        age_sums.append(func.sum(case((condition, 1), else_=0)))
+    ages = db.session.execute(select(*age_sums).select_from(filtered)).one()
+    return Aggregates(
+        total=totals[0] or 0,
+        late=int(totals[1] or 0),
+        by_category=[(s, n, c, int(lt or 0)) for s, n, c, lt in by_category],
+        by_area=[(a, c, int(lt or 0)) for a, c, lt in by_area],
+        by_age=[(label, int(count or 0)) for (_l, _h, label), count in zip(AGE_BUCKETS, ages)],
+        area_names=area_names([a for a, _c, _l in by_area]),
+    )
+
+
+def area_names(codes) -> dict:
+    from meldingen.geo.models import Area
+
+    codes = [c for c in codes if c]
+    if not codes:
+        return {}
+    return dict(db.session.execute(select(Area.code, Area.name).where(Area.code.in_(codes))).all())
+
+
+def hotspots(staff, flt: BacklogFilter, now=None, cell_degrees: float = 0.002, limit: int = 30) -> list[dict]:
+    """The densest grid cells (about 200 m) of the filtered backlog: centre, count, late count."""
+    now = now or utcnow()
+    filtered = backlog_query(staff, flt, now, columns=[Report.lat, Report.lon, Report.deadline]).where(
+        Report.lat.is_not(None)).subquery()
+    r = filtered.c
+    row_cell = cast(r.lat / cell_degrees, Integer)
+    col_cell = cast(r.lon / cell_degrees, Integer)
+    rows = db.session.execute(
+        select(func.avg(r.lat), func.avg(r.lon), func.count(), func.sum(case((r.deadline < now, 1), else_=0)))
+        .select_from(filtered)
+        .group_by(row_cell, col_cell)
+        .having(func.count() >= 2)
+        .order_by(func.count().desc())
+        .limit(limit)
+    ).all()
+    return [{"lat": lat, "lon": lon, "count": count, "late": int(late or 0)} for lat, lon, count, late in rows]
+
+
+def weekly_in_out(staff, weeks: int = 12, now=None) -> list[tuple[str, int, int]]:
+    """Reports in (created) and out (closed) per ISO week, the last `weeks` weeks, oldest first.
+
+    One query of conditional sums over the organisation's reports (open or not), the same on both databases.
+    """
+    now = now or utcnow()
+    local = now.astimezone(AMSTERDAM)
+    monday = (local - timedelta(days=local.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+    starts = [monday - timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
+    bounds = [(s, s + timedelta(weeks=1)) for s in starts]
+    sums = []
+    for start, end in bounds:
+        sums.append(func.sum(case((and_(Report.created_at >= start, Report.created_at < end), 1), else_=0)))
+        sums.append(func.sum(case((and_(Report.closed_at >= start, Report.closed_at < end), 1), else_=0)))
+    query = scope_reports(select(*sums).select_from(Report).where(
+        or_(Report.created_at >= starts[0], Report.closed_at >= starts[0])), staff)
+    values = db.session.execute(query).one()
+    result = []
+    for i, start in enumerate(starts):
+        iso = start.isocalendar()
+        result.append((f"{iso[0]}-W{iso[1]:02d}", int(values[2 * i] or 0), int(values[2 * i + 1] or 0)))
+    return result
+
+
+# --- CSV export --------------------------------------------------------------------------------------------
+
+CSV_COLUMNS = ["referentie", "status", "hoofdcategorie", "subcategorie", "omschrijving", "adres", "postcode",
+               "plaats", "wijk", "buurt", "afdeling", "toegewezen aan", "aangemaakt", "deadline", "te laat",
+               "aantal melders", "lat", "lon"]
+
+
+def csv_rows(staff, flt: BacklogFilter, delimiter: str = ";", now=None, batch: int = 1000):
+    """The filtered backlog as CSV text chunks: a UTF-8 BOM first (so Excel reads the accents), every field quoted
+    as needed by the csv module, formulas neutralised (a cell starting with = + - @ gets a leading quote)."""
+    from sqlalchemy.orm import selectinload
+
+    now = now or utcnow()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    yield "\ufeff" + _take(buffer)
+    query = backlog_query(staff, flt, now).order_by(*SORTS[flt.sort]).options(
+        selectinload(Report.category).selectinload(Category.parent),
+        selectinload(Report.department),
+        selectinload(Report.assignee),
+    ).execution_options(yield_per=batch)
+    for report in db.session.scalars(query):
+        category = report.category
+        deadline = as_aware_utc(report.deadline)
+        address = " ".join(p for p in (report.address_street, report.address_number) if p) or (
+            report.address_text or "")
+        writer.writerow([_cell(v) for v in (
+            report.reference, report.status,
+            category.parent.name if category is not None and category.parent is not None else "",
+            category.name if category is not None else "",
+            report.description, address, report.address_postcode or "", report.address_city or "",
+            report.district_code or "", report.neighbourhood_code or "",
+            report.department.code if report.department is not None else "",
+            report.assignee.email if report.assignee is not None else "",
+            _local(report.created_at), _local(report.deadline),
+            "ja" if deadline is not None and deadline < now else "nee",
+            report.reporters_count,
+            "" if report.lat is None else f"{report.lat:.6f}", "" if report.lon is None else f"{report.lon:.6f}",
+        )])
+        if buffer.tell() > 64_000:
+            yield _take(buffer)
+    yield _take(buffer)
+
+
+def _take(buffer: io.StringIO) -> str:
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text
+
+
+def _cell(value):
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def _local(value) -> str:
+    value = as_aware_utc(value)
+    return value.astimezone(AMSTERDAM).strftime("%Y-%m-%d %H:%M") if value else ""

@@ -1,0 +1,175 @@
+"""The shared inbox: conversations that need a person, claimed by one agent at a time, answered on the
+resident's own channel without answering the same resident twice.
+
+A claim is a conditional UPDATE (free, expired, or already ours) whose rowcount says who won, so two agents
+clicking at once cannot both hold a conversation. A claim lapses after INBOX_CLAIM_SECONDS without activity.
+A reply carries the id of the last message the agent saw; when the resident wrote since, it is refused.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import func, or_, select, update
+
+from meldingen.extensions import db
+from meldingen.intake.models import Conversation, ConversationMessage
+from meldingen.reports.access import visible_organisation_ids
+from meldingen.timeutil import as_aware_utc, utcnow
+
+DEFAULT_CLAIM_SECONDS = 600
+
+
+class ReplyRefused(Exception):
+    """A reply that may not go out, with the reason shown to the agent (Dutch)."""
+
+
+def claim_seconds() -> int:
+    return int(current_app.config.get("INBOX_CLAIM_SECONDS", DEFAULT_CLAIM_SECONDS))
+
+
+def scope_conversations(query, staff):
+    """Conversations of the staff member's organisations; unrouted ones belong to the service point."""
+    condition = Conversation.organisation_id.in_(visible_organisation_ids(staff))
+    if staff.organisation is not None and staff.organisation.kind == "service_point":
+        condition = or_(condition, Conversation.organisation_id.is_(None))
+    return query.where(condition)
+
+
+def visible_conversation(staff, conversation_id: int) -> Conversation | None:
+    return db.session.scalar(scope_conversations(select(Conversation).where(Conversation.id == conversation_id),
+                                                 staff))
+
+
+def waiting_conversations(staff, limit: int = 200) -> list[Conversation]:
+    """Conversations that need a person, newest waiting first."""
+    query = scope_conversations(select(Conversation).where(Conversation.needs_person.is_(True)), staff)
+    waiting_since = func.coalesce(Conversation.needs_person_since, Conversation.updated_at)
+    return db.session.scalars(query.order_by(waiting_since.desc(), Conversation.id.desc()).limit(limit)).all()
+
+
+def claim_is_live(conversation: Conversation, now=None) -> bool:
+    now = now or utcnow()
+    return (conversation.claimed_by_id is not None and conversation.claimed_at is not None
+            and as_aware_utc(conversation.claimed_at) > now - timedelta(seconds=claim_seconds()))
+
+
+def holder_id(conversation: Conversation, now=None) -> int | None:
+    """Who holds the conversation now (an expired claim holds nothing)."""
+    return conversation.claimed_by_id if claim_is_live(conversation, now) else None
+
+
+def claim_conversation(conversation_id: int, staff, now=None) -> bool:
+    """Take the conversation if it is free, its claim expired, or it is already ours. Commits; True if we hold it."""
+    now = now or utcnow()
+    expired = now - timedelta(seconds=claim_seconds())
+    result = db.session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id,
+               or_(Conversation.claimed_by_id.is_(None), Conversation.claimed_by_id == staff.id,
+                   Conversation.claimed_at.is_(None), Conversation.claimed_at < expired))
+        .values(claimed_by_id=staff.id, claimed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def release_conversation(conversation_id: int, staff) -> bool:
+    """Let go of our own claim. Commits."""
+    result = db.session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id, Conversation.claimed_by_id == staff.id)
+        .values(claimed_by_id=None, claimed_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def release_expired_claims(now=None) -> int:
+    """Clear claims without activity for INBOX_CLAIM_SECONDS (also done implicitly by `claim_conversation`)."""
+    now = now or utcnow()
+    result = db.session.execute(
+        update(Conversation)
+        .where(Conversation.claimed_by_id.is_not(None),
+               Conversation.claimed_at < now - timedelta(seconds=claim_seconds()))
+        .values(claimed_by_id=None, claimed_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount
+
+
+def last_message_id(conversation_id: int) -> int:
+    return db.session.scalar(select(func.coalesce(func.max(ConversationMessage.id), 0))
+                             .where(ConversationMessage.conversation_id == conversation_id))
+
+
+def reply_to_conversation(conversation: Conversation, staff, body: str, last_seen_message_id: int,
+                          resolved: bool = False, now=None) -> ConversationMessage:
+    """Queue `body` to the resident on their channel, if we hold the conversation and saw its latest message.
+
+    Raises ReplyRefused otherwise. Keeps the claim alive (activity), or ends it when `resolved`. Commits.
+    """
+    now = now or utcnow()
+    body = (body or "").strip()
+    if not body:
+        raise ReplyRefused("Schrijf eerst een antwoord.")
+    if len(body) > 4000:
+        raise ReplyRefused("Het antwoord is te lang (maximaal 4000 tekens).")
+    # Lock the row on PostgreSQL so a claim and a reply cannot interleave; SQLite serialises writers anyway.
+    db.session.refresh(conversation, with_for_update=db.session.get_bind().dialect.name == "postgresql")
+    holder = holder_id(conversation, now)
+    if holder != staff.id:
+        if holder is None:
+            raise ReplyRefused("Neem het gesprek eerst in behandeling.")
+        raise ReplyRefused("Een collega heeft dit gesprek in behandeling; uw antwoord is niet verstuurd.")
+    newer = db.session.scalar(
+        select(func.count()).select_from(ConversationMessage).where(
+            ConversationMessage.conversation_id == conversation.id, ConversationMessage.id > last_seen_message_id,
+            ConversationMessage.direction == "in")
+    )
+    if newer:
+        raise ReplyRefused("De melder heeft intussen nieuwe berichten gestuurd; lees die eerst. "
+                           "Uw antwoord is niet verstuurd.")
+    message = ConversationMessage(conversation_id=conversation.id, direction="out", at=now, kind="text",
+                                  text=body, staff_id=staff.id)
+    db.session.add(message)
+    db.session.flush()
+    outbound = queue_reply_to_reporter(conversation, body, key=f"inbox-reply-{message.id}")
+    message.outbound_message_id = getattr(outbound, "id", None)
+    conversation.claimed_at = now
+    conversation.version = (conversation.version or 0) + 1
+    if resolved:
+        conversation.needs_person = False
+        conversation.claimed_by_id = None
+        conversation.claimed_at = None
+    db.session.commit()
+    return message
+
+
+def queue_reply_to_reporter(conversation: Conversation, body: str, key: str):
+    """The seam to the outbox: a free-text message to the conversation's resident on its own channel.
+
+    Uses the conversations engineer's `meldingen.notify.outbox.queue_text` when it exists; until then the
+    message is written to the outbox table as "queued", where the sender picks it up.
+    """
+    try:
+        from meldingen.notify import outbox
+    except ModuleNotFoundError as exc:
+        if exc.name != "meldingen.notify.outbox":
+            raise
+        outbox = None
+    queue_text = getattr(outbox, "queue_text", None)
+    if queue_text is not None:
+        return queue_text(conversation.reporter, body, conversation=conversation, idempotency_key=key)
+    from meldingen.channels.models import OutboundMessage
+
+    message = OutboundMessage(idempotency_key=key, channel_kind=conversation.channel_kind,
+                              channel_id=conversation.channel_id, reporter_id=conversation.reporter_id,
+                              conversation_id=conversation.id, body=body, state="queued")
+    db.session.add(message)
+    db.session.flush()
+    return message

@@ -1,0 +1,127 @@
+"""What staff do to one report from the web pages, through the shared report, media and dedup services:
+change its status with a note and a photo, reassign department or assignee, merge a duplicate."""
+
+from __future__ import annotations
+
+from flask import current_app
+from sqlalchemy import select
+
+from meldingen.extensions import db
+from meldingen.organisations.models import Department
+from meldingen.reports.access import scope_reports
+from meldingen.reports.models import DuplicateCandidate, Report
+from meldingen.reports.services import add_event, change_status
+from meldingen.staff.models import StaffUser
+
+# The buttons a field crew sees, in this order; each shown only where the status table allows the move.
+CREW_STATUSES = ("in_progress", "planned", "done")
+
+
+class ActionRefused(Exception):
+    """A refused action with the reason shown to the staff member (Dutch)."""
+
+
+def update_status_with_photo(report: Report, staff, new_status: str, note: str | None, upload=None):
+    """Status change (the status-change hooks tell subscribed residents) plus an optional photo. Commits.
+
+    Raises TransitionRefused (status table) or ImageRejected (photo); nothing is kept then.
+    """
+    from meldingen.media.services import store_photo
+
+    note = (note or "").strip() or None
+    photo = None
+    if upload is not None and upload.filename:
+        data = upload.read(current_app.config["MAX_PHOTO_BYTES"] + 1)
+        photo = store_photo(data, source="staff", report_id=report.id, uploaded_by_id=staff.id)
+    change_status(report, new_status, note, actor=staff.email, actor_id=staff.id)
+    if photo is not None:
+        add_event(report, "photo", actor=staff.email, actor_id=staff.id, data={"photo": photo.token})
+    db.session.commit()
+    return photo
+
+
+def reassign(report: Report, staff, department_code: str | None, assignee_id: int | None) -> None:
+    """Give the report another department (of its own organisation) and/or assignee. Commits."""
+    changes = {}
+    if department_code is not None:
+        department = None
+        if department_code:
+            department = db.session.scalar(select(Department).where(
+                Department.organisation_id == report.organisation_id, Department.code == department_code))
+            if department is None:
+                raise ActionRefused(f"Afdeling {department_code} bestaat niet bij deze organisatie.")
+        if (department.id if department else None) != report.department_id:
+            changes["department"] = [report.department.code if report.department else None,
+                                     department.code if department else None]
+            report.department = department
+    if assignee_id is not None:
+        assignee = None
+        if assignee_id:
+            assignee = db.session.get(StaffUser, assignee_id)
+            if assignee is None or not assignee.active or assignee.organisation_id != report.organisation_id:
+                raise ActionRefused("Deze medewerker hoort niet bij de organisatie van de melding.")
+        if (assignee.id if assignee else None) != report.assignee_id:
+            changes["assignee"] = [report.assignee.email if report.assignee else None,
+                                   assignee.email if assignee else None]
+            report.assignee = assignee
+    if not changes:
+        return
+    kind = "routing" if "department" in changes else "assign"
+    add_event(report, kind, actor=staff.email, actor_id=staff.id, data=changes)
+    db.session.commit()
+
+
+def duplicate_candidates(report: Report, staff) -> list[dict]:
+    """Reports that may be the same problem, from the duplicates service when it is there, else the stored
+    suggestions; only those the staff member may see."""
+    candidates: list[tuple[Report, float | None]] = []
+    find = _dedup("find_duplicate_candidates")
+    if find is not None:
+        for item in find(report) or []:
+            target = getattr(item, "report", None) or getattr(item, "candidate", None) or item
+            score = getattr(item, "score", None)
+            if isinstance(item, dict):
+                target, score = item.get("report") or item.get("candidate"), item.get("score")
+            if isinstance(target, Report):
+                candidates.append((target, score))
+    else:
+        rows = db.session.execute(
+            select(Report, DuplicateCandidate.score)
+            .join(DuplicateCandidate, DuplicateCandidate.candidate_id == Report.id)
+            .where(DuplicateCandidate.report_id == report.id, DuplicateCandidate.state == "suggested")
+            .order_by(DuplicateCandidate.score.desc())
+        ).all()
+        candidates = [(r, s) for r, s in rows]
+    visible_ids = set(db.session.scalars(scope_reports(
+        select(Report.id).where(Report.id.in_([c.id for c, _ in candidates] or [0])), staff)))
+    return [{"report": c, "score": s} for c, s in candidates if c.id in visible_ids and c.id != report.id]
+
+
+def merge_available() -> bool:
+    return _dedup("merge_reports") is not None
+
+
+def merge_duplicate(duplicate: Report, target: Report, staff) -> None:
+    merge = _dedup("merge_reports")
+    if merge is None:
+        raise ActionRefused("Samenvoegen is nog niet beschikbaar.")
+    if duplicate.id == target.id:
+        raise ActionRefused("Een melding kan niet met zichzelf worden samengevoegd.")
+    merge(duplicate, target, actor=staff.email, actor_id=staff.id)
+    db.session.commit()
+
+
+def unmerge(duplicate: Report, staff) -> None:
+    undo = _dedup("unmerge_report")
+    if undo is None:
+        raise ActionRefused("Ontkoppelen is nog niet beschikbaar.")
+    undo(duplicate, actor=staff.email, actor_id=staff.id)
+    db.session.commit()
+
+
+def _dedup(name: str):
+    try:
+        from meldingen.dedup import services
+    except ImportError:
+        return None
+    return getattr(services, name, None)

@@ -1,0 +1,415 @@
+"""Administrators: categories, departments, routing rules, reply templates, area and asset imports, channels and
+staff accounts. Things every organisation shares (the category tree, areas, the default texts) are kept by the
+service point's administrators; an organisation's own administrator keeps its departments, rules, texts,
+channels and accounts."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from meldingen.categories.models import Category
+from meldingen.channels.models import CHANNEL_KINDS, Channel
+from meldingen.extensions import db
+from meldingen.notify.models import ReplyTemplate
+from meldingen.organisations.models import Department, Organisation
+from meldingen.reports.access import visible_organisation_ids
+from meldingen.routing.models import RoutingRule
+from meldingen.staff.models import ROLES, StaffUser
+from meldingen.staff.roles import ADMIN_ROLES, ROLE_NAMES, is_service_point_staff, roles_required
+from meldingen.staff.views import bp
+
+SECTIONS = [
+    ("staff.admin_categories", "Categorieën"),
+    ("staff.admin_departments", "Afdelingen"),
+    ("staff.admin_rules", "Routeringsregels"),
+    ("staff.admin_templates", "Antwoordteksten"),
+    ("staff.admin_imports", "Gebieden en objecten"),
+    ("staff.admin_channels", "Kanalen"),
+    ("staff.admin_accounts", "Medewerkers"),
+]
+
+
+def mask_secret(value) -> str:
+    """A secret shown as its last four characters only: ••••1234 (short ones fully hidden)."""
+    text = str(value or "")
+    if not text:
+        return ""
+    return "••••" + (text[-4:] if len(text) >= 12 else "")
+
+
+def _organisations() -> list[Organisation]:
+    return db.session.scalars(select(Organisation).where(Organisation.id.in_(visible_organisation_ids(current_user)))
+                              .order_by(Organisation.kind.desc(), Organisation.name)).all()
+
+
+def _own_organisation(code: str) -> Organisation:
+    org = next((o for o in _organisations() if o.code == code), None)
+    if org is None:
+        abort(403)
+    return org
+
+
+def _require_service_point():
+    if not is_service_point_staff(current_user):
+        abort(403)
+
+
+def _back(endpoint: str, message: str | None = None, error: str | None = None):
+    if message:
+        flash(message)
+    if error:
+        flash(error, "error")
+    return redirect(url_for(endpoint)), 303
+
+
+def _render(template: str, **context):
+    return render_template(f"staff/admin/{template}", sections=SECTIONS, shared=is_service_point_staff(current_user),
+                           **context)
+
+
+@bp.get("/admin")
+@roles_required(*ADMIN_ROLES)
+def admin_home():
+    return _render("index.html", organisations=_organisations())
+
+
+# --- categories --------------------------------------------------------------------------------------------
+
+@bp.get("/admin/categories")
+@roles_required(*ADMIN_ROLES)
+def admin_categories():
+    mains = db.session.scalars(select(Category).where(Category.parent_id.is_(None))
+                               .order_by(Category.position, Category.name)).all()
+    return _render("categories.html", mains=mains)
+
+
+@bp.post("/admin/categories")
+@roles_required(*ADMIN_ROLES)
+def admin_category_create():
+    _require_service_point()
+    parent_id = request.form.get("parent_id", type=int)
+    parent = db.session.get(Category, parent_id) if parent_id else None
+    if parent_id and (parent is None or parent.parent_id is not None):
+        abort(400)
+    name = (request.form.get("name") or "").strip()
+    slug = (request.form.get("slug") or "").strip().lower()
+    if not name or not slug or not slug.replace("-", "").isalnum():
+        return _back("staff.admin_categories", error="Geef een naam en een slug (letters, cijfers, streepjes).")
+    if db.session.scalar(select(Category.id).where(Category.parent_id == parent_id, Category.slug == slug)):
+        return _back("staff.admin_categories", error=f"De slug {slug} bestaat al.")
+    category = Category(parent=parent, name=name[:200], slug=slug[:100], active=True,
+                        position=len(parent.children) if parent else 0, department_codes=[])
+    _apply_category_form(category)
+    db.session.add(category)
+    db.session.commit()
+    return _back("staff.admin_categories", f"Categorie {name} toegevoegd.")
+
+
+@bp.post("/admin/categories/<int:category_id>")
+@roles_required(*ADMIN_ROLES)
+def admin_category_update(category_id: int):
+    _require_service_point()
+    category = db.session.get(Category, category_id) or abort(404)
+    name = (request.form.get("name") or "").strip()
+    if name:
+        category.name = name[:200]
+    _apply_category_form(category)
+    db.session.commit()
+    return _back("staff.admin_categories", f"Categorie {category.name} opgeslagen.")
+
+
+def _apply_category_form(category: Category) -> None:
+    days = (request.form.get("handling_days") or "").strip()
+    category.handling_days = int(days) if days.isdigit() else None
+    category.calendar_days = request.form.get("calendar_days") == "1"
+    category.active = request.form.get("active") == "1"
+    text = (request.form.get("resident_text") or "").strip()
+    category.resident_text = text[:2000] or None
+    departments = request.form.get("department_codes")
+    if departments is not None:
+        category.department_codes = [c.strip().upper() for c in departments.split(",") if c.strip()]
+
+
+# --- departments -------------------------------------------------------------------------------------------
+
+@bp.get("/admin/departments")
+@roles_required(*ADMIN_ROLES)
+def admin_departments():
+    return _render("departments.html", organisations=_organisations())
+
+
+@bp.post("/admin/departments")
+@roles_required(*ADMIN_ROLES)
+def admin_department_save():
+    org = _own_organisation(request.form.get("organisation", ""))
+    code = (request.form.get("code") or "").strip().upper()[:16]
+    name = (request.form.get("name") or "").strip()[:200]
+    if not code or not name:
+        return _back("staff.admin_departments", error="Geef een code en een naam.")
+    department = db.session.scalar(select(Department).where(Department.organisation_id == org.id,
+                                                            Department.code == code))
+    if department is None:
+        db.session.add(Department(organisation=org, code=code, name=name))
+        message = f"Afdeling {code} toegevoegd aan {org.name}."
+    else:
+        department.name = name
+        message = f"Afdeling {code} van {org.name} opgeslagen."
+    db.session.commit()
+    return _back("staff.admin_departments", message)
+
+
+# --- routing rules -----------------------------------------------------------------------------------------
+
+@bp.get("/admin/rules")
+@roles_required(*ADMIN_ROLES)
+def admin_rules():
+    from meldingen.routing.services import may_administer_rule
+
+    rules = db.session.scalars(select(RoutingRule).order_by(RoutingRule.position, RoutingRule.id)).all()
+    return _render("rules.html", rules=rules, editable={r.id: may_administer_rule(current_user, r.conditions)
+                                                        for r in rules},
+                   json=json)
+
+
+@bp.post("/admin/rules")
+@bp.post("/admin/rules/<int:rule_id>")
+@roles_required(*ADMIN_ROLES)
+def admin_rule_save(rule_id: int | None = None):
+    from meldingen.routing.services import RuleRefused, save_rule
+
+    rule = None
+    if rule_id is not None:
+        rule = db.session.get(RoutingRule, rule_id) or abort(404)
+    try:
+        conditions = json.loads(request.form.get("conditions") or "{}")
+        if not isinstance(conditions, dict):
+            raise ValueError
+    except ValueError:
+        return _back("staff.admin_rules", error="De voorwaarden moeten een JSON-object zijn, bijv. "
+                                                 '{"sub_slugs": ["lantaarnpaal-straatverlichting"]}.')
+    position = (request.form.get("position") or "").strip()
+    data = {
+        "name": (request.form.get("name") or "").strip()[:200],
+        "active": request.form.get("active") == "1",
+        "conditions": conditions,
+        "organisation_code": (request.form.get("organisation_code") or "").strip().upper() or None,
+        "department_code": (request.form.get("department_code") or "").strip().upper() or None,
+    }
+    if position.lstrip("-").isdigit():
+        data["position"] = int(position)
+    try:
+        saved = save_rule(data, current_user, rule)
+    except RuleRefused as exc:
+        db.session.rollback()
+        if exc.status == 403:
+            abort(403)
+        return _back("staff.admin_rules", error=f"Regel niet opgeslagen: {exc}")
+    db.session.commit()
+    return _back("staff.admin_rules", f"Regel ‘{saved.name}’ opgeslagen.")
+
+
+@bp.post("/admin/rules/<int:rule_id>/delete")
+@roles_required(*ADMIN_ROLES)
+def admin_rule_delete(rule_id: int):
+    from meldingen.routing.services import RuleRefused, delete_rule
+
+    rule = db.session.get(RoutingRule, rule_id) or abort(404)
+    try:
+        delete_rule(rule, current_user)
+    except RuleRefused:
+        db.session.rollback()
+        abort(403)
+    db.session.commit()
+    return _back("staff.admin_rules", "Regel verwijderd.")
+
+
+# --- reply templates ---------------------------------------------------------------------------------------
+
+def _editable_template_orgs() -> list[int | None]:
+    ids: list[int | None] = [o.id for o in _organisations()]
+    if is_service_point_staff(current_user):
+        ids.append(None)  # the default texts
+    return ids
+
+
+@bp.get("/admin/templates")
+@roles_required(*ADMIN_ROLES)
+def admin_templates():
+    allowed = _editable_template_orgs()
+    templates = [t for t in db.session.scalars(select(ReplyTemplate).order_by(ReplyTemplate.key,
+                                                                                ReplyTemplate.language))
+                 if t.organisation_id in allowed]
+    orgs = {o.id: o for o in _organisations()}
+    return _render("templates.html", templates=templates, orgs=orgs)
+
+
+@bp.post("/admin/templates")
+@roles_required(*ADMIN_ROLES)
+def admin_template_save():
+    template_id = request.form.get("id", type=int)
+    body = (request.form.get("body") or "").strip()
+    if not body:
+        return _back("staff.admin_templates", error="Een antwoordtekst mag niet leeg zijn.")
+    if template_id:
+        template = db.session.get(ReplyTemplate, template_id) or abort(404)
+        if template.organisation_id not in _editable_template_orgs():
+            abort(403)
+        template.body = body[:4000]
+    else:
+        code = request.form.get("organisation") or ""
+        org_id = _own_organisation(code).id if code else None
+        if org_id not in _editable_template_orgs():
+            abort(403)
+        key = (request.form.get("key") or "").strip()[:100]
+        language = (request.form.get("language") or "nl").strip()[:5]
+        if not key:
+            return _back("staff.admin_templates", error="Geef de sleutel van de tekst.")
+        existing = db.session.scalar(select(ReplyTemplate).where(
+            ReplyTemplate.key == key, ReplyTemplate.language == language, ReplyTemplate.organisation_id == org_id))
+        if existing is not None:
+            existing.body = body[:4000]
+        else:
+            db.session.add(ReplyTemplate(key=key, language=language, organisation_id=org_id, body=body[:4000]))
+    db.session.commit()
+    return _back("staff.admin_templates", "Antwoordtekst opgeslagen.")
+
+
+# --- area and asset imports --------------------------------------------------------------------------------
+
+@bp.get("/admin/imports")
+@roles_required(*ADMIN_ROLES)
+def admin_imports():
+    return _render("imports.html", result=None)
+
+
+@bp.post("/admin/imports")
+@roles_required(*ADMIN_ROLES)
+def admin_import_run():
+    from meldingen.geo.imports import ImportFileError, import_areas, import_assets
+
+    _require_service_point()
+    upload = request.files.get("file")
+    kind = request.form.get("kind")
+    if upload is None or not upload.filename or kind not in ("areas", "assets"):
+        return _back("staff.admin_imports", error="Kies een bestand en wat het bevat.")
+    form = request.form
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / ("upload.geojson" if kind == "areas" else "upload.csv")
+        upload.save(path)
+        try:
+            if kind == "areas":
+                level = form.get("level")
+                if level not in ("municipality", "district", "neighbourhood"):
+                    abort(400)
+                result = import_areas(path, level, form.get("code_property") or "code",
+                                      form.get("name_property") or "name", form.get("parent_property") or None)
+                from meldingen.staff.mapdata import _outlines_for
+
+                _outlines_for.cache_clear()
+            else:
+                result = import_assets(path, (form.get("asset_type") or "").strip() or "object",
+                                       form.get("id_column") or "id", form.get("lat_column") or "lat",
+                                       form.get("lon_column") or "lon")
+        except ImportFileError as exc:
+            db.session.rollback()
+            return _back("staff.admin_imports", error=f"Import mislukt: {exc}")
+    return _render("imports.html", result=result, kind=kind)
+
+
+# --- channels ----------------------------------------------------------------------------------------------
+
+def _visible_channels():
+    ids = visible_organisation_ids(current_user)
+    query = select(Channel).order_by(Channel.kind, Channel.name)
+    channels = db.session.scalars(query).all()
+    shared = is_service_point_staff(current_user)
+    return [c for c in channels if c.organisation_id in ids or (shared and c.organisation_id is None)]
+
+
+@bp.get("/admin/channels")
+@roles_required(*ADMIN_ROLES)
+def admin_channels():
+    return _render("channels.html", channels=_visible_channels(), kinds=CHANNEL_KINDS, mask=mask_secret,
+                   organisations=_organisations())
+
+
+@bp.post("/admin/channels")
+@bp.post("/admin/channels/<int:channel_id>")
+@roles_required(*ADMIN_ROLES)
+def admin_channel_save(channel_id: int | None = None):
+    form = request.form
+    if channel_id is not None:
+        channel = next((c for c in _visible_channels() if c.id == channel_id), None) or abort(404)
+    else:
+        if form.get("kind") not in CHANNEL_KINDS:
+            return _back("staff.admin_channels", error="Kies het soort kanaal.")
+        channel = Channel(kind=form["kind"], secrets={}, settings={})
+        db.session.add(channel)
+    code = form.get("organisation") or ""
+    if code:
+        channel.organisation_id = _own_organisation(code).id
+    elif channel_id is None:
+        if not is_service_point_staff(current_user):
+            abort(403)
+        channel.organisation_id = None
+    channel.name = (form.get("name") or channel.name or channel.kind).strip()[:200]
+    channel.address = (form.get("address") or channel.address or "").strip()[:100]
+    if not channel.address:
+        db.session.rollback()
+        return _back("staff.admin_channels", error="Geef het adres van het kanaal (nummer-id, bot-id of nummer).")
+    channel.active = form.get("active") == "1"
+    secrets = dict(channel.secrets or {})
+    for line in (form.get("secrets") or "").splitlines():  # "name=value"; an empty value leaves it as it was
+        name, _, value = line.partition("=")
+        if name.strip() and value.strip():
+            secrets[name.strip()] = value.strip()
+    channel.secrets = secrets
+    db.session.commit()
+    return _back("staff.admin_channels", f"Kanaal {channel.name} opgeslagen.")
+
+
+# --- staff accounts ----------------------------------------------------------------------------------------
+
+@bp.get("/admin/accounts")
+@roles_required(*ADMIN_ROLES)
+def admin_accounts():
+    organisations = _organisations()
+    accounts = db.session.scalars(select(StaffUser).where(StaffUser.organisation_id.in_([o.id for o in organisations]))
+                                  .order_by(StaffUser.email)).all()
+    return _render("accounts.html", accounts=accounts, organisations=organisations, roles=ROLES,
+                   role_names=ROLE_NAMES)
+
+
+@bp.post("/admin/accounts")
+@roles_required(*ADMIN_ROLES)
+def admin_account_create():
+    from meldingen.staff.services import StaffError, create_staff
+
+    org = _own_organisation(request.form.get("organisation", ""))
+    try:
+        user = create_staff(request.form.get("email", ""), request.form.get("role", ""), org.code,
+                            (request.form.get("department") or "").strip().upper() or None,
+                            request.form.get("password", ""), name=(request.form.get("name") or "").strip() or None)
+    except StaffError as exc:
+        db.session.rollback()
+        return _back("staff.admin_accounts", error=f"Account niet aangemaakt: {exc}")
+    return _back("staff.admin_accounts", f"Account {user.email} aangemaakt.")
+
+
+@bp.post("/admin/accounts/<int:user_id>/active")
+@roles_required(*ADMIN_ROLES)
+def admin_account_active(user_id: int):
+    user = db.session.get(StaffUser, user_id)
+    if user is None or user.organisation_id not in visible_organisation_ids(current_user):
+        abort(404)
+    if user.id == current_user.id:
+        return _back("staff.admin_accounts", error="U kunt uw eigen account niet uitschakelen.")
+    user.active = request.form.get("active") == "1"
+    db.session.commit()
+    return _back("staff.admin_accounts", f"Account {user.email} {'ingeschakeld' if user.active else 'uitgeschakeld'}.")

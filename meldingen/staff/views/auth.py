@@ -1,0 +1,62 @@
+"""Sign-in and sign-out of staff (rate-limited, CSRF-protected), and the start page per role."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from meldingen.extensions import db, limiter
+from meldingen.staff.models import StaffUser
+from meldingen.staff.roles import HOME_ENDPOINT
+from meldingen.staff.views import bp
+from meldingen.timeutil import utcnow
+
+# Compared against when the e-mail is unknown, so a wrong e-mail costs as long as a wrong password.
+_DUMMY_HASH = generate_password_hash("not a real password")
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only paths inside the staff pages, never another host."""
+    if not target or not target.startswith("/staff/") or target.startswith("//") or "\\" in target:
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("10 per minute; 50 per hour", methods=["POST"])
+def login():
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(url_for(HOME_ENDPOINT[current_user.role]))
+    error = None
+    email = ""
+    if request.method == "POST":
+        email = (request.form.get("email") or "").strip().lower()[:254]
+        password = request.form.get("password") or ""
+        user = db.session.scalar(select(StaffUser).where(StaffUser.email == email)) if email else None
+        if user is None:
+            check_password_hash(_DUMMY_HASH, password)
+        if user is not None and user.active and user.check_password(password):
+            session.clear()  # a fresh session at sign-in: nothing carried over from before
+            login_user(user)
+            user.last_login_at = utcnow()
+            db.session.commit()
+            return redirect(_safe_next(request.args.get("next")) or url_for(HOME_ENDPOINT[user.role]))
+        error = "E-mailadres of wachtwoord klopt niet."
+    return render_template("staff/login.html", error=error, email=email), (401 if error else 200)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    session.clear()
+    flash("U bent afgemeld.")
+    return redirect(url_for("staff.login"))
+
+
+@bp.get("/")
+@login_required
+def home():
+    return redirect(url_for(HOME_ENDPOINT[current_user.role]))

@@ -1,0 +1,146 @@
+"""Field crews, phone first: the map and list of their team's open reports, one report, and its status buttons."""
+
+from __future__ import annotations
+
+import json
+import math
+
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from meldingen.extensions import db
+from meldingen.media.images import ImageRejected
+from meldingen.reports.access import scope_reports, visible_report
+from meldingen.reports.models import Report, Status
+from meldingen.reports.statuses import TransitionRefused, load_status_table
+from meldingen.staff import mapdata, report_actions
+from meldingen.staff.roles import MAP_ROLES, REPORT_VIEW_ROLES, STATUS_ROLES, roles_required
+from meldingen.staff.views import bp
+from meldingen.timeutil import as_aware_utc, utcnow
+
+LIST_LIMIT = 300
+
+
+@bp.get("/map")
+@roles_required(*MAP_ROLES)
+def map_page():
+    sort = request.args.get("sort", "age")
+    here = _parse_point(request.args.get("lat"), request.args.get("lon"))
+    reports = _open_reports_for_list(current_user)
+    now = utcnow()
+    rows = []
+    for report in reports:
+        distance = _distance_m(here, (report.lat, report.lon)) if here else None
+        rows.append({"report": report, "distance": distance, "age": mapdata.report_age_days(report, now),
+                     "late": report.deadline is not None and as_aware_utc(report.deadline) < now})
+    if sort == "distance" and here:
+        rows.sort(key=lambda r: r["distance"])
+    else:
+        sort = "age"
+        rows.sort(key=lambda r: as_aware_utc(r["report"].created_at))
+    return render_template("staff/map.html", rows=rows, sort=sort, here=here,
+                           tile_url=current_app.config.get("TILE_URL") or "")
+
+
+@bp.get("/map/reports.geojson")
+@roles_required(*MAP_ROLES)
+def map_reports():
+    return Response(mapdata.open_reports_geojson(current_user), mimetype="application/geo+json")
+
+
+@bp.get("/map/areas.geojson")
+@roles_required(*MAP_ROLES)
+def map_areas():
+    return Response(json.dumps(mapdata.area_outlines_geojson(current_user), separators=(",", ":")),
+                    mimetype="application/geo+json")
+
+
+def _open_reports_for_list(staff) -> list[Report]:
+    query = scope_reports(
+        select(Report).join(Status, Status.code == Report.status)
+        .where(Status.is_open.is_(True), Report.duplicate_of_id.is_(None), Report.lat.is_not(None)), staff)
+    return db.session.scalars(query.order_by(Report.created_at.asc()).limit(LIST_LIMIT)).all()
+
+
+def _parse_point(lat, lon):
+    try:
+        point = float(lat), float(lon)
+    except (TypeError, ValueError):
+        return None
+    if not (-90 <= point[0] <= 90 and -180 <= point[1] <= 180) or any(math.isnan(v) for v in point):
+        return None
+    return point
+
+
+def _distance_m(a, b) -> float:
+    lat1, lon1, lat2, lon2 = map(math.radians, (a[0], a[1], b[0], b[1]))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 2 * 6_371_000 * math.asin(math.sqrt(h))
+
+
+# --- one report --------------------------------------------------------------------------------------------
+
+def _report_or_404(reference: str) -> Report:
+    report = visible_report(current_user, reference)
+    if report is None:
+        abort(404)
+    return report
+
+
+@bp.get("/reports/<reference>")
+@roles_required(*REPORT_VIEW_ROLES)
+def report_page(reference: str):
+    report = _report_or_404(reference)
+    table = load_status_table()
+    allowed = [s for s in table.allowed_from(report.status) if s != "duplicate"]
+    if current_user.role == "crew":
+        buttons = [s for s in report_actions.CREW_STATUSES if s in allowed]
+    elif current_user.role in STATUS_ROLES:
+        buttons = allowed
+    else:
+        buttons = []
+    manage = current_user.role in ("head", "admin")
+    context = {}
+    if manage:
+        from meldingen.staff.models import StaffUser
+
+        context["departments"] = report.organisation.departments if report.organisation else []
+        context["assignees"] = db.session.scalars(
+            select(StaffUser).where(StaffUser.organisation_id == report.organisation_id,
+                                    StaffUser.active.is_(True)).order_by(StaffUser.email)).all()
+        context["candidates"] = report_actions.duplicate_candidates(report, current_user) \
+            if report.duplicate_of_id is None and report.is_open else []
+        context["merge_available"] = report_actions.merge_available()
+    return render_template(
+        "staff/report.html", report=report, buttons=buttons, status_names=table.names,
+        needs_note={s: table.moves.get((report.status, s), False) for s in buttons}, manage=manage,
+        late=report.is_open and report.deadline is not None and as_aware_utc(report.deadline) < utcnow(),
+        photo_url=_photo_url, **context)
+
+
+def _photo_url(photo, thumbnail: bool = False) -> str:
+    return url_for("media.photo", token=photo.token, thumbnail=1 if thumbnail else None)
+
+
+@bp.post("/reports/<reference>/status")
+@roles_required(*STATUS_ROLES)
+def report_status(reference: str):
+    report = _report_or_404(reference)
+    new_status = request.form.get("status", "")
+    if current_user.role == "crew" and new_status not in report_actions.CREW_STATUSES:
+        abort(403)
+    try:
+        report_actions.update_status_with_photo(report, current_user, new_status, request.form.get("note"),
+                                                request.files.get("photo"))
+    except TransitionRefused as exc:
+        db.session.rollback()
+        flash(f"Niet gelukt: {exc.reason}", "error")
+        return redirect(url_for("staff.report_page", reference=report.reference)), 303
+    except ImageRejected as exc:
+        db.session.rollback()
+        flash(f"De foto is niet opgeslagen: {exc.reason}", "error")
+        return redirect(url_for("staff.report_page", reference=report.reference)), 303
+    names = load_status_table().names
+    flash(f"Melding {report.reference} staat nu op ‘{names.get(new_status, new_status)}’.")
+    return redirect(url_for("staff.report_page", reference=report.reference)), 303

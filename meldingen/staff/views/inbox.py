@@ -1,0 +1,100 @@
+"""Contact agents: the shared inbox of conversations that need a person; claim, read, reply, release."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from meldingen.extensions import db
+from meldingen.staff import inbox as inbox_service
+from meldingen.staff.models import StaffUser
+from meldingen.staff.roles import INBOX_ROLES, roles_required
+from meldingen.staff.views import bp
+from meldingen.timeutil import utcnow
+
+
+@bp.get("/inbox")
+@roles_required(*INBOX_ROLES)
+def inbox():
+    now = utcnow()
+    conversations = inbox_service.waiting_conversations(current_user)
+    holders = _holders(conversations, now)
+    return render_template("staff/inbox.html", conversations=conversations, holders=holders, now=now)
+
+
+def _holders(conversations, now) -> dict:
+    ids = {inbox_service.holder_id(c, now) for c in conversations} - {None}
+    users = {u.id: u for u in db.session.scalars(select(StaffUser).where(StaffUser.id.in_(ids or [0])))}
+    return {c.id: users.get(inbox_service.holder_id(c, now)) for c in conversations}
+
+
+def _conversation_or_404(conversation_id: int):
+    conversation = inbox_service.visible_conversation(current_user, conversation_id)
+    if conversation is None:
+        abort(404)
+    return conversation
+
+
+@bp.get("/inbox/<int:conversation_id>")
+@roles_required(*INBOX_ROLES)
+def conversation_page(conversation_id: int):
+    return _render_conversation(_conversation_or_404(conversation_id))
+
+
+def _render_conversation(conversation, draft: str = "", error: str | None = None, status: int = 200):
+    holder = _holders([conversation], utcnow())[conversation.id]
+    report = None
+    if conversation.last_report_id:
+        from meldingen.reports.models import Report
+
+        report = db.session.get(Report, conversation.last_report_id)
+    return render_template("staff/conversation.html", conversation=conversation, holder=holder,
+                           last_message_id=inbox_service.last_message_id(conversation.id), report=report,
+                           claim_minutes=inbox_service.claim_seconds() // 60, draft=draft, error=error), status
+
+
+@bp.post("/inbox/<int:conversation_id>/claim")
+@roles_required(*INBOX_ROLES)
+def conversation_claim(conversation_id: int):
+    conversation = _conversation_or_404(conversation_id)
+    if inbox_service.claim_conversation(conversation.id, current_user):
+        flash("U heeft dit gesprek in behandeling.")
+    else:
+        db.session.refresh(conversation)
+        holder = db.session.get(StaffUser, conversation.claimed_by_id) if conversation.claimed_by_id else None
+        who = (holder.name or holder.email) if holder else "een collega"
+        flash(f"Dit gesprek is al in behandeling bij {who}.", "error")
+        return redirect(url_for("staff.conversation_page", conversation_id=conversation.id)), 303
+    return redirect(url_for("staff.conversation_page", conversation_id=conversation.id)), 303
+
+
+@bp.post("/inbox/<int:conversation_id>/release")
+@roles_required(*INBOX_ROLES)
+def conversation_release(conversation_id: int):
+    conversation = _conversation_or_404(conversation_id)
+    if inbox_service.release_conversation(conversation.id, current_user):
+        flash("Gesprek vrijgegeven.")
+    return redirect(url_for("staff.inbox")), 303
+
+
+@bp.post("/inbox/<int:conversation_id>/reply")
+@roles_required(*INBOX_ROLES)
+def conversation_reply(conversation_id: int):
+    conversation = _conversation_or_404(conversation_id)
+    try:
+        last_seen = int(request.form.get("last_message_id", ""))
+    except ValueError:
+        abort(400)
+    resolved = request.form.get("resolved") == "1"
+    try:
+        inbox_service.reply_to_conversation(conversation, current_user, request.form.get("body", ""), last_seen,
+                                            resolved=resolved)
+    except inbox_service.ReplyRefused as exc:
+        db.session.rollback()
+        # The page again with the newest messages and the agent's text kept, so nothing typed is lost.
+        return _render_conversation(conversation, draft=request.form.get("body", ""), error=str(exc), status=409)
+    flash("Antwoord verstuurd." + (" Het gesprek is afgerond." if resolved else ""))
+    if resolved:
+        return redirect(url_for("staff.inbox")), 303
+    return redirect(url_for("staff.conversation_page", conversation_id=conversation.id)), 303

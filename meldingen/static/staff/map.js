@@ -1,0 +1,80 @@
+/* The field map: area outlines (usable without tiles), the team's open reports as markers coloured by main
+   category and shaped by status, clustered when dense; a marker opens the report page. No build step. */
+(function () {
+  "use strict";
+  var el = document.getElementById("map");
+  if (!el || !window.L) { return; }
+  var map = L.map(el, { zoomControl: true, preferCanvas: false }).setView([52.2, 5.3], 8);
+  if (el.dataset.tileUrl) {
+    L.tileLayer(el.dataset.tileUrl, { maxZoom: 19, attribution: el.dataset.tileAttribution || "" }).addTo(map);
+  }
+  var palette = ["#1f6fb2", "#d9822b", "#2e8540", "#7b4fb5", "#b5179e", "#0f7c8c", "#8c6d1f", "#c0392b", "#4a5568"];
+  function colourFor(slug) {
+    var h = 0;
+    for (var i = 0; i < slug.length; i++) { h = (h * 31 + slug.charCodeAt(i)) >>> 0; }
+    return palette[h % palette.length];
+  }
+  function fetchJSON(url) {
+    return fetch(url, { credentials: "same-origin", headers: { "Accept": "application/geo+json" } })
+      .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); });
+  }
+  var areas = L.geoJSON(null, {
+    style: function (f) {
+      return f.properties.level === "municipality"
+        ? { color: "#13294b", weight: 2, fill: true, fillOpacity: 0.04 }
+        : { color: "#5a6b85", weight: 1, dashArray: "4 3", fill: false };
+    },
+    onEachFeature: function (f, layer) { layer.bindTooltip(f.properties.name, { sticky: true }); }
+  }).addTo(map);
+  var cluster = L.markerClusterGroup ? L.markerClusterGroup({ maxClusterRadius: 45, showCoverageOnHover: false })
+                                     : L.layerGroup();
+  cluster.addTo(map);
+  var reportUrl = el.dataset.reportUrl;
+  function marker(feature, latlng) {
+    var p = feature.properties;
+    var cls = "marker-pin st-" + p.status + (p.late ? " late" : "");
+    var icon = L.divIcon({ className: "", iconSize: [18, 18],
+      html: '<div class="' + cls + '" style="background:' + colourFor(p.main_category || "") + '"></div>' });
+    var m = L.marker(latlng, { icon: icon, title: p.reference + " " + p.category, alt: p.reference });
+    var link = document.createElement("a");
+    link.href = reportUrl.replace("REF", encodeURIComponent(p.reference));
+    link.textContent = p.category + " (" + p.reference + ")";
+    var box = document.createElement("div");
+    box.appendChild(link);
+    var meta = document.createElement("div");
+    meta.textContent = p.status_name + (p.late ? " · te laat" : "") + (p.reporters > 1 ? " · " + p.reporters + " melders" : "");
+    box.appendChild(meta);
+    m.bindPopup(box);
+    m.on("dblclick", function () { window.location.href = link.href; });
+    return m;
+  }
+  var bounds = null;
+  Promise.all([
+    fetchJSON(el.dataset.areasUrl).then(function (data) {
+      areas.addData(data);
+      if (data.features.length) { bounds = areas.getBounds(); }
+    }).catch(function () {}),
+    fetchJSON(el.dataset.reportsUrl).then(function (data) {
+      var layer = L.geoJSON(data, { pointToLayer: marker });
+      cluster.addLayer(layer);
+      el.dataset.markers = String(data.features.length);
+      if (data.features.length) { bounds = layer.getBounds(); }
+    })
+  ]).then(function () {
+    if (bounds && bounds.isValid()) { map.fitBounds(bounds.pad(0.1), { maxZoom: 17 }); }
+    el.classList.add("loaded");
+  }).catch(function () { el.classList.add("failed"); });
+
+  var sortLink = document.getElementById("sort-distance");
+  if (sortLink && navigator.geolocation) {
+    sortLink.addEventListener("click", function (event) {
+      event.preventDefault();
+      navigator.geolocation.getCurrentPosition(function (pos) {
+        var url = new URL(sortLink.href, window.location.href);
+        url.searchParams.set("lat", pos.coords.latitude.toFixed(5));
+        url.searchParams.set("lon", pos.coords.longitude.toFixed(5));
+        window.location.href = url.toString();
+      }, function () { window.location.href = sortLink.href; }, { timeout: 8000 });
+    });
+  }
+})();
