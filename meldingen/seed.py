@@ -43,6 +43,25 @@ DEDUP_DEFAULTS = {
 }
 DEFAULT_DEDUP = (30.0, 84, False)
 
+# Which registered objects a sub category is about (asset registers are imported with `meldingen import assets
+# --type …`; these are the type names the sample uses).
+ASSET_TYPES = {
+    "straatverlichting-openbare-klok": ["street_light"],
+    "klok": ["clock", "street_light"],
+    "verkeerslicht": ["traffic_light"],
+    "container-is-vol": ["container"],
+    "container-is-kapot": ["container"],
+    "container-voor-plastic-afval-is-vol": ["container"],
+    "container-voor-plastic-afval-is-kapot": ["container"],
+    "prullenbak-is-vol": ["litter_bin"],
+    "prullenbak-is-kapot": ["litter_bin"],
+    "boom": ["tree"],
+    "maaien-snoeien": ["tree"],
+    "fietsrek-nietje": ["bicycle_rack"],
+    "speelplaats": ["playground"],
+    "put-riolering-verstopt": ["drain"],
+}
+
 
 def load_organisations(data: dict) -> None:
     sp = data["service_point"]
@@ -102,6 +121,7 @@ def _upsert_category(parent: Category | None, item: dict, position: int, message
         dedup_window_days=window if parent is not None else None,
         dedup_use_assets=use_assets if parent is not None else False,
         dedup_related_slugs=[],
+        asset_types=list(ASSET_TYPES.get(item["slug"], [])) if parent is not None else [],
     )
     db.session.add(category)
     db.session.flush()

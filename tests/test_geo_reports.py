@@ -87,3 +87,18 @@ def test_lookup_api_refuses_what_is_not_a_point(client, query):
     response = client.get("/api/v1/geo/lookup", query_string=query)
     assert response.status_code == 400
     assert response.get_json()["message"]
+
+
+def test_the_report_carries_the_nearest_asset_of_its_categorys_type(app, tmp_path):
+    """A broken light is about the nearest street light, not the container beside it; a loose tile has none."""
+    from meldingen.geo.imports import import_assets
+    from tests.factories import make_report
+
+    (tmp_path / "a.csv").write_text("id,lat,lon,kind\nC-1,52.38772,4.89257,container\nL-7,52.38780,4.89270,light\n")
+    import_assets(tmp_path / "a.csv", "container", "id")
+    (tmp_path / "l.csv").write_text("id,lat,lon\nL-7,52.38780,4.89270\n")
+    import_assets(tmp_path / "l.csv", "street_light", "id")
+    light = make_report("Lamp kapot", point=(52.3877221, 4.8925727), category="straatverlichting-openbare-klok")
+    assert (light.asset_type, light.asset_external_id) == ("street_light", "L-7")
+    tile = make_report("Losse tegel", point=(52.3877221, 4.8925727))
+    assert tile.asset_type is None

@@ -33,6 +33,9 @@ class Category(db.Model):
     dedup_window_days: Mapped[int | None] = mapped_column(Integer)
     dedup_use_assets: Mapped[bool] = mapped_column(Boolean, default=False)
     dedup_related_slugs: Mapped[list] = mapped_column(JSON, default=list)
+    # Registered object types a report of this category is about (street_light, container, tree …): the
+    # nearest one of these types is attached to the report, for routing and duplicate matching.
+    asset_types: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
 
     parent: Mapped[Category | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Category]] = relationship(back_populates="parent", order_by="Category.position")

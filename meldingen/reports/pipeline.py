@@ -78,6 +78,19 @@ def choose_category(new: NewReport):
     return find_sub_category("overig"), None, False
 
 
+def relevant_asset(place, category) -> dict | None:
+    """The nearest registered object of a type this category is about (a street light for a broken light),
+    or None when the category is not about registered objects."""
+    from meldingen.geo.crs import to_rd
+    from meldingen.geo.lookup import nearest_asset_rd
+
+    types = list(category.asset_types or []) if category is not None else []
+    if not types:
+        return None
+    x, y = to_rd(place.lon, place.lat)
+    return nearest_asset_rd(x, y, float(current_app.config["ASSET_MAX_DISTANCE_M"]), types)
+
+
 def _service_point_code() -> str | None:
     from meldingen.organisations.models import Organisation
 
@@ -92,6 +105,8 @@ def run(new: NewReport) -> Report:
     if place is not None and place.organisation is None:
         raise OutsideServiceArea(place.areas.get("municipality"), place.municipality_name)
     category, confidence, confirmed = choose_category(new)
+    if place is not None:
+        place.asset = relevant_asset(place, category)
 
     report = Report(
         description=(new.description or "").strip(),
