@@ -34,13 +34,22 @@ DEFAULTS: dict[str, object] = {
     "CLASSIFIER_THRESHOLD": 0.45,
     "TIMEZONE": "Europe/Amsterdam",
     "RATELIMIT_STORAGE_URI": "memory://",
-    "TILE_URL": "",
+    "TILE_URL": "",  # map tiles for staff maps, e.g. PDOK's BRT-Achtergrondkaart; empty: outlines only
+    "TILE_ATTRIBUTION": "",
+    # Background work: "" chooses "rq" when BROKER_URL is set, else "thread" (inside the web process).
+    "JOBS_BACKEND": "",
+    # Area polygons answered from an in-process index (checked against the table every 10 s); "false": SQL.
+    "GEO_AREA_CACHE": True,
+    # Where the classifier model lives; empty: instance/classifier/model.joblib.
+    "CLASSIFIER_MODEL_PATH": "",
+    # A claimed inbox conversation is released after this long without activity.
+    "INBOX_CLAIM_SECONDS": 600,
     # The organisation code of this service point; reports are routed to the
     # municipality they lie in, among those this service point serves.
     "SERVICE_POINT": "DSP",
 }
 
-INT_KEYS = {"INTAKE_QUIET_SECONDS", "MAX_PHOTO_BYTES", "MAX_PHOTO_PIXELS"}
+INT_KEYS = {"INTAKE_QUIET_SECONDS", "MAX_PHOTO_BYTES", "MAX_PHOTO_PIXELS", "INBOX_CLAIM_SECONDS"}
 FLOAT_KEYS = {"GEOCODER_TIMEOUT", "ADDRESS_MAX_DISTANCE_M", "ASSET_MAX_DISTANCE_M", "CLASSIFIER_THRESHOLD"}
 
 
