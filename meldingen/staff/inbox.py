@@ -156,8 +156,10 @@ def queue_reply_to_reporter(conversation: Conversation, body: str, key: str):
     Uses the conversations engineer's `meldingen.notify.outbox.queue_text` when it exists; until then the
     message is written to the outbox table as "queued", where the sender picks it up.
     """
+    import importlib
+
     try:
-        from meldingen.notify import outbox
+        outbox = importlib.import_module("meldingen.notify.outbox")
     except ModuleNotFoundError as exc:
         if exc.name != "meldingen.notify.outbox":
             raise

@@ -64,7 +64,8 @@ def open_reports_geojson(staff, now=None) -> str:
     )
     text = db.session.scalar(
         select(obj(literal("type"), literal("FeatureCollection"), literal("features"),
-                   func.coalesce(agg(rows.c.f), _empty_array(dialect))))
+                   func.coalesce(agg(rows.c.f if dialect == "postgresql" else func.json(rows.c.f)),
+                                 _empty_array(dialect))))
     )
     if not isinstance(text, str):  # psycopg decodes json into Python objects
         text = json.dumps(text, separators=(",", ":"))
