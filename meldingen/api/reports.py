@@ -42,6 +42,14 @@ def photo_url(photo, thumbnail: bool) -> str:
     return url_for("media.photo", token=photo.token, thumbnail=1 if thumbnail else None, _external=False)
 
 
+def report_or_404(staff, reference: str):
+    """The report if this staff member may see it; 404 otherwise (never a hint that it exists elsewhere)."""
+    report = visible_report(staff, reference)
+    if report is None:
+        abort(404, message="no such report")
+    return report
+
+
 def serialise(report) -> dict:
     try:
         return report_to_dict(report, photo_url=photo_url)
@@ -136,10 +144,7 @@ class ReportItem(MethodView):
     @blp.doc(security=[{"bearer": []}])
     def get(self, reference):
         """One report; 404 when it does not exist or belongs to another organisation."""
-        report = visible_report(current_staff(), reference)
-        if report is None:
-            abort(404, message="no such report")
-        return serialise(report)
+        return serialise(report_or_404(current_staff(), reference))
 
 
 @blp.route("/<string:reference>/status")
@@ -151,9 +156,7 @@ class ReportStatus(MethodView):
     def post(self, data, reference):
         """Change the status; 409 with the reason when the status table does not allow the move."""
         staff = current_staff()
-        report = visible_report(staff, reference)
-        if report is None:
-            abort(404, message="no such report")
+        report = report_or_404(staff, reference)
         try:
             change_status(report, data["status"], data.get("note"), actor=staff.email, actor_id=staff.id)
         except TransitionRefused as exc:
@@ -177,9 +180,7 @@ class ReportCategory(MethodView):
     def post(self, data, reference):
         """Set the category; the report is routed again and the text kept to train the classifier."""
         staff = current_staff()
-        report = visible_report(staff, reference)
-        if report is None:
-            abort(404, message="no such report")
+        report = report_or_404(staff, reference)
         try:
             change_category(report, find_sub_category(data["category"]), actor=staff.email, actor_id=staff.id,
                             staff_user=staff, note=data.get("note"))

@@ -32,6 +32,18 @@ class ImportResult:
         return self.created + self.updated
 
 
+    def row_for(self, existing: dict, key: str, make: Callable[[], object]):
+        """The stored row under `key`, or a new one added to the session; counts which it was."""
+        row = existing.get(key)
+        if row is None:
+            row = existing[key] = make()
+            db.session.add(row)
+            self.created += 1
+        else:
+            self.updated += 1
+        return row
+
+
 Progress = Callable[[Iterable], Iterable]
 
 
@@ -93,14 +105,7 @@ def import_areas(path: Path, level: str, code_property: str, name_property: str,
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             result.skipped.append(f"feature {number}: {exc}")
             continue
-        area = existing.get(code)
-        if area is None:
-            area = Area(level=level, code=code)
-            db.session.add(area)
-            existing[code] = area
-            result.created += 1
-        else:
-            result.updated += 1
+        area = result.row_for(existing, code, lambda: Area(level=level, code=code))
         area.name = name
         area.parent_code = parent
         area.municipality_code = municipality
@@ -149,14 +154,7 @@ def import_addresses(path: Path, progress: Progress = _no_progress) -> ImportRes
         except (TypeError, ValueError) as exc:
             result.skipped.append(f"row {number}: {exc}")
             continue
-        address = existing.get(bag_id)
-        if address is None:
-            address = Address(bag_id=bag_id)
-            db.session.add(address)
-            existing[bag_id] = address
-            result.created += 1
-        else:
-            result.updated += 1
+        address = result.row_for(existing, bag_id, lambda: Address(bag_id=bag_id))
         address.street = street
         address.street_key = street_key(street)
         address.number = house
@@ -189,14 +187,7 @@ def import_assets(path: Path, asset_type: str, id_column: str, lat_column: str =
         except (TypeError, ValueError) as exc:
             result.skipped.append(f"row {number}: {exc}")
             continue
-        asset = existing.get(external_id)
-        if asset is None:
-            asset = Asset(type=asset_type, external_id=external_id)
-            db.session.add(asset)
-            existing[external_id] = asset
-            result.created += 1
-        else:
-            result.updated += 1
+        asset = result.row_for(existing, external_id, lambda: Asset(type=asset_type, external_id=external_id))
         asset.organisation_code = organisation_code
         asset.attributes = {k: v for k, v in row.items() if k not in (id_column, lat_column, lon_column) and k}
         asset.lat, asset.lon = lat, lon
