@@ -344,20 +344,18 @@ def admin_channels():
 @roles_required(*ADMIN_ROLES)
 def admin_channel_save(channel_id: int | None = None):
     form = request.form
+    code = form.get("organisation") or ""
+    organisation_id = _own_organisation(code).id if code else None
     if channel_id is not None:
         channel = next((c for c in _visible_channels() if c.id == channel_id), None) or abort(404)
+        if code:
+            channel.organisation_id = organisation_id
     else:
         if form.get("kind") not in CHANNEL_KINDS:
             return _back("staff.admin_channels", error="Kies het soort kanaal.")
-        channel = Channel(kind=form["kind"], secrets={}, settings={})
-        db.session.add(channel)
-    code = form.get("organisation") or ""
-    if code:
-        channel.organisation_id = _own_organisation(code).id
-    elif channel_id is None:
-        if not is_service_point_staff(current_user):
+        if organisation_id is None and not is_service_point_staff(current_user):
             abort(403)
-        channel.organisation_id = None
+        channel = Channel(kind=form["kind"], secrets={}, settings={}, organisation_id=organisation_id)
     channel.name = (form.get("name") or channel.name or channel.kind).strip()[:200]
     channel.address = (form.get("address") or channel.address or "").strip()[:100]
     if not channel.address:
@@ -370,6 +368,7 @@ def admin_channel_save(channel_id: int | None = None):
         if name.strip() and value.strip():
             secrets[name.strip()] = value.strip()
     channel.secrets = secrets
+    db.session.add(channel)
     db.session.commit()
     return _back("staff.admin_channels", f"Kanaal {channel.name} opgeslagen.")
 

@@ -50,10 +50,16 @@ def backlog():
 def backlog_csv():
     flt = backlog_service.BacklogFilter.from_args(request.args)
     delimiter = "," if request.args.get("sep") == "comma" else ";"
-    staff = current_user._get_current_object()
+    staff_id = current_user.id
     stamp = utcnow().strftime("%Y%m%d-%H%M")
-    response = Response(stream_with_context(backlog_service.csv_rows(staff, flt, delimiter)),
-                        mimetype="text/csv; charset=utf-8")
+
+    def generate():
+        # Streaming runs in a fresh app context with its own session: load the staff member there.
+        from meldingen.staff.models import StaffUser
+
+        yield from backlog_service.csv_rows(db.session.get(StaffUser, staff_id), flt, delimiter)
+
+    response = Response(stream_with_context(generate()), mimetype="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = f'attachment; filename="meldingen-{stamp}.csv"'
     return response
 

@@ -3,7 +3,7 @@
   "use strict";
   var el = document.getElementById("hotspot-map");
   if (!el || !window.L) { return; }
-  var map = L.map(el).setView([52.2, 5.3], 8);
+  var map = L.map(el, { maxZoom: 19 }).setView([52.2, 5.3], 8);
   if (el.dataset.tileUrl) { L.tileLayer(el.dataset.tileUrl, { maxZoom: 19 }).addTo(map); }
   var spots = JSON.parse(el.dataset.hotspots || "[]");
   var group = L.featureGroup().addTo(map);

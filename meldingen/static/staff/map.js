@@ -4,7 +4,7 @@
   "use strict";
   var el = document.getElementById("map");
   if (!el || !window.L) { return; }
-  var map = L.map(el, { zoomControl: true, preferCanvas: false }).setView([52.2, 5.3], 8);
+  var map = L.map(el, { zoomControl: true, maxZoom: 19 }).setView([52.2, 5.3], 8);
   if (el.dataset.tileUrl) {
     L.tileLayer(el.dataset.tileUrl, { maxZoom: 19, attribution: el.dataset.tileAttribution || "" }).addTo(map);
   }
