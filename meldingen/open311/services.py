@@ -1,0 +1,347 @@
+"""Open311 operations over plain data: the service list, reading request filters, finding requests, creating a
+request through the report pipeline, and API keys. Every refusal is an `Open311Error` with a reason."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from meldingen.categories.models import Category, CategoryOverride
+from meldingen.extensions import db
+from meldingen.open311.serialise import MAX_DESCRIPTION, PublicDetails
+from meldingen.reports.models import Report, ReportEvent, Status
+from meldingen.reports.services import (
+    NewReport,
+    OutsideServiceArea,
+    ReportInputError,
+    add_event,
+    create_report,
+    find_sub_category,
+)
+from meldingen.reports.statuses import load_open_codes
+from meldingen.staff.models import ApiToken, hash_token
+from meldingen.timeutil import AMSTERDAM, utcnow
+
+MAX_REQUESTS = 1000  # the spec's default volume: 90 days or 1000 requests, whichever is smaller
+WINDOW = timedelta(days=90)
+DEFAULT_RADIUS_M = 500.0
+MAX_RADIUS_M = 5000.0
+MAX_ADDRESS = 300  # Report.address_text
+MAX_MEDIA_URL = 2000
+
+
+class Open311Error(Exception):
+    """A refusal in the spec's terms: 400 bad input, 403 missing or wrong api_key, 404 no such thing."""
+
+    def __init__(self, status: int, description: str):
+        super().__init__(description)
+        self.status = status
+        self.description = description
+
+
+def _arg(values, name: str) -> str | None:
+    """The spec's optional-argument rule: an empty parameter is the same as an absent one."""
+    value = values.get(name)
+    if value is None or not value.strip():
+        return None
+    return value.strip()
+
+
+def _comma_list(values, name: str) -> list[str] | None:
+    text = _arg(values, name)
+    if text is None:
+        return None
+    items = [item.strip() for item in text.split(",") if item.strip()]
+    return items or None
+
+
+# --- services -------------------------------------------------------------------------------------------
+
+def active_services() -> list[Category]:
+    """The active sub categories, grouped by main category in the tree's order. Where administrators gave two
+    sub categories the same slug, the one the pipeline would pick (the oldest) is the service."""
+    subs = db.session.scalars(
+        select(Category).where(Category.parent_id.is_not(None)).order_by(Category.id)
+        .options(selectinload(Category.parent))
+    ).all()
+    first: dict[str, Category] = {}
+    for category in subs:
+        first.setdefault(category.slug, category)
+    services = [c for c in first.values() if c.active]
+    return sorted(services, key=lambda c: (c.parent.position, c.parent.id, c.position, c.id))
+
+
+def find_service(code: str) -> Category | None:
+    category = find_sub_category(code)
+    return category if category is not None and category.active else None
+
+
+# --- API keys -------------------------------------------------------------------------------------------
+
+def staff_for_api_key(key: str | None):
+    """The active staff member whose (unrevoked) API token this is, or None."""
+    if not key:
+        return None
+    token = db.session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == hash_token(key), ApiToken.revoked.is_(False))
+    )
+    if token is None or not token.user.active:
+        return None
+    token.last_used_at = utcnow()
+    return token.user
+
+
+# --- reading requests -----------------------------------------------------------------------------------
+
+@dataclass
+class RequestQuery:
+    ids: list[str] | None
+    service_codes: list[str] | None
+    start: datetime
+    end: datetime
+    statuses: set[str] | None
+    near: tuple[float, float, float] | None  # lat, lon, radius in metres
+    page: int
+    page_size: int
+
+
+def parse_w3c_datetime(text: str, name: str) -> datetime:
+    """A W3C date-time (or date). Without an offset it is Dutch local time. An unencoded "+" in a query
+    string arrives as a space; that is read as the "+" the client meant."""
+    text = re.sub(r" (\d\d:?\d\d)$", r"+\1", text.strip())
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise Open311Error(400, f"{name} must be a W3C date-time such as 2026-01-31T00:00:00Z, not '{text}'") from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=AMSTERDAM)
+    return value.astimezone(timezone.utc)
+
+
+def _positive_int(values, name: str, default: int, maximum: int) -> int:
+    text = _arg(values, name)
+    if text is None:
+        return default
+    if not text.isdigit() or not 1 <= int(text) <= maximum:
+        raise Open311Error(400, f"{name} must be a whole number from 1 to {maximum}")
+    return int(text)
+
+
+def _number(text: str, name: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise Open311Error(400, f"{name} must be a number, not '{text}'") from None
+    if not math.isfinite(value):
+        raise Open311Error(400, f"{name} must be a finite number")
+    return value
+
+
+def _point(values) -> tuple[float, float] | None:
+    lat, lon = _arg(values, "lat"), _arg(values, "long")
+    if lat is None and lon is None:
+        return None
+    if lat is None or lon is None:
+        raise Open311Error(400, "lat and long must be sent together")
+    return _number(lat, "lat"), _number(lon, "long")
+
+
+def parse_request_query(values, now: datetime | None = None) -> RequestQuery:
+    """GET requests' parameters: the spec's, plus page/page_size and lat/long/radius (extensions)."""
+    now = now or utcnow()
+    ids = _comma_list(values, "service_request_id")
+    if ids is not None and len(ids) > MAX_REQUESTS:
+        raise Open311Error(400, f"at most {MAX_REQUESTS} service_request_id values at once")
+
+    codes = _comma_list(values, "service_code")
+    if codes is not None:
+        known = set(db.session.scalars(select(Category.slug).where(Category.parent_id.is_not(None),
+                                                                  Category.slug.in_(codes))))
+        unknown = [c for c in codes if c not in known]
+        if unknown:
+            raise Open311Error(400, f"unknown service_code: {', '.join(unknown)}")
+
+    start_text, end_text = _arg(values, "start_date"), _arg(values, "end_date")
+    start = parse_w3c_datetime(start_text, "start_date") if start_text else None
+    end = parse_w3c_datetime(end_text, "end_date") if end_text else None
+    if start is None and end is None:
+        start, end = now - WINDOW, now
+    elif end is None:
+        end = start + WINDOW
+    elif start is None:
+        start = end - WINDOW
+    if start > end:
+        raise Open311Error(400, "start_date is after end_date")
+    if end - start > WINDOW:
+        raise Open311Error(400, "start_date and end_date may not span more than 90 days")
+
+    statuses = _comma_list(values, "status")
+    if statuses is not None:
+        statuses = {s.lower() for s in statuses}
+        if not statuses <= {"open", "closed"}:
+            raise Open311Error(400, "status must be open, closed or both (comma separated)")
+
+    near = None
+    point = _point(values)
+    radius_text = _arg(values, "radius")
+    if point is not None:
+        radius = _number(radius_text, "radius") if radius_text else DEFAULT_RADIUS_M
+        if not 0 < radius <= MAX_RADIUS_M:
+            raise Open311Error(400, f"radius must be more than 0 and at most {MAX_RADIUS_M:.0f} metres")
+        if not (-90 <= point[0] <= 90 and -180 <= point[1] <= 180):
+            raise Open311Error(400, "lat must be within -90..90 and long within -180..180")
+        near = (point[0], point[1], radius)
+    elif radius_text:
+        raise Open311Error(400, "radius needs lat and long")
+
+    return RequestQuery(
+        ids=[i.upper() for i in ids] if ids else None,
+        service_codes=codes,
+        start=start,
+        end=end,
+        statuses=statuses,
+        near=near,
+        page=_positive_int(values, "page", 1, 1_000_000),
+        page_size=_positive_int(values, "page_size", MAX_REQUESTS, MAX_REQUESTS),
+    )
+
+
+def find_requests(query: RequestQuery) -> list[Report]:
+    """Reports matching the query, newest first. `service_request_id` overrides every other filter."""
+    stmt = select(Report).options(
+        selectinload(Report.category).selectinload(Category.parent),
+        selectinload(Report.organisation),
+        selectinload(Report.duplicate_of),
+    )
+    if query.ids is not None:
+        stmt = stmt.where(Report.reference.in_(query.ids))
+    else:
+        stmt = stmt.where(Report.created_at >= query.start, Report.created_at <= query.end)
+        if query.service_codes:
+            sub_ids = select(Category.id).where(Category.parent_id.is_not(None), Category.slug.in_(query.service_codes))
+            stmt = stmt.where(Report.category_id.in_(sub_ids))
+        if query.statuses is not None and len(query.statuses) == 1:
+            open_codes = list(load_open_codes())
+            stmt = stmt.where(Report.status.in_(open_codes) if "open" in query.statuses
+                              else Report.status.not_in(open_codes))
+        if query.near is not None:
+            lat, lon, radius = query.near
+            dlat = radius / 111_320
+            dlon = radius / (111_320 * max(math.cos(math.radians(lat)), 0.01))
+            stmt = stmt.where(Report.lat.between(lat - dlat, lat + dlat), Report.lon.between(lon - dlon, lon + dlon))
+    stmt = stmt.order_by(Report.created_at.desc(), Report.id.desc())
+    offset = (query.page - 1) * query.page_size
+    if query.ids is None and query.near is not None:
+        lat, lon, radius = query.near
+        rows = [r for r in db.session.scalars(stmt) if metres_between(lat, lon, r.lat, r.lon) <= radius]
+        return rows[offset: offset + query.page_size]
+    return list(db.session.scalars(stmt.offset(offset).limit(query.page_size)))
+
+
+def metres_between(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    return 2 * 6_371_000 * math.asin(math.sqrt(a))
+
+
+def public_details(reports: list[Report]) -> PublicDetails:
+    """Open statuses, each report's last note that residents were told, and organisations' own handling texts.
+
+    A note is public when it came with a status change into a status that residents hear about (the status
+    table's `notify_residents`): that note was written to be sent to them. Other notes stay internal."""
+    details = PublicDetails(open_codes=load_open_codes())
+    ids = [r.id for r in reports]
+    if not ids:
+        return details
+    told = select(Status.code).where(Status.notify_residents.is_(True))
+    for report_id, note in db.session.execute(
+        select(ReportEvent.report_id, ReportEvent.note)
+        .where(ReportEvent.report_id.in_(ids), ReportEvent.kind == "status", ReportEvent.note.is_not(None),
+               ReportEvent.status.in_(told))
+        .order_by(ReportEvent.id)
+    ):
+        if note.strip():
+            details.notes[report_id] = note.strip()
+    org_ids = {r.organisation_id for r in reports if r.organisation_id}
+    if org_ids:
+        for org_id, category_id, text in db.session.execute(
+            select(CategoryOverride.organisation_id, CategoryOverride.category_id, CategoryOverride.resident_text)
+            .where(CategoryOverride.organisation_id.in_(org_ids), CategoryOverride.resident_text.is_not(None))
+        ):
+            details.notices[(org_id, category_id)] = text
+    return details
+
+
+# --- creating a request ---------------------------------------------------------------------------------
+
+def create_service_request(values, staff) -> Report:
+    """POST requests: check the spec's parameters, then make the report through the shared pipeline.
+
+    Personal fields (email, names, phone, device_id, account_id) are not stored: nothing here could reach the
+    resident through them. `media_url` is kept as text in the report's history and never fetched."""
+    code = _arg(values, "service_code")
+    if code is None:
+        raise Open311Error(400, "service_code was not provided")
+    category = find_service(code)
+    if category is None:
+        raise Open311Error(404, f"service_code '{code}' was not found; see services.xml")
+
+    description = (values.get("description") or "").strip()
+    if len(description) > MAX_DESCRIPTION:
+        raise Open311Error(400, f"description is longer than {MAX_DESCRIPTION} characters")
+
+    point = _point(values)
+    address_text = _arg(values, "address_string")
+    if address_text is not None and len(address_text) > MAX_ADDRESS:
+        raise Open311Error(400, f"address_string is longer than {MAX_ADDRESS} characters")
+    address_id = _arg(values, "address_id")
+    if point is None and address_id is not None:
+        point, label = _bag_address_point(address_id)
+        if point is None and address_text is None:
+            raise Open311Error(400, f"address_id '{address_id}' is not a known BAG address; send lat and long "
+                                    "or address_string")
+        address_text = address_text or label
+    if point is None and address_text is None:
+        raise Open311Error(400, "a location is required: lat and long, address_string or address_id")
+
+    media_urls = [u.strip() for u in values.getlist("media_url") if u and u.strip()]
+    for url in media_urls:
+        if len(url) > MAX_MEDIA_URL or urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
+            raise Open311Error(400, "media_url must be an http or https URL")
+
+    new = NewReport(
+        description=description,
+        channel="open311",
+        lat=point[0] if point else None,
+        lon=point[1] if point else None,
+        address_text=address_text,
+        category_slug=category.slug,
+        actor=staff.email,
+        actor_id=staff.id,
+    )
+    try:
+        report = create_report(new)
+    except (ReportInputError, OutsideServiceArea) as exc:  # the latter names the municipality, e.g. Rotterdam
+        db.session.rollback()
+        raise Open311Error(400, str(exc)) from None
+    if media_urls:
+        add_event(report, "note", actor=staff.email, actor_id=staff.id,
+                  note="Open311 media_url (not fetched): " + " ".join(media_urls), data={"media_url": media_urls})
+        db.session.commit()
+    return report
+
+
+def _bag_address_point(bag_id: str) -> tuple[tuple[float, float] | None, str | None]:
+    from meldingen.geo.models import Address
+
+    address = db.session.scalar(select(Address).where(Address.bag_id == bag_id))
+    if address is None:
+        return None, None
+    label = f"{address.street} {address.house_number}, {address.postcode or ''} {address.city}".replace("  ", " ")
+    return (address.lat, address.lon), label

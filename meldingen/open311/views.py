@@ -1,0 +1,134 @@
+"""/open311/v2: the GeoReport v2 endpoints, each as .xml and .json. Reading is public; creating needs an api_key."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, current_app, g, request
+from werkzeug.exceptions import HTTPException
+
+from meldingen.api.auth import staff_from_bearer_token
+from meldingen.extensions import csrf
+from meldingen.open311 import serialise
+from meldingen.open311.services import (
+    Open311Error,
+    active_services,
+    create_service_request,
+    find_requests,
+    find_service,
+    parse_request_query,
+    public_details,
+    staff_for_api_key,
+)
+from meldingen.reports.services import get_report_by_reference
+
+bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
+csrf.exempt(bp)  # key-authenticated, no cookies: CSRF does not apply
+
+# Sortable date of the last change to this API's shape (the service list itself is data administrators edit).
+CHANGESET = "2026-11-23 00:00"
+CONTACT = "Questions about this Open311 endpoint: contact the administrators of this Meldingen service."
+KEY_SERVICE = ("Reading is open to everyone. To create requests, ask an administrator for a staff API token "
+               "(meldingen staff token EMAIL) and send it as api_key.")
+
+
+def respond(fmt: str, root: str, data, status: int = 200) -> Response:
+    if fmt == "json":
+        body = json.dumps(data, ensure_ascii=False)
+    else:
+        body = serialise.to_xml(root, data)
+    return Response(body, status=status, content_type=serialise.FORMATS[fmt])
+
+
+def use_format(fmt: str) -> str:
+    """The response format from the path's extension; errors about it are written as XML, the spec's default."""
+    if fmt not in serialise.FORMATS:
+        g.open311_format = "xml"
+        raise Open311Error(404, f"unknown format '.{fmt}': use .xml or .json")
+    g.open311_format = fmt
+    return fmt
+
+
+@bp.errorhandler(Open311Error)
+def _open311_error(exc: Open311Error):
+    fmt = g.get("open311_format", "xml")
+    return respond(fmt, "errors", serialise.errors_to_dicts(exc.status, exc.description), exc.status)
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException):
+    fmt = g.get("open311_format", "xml")
+    code = exc.code or 400
+    return respond(fmt, "errors", serialise.errors_to_dicts(code, exc.description or exc.name), code)
+
+
+def endpoint_url() -> str:
+    base = current_app.config.get("PUBLIC_URL") or request.url_root
+    return base.rstrip("/") + bp.url_prefix
+
+
+@bp.get("/discovery.<fmt>")
+def discovery(fmt):
+    fmt = use_format(fmt)
+    return respond(fmt, "discovery", serialise.discovery_to_dict(endpoint_url(), CHANGESET, CONTACT, KEY_SERVICE))
+
+
+@bp.get("/services.<fmt>")
+def services(fmt):
+    fmt = use_format(fmt)
+    return respond(fmt, "services", [serialise.service_to_dict(c) for c in active_services()])
+
+
+@bp.get("/services/<code>.<fmt>")
+def service_definition(code, fmt):
+    fmt = use_format(fmt)
+    category = find_service(code)
+    if category is None:
+        raise Open311Error(404, f"service_code '{code}' was not found")
+    return respond(fmt, "service_definition", serialise.service_definition_to_dict(category))
+
+
+@bp.get("/requests.<fmt>")
+def service_requests(fmt):
+    fmt = use_format(fmt)
+    reports = find_requests(parse_request_query(request.args))
+    details = public_details(reports)
+    return respond(fmt, "service_requests", [serialise.request_to_dict(r, details) for r in reports])
+
+
+@bp.post("/requests.<fmt>")
+def create_request(fmt):
+    fmt = use_format(fmt)
+    key = (request.values.get("api_key") or "").strip()
+    staff = staff_for_api_key(key) if key else staff_from_bearer_token()
+    if staff is None:
+        reason = "Invalid api_key received" if key else "api_key was not provided"
+        raise Open311Error(403, f"{reason} -- can't proceed with create_request.")
+    report = create_service_request(request.values, staff)
+    return respond(fmt, "service_requests", serialise.created_to_dicts(report, public_details([report])), 201)
+
+
+@bp.get("/requests/<service_request_id>.<fmt>")
+@bp.get("/request/<service_request_id>.<fmt>")  # the singular path of the spec's published Swagger file
+def service_request(service_request_id, fmt):
+    fmt = use_format(fmt)
+    report = get_report_by_reference(service_request_id)
+    if report is None:
+        raise Open311Error(404, f"service_request_id '{service_request_id}' was not found")
+    return respond(fmt, "service_requests", [serialise.request_to_dict(report, public_details([report]))])
+
+
+@bp.get("/tokens/<token>.<fmt>")
+def token(token, fmt):
+    fmt = use_format(fmt)
+    report = get_report_by_reference(token)  # requests are made synchronously: the token is the reference
+    if report is None:
+        raise Open311Error(404, f"token '{token}' was not found")
+    return respond(fmt, "service_requests", serialise.token_to_dicts(report, token))
+
+
+@bp.route("/", methods=["GET", "POST"])
+@bp.route("/<path:rest>", methods=["GET", "POST"])
+def unknown_resource(rest: str = ""):
+    raise Open311Error(404, f"no Open311 resource '{rest}': see discovery.xml for the endpoints, each ending "
+                            "in .xml or .json")
