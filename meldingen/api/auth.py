@@ -13,10 +13,9 @@ from meldingen.staff.models import ApiToken, StaffUser, hash_token
 from meldingen.timeutil import utcnow
 
 
-def staff_from_bearer_token() -> StaffUser | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+def staff_for_token(token: str | None) -> StaffUser | None:
+    """The active staff member whose unrevoked API token this is, or None (JSON API and Open311 keys)."""
+    if not token or not token.strip():
         return None
     api_token = db.session.scalar(
         select(ApiToken).where(ApiToken.token_hash == hash_token(token.strip()), ApiToken.revoked.is_(False))
@@ -25,6 +24,14 @@ def staff_from_bearer_token() -> StaffUser | None:
         return None
     api_token.last_used_at = utcnow()
     return api_token.user
+
+
+def staff_from_bearer_token() -> StaffUser | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return staff_for_token(token)
 
 
 def token_required(*roles: str):

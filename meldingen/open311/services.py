@@ -25,7 +25,6 @@ from meldingen.reports.services import (
     find_sub_category,
 )
 from meldingen.reports.statuses import load_open_codes
-from meldingen.staff.models import ApiToken, hash_token
 from meldingen.timeutil import AMSTERDAM, utcnow
 
 MAX_REQUESTS = 1000  # the spec's default volume: 90 days or 1000 requests, whichever is smaller
@@ -86,15 +85,9 @@ def find_service(code: str) -> Category | None:
 
 def staff_for_api_key(key: str | None):
     """The active staff member whose (unrevoked) API token this is, or None."""
-    if not key:
-        return None
-    token = db.session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == hash_token(key), ApiToken.revoked.is_(False))
-    )
-    if token is None or not token.user.active:
-        return None
-    token.last_used_at = utcnow()
-    return token.user
+    from meldingen.api.auth import staff_for_token
+
+    return staff_for_token(key)
 
 
 # --- reading requests -----------------------------------------------------------------------------------
