@@ -45,6 +45,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "staff.login"
     limiter.init_app(app)
     jobs.init_app(app)
+    import meldingen.notify.hooks  # noqa: F401  (residents hear of status changes; the outbox sends after commit)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -1,0 +1,195 @@
+"""Benchmark of the chat intake: time from the resident's last message to the reply with the reference having
+been sent, beyond the quiet period, over 1,000 simulated WhatsApp conversations, on SpatiaLite and (when
+--pg, MELDINGEN_BENCH_PG_URL or MELDINGEN_TEST_DATABASE_URL is given) PostGIS. Writes docs/perf/conversations.md.
+
+Each conversation is a description, then a shared location (the last message) at a random one of the sample's
+BAG addresses in Amsterdam. Messages go through the real signed webhook, the stored event, the channels worker,
+the intake, the report pipeline (places, classifier, duplicates, routing, deadline) and the outbox, which
+sends the reply to a fake Graph API on loopback. The quiet period is set to 0: the figure is the work after
+it (in production the reply leaves INTAKE_QUIET_SECONDS plus this figure after the last message).
+
+    .venv/bin/python bench/bench_conversations.py [--conversations 1000] [--pg URL] [--out docs/perf/conversations.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+DESCRIPTIONS = [
+    "Losse stoeptegel op de stoep, je struikelt erover", "De lantaarnpaal is kapot, het is donker",
+    "Container zit vol en er staan zakken naast", "Grote kuil in het fietspad", "Graffiti op de muur",
+    "Boomtak hangt over het fietspad", "Zwerfvuil in de bosjes", "Verkeersbord is omgereden",
+]  # fmt: skip
+
+
+def prepare(url: str, fake_config: dict):
+    from flask_migrate import upgrade
+
+    from meldingen import create_app
+    from meldingen.seed import load_sample_data
+
+    config = {"DATABASE_URL": url, "GEOCODER_URL": "off", "TESTING": True, "JOBS_BACKEND": "sync",
+              "JOBS_RAISE": True, "INTAKE_QUIET_SECONDS": 0, "SECRET_KEY": "bench",
+              "MEDIA_DIR": tempfile.mkdtemp(prefix="meldingen-bench-media-"), "RATELIMIT_ENABLED": False,
+              **fake_config}
+    app = create_app(config)
+    with app.app_context():
+        upgrade()
+        load_sample_data()
+    return app
+
+
+def run_backend(label: str, url: str, conversations: int, seed: int) -> dict:
+    from sqlalchemy import select
+
+    from fake_chat_platform import WhatsAppResident, install_send_routes, platform_config
+    from fake_platforms import start_fake_platform
+    from meldingen.channels.models import OutboundMessage
+    from meldingen.extensions import db
+    from meldingen.geo.models import Address
+    from meldingen.reports.references import find_reference
+
+    fake, stop = start_fake_platform()
+    install_send_routes(fake)
+    try:
+        app = prepare(url, platform_config(fake))
+        rng = random.Random(seed)
+        timings, reported, known = [], 0, 0
+        with app.app_context():
+            points = [(a.lat, a.lon) for a in db.session.scalars(select(Address)).all()]
+            client = app.test_client()
+            warm = WhatsAppResident(client, fake, "31600000000")  # loads the classifier model; not counted
+            warm.send_text(DESCRIPTIONS[0])
+            warm.send_location(*points[0])
+            db.session.remove()
+            started_all = time.perf_counter()
+            for i in range(conversations):
+                resident = WhatsAppResident(client, fake, f"3161{i:07d}")
+                resident.send_text(rng.choice(DESCRIPTIONS))
+                lat, lon = rng.choice(points)
+                before = time.perf_counter()
+                resident.send_location(lat, lon)
+                elapsed = time.perf_counter() - before
+                # The sync backend has run the worker, the intake and the outbox before the post returned.
+                last = db.session.scalar(select(OutboundMessage).order_by(OutboundMessage.id.desc()).limit(1))
+                if last is None or last.state != "sent" or not find_reference(last.body):
+                    raise SystemExit(f"conversation {i}: no reference sent ({last and last.state}: {last and last.body})")
+                known += "al bij ons bekend" in last.body
+                reported += "al bij ons bekend" not in last.body
+                timings.append(elapsed * 1000)
+                db.session.remove()
+            total_s = time.perf_counter() - started_all
+        from meldingen.extensions import db as _db
+
+        with app.app_context():
+            _db.engine.dispose()
+    finally:
+        stop()
+    return {"label": label, "timings": timings, "reported": reported, "known": known, "total_s": total_s}
+
+
+def postgres_database(admin_url: str):
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    url = make_url(admin_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    name = f"meldingen_bench_conv_{os.getpid()}"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    bench_url = url.set(database=name).render_as_string(hide_password=False)
+    engine = create_engine(bench_url)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+    engine.dispose()
+
+    def drop():
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return bench_url, drop
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, {platform.system()} {platform.release()}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--conversations", type=int, default=1000)
+    parser.add_argument("--pg", default=os.environ.get("MELDINGEN_BENCH_PG_URL")
+                        or os.environ.get("MELDINGEN_TEST_DATABASE_URL") or "")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--out", default=str(ROOT / "docs" / "perf" / "conversations.md"))
+    args = parser.parse_args()
+
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        results.append(run_backend("SpatiaLite", f"sqlite:///{tmp}/bench.sqlite", args.conversations, args.seed))
+    if args.pg:
+        url, drop = postgres_database(args.pg)
+        try:
+            results.append(run_backend("PostGIS", url, args.conversations, args.seed))
+        finally:
+            drop()
+
+    lines = [
+        "# Conversations: from the last message to the reply with the reference",
+        "",
+        f"Measured {date.today().isoformat()} on {machine()}.",
+        "",
+        "Method: `bench/bench_conversations.py` simulates "
+        f"{args.conversations:,} WhatsApp conversations per database, one after another. Each resident sends a "
+        "description, then shares a location at a random BAG address of the Amsterdam sample (the last message). "
+        "One warm-up conversation (loading the classifier model) is not counted. Every message goes through the signed webhook, the stored event, the channels worker, the intake, the "
+        "report pipeline (places, classifier, duplicates, routing, deadline) and the outbox, which sends the "
+        "reply to a fake Graph API on loopback. The background work runs in-line (`JOBS_BACKEND=sync`), so the "
+        "time of the webhook call for the last message is the time until the reply with the reference has been "
+        "sent. The quiet period is 0 here: the figures are the work *beyond* it; in production the reply leaves "
+        "`INTAKE_QUIET_SECONDS` plus this after the resident's last message.",
+        "",
+        "| database | conversations | reports made | merged into a known report | p50 ms | p99 ms | mean ms | max ms |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        t = r["timings"]
+        lines.append(f"| {r['label']} | {len(t):,} | {r['reported']:,} | {r['known']:,} | {percentile(t, 50):.1f} | "
+                     f"{percentile(t, 99):.1f} | {statistics.mean(t):.1f} | {max(t):.1f} |")
+    lines += ["", f"Command: `.venv/bin/python bench/bench_conversations.py --conversations {args.conversations}"
+              + (" --pg $MELDINGEN_TEST_DATABASE_URL" if args.pg else "") + "`", ""]
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text("\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,142 @@
+"""The outbox: every message to a resident is a row written in the transaction that causes it, sent after commit.
+
+`queue_message` adds the row (and its line in the conversation log); once the transaction commits, the new
+rows are handed to the background worker (`notify.send`). A cause that is processed twice uses the same
+idempotency key, so it queues one message. WhatsApp allows about one message per six seconds to the same
+person: a message queued while an earlier one to that person still waits for its turn is added to it.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from meldingen.channels.models import OutboundMessage
+from meldingen.extensions import db
+from meldingen.intake.models import Conversation, ConversationMessage
+from meldingen.reports.models import Reporter
+from meldingen.timeutil import as_aware_utc, utcnow
+
+log = logging.getLogger(__name__)
+
+_PENDING = "meldingen_outbox_new"
+# Channels where messages waiting for their turn to the same person are combined into one.
+COMBINE_KINDS = frozenset({"whatsapp"})
+
+
+def queue_message(
+    reporter: Reporter,
+    body: str,
+    *,
+    key: str,
+    conversation: Conversation | None = None,
+    report_id: int | None = None,
+    template_key: str | None = None,
+    values: dict | None = None,
+    buttons: list[dict] | None = None,
+    location_request: bool = False,
+    staff_id: int | None = None,
+) -> OutboundMessage:
+    """Write one message to `reporter` on their own channel; sent by the worker after the caller commits.
+
+    `template_key` names the purpose (status_changed, report_made, …): outside WhatsApp's 24-hour window the
+    approved template configured for that purpose is sent instead, with `values` as its parameters.
+    `buttons` are [{"id", "title"}] choices; `location_request` asks for the location with the platform's button.
+    """
+    existing = db.session.scalar(select(OutboundMessage).where(OutboundMessage.idempotency_key == key))
+    if existing is not None:
+        return existing
+    if conversation is None:
+        conversation = latest_conversation(reporter)
+    payload: dict = {"values": {k: v for k, v in (values or {}).items() if isinstance(v, (str, int, float))}}
+    if buttons:
+        payload["buttons"] = buttons
+    if location_request:
+        payload["location_request"] = True
+
+    waiting = _waiting_message(reporter) if reporter.channel_kind in COMBINE_KINDS else None
+    if waiting is not None and not (waiting.payload or {}).get("buttons") and not buttons:
+        waiting.body = f"{waiting.body}\n\n{body}"
+        merged = dict(waiting.payload or {})
+        merged["combined_keys"] = [*merged.get("combined_keys", []), key]
+        merged["location_request"] = bool(merged.get("location_request") or location_request)
+        waiting.payload = merged
+        outbound = waiting
+    else:
+        outbound = OutboundMessage(
+            idempotency_key=key[:200],
+            channel_kind=reporter.channel_kind,
+            channel_id=reporter.channel_id,
+            reporter_id=reporter.id,
+            report_id=report_id,
+            conversation_id=conversation.id if conversation is not None else None,
+            template_key=template_key,
+            body=body,
+            payload=payload,
+            state="queued",
+            created_at=utcnow(),
+        )
+        db.session.add(outbound)
+        db.session.flush()
+        db.session.info.setdefault(_PENDING, []).append(outbound.id)
+    if conversation is not None:
+        db.session.add(ConversationMessage(
+            conversation_id=conversation.id, direction="out", at=utcnow(), kind="text", text=body,
+            data={"buttons": buttons} if buttons else {}, outbound_message_id=outbound.id, staff_id=staff_id,
+        ))
+    return outbound
+
+
+def queue_text(reporter: Reporter, body: str, *, conversation: Conversation | None = None,
+               idempotency_key: str, staff_id: int | None = None) -> OutboundMessage:
+    """A free text from staff (the shared inbox) to the resident."""
+    return queue_message(reporter, body, key=idempotency_key, conversation=conversation, template_key="staff_reply",
+                         staff_id=staff_id)
+
+
+def latest_conversation(reporter: Reporter) -> Conversation | None:
+    return db.session.scalar(
+        select(Conversation).where(Conversation.reporter_id == reporter.id).order_by(Conversation.id.desc()).limit(1)
+    )
+
+
+def _waiting_message(reporter: Reporter) -> OutboundMessage | None:
+    """A message to this person that has not been tried yet because it waits for its turn (pacing)."""
+    now = utcnow()
+    candidates = db.session.scalars(
+        select(OutboundMessage).where(OutboundMessage.reporter_id == reporter.id, OutboundMessage.state == "queued",
+                                      OutboundMessage.attempts == 0, OutboundMessage.next_attempt_at.is_not(None))
+        .order_by(OutboundMessage.id.desc())
+    )
+    for message in candidates:
+        if as_aware_utc(message.next_attempt_at) > now:
+            return message
+    return None
+
+
+# After commit, and only then, the new rows go to the worker; a rollback forgets them.
+
+
+@event.listens_for(Session, "after_commit")
+def _send_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint: the work is not committed until the outer transaction is
+    ids = session.info.pop(_PENDING, None)
+    if not ids:
+        return
+    from meldingen import jobs
+
+    for message_id in ids:
+        try:
+            jobs.enqueue("notify.send", message_id=message_id)
+        except Exception:  # the sweep (notify.send_due) picks it up later
+            log.exception("outbound message %s not handed to the worker", message_id)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    if session.in_nested_transaction():
+        return
+    session.info.pop(_PENDING, None)
