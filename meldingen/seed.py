@@ -37,7 +37,7 @@ DEDUP_DEFAULTS = {
     "prullenbak-is-vol": (20.0, 7, True),
     "prullenbak-is-kapot": (20.0, 84, True),
     "boom": (15.0, 84, True),
-    "onderhoud-stoep-straat-en-fietspad": (15.0, 84, False),
+    "onderhoud-stoep-straat-en-fietspad": (20.0, 84, False),
     "grofvuil": (40.0, 14, False),
     "veeg-zwerfvuil": (40.0, 14, False),
 }

@@ -79,8 +79,8 @@ def test_the_api_needs_a_valid_token(client, auth):
 
 def test_list_filters_and_pages(client, auth, make_staff):
     _, token = make_staff("head", "GM0363")
-    for i in range(5):
-        make_report(f"Stoeptegel {i}")
+    for i in range(5):  # five tiles 100 m apart: five problems, not duplicates of one
+        make_report(f"Stoeptegel {i}", point=(AMSTERDAM[0], AMSTERDAM[1] + i * 0.0015))
     light = make_report("Lamp kapot", category="straatverlichting-openbare-klok")
     page = client.get("/api/v1/reports?page_size=2&page=2", headers=auth(token)).json
     assert (page["page"], page["pages"], page["total"], len(page["items"])) == (2, 3, 6, 2)

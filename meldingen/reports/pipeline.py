@@ -24,7 +24,7 @@ from meldingen.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
-# Called with the new report, after routing and before commit (the duplicates service plugs in here).
+# Called with the new report after routing and the duplicates check, before commit (the intake plugs in here).
 AFTER_CREATE_HOOKS: list = []
 
 
@@ -156,6 +156,9 @@ def run(new: NewReport) -> Report:
             photo.report_id = report.id
     if new.reporter_id is not None:
         db.session.add(ReportSubscription(report_id=report.id, reporter_id=new.reporter_id, via_report_id=report.id))
+    from meldingen.dedup.services import handle_new_report
+
+    handle_new_report(report)  # a known problem: merged into it, the resident subscribed to it
     for hook in AFTER_CREATE_HOOKS:
         hook(report)
     db.session.commit()

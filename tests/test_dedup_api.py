@@ -1,0 +1,74 @@
+"""The duplicates API: staff see a report's candidates with reasons, merge by hand and undo a merge."""
+
+from __future__ import annotations
+
+from meldingen.extensions import db
+from tests.factories import AMSTERDAM, EMMEN, make_report
+
+FAR = (AMSTERDAM[0], AMSTERDAM[1] + 0.003)  # 200 m on: not found automatically
+NEAR = (AMSTERDAM[0], AMSTERDAM[1] + 19 / 67_900)  # 19 m on: a suggestion, not a merge
+
+
+def test_candidates_come_with_their_reasons(client, auth, make_staff):
+    _, token = make_staff("head")
+    known = make_report("Losse stoeptegel", point=AMSTERDAM)
+    new = make_report("Stoep verzakt", point=NEAR)
+    body = client.get(f"/api/v1/reports/{new.reference}/candidates", headers=auth(token)).json
+    assert body["reference"] == new.reference and body["duplicate_of"] is None
+    (candidate,) = body["candidates"]
+    assert candidate["reference"] == known.reference and 0.2 <= candidate["score"] < 0.8
+    assert 17 < candidate["reasons"]["distance_m"] < 21 and candidate["reasons"]["same_category"] is True
+
+
+def test_merge_and_unmerge_by_hand(client, auth, make_staff):
+    head, token = make_staff("head")
+    known = make_report("Losse stoeptegel", point=AMSTERDAM)
+    other = make_report("Tegel los", point=FAR)
+    merged = client.post(f"/api/v1/reports/{other.reference}/merge", json={"into": known.reference},
+                         headers=auth(token))
+    assert merged.status_code == 200
+    assert merged.json["duplicate_of"] == known.reference and merged.json["status"] == "duplicate"
+    shown = client.get(f"/api/v1/reports/{known.reference}", headers=auth(token)).json
+    assert shown["duplicates"] == [other.reference] and shown["reporters_count"] == 2
+    listed = client.get("/api/v1/reports?hide_duplicates=true", headers=auth(token)).json
+    assert [r["reference"] for r in listed["items"]] == [known.reference]
+    again = client.post(f"/api/v1/reports/{other.reference}/merge", json={"into": known.reference},
+                        headers=auth(token))
+    assert again.status_code == 409 and "already merged" in again.json["message"]
+
+    undone = client.post(f"/api/v1/reports/{other.reference}/unmerge", headers=auth(token))
+    assert undone.status_code == 200
+    assert (undone.json["status"], undone.json["duplicate_of"]) == ("new", None)
+    history = undone.json["history"]
+    assert [h["by"] for h in history if h["status"] == "duplicate"] == [head.email]
+    shown = client.get(f"/api/v1/reports/{known.reference}", headers=auth(token)).json
+    assert shown["duplicates"] == [] and shown["reporters_count"] == 1
+    assert client.post(f"/api/v1/reports/{other.reference}/unmerge", headers=auth(token)).status_code == 409
+
+
+def test_merging_into_a_closed_report_is_refused(client, auth, make_staff):
+    from meldingen.reports.services import change_status
+
+    _, token = make_staff("head")
+    known = make_report("Losse stoeptegel", point=AMSTERDAM)
+    change_status(known, "done", "Hersteld")
+    db.session.commit()
+    other = make_report("Tegel los", point=FAR)
+    answer = client.post(f"/api/v1/reports/{other.reference}/merge", json={"into": known.reference},
+                         headers=auth(token))
+    assert answer.status_code == 409 and "closed" in answer.json["message"]
+
+
+def test_only_deciders_of_the_own_organisation_merge(client, auth, make_staff):
+    _, crew = make_staff("crew")
+    _, emmen_head = make_staff("head", "GM0114")
+    known = make_report("Losse stoeptegel", point=AMSTERDAM)
+    other = make_report("Tegel los", point=FAR)
+    in_emmen = make_report("Tegel los", point=EMMEN)
+    url = f"/api/v1/reports/{other.reference}/merge"
+    assert client.post(url, json={"into": known.reference}).status_code == 401
+    assert client.post(url, json={"into": known.reference}, headers=auth(crew)).status_code == 403
+    assert client.post(url, json={"into": known.reference}, headers=auth(emmen_head)).status_code == 404
+    assert client.post(f"/api/v1/reports/{in_emmen.reference}/merge", json={"into": known.reference},
+                       headers=auth(emmen_head)).status_code == 404
+    assert client.get(f"/api/v1/reports/{other.reference}/candidates", headers=auth(emmen_head)).status_code == 404
