@@ -35,6 +35,11 @@ def live_server(app):
     """The app on a free loopback port, in a thread."""
     from werkzeug.serving import make_server
 
+    from meldingen import jobs
+
+    # Import the task modules now: some register SQLAlchemy session listeners at import, and a first import
+    # inside an after_commit (a sync job) would change the listener list while it is being iterated.
+    jobs.registered_tasks()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -73,7 +78,7 @@ def test_field_crew_on_a_phone_marks_a_report_done_with_note_and_photo(app, live
     from meldingen.reports.services import STATUS_CHANGE_HOOKS
     from tests.factories import make_report
 
-    reporter = Reporter(channel_kind="telegram", platform_id="777", display_name="Bewoner")
+    reporter = Reporter(channel_kind="webchat", platform_id="web-777", display_name="Bewoner")
     db.session.add(reporter)
     db.session.commit()
     target = make_report("Losse stoeptegel bij de bushalte", reporter_id=reporter.id)
@@ -128,9 +133,9 @@ def test_department_head_filters_the_backlog_and_downloads_the_csv(app, live_ser
     from tests.factories import make_report
 
     fresh = make_report("Nieuwe melding")
-    late = make_report("Melding over de termijn")
+    late = make_report("Melding over de termijn", point=(52.3795, 4.8990))
     late.created_at, late.deadline = utcnow() - timedelta(days=20), utcnow() - timedelta(days=3)
-    make_report("Nog een", point=(52.3880, 4.8930))
+    make_report("Nog een", point=(52.3700, 4.8800))
     head, _ = make_staff("head", "GM0363")
     fresh_ref, late_ref = fresh.reference, late.reference
     db.session.commit()

@@ -56,7 +56,7 @@ def test_database_built_geojson_equals_the_python_baseline(app, make_staff):
     from meldingen.timeutil import utcnow
 
     make_report("Een")
-    late = make_report("Twee")
+    late = make_report("Twee", point=(52.3795, 4.8990))
     late.deadline = utcnow() - timedelta(days=2)
     db.session.commit()
     make_report("Drie", point=EMMEN, category="straatverlichting-openbare-klok")
@@ -92,7 +92,7 @@ def test_area_outlines_are_simplified_geojson_of_the_organisation(crew):
 
 def test_map_page_ships_leaflet_from_the_project_and_lists_by_age_or_distance(app, crew):
     client, _user, report = crew
-    older = make_report("Oudere melding")
+    older = make_report("Oudere melding", point=(52.3700, 4.8800))
     older.created_at = report.created_at.replace(year=report.created_at.year - 1)
     db.session.commit()
     page = client.get("/staff/map").get_data(as_text=True)
@@ -184,10 +184,10 @@ def test_status_change_tells_the_subscribed_resident(app, crew):
     from meldingen.reports.services import STATUS_CHANGE_HOOKS
 
     client, _user, _ = crew
-    reporter = Reporter(channel_kind="telegram", platform_id="4242", display_name="Bewoner")
+    reporter = Reporter(channel_kind="webchat", platform_id="web-4242", display_name="Bewoner")
     db.session.add(reporter)
     db.session.commit()
-    report = make_report("Losse stoeptegel met melder", reporter_id=reporter.id)
+    report = make_report("Losse stoeptegel met melder", point=(52.3795, 4.8990), reporter_id=reporter.id)
     client.post(f"/staff/reports/{report.reference}/status", data={"status": "done", "note": "Hersteld"})
     db.session.expire_all()
     assert report.status == "done"

@@ -24,12 +24,12 @@ def sign_in(client, user):
 def waiting_conversation(text="Ik wil iemand spreken over mijn melding", organisation="GM0363", minutes_ago=5,
                          platform_id=None):
     org = db.session.query(Organisation).filter_by(code=organisation).one()
-    reporter = Reporter(channel_kind="telegram", platform_id=platform_id or f"tg-{text[:8]}-{minutes_ago}",
+    reporter = Reporter(channel_kind="webchat", platform_id=platform_id or f"tg-{text[:8]}-{minutes_ago}",
                         display_name="Bewoner")
     db.session.add(reporter)
     db.session.flush()
     since = utcnow() - timedelta(minutes=minutes_ago)
-    conversation = Conversation(reporter_id=reporter.id, channel_kind="telegram", needs_person=True,
+    conversation = Conversation(reporter_id=reporter.id, channel_kind="webchat", needs_person=True,
                                 needs_person_reason="De melder vraagt om een medewerker", needs_person_since=since,
                                 organisation_id=org.id, draft={})
     db.session.add(conversation)
@@ -124,7 +124,7 @@ def test_reply_goes_to_the_resident_on_their_own_channel(agents):
                            data={"body": "Wij kijken ernaar, dank u!", "last_message_id": last_seen(conversation)})
     assert response.status_code == 303
     [outbound] = db.session.query(OutboundMessage).filter_by(reporter_id=conversation.reporter_id).all()
-    assert outbound.body == "Wij kijken ernaar, dank u!" and outbound.channel_kind == "telegram"
+    assert outbound.body == "Wij kijken ernaar, dank u!" and outbound.channel_kind == "webchat"
     db.session.expire_all()
     reply = conversation.messages[-1]
     assert (reply.direction, reply.staff_id, reply.outbound_message_id) == ("out", user.id, outbound.id)

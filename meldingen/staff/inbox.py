@@ -8,6 +8,7 @@ A reply carries the id of the last message the agent saw; when the resident wrot
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 
 from flask import current_app
@@ -134,12 +135,10 @@ def reply_to_conversation(conversation: Conversation, staff, body: str, last_see
     if newer:
         raise ReplyRefused("De melder heeft intussen nieuwe berichten gestuurd; lees die eerst. "
                            "Uw antwoord is niet verstuurd.")
-    message = ConversationMessage(conversation_id=conversation.id, direction="out", at=now, kind="text",
-                                  text=body, staff_id=staff.id)
-    db.session.add(message)
-    db.session.flush()
-    outbound = queue_reply_to_reporter(conversation, body, key=f"inbox-reply-{message.id}")
-    message.outbound_message_id = getattr(outbound, "id", None)
+    # The same text after the same last-seen message is the same reply (a double click): one key, one message.
+    digest = hashlib.sha256(body.encode()).hexdigest()[:16]
+    key = f"inbox-reply-{conversation.id}-{last_seen_message_id}-{digest}"
+    message = queue_reply_to_reporter(conversation, body, key=key, staff_id=staff.id)
     conversation.claimed_at = now
     conversation.version = (conversation.version or 0) + 1
     if resolved:
@@ -150,12 +149,10 @@ def reply_to_conversation(conversation: Conversation, staff, body: str, last_see
     return message
 
 
-def queue_reply_to_reporter(conversation: Conversation, body: str, key: str):
-    """The seam to the outbox: a free-text message to the conversation's resident on its own channel.
-
-    Uses the conversations engineer's `meldingen.notify.outbox.queue_text` when it exists; until then the
-    message is written to the outbox table as "queued", where the sender picks it up.
-    """
+def queue_reply_to_reporter(conversation: Conversation, body: str, key: str, staff_id: int) -> ConversationMessage:
+    """The seam to the outbox: a free-text message to the conversation's resident on its own channel, and the
+    conversation's record of it. `meldingen.notify.outbox.queue_text` writes both; without the outbox the message
+    is written to the outbox table as "queued" for the sender to pick up."""
     import importlib
 
     try:
@@ -166,12 +163,25 @@ def queue_reply_to_reporter(conversation: Conversation, body: str, key: str):
         outbox = None
     queue_text = getattr(outbox, "queue_text", None)
     if queue_text is not None:
-        return queue_text(conversation.reporter, body, conversation=conversation, idempotency_key=key)
-    from meldingen.channels.models import OutboundMessage
+        outbound = queue_text(conversation.reporter, body, conversation=conversation, idempotency_key=key,
+                              staff_id=staff_id)
+        db.session.flush()
+        recorded = db.session.scalar(select(ConversationMessage).where(
+            ConversationMessage.outbound_message_id == outbound.id).order_by(ConversationMessage.id.desc()).limit(1))
+        if recorded is not None:
+            return recorded
+    else:
+        from meldingen.channels.models import OutboundMessage
 
-    message = OutboundMessage(idempotency_key=key, channel_kind=conversation.channel_kind,
-                              channel_id=conversation.channel_id, reporter_id=conversation.reporter_id,
-                              conversation_id=conversation.id, body=body, state="queued")
+        outbound = db.session.scalar(select(OutboundMessage).where(OutboundMessage.idempotency_key == key))
+        if outbound is None:
+            outbound = OutboundMessage(idempotency_key=key, channel_kind=conversation.channel_kind,
+                                       channel_id=conversation.channel_id, reporter_id=conversation.reporter_id,
+                                       conversation_id=conversation.id, body=body, state="queued")
+            db.session.add(outbound)
+            db.session.flush()
+    message = ConversationMessage(conversation_id=conversation.id, direction="out", at=utcnow(), kind="text",
+                                  text=body, staff_id=staff_id, outbound_message_id=outbound.id)
     db.session.add(message)
     db.session.flush()
     return message
