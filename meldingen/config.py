@@ -76,9 +76,14 @@ def load_config(app, test_config: dict | None = None) -> None:
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     app.config["DATABASE_URL"] = url
     app.config["SQLALCHEMY_DATABASE_URI"] = url
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("SESSION_COOKIE_SECURE", app.config["PUBLIC_URL"].startswith("https://"))
+    # Flask predefines these keys, so setdefault would do nothing: set them unless a test or the
+    # environment chose otherwise.
+    overridden = set(test_config or {}) | {k[len("MELDINGEN_"):] for k in os.environ if k.startswith("MELDINGEN_")}
+    if "SESSION_COOKIE_SAMESITE" not in overridden:
+        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    if "SESSION_COOKIE_SECURE" not in overridden:
+        app.config["SESSION_COOKIE_SECURE"] = app.config["PUBLIC_URL"].startswith("https://")
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config.setdefault("RATELIMIT_STORAGE_URI", DEFAULTS["RATELIMIT_STORAGE_URI"])
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
 

@@ -27,3 +27,13 @@ def test_openapi_document_lists_the_report_routes(client):
     assert "/api/v1/reports" in spec["paths"]
     assert "/api/v1/reports/{reference}/status" in spec["paths"]
     assert "/api/v1/geo/lookup" in spec["paths"]
+
+
+def test_session_cookies_are_lax_and_http_only_and_secure_behind_https(tmp_path, database_url):
+    from tests.conftest import make_app
+
+    plain = make_app(tmp_path, database_url)
+    assert (plain.config["SESSION_COOKIE_SAMESITE"], plain.config["SESSION_COOKIE_HTTPONLY"],
+            plain.config["SESSION_COOKIE_SECURE"]) == ("Lax", True, False)
+    behind_https = make_app(tmp_path, database_url, PUBLIC_URL="https://meldingen.example.nl")
+    assert behind_https.config["SESSION_COOKIE_SECURE"] is True

@@ -107,6 +107,8 @@ def init_app(app: Flask) -> None:
     else:
         backend = ThreadBackend(app)
     app.extensions["meldingen_jobs"] = backend
+    # Task modules register session listeners when imported; import them now, not first inside a commit.
+    _import_task_modules()
 
 
 def enqueue(name: str, **kwargs) -> None:

@@ -10,21 +10,6 @@ from flask import Blueprint, current_app, g
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
 
-@bp.record_once
-def secure_session_cookies(state) -> None:
-    """Staff sign in with a session cookie: HttpOnly, SameSite=Lax, and Secure when served over https.
-
-    config.py's setdefault calls cannot take effect (Flask's defaults already hold these keys), so the values are
-    settled here unless someone configured them explicitly.
-    """
-    config = state.app.config
-    if config.get("SESSION_COOKIE_SAMESITE") is None:
-        config["SESSION_COOKIE_SAMESITE"] = "Lax"
-    if not config.get("SESSION_COOKIE_SECURE") and str(config.get("PUBLIC_URL", "")).startswith("https://"):
-        config["SESSION_COOKIE_SECURE"] = True
-    config["SESSION_COOKIE_HTTPONLY"] = True
-
-
 @bp.before_app_request
 def forget_user_of_previous_request() -> None:
     """Read the signed-in user from this request's own session.
