@@ -247,3 +247,27 @@ def test_asking_for_a_person_flags_the_conversation(resident):
     conversation = db.session.scalar(select(Conversation))
     assert conversation.needs_person and conversation.needs_person_since is not None
     assert "medewerker" in resident.replies()[-1]
+
+
+def test_after_the_quiet_period_the_service_acts_once_on_everything_that_arrived(app, client, fake):
+    from datetime import timedelta
+
+    from meldingen.intake.services import act_on_due_conversations
+    from meldingen.timeutil import utcnow
+
+    app.config["INTAKE_QUIET_SECONDS"] = 8
+    resident = RESIDENTS["telegram"](client, fake, USERS["telegram"][0])
+    resident.send_photo()
+    resident.send_text("Fietswrak staat al weken tegen het hek")
+    assert resident.replies() == []  # still quiet: nothing asked yet
+    timers = [(d, kw) for d, name, kw in app.extensions["meldingen_jobs_delayed"] if name == "intake.act"]
+    assert timers and all(d == 8 for d, _ in timers)
+    assert act_on_due_conversations(now=utcnow()) == 0  # not due yet
+    act_on_due_conversations(now=utcnow() + timedelta(seconds=9))
+    (question,) = resident.replies()
+    assert "Waar is het probleem" in question and "Wat is er" not in question  # only what is missing
+    assert resident.sent()[-1]["raw"]["reply_markup"]["keyboard"][0][0]["request_location"] is True
+    resident.send_location(*AMSTERDAM)
+    act_on_due_conversations(now=utcnow() + timedelta(seconds=9))
+    (report,) = reports()
+    assert report.reference in resident.replies()[-1] and len(report.photos) == 1
