@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from geoalchemy2 import Geometry
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from meldingen.db import RD_SRID, UTCDateTime
@@ -58,6 +58,13 @@ class Reporter(db.Model):
 
 class Report(db.Model):
     __tablename__ = "reports"
+    # The open work is a small part of all reports: the map and the backlog start from these partial indexes.
+    __table_args__ = (
+        Index("ix_reports_open_department", "department_id", "created_at",
+              postgresql_where=text("closed_at IS NULL"), sqlite_where=text("closed_at IS NULL")),
+        Index("ix_reports_open_organisation", "organisation_id", "created_at",
+              postgresql_where=text("closed_at IS NULL"), sqlite_where=text("closed_at IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(20), unique=True)

@@ -69,6 +69,7 @@ def backlog_query(staff, flt: BacklogFilter, now=None, columns=None):
     now = now or utcnow()
     query = select(*(columns or [Report])).select_from(Report).where(
         Report.status.in_(select(Status.code).where(Status.is_open.is_(True))),
+        Report.closed_at.is_(None),  # implied by an open status; lets the planner use the partial indexes
         Report.duplicate_of_id.is_(None),
     )
     query = scope_reports(query, staff)
