@@ -186,6 +186,22 @@ def worker_command(burst):
     from redis import Redis
     from rq import Queue, Worker
 
+    import threading
+
+    from meldingen.jobs import PERIODIC_TASKS, run_sweeps_forever
+
     connection = Redis.from_url(url)
-    worker = Worker([Queue("meldingen", connection=connection)], connection=connection)
-    worker.work(burst=burst, with_scheduler=True)
+    queue = Queue("meldingen", connection=connection)
+    stop = threading.Event()
+    if not burst:
+        def enqueue_sweeps():
+            for name in PERIODIC_TASKS:
+                queue.enqueue("meldingen.jobs.run_in_worker", name, {})
+
+        interval = float(current_app.config.get("SWEEP_SECONDS", 15))
+        threading.Thread(target=run_sweeps_forever, args=(enqueue_sweeps, interval, stop), daemon=True).start()
+    worker = Worker([queue], connection=connection)
+    try:
+        worker.work(burst=burst, with_scheduler=True)
+    finally:
+        stop.set()

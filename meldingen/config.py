@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -44,13 +45,23 @@ DEFAULTS: dict[str, object] = {
     "CLASSIFIER_MODEL_PATH": "",
     # A claimed inbox conversation is released after this long without activity.
     "INBOX_CLAIM_SECONDS": 600,
+    # JSON: least seconds between two messages to one resident, per platform (WhatsApp: combine, not burst).
+    "NOTIFY_PACING_SECONDS": {"whatsapp": 6.0, "telegram": 1.0, "twilio": 1.0, "webchat": 0.0},
+    # JSON: approved templates for messages outside WhatsApp's 24-hour window, by purpose ("*" for any), e.g.
+    # {"status_changed": {"name": "melding_status", "language": "nl", "parameters": ["reference", "status"]}}
+    "WHATSAPP_TEMPLATES": {},
+    # JSON: Twilio Content templates by purpose: {"*": {"content_sid": "HX…", "parameters": ["reference"]}}
+    "TWILIO_TEMPLATES": {},
+    # How often the background sweeps look for due work (outbox retries, drafts whose quiet period passed).
+    "SWEEP_SECONDS": 15,
     # The organisation code of this service point; reports are routed to the
     # municipality they lie in, among those this service point serves.
     "SERVICE_POINT": "DSP",
 }
 
 INT_KEYS = {"INTAKE_QUIET_SECONDS", "MAX_PHOTO_BYTES", "MAX_PHOTO_PIXELS", "INBOX_CLAIM_SECONDS"}
-FLOAT_KEYS = {"GEOCODER_TIMEOUT", "ADDRESS_MAX_DISTANCE_M", "ASSET_MAX_DISTANCE_M", "CLASSIFIER_THRESHOLD"}
+JSON_KEYS = {"NOTIFY_PACING_SECONDS", "WHATSAPP_TEMPLATES", "TWILIO_TEMPLATES"}
+FLOAT_KEYS = {"SWEEP_SECONDS", "GEOCODER_TIMEOUT", "ADDRESS_MAX_DISTANCE_M", "ASSET_MAX_DISTANCE_M", "CLASSIFIER_THRESHOLD"}
 
 
 def load_config(app, test_config: dict | None = None) -> None:
@@ -63,6 +74,13 @@ def load_config(app, test_config: dict | None = None) -> None:
         app.config[key] = int(app.config[key])
     for key in FLOAT_KEYS:
         app.config[key] = float(app.config[key])
+    for key in JSON_KEYS:
+        value = app.config[key]
+        if isinstance(value, str):
+            try:
+                app.config[key] = json.loads(value) if value.strip() else {}
+            except json.JSONDecodeError as exc:
+                raise RuntimeError(f"MELDINGEN_{key} is not valid JSON: {exc}") from None
 
     instance = Path(app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)

@@ -98,3 +98,26 @@ def test_rq_backend_queues_on_redis_and_a_worker_runs_it(tmp_path, database_url,
         assert CALLS == []
         SimpleWorker([queue], connection=connection).work(burst=True)
     assert CALLS == [os.getpid()]
+
+
+def test_sweeps_run_periodically_in_the_web_process(tmp_path, database_url, monkeypatch):
+    from tests.conftest import make_app
+
+    monkeypatch.setattr(jobs, "PERIODIC_TASKS", ["test.record"])
+    swept = threading.Event()
+    monkeypatch.setattr(jobs, "registered_tasks",
+                        lambda: {"test.record": lambda **kwargs: swept.set()})
+    app = make_app(tmp_path, database_url, JOBS_BACKEND="thread", SWEEP_SECONDS=0.05)
+    backend = app.extensions["meldingen_jobs"]
+    try:
+        assert app.test_client().get("/healthz").status_code == 200
+        assert swept.wait(5)
+    finally:
+        backend.stop.set()
+
+
+def test_bad_json_configuration_is_refused_at_start(tmp_path, database_url):
+    from tests.conftest import make_app
+
+    with pytest.raises(RuntimeError, match="WHATSAPP_TEMPLATES is not valid JSON"):
+        make_app(tmp_path, database_url, WHATSAPP_TEMPLATES="{not json")

@@ -53,6 +53,19 @@ def _import_task_modules() -> None:
         import_optional(module_name)
 
 
+# Sweeps that pick up due work whose timer was lost (a restart, a crashed worker): task name → run every
+# SWEEP_SECONDS. They are idempotent: each claims its rows atomically.
+PERIODIC_TASKS = ["notify.send_due", "intake.act_due"]
+
+
+def run_sweeps_forever(enqueue_all: Callable[[], None], interval: float, stop: threading.Event) -> None:
+    while not stop.wait(interval):
+        try:
+            enqueue_all()
+        except Exception:  # a sweep must never kill the loop
+            log.exception("periodic sweep failed")
+
+
 class SyncBackend:
     def __init__(self, app: Flask):
         self.app = app
@@ -69,6 +82,20 @@ class ThreadBackend:
     def __init__(self, app: Flask, workers: int = 4):
         self.app = app
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="meldingen-job")
+        self._sweeper: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self.stop = threading.Event()
+
+    def start_sweeps(self) -> None:
+        """Run the periodic sweeps in this (web) process; started by its first request, not by CLI commands."""
+        with self._lock:
+            if self._sweeper is not None:
+                return
+            interval = float(self.app.config.get("SWEEP_SECONDS", 15))
+            enqueue_all = lambda: [self.enqueue(name, {}) for name in PERIODIC_TASKS]  # noqa: E731
+            self._sweeper = threading.Thread(target=run_sweeps_forever, args=(enqueue_all, interval, self.stop),
+                                             name="meldingen-sweeps", daemon=True)
+            self._sweeper.start()
 
     def enqueue(self, name: str, kwargs: dict) -> None:
         self.pool.submit(run_task, self.app, name, kwargs)
@@ -107,6 +134,8 @@ def init_app(app: Flask) -> None:
     else:
         backend = ThreadBackend(app)
     app.extensions["meldingen_jobs"] = backend
+    if isinstance(backend, ThreadBackend):
+        app.before_request(lambda: backend.start_sweeps())
     # Task modules register session listeners when imported; import them now, not first inside a commit.
     _import_task_modules()
 
