@@ -95,9 +95,9 @@ def test_shared_service_point_routes_each_report_to_the_municipality_it_lies_in(
 def test_rule_by_area_and_asset_type(app, runner, tmp_path):
     lights = tmp_path / "lights.csv"
     lights.write_text(f"id,lat,lon\nOVL-7,{WESTERDOKSDIJK[0]},{WESTERDOKSDIJK[1]}\n")
-    assert runner.invoke(args=["import", "assets", str(lights), "--type", "streetlight", "--id-column", "id"]).exit_code == 0
+    assert runner.invoke(args=["import", "assets", str(lights), "--type", "street_light", "--id-column", "id"]).exit_code == 0
     only_rules(
-        {"name": "lichtmast", "conditions": {"asset_types": ["streetlight"]}, "department_code": "OVL"},
+        {"name": "lichtmast", "conditions": {"asset_types": ["street_light"]}, "department_code": "OVL"},
         {"name": "Emmen-Centrum", "conditions": {"area_codes": ["BU01144000"]}, "department_code": "THO"},
     )
     assert report_at(WESTERDOKSDIJK, sub_slug="klok").department.code == "OVL"
