@@ -122,3 +122,18 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
+
+
+def begin_write(session) -> None:
+    """On SQLite, take the write lock now, before a read-then-write sequence.
+
+    In WAL mode a deferred transaction that has read and then wants to write fails at once ("database is
+    locked", no busy wait) when another writer committed in between. BEGIN IMMEDIATE waits for the lock
+    (busy_timeout) and then reads the latest data. A connection already in a transaction has written (the
+    sqlite3 module only begins one before a write), so it holds the lock already. PostgreSQL needs nothing.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    connection = session.connection()
+    if not connection.connection.dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

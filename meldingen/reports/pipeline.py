@@ -7,6 +7,7 @@ import logging
 from flask import current_app
 from sqlalchemy import select
 
+from meldingen.db import begin_write
 from meldingen.extensions import db
 from meldingen.geo.crs import rd_point_ewkt
 from meldingen.reports.models import Photo, Report, ReportSubscription
@@ -137,6 +138,7 @@ def run(new: NewReport) -> Report:
             report.asset_external_id = place.asset.get("id")
     else:
         report.address_unknown = True
+    begin_write(db.session)  # SQLite: one writer at a time from here, so duplicate checks see every report
     _insert_with_unique_reference(report)
     add_event(report, "created", actor=new.actor, actor_id=new.actor_id, status="new",
               note=None, data={"channel": new.channel, "category_confidence": confidence})
