@@ -15,9 +15,15 @@ _SYSTEM_TABLES = re.compile(
 )
 
 
+# Indexes made by hand in migrations for one database only (e.g. a partial GiST index on PostGIS).
+_DATABASE_SPECIFIC_INDEXES = {"ix_reports_open_geom"}
+
+
 def include_name(name, type_, parent_names):
     if type_ == "table":
         return not _SYSTEM_TABLES.match(name or "")
+    if type_ == "index":
+        return name not in _DATABASE_SPECIFIC_INDEXES
     return True
 
 

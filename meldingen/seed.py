@@ -43,6 +43,17 @@ DEDUP_DEFAULTS = {
 }
 DEFAULT_DEDUP = (30.0, 84, False)
 
+# Sub categories residents mix up for one problem: a report of one may be a duplicate of the other (symmetric).
+DEDUP_RELATED = {
+    "container-is-vol": ["container-voor-plastic-afval-is-vol", "huisafval"],
+    "container-is-kapot": ["container-voor-plastic-afval-is-kapot"],
+    "prullenbak-is-vol": ["veeg-zwerfvuil"],
+    "grofvuil": ["huisafval", "bedrijfsafval"],
+    "straatverlichting-openbare-klok": ["klok"],
+    "vuurwerkoverlast": ["overlast-door-afsteken-vuurwerk"],
+    "stankoverlast": ["stank-horecabedrijven"],
+}
+
 # Which registered objects a sub category is about (asset registers are imported with `meldingen import assets
 # --type …`; these are the type names the sample uses).
 ASSET_TYPES = {
@@ -120,7 +131,7 @@ def _upsert_category(parent: Category | None, item: dict, position: int, message
         dedup_distance_m=distance if parent is not None else None,
         dedup_window_days=window if parent is not None else None,
         dedup_use_assets=use_assets if parent is not None else False,
-        dedup_related_slugs=[],
+        dedup_related_slugs=list(DEDUP_RELATED.get(item["slug"], [])) if parent is not None else [],
         asset_types=list(ASSET_TYPES.get(item["slug"], [])) if parent is not None else [],
     )
     db.session.add(category)

@@ -138,7 +138,8 @@ def _nearby_open_reports(report: Report, x: float, y: float, radius: float, rule
     query = (
         select(Report.id, Report.category_id, Report.created_at, Report.lat, Report.lon, Report.asset_type,
                Report.asset_external_id, Report.description)
-        .where(Report.status.in_(open_codes), Report.duplicate_of_id.is_(None),
+        # closed_at IS NULL is implied by an open status and lets PostGIS use the partial GiST index (0004).
+        .where(Report.status.in_(open_codes), Report.closed_at.is_(None), Report.duplicate_of_id.is_(None),
                Report.category_id.in_(sorted(rules.category_ids)),
                Report.created_at >= created - timedelta(days=rules.window_days),
                Report.lat.is_not(None))
