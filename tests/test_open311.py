@@ -264,7 +264,8 @@ def test_get_requests_answers_at_most_1000_unless_paged(app, client, monkeypatch
 def test_get_requests_filters_by_service_code_status_and_ids(app, client):
     pavement = make_report("Tegel los")
     light = make_report("Lamp kapot", category="straatverlichting-openbare-klok")
-    done = make_report("Tegel weer los")
+    # 150 m east: not a duplicate of the first tile.
+    done = make_report("Tegel weer los", point=(AMSTERDAM[0], AMSTERDAM[1] + 0.0022))
     change_status(done, "done", "De tegel is vastgezet.")
     db.session.commit()
     old = make_report("Heel oud", created_at=utcnow() - timedelta(days=400))
@@ -360,10 +361,9 @@ def test_a_token_is_the_reference(app, client):
 
 def test_a_merged_duplicate_is_closed_and_names_the_report_it_joined(app, client):
     known = make_report("Tegel los")
-    duplicate = make_report("Die tegel ligt nog steeds los")
-    duplicate.duplicate_of = known
-    change_status(duplicate, "duplicate")
-    db.session.commit()
+    duplicate = make_report("Die tegel ligt nog steeds los")  # same place and problem: merged on arrival
+    db.session.refresh(duplicate)
+    assert duplicate.duplicate_of_id == known.id
     (shown,) = client.get(f"{BASE}/requests/{duplicate.reference}.json").json
     assert shown["status"] == "closed"
     assert known.reference in shown["status_notes"]
