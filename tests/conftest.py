@@ -70,18 +70,26 @@ def make_app(tmp_path, database_url: str, **extra):
 def dispose_app(application) -> None:
     from meldingen.extensions import db
 
+    backend = application.extensions.get("meldingen_jobs")
+    if getattr(backend, "stop", None) is not None:
+        backend.stop.set()  # the in-process sweeps end with the test, not after its database is gone
     with application.app_context():
         db.session.remove()
         for engine in db.engines.values():
             engine.dispose()
 
 
-@pytest.fixture(autouse=True)
-def _close_apps():
-    """Every app a test made gives its database connections back, so PostgreSQL never runs out of them."""
-    yield
+def close_created_apps() -> None:
+    """Every app a test made stops its background sweeps and gives its database connections back (so
+    PostgreSQL never runs out of them), before the test's database is dropped."""
     while _created_apps:
         dispose_app(_created_apps.pop())
+
+
+@pytest.fixture(autouse=True)
+def _close_apps():
+    yield
+    close_created_apps()
 
 
 def build_schema_and_sample(app) -> None:
@@ -185,6 +193,7 @@ def database_url(backend, sample_templates, tmp_path):
     name = f"meldingen_t_{os.getpid()}_{next(_counter)}"
     url = admin.create(name, template=template)
     yield url
+    close_created_apps()
     admin.drop(name)
     admin.engine.dispose()
 
@@ -200,10 +209,7 @@ def app(database_url, tmp_path, app_config):
     application = make_app(tmp_path, database_url, **app_config)
     with application.app_context():
         yield application
-        from meldingen.extensions import db
-
-        db.session.remove()
-        db.engine.dispose()
+    close_created_apps()
 
 
 @pytest.fixture
@@ -226,6 +232,7 @@ def empty_database_url(backend, tmp_path):
     name = f"meldingen_e_{os.getpid()}_{next(_counter)}"
     url = admin.create(name)
     yield url
+    close_created_apps()
     admin.drop(name)
     admin.engine.dispose()
 
