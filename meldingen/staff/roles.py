@@ -17,6 +17,8 @@ MAP_ROLES = ("crew", "head", "admin")
 REPORT_VIEW_ROLES = ("crew", "head", "admin", "agent")
 STATUS_ROLES = ("crew", "head", "admin")
 BACKLOG_ROLES = ("head", "admin")
+# Who may correct a report's category (contact staff read the resident's words first).
+CATEGORY_ROLES = ("head", "admin", "agent")
 INBOX_ROLES = ("agent", "admin")
 ADMIN_ROLES = ("admin",)
 

@@ -9,13 +9,15 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask_login import current_user
 from sqlalchemy import select
 
+from meldingen.categories.models import Category
 from meldingen.extensions import db
 from meldingen.media.images import ImageRejected
 from meldingen.reports.access import scope_reports, visible_report
 from meldingen.reports.models import Report, Status
+from meldingen.reports.services import ReportInputError, change_category
 from meldingen.reports.statuses import TransitionRefused, load_status_table
 from meldingen.staff import mapdata, report_actions
-from meldingen.staff.roles import MAP_ROLES, REPORT_VIEW_ROLES, STATUS_ROLES, roles_required
+from meldingen.staff.roles import CATEGORY_ROLES, MAP_ROLES, REPORT_VIEW_ROLES, STATUS_ROLES, roles_required
 from meldingen.staff.views import bp
 from meldingen.timeutil import as_aware_utc, utcnow
 
@@ -102,6 +104,8 @@ def report_page(reference: str):
         buttons = []
     manage = current_user.role in ("head", "admin")
     context = {}
+    if current_user.role in CATEGORY_ROLES:
+        context["category_tree"] = _active_category_tree()
     if manage:
         from meldingen.staff.models import StaffUser
 
@@ -117,6 +121,31 @@ def report_page(reference: str):
         needs_note={s: table.moves.get((report.status, s), False) for s in buttons}, manage=manage,
         late=report.is_open and report.deadline is not None and as_aware_utc(report.deadline) < utcnow(),
         photo_url=_photo_url, **context)
+
+
+def _active_category_tree() -> list[tuple[Category, list[Category]]]:
+    mains = db.session.scalars(
+        select(Category).where(Category.parent_id.is_(None), Category.active.is_(True)).order_by(Category.position)
+    ).all()
+    return [(main, [sub for sub in main.children if sub.active]) for main in mains]
+
+
+@bp.post("/reports/<reference>/category")
+@roles_required(*CATEGORY_ROLES)
+def report_category(reference: str):
+    """Correct the category: the report is routed again and the text is kept to train the classifier."""
+    report = _report_or_404(reference)
+    category = db.session.get(Category, request.form.get("category", type=int) or 0)
+    try:
+        change_category(report, category, actor=current_user.email, actor_id=current_user.id,
+                        staff_user=current_user)
+    except ReportInputError as exc:
+        db.session.rollback()
+        flash(f"Categorie niet gewijzigd ({exc}).", "error")
+    else:
+        db.session.commit()
+        flash("Categorie opgeslagen; de melding is opnieuw doorgezet.")
+    return redirect(url_for("staff.report_page", reference=report.reference)), 303
 
 
 def _photo_url(photo, thumbnail: bool = False) -> str:
