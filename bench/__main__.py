@@ -6,26 +6,16 @@ PostGIS figures need a server: MELDINGEN_BENCH_PG_URL (default: the local Postgr
 """
 
 import os
-import platform
 import runpy
 import subprocess
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from bench.common import machine  # noqa: E402
 DOCS = HERE.parent / "docs"
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, {platform.system()} {platform.release()}"
 
 
 def default_pg_url() -> None:

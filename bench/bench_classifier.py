@@ -5,8 +5,6 @@ Run: .venv/bin/python bench/bench_classifier.py   (writes docs/perf/classifier.m
 
 from __future__ import annotations
 
-import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -15,6 +13,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.common import machine  # noqa: E402
 
 from meldingen.classify.model import (  # noqa: E402
     CategoryClassifier,
@@ -29,18 +28,6 @@ from meldingen.classify.model import (  # noqa: E402
 DATA = ROOT / "sample_data" / "classifier"
 OUT = ROOT / "docs" / "perf" / "classifier.md"
 FOLDS = 5
-
-
-def machine() -> str:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), {cpu}, Python {platform.python_version()}"
 
 
 def baseline_cv(examples, tree, kind: str) -> dict:

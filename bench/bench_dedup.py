@@ -373,7 +373,7 @@ def main() -> None:
 
 
 def write_page(out: Path, args, streets, lights, containers, incidents, reports, multi, results) -> None:
-    from bench.__main__ import machine
+    from bench.common import machine
 
     lines = [
         "## Duplicates: grouping quality\n",

@@ -12,7 +12,6 @@ query alone as the floor it builds on. Appends its section to docs/perf/dedup.md
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import random
 import statistics
@@ -24,6 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.common import postgres_database  # noqa: E402
 
 AREA = (52.345, 4.840, 52.395, 4.940)  # min lat, min lon, max lat, max lon
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
@@ -143,30 +143,6 @@ def time_search(app, queries: int, rng: random.Random):
     return full, bare, found
 
 
-def postgres_database(admin_url: str):
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    url = make_url(admin_url.replace("postgresql://", "postgresql+psycopg://", 1))
-    name = f"meldingen_dedup_bench_{os.getpid()}"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    bench_url = url.set(database=name).render_as_string(hide_password=False)
-    engine = create_engine(bench_url)
-    with engine.begin() as conn:
-        conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
-    engine.dispose()
-
-    def drop():
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return bench_url, drop
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reports", type=int, default=1_000_000)
@@ -200,7 +176,7 @@ def main() -> None:
 
 
 def write_page(out: Path, args, results) -> None:
-    from bench.__main__ import machine
+    from bench.common import machine
     from bench.bench_dedup import replace_section
 
     lines = [

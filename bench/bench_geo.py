@@ -21,6 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.common import postgres_database  # noqa: E402
 
 ASSET_TYPES = ["streetlight", "container", "tree", "litter_bin"]
 
@@ -176,30 +177,6 @@ def time_baseline(baseline: Baseline, points):
         results.append(baseline.lookup(lat, lon))
         timings.append((time.perf_counter() - started) * 1000)
     return timings, results
-
-
-def postgres_database(admin_url: str):
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    url = make_url(admin_url.replace("postgresql://", "postgresql+psycopg://", 1))
-    name = f"meldingen_bench_{os.getpid()}"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    bench_url = url.set(database=name).render_as_string(hide_password=False)
-    engine = create_engine(bench_url)
-    with engine.begin() as conn:
-        conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
-    engine.dispose()
-
-    def drop():
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return bench_url, drop
 
 
 def row(label: str, timings: list[float]) -> str:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.common import postgres_database  # noqa: E402
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -77,22 +78,11 @@ def fill_reports(db, total: int, open_count: int, departments: int) -> None:
 
 
 def run(pg_url: str, total: int, open_count: int, runs: int, out: Path) -> str:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
+    from sqlalchemy import text
 
     from meldingen import create_app
 
-    url = make_url(pg_url if "+psycopg" in pg_url else pg_url.replace("postgresql://", "postgresql+psycopg://"))
-    name = f"meldingen_bench_staff_{os.getpid()}"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    bench_url = url.set(database=name).render_as_string(hide_password=False)
-    engine = create_engine(bench_url)
-    with engine.begin() as conn:
-        conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
-    engine.dispose()
+    bench_url, drop = postgres_database(pg_url, "meldingen_bench_staff")
     lines = []
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -152,9 +142,7 @@ def run(pg_url: str, total: int, open_count: int, runs: int, out: Path) -> str:
                 db.session.remove()
                 db.engine.dispose()
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop()
 
     lines.append("# Staff pages: map data and backlog aggregates")
     lines.append("")
