@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 
-from sqlalchemy import and_, func, literal, select
+from sqlalchemy import Text, and_, cast, func, literal, select
 
 from meldingen.categories.models import Category
 from meldingen.extensions import db
@@ -51,13 +51,11 @@ def open_reports_geojson(staff, now=None) -> str:
         ),
     )
     rows = _open_reports(staff, parent, feature.label("f")).subquery()
-    text = db.session.scalar(
-        select(obj(literal("type"), literal("FeatureCollection"), literal("features"),
-                   func.coalesce(agg(rows.c.f if dialect == "postgresql" else func.json(rows.c.f)),
-                                 _empty_array(dialect))))
-    )
-    if not isinstance(text, str):  # psycopg decodes json into Python objects
-        text = json.dumps(text, separators=(",", ":"))
+    collection = obj(literal("type"), literal("FeatureCollection"), literal("features"),
+                     func.coalesce(agg(rows.c.f if dialect == "postgresql" else func.json(rows.c.f)),
+                                   _empty_array(dialect)))
+    # As text: psycopg would otherwise decode the json into Python objects, only for us to encode it again.
+    text = db.session.scalar(select(cast(collection, Text) if dialect == "postgresql" else collection))
     if dialect == "sqlite":  # SQLite has no boolean: 0/1 for "late"
         text = text.replace('"late":0', '"late":false').replace('"late":1', '"late":true')
     return text
