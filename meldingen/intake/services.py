@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from meldingen import jobs
 from meldingen.channels.messages import InboundMessage
+from meldingen.db import begin_write
 from meldingen.extensions import db
 from meldingen.intake import language as words
 from meldingen.intake.models import Conversation, ConversationMessage
@@ -61,6 +62,7 @@ handle_inbound_message = receive_message
 
 def reporter_for(message: InboundMessage, channel) -> Reporter:
     """The resident on this channel, created on first contact; locked for the rest of the transaction."""
+    begin_write(db.session)  # SQLite: the lock is the database's write lock, taken before the draft is read
     query = select(Reporter).where(Reporter.channel_kind == message.channel_kind,
                                    Reporter.platform_id == message.platform_user_id)
     if db.session.get_bind().dialect.name == "postgresql":
@@ -594,6 +596,7 @@ def _forget_timers(session: Session) -> None:
 def act_if_due(conversation_id: int, now=None) -> str:
     """The timer fired: act when no newer message moved the moment on (that message started its own timer)."""
     now = now or utcnow()
+    begin_write(db.session)  # SQLite: two timers firing together must not both act (PostgreSQL: row lock below)
     conversation = db.session.get(Conversation, conversation_id)
     if conversation is None:
         return "gone"
