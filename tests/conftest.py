@@ -238,6 +238,16 @@ def empty_database_url(backend, tmp_path):
 
 
 @pytest.fixture
+def fake():
+    """A chat platform faked at its HTTP boundary on loopback (tests/fake_platforms.py); tests add routes."""
+    from fake_platforms import start_fake_platform
+
+    platform, stop = start_fake_platform()
+    yield platform
+    stop()
+
+
+@pytest.fixture
 def make_staff(app):
     """make_staff(role, organisation="GM0363", department=None) -> (user, token)."""
     from meldingen.staff.services import create_staff, issue_token

@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import func, select
 
 from fake_chat_platform import KINDS, RESIDENTS, USERS, install_send_routes, platform_config
-from fake_platforms import start_fake_platform
 from meldingen.channels.models import OutboundMessage
 from meldingen.extensions import db
 from meldingen.intake.models import Conversation, ConversationMessage
@@ -24,11 +23,10 @@ BRUSSELS = (50.8467, 4.3525)
 
 
 @pytest.fixture
-def fake():
-    platform, stop = start_fake_platform()
-    install_send_routes(platform)
-    yield platform
-    stop()
+def fake(fake):
+    """The loopback platform of conftest, answering the platforms' send APIs too."""
+    install_send_routes(fake)
+    return fake
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from PIL import Image
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from fake_platforms import jpeg_bytes, start_fake_platform
+from fake_platforms import jpeg_bytes
 from meldingen.channels import whatsapp
 from meldingen.channels.models import InboundEvent
 from meldingen.extensions import db
@@ -20,13 +20,6 @@ from test_media_images import jpeg_with_gps_and_orientation, png_declaring
 
 BODY = (Path(__file__).parent / "payloads" / "whatsapp" / "image_caption.json").read_bytes()
 MEDIA_ID = "1003383421387256"
-
-
-@pytest.fixture
-def fake():
-    platform, stop = start_fake_platform()
-    yield platform
-    stop()
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from fake_chat_platform import RESIDENTS, USERS, WA_PHONE_ID, install_send_routes, platform_config, sent_messages
-from fake_platforms import start_fake_platform
 from meldingen.channels.models import OutboundMessage
 from meldingen.extensions import db
 from meldingen.intake.models import Conversation
@@ -24,11 +23,10 @@ AMSTERDAM = (52.3877221, 4.8925727)
 
 
 @pytest.fixture
-def fake():
-    platform, stop = start_fake_platform()
-    install_send_routes(platform)
-    yield platform
-    stop()
+def fake(fake):
+    """The loopback platform of conftest, answering the platforms' send APIs too."""
+    install_send_routes(fake)
+    return fake
 
 
 @pytest.fixture

@@ -10,20 +10,13 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
-from fake_platforms import jpeg_bytes, start_fake_platform
+from fake_platforms import jpeg_bytes
 from meldingen.channels.models import InboundEvent
 from meldingen.extensions import db
 from meldingen.reports.models import Photo
 
 PAYLOADS = Path(__file__).parent / "payloads" / "telegram"
 TOKEN = "123456:ABC-def"
-
-
-@pytest.fixture
-def fake():
-    platform, stop = start_fake_platform()
-    yield platform
-    stop()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
-from fake_platforms import jpeg_bytes, start_fake_platform
+from fake_platforms import jpeg_bytes
 from meldingen.channels import twilio
 from meldingen.channels.models import InboundEvent, OutboundMessage
 from meldingen.extensions import db
@@ -20,13 +20,6 @@ from meldingen.reports.models import Photo, Reporter
 PAYLOADS = Path(__file__).parent / "payloads" / "twilio"
 PUBLIC = "https://meldingen.example.nl"
 SID, TOKEN = "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "twilio-auth-token"
-
-
-@pytest.fixture
-def fake():
-    platform, stop = start_fake_platform()
-    yield platform
-    stop()
 
 
 @pytest.fixture
