@@ -40,6 +40,9 @@ def compile_performance() -> Path:
         "baseline measured in the same run. Each section is written by its script (`docs/perf/<name>.md`) and "
         "gathered here by `python -m bench compile`.\n",
         f"Machine of the last compile: {machine()}.\n",
+        "Sections: " + ", ".join(f"[{p.stem}](perf/{p.name})" for p in pages) + ". The point → areas benchmark "
+        "of the foundation is part of the geo section (areas, address and asset per lookup, against an in-memory "
+        "STRtree baseline).\n",
     ]
     for page in pages:
         parts.append(f"\n<!-- from docs/perf/{page.name} -->\n")
