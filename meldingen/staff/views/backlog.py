@@ -19,6 +19,7 @@ from meldingen.staff import report_actions
 from meldingen.staff.charts import weekly_chart_svg
 from meldingen.staff.roles import BACKLOG_ROLES, roles_required
 from meldingen.staff.views import bp
+from meldingen.staff.views.fieldwork import report_or_404
 from meldingen.timeutil import as_aware_utc, utcnow
 
 
@@ -67,9 +68,7 @@ def backlog_csv():
 @bp.post("/reports/<reference>/assign")
 @roles_required(*BACKLOG_ROLES)
 def report_assign(reference: str):
-    report = visible_report(current_user, reference)
-    if report is None:
-        abort(404)
+    report = report_or_404(reference)
     department = request.form.get("department")
     assignee = request.form.get("assignee")
     try:
@@ -111,9 +110,7 @@ def report_merge(reference: str):
 @bp.post("/reports/<reference>/unmerge")
 @roles_required(*BACKLOG_ROLES)
 def report_unmerge(reference: str):
-    duplicate = visible_report(current_user, reference)
-    if duplicate is None:
-        abort(404)
+    duplicate = report_or_404(reference)
     try:
         report_actions.unmerge(duplicate, current_user)
     except (report_actions.ActionRefused, ValueError) as exc:

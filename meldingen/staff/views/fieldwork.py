@@ -83,7 +83,8 @@ def _distance_m(a, b) -> float:
 
 # --- one report --------------------------------------------------------------------------------------------
 
-def _report_or_404(reference: str) -> Report:
+def report_or_404(reference: str) -> Report:
+    """The report if the signed-in staff member may see it; 404 otherwise."""
     report = visible_report(current_user, reference)
     if report is None:
         abort(404)
@@ -93,7 +94,7 @@ def _report_or_404(reference: str) -> Report:
 @bp.get("/reports/<reference>")
 @roles_required(*REPORT_VIEW_ROLES)
 def report_page(reference: str):
-    report = _report_or_404(reference)
+    report = report_or_404(reference)
     table = load_status_table()
     allowed = [s for s in table.allowed_from(report.status) if s != "duplicate"]
     if current_user.role == "crew":
@@ -134,7 +135,7 @@ def _active_category_tree() -> list[tuple[Category, list[Category]]]:
 @roles_required(*CATEGORY_ROLES)
 def report_category(reference: str):
     """Correct the category: the report is routed again and the text is kept to train the classifier."""
-    report = _report_or_404(reference)
+    report = report_or_404(reference)
     category = db.session.get(Category, request.form.get("category", type=int) or 0)
     try:
         change_category(report, category, actor=current_user.email, actor_id=current_user.id,
@@ -155,7 +156,7 @@ def _photo_url(photo, thumbnail: bool = False) -> str:
 @bp.post("/reports/<reference>/status")
 @roles_required(*STATUS_ROLES)
 def report_status(reference: str):
-    report = _report_or_404(reference)
+    report = report_or_404(reference)
     new_status = request.form.get("status", "")
     if current_user.role == "crew" and new_status not in report_actions.CREW_STATUSES:
         abort(403)
