@@ -25,13 +25,18 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(load_sample_data_command)
     app.cli.add_command(import_group)
     app.cli.add_command(staff_group)
-    app.cli.add_command(worker_command)
     for spec in EXTRA_COMMANDS:
         _add_optional_command(app, spec)
 
 
 # Command groups of later work, "module:attribute", added when the module exists.
-EXTRA_COMMANDS = ["meldingen.classify.cli:classifier_cli", "meldingen.intake.cli:intake_cli"]
+EXTRA_COMMANDS = [
+    "meldingen.classify.cli:classifier_cli",
+    "meldingen.intake.cli:intake_cli",
+    "meldingen.jobs.cli:worker_command",
+    "meldingen.jobs.cli:scheduler_command",
+    "meldingen.jobs.cli:jobs_cli",
+]
 
 
 def _add_optional_command(app: Flask, spec: str) -> None:
@@ -173,35 +178,3 @@ def staff_token_command(email):
     except StaffError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(token)
-
-
-@click.command("worker")
-@click.option("--burst", is_flag=True, help="stop when the queue is empty")
-@with_appcontext
-def worker_command(burst):
-    """Background worker on the job queue (needs MELDINGEN_BROKER_URL)."""
-    url = current_app.config.get("BROKER_URL")
-    if not url:
-        raise click.ClickException("MELDINGEN_BROKER_URL is not set; without it background work runs in the web process")
-    from redis import Redis
-    from rq import Queue, Worker
-
-    import threading
-
-    from meldingen.jobs import PERIODIC_TASKS, run_sweeps_forever
-
-    connection = Redis.from_url(url)
-    queue = Queue("meldingen", connection=connection)
-    stop = threading.Event()
-    if not burst:
-        def enqueue_sweeps():
-            for name in PERIODIC_TASKS:
-                queue.enqueue("meldingen.jobs.run_in_worker", name, {})
-
-        interval = float(current_app.config.get("SWEEP_SECONDS", 15))
-        threading.Thread(target=run_sweeps_forever, args=(enqueue_sweeps, interval, stop), daemon=True).start()
-    worker = Worker([queue], connection=connection)
-    try:
-        worker.work(burst=burst, with_scheduler=True)
-    finally:
-        stop.set()

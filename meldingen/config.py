@@ -54,6 +54,10 @@ DEFAULTS: dict[str, object] = {
     "TWILIO_TEMPLATES": {},
     # How often the background sweeps look for due work (outbox retries, drafts whose quiet period passed).
     "SWEEP_SECONDS": 15,
+    # How often the scheduler (RQ at scale) moves delayed jobs, such as quiet-period timers, onto their queues.
+    "SCHEDULER_INTERVAL": 0.1,
+    # Bearer token for GET /metrics (queue depth and age); empty: /metrics is off.
+    "METRICS_TOKEN": "",
     # The organisation code of this service point; reports are routed to the
     # municipality they lie in, among those this service point serves.
     "SERVICE_POINT": "DSP",
@@ -61,7 +65,7 @@ DEFAULTS: dict[str, object] = {
 
 INT_KEYS = {"INTAKE_QUIET_SECONDS", "MAX_PHOTO_BYTES", "MAX_PHOTO_PIXELS", "INBOX_CLAIM_SECONDS"}
 JSON_KEYS = {"NOTIFY_PACING_SECONDS", "WHATSAPP_TEMPLATES", "TWILIO_TEMPLATES"}
-FLOAT_KEYS = {"SWEEP_SECONDS", "GEOCODER_TIMEOUT", "ADDRESS_MAX_DISTANCE_M", "ASSET_MAX_DISTANCE_M", "CLASSIFIER_THRESHOLD"}
+FLOAT_KEYS = {"SWEEP_SECONDS", "SCHEDULER_INTERVAL", "GEOCODER_TIMEOUT", "ADDRESS_MAX_DISTANCE_M", "ASSET_MAX_DISTANCE_M", "CLASSIFIER_THRESHOLD"}
 
 
 def load_config(app, test_config: dict | None = None) -> None:

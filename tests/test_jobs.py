@@ -93,7 +93,7 @@ def test_rq_backend_queues_on_redis_and_a_worker_runs_it(tmp_path, database_url,
     monkeypatch.setattr(jobs, "_worker_app", app)
     with app.app_context():
         jobs.enqueue("test.record", value=os.getpid())
-        queue = Queue("meldingen", connection=connection)
+        queue = Queue(jobs.queue_for("test.record"), connection=connection)
         assert queue.count == 1
         assert CALLS == []
         SimpleWorker([queue], connection=connection).work(burst=True)

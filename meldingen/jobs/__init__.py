@@ -7,7 +7,11 @@ Callers name a task and pass JSON-able arguments: `enqueue("media.fetch", photo_
 Backends (config `JOBS_BACKEND`, chosen automatically when empty):
 - "sync": run at once in the caller's thread (tests).
 - "thread": a small thread pool and timer inside the web process (embedded default).
-- "rq": an RQ queue on `BROKER_URL`, run by `meldingen worker`.
+- "rq": RQ queues on `BROKER_URL`, run by `meldingen worker` (non-forking workers, one app per process);
+  delayed work and the periodic sweeps are moved onto the queues by one scheduler (`jobs/scheduler.py`).
+
+At scale, work of one kind waits only behind work of its own kind: each task runs on the queue of its domain
+(`queue_for`), so a platform that hangs holds up replies, never the intake of other residents.
 """
 
 from __future__ import annotations
@@ -56,6 +60,21 @@ def _import_task_modules() -> None:
 # Sweeps that pick up due work whose timer was lost (a restart, a crashed worker): task name → run every
 # SWEEP_SECONDS. They are idempotent: each claims its rows atomically.
 PERIODIC_TASKS = ["notify.send_due", "intake.act_due"]
+
+# Queues, most urgent first: a worker listening on several takes from the first non-empty one.
+# "intake": quiet-period timers (a resident waits for the reference); "replies": messages out (a slow platform
+# waits here); "inbound": stored webhook events and their media downloads; "sweeps": the periodic sweeps.
+QUEUES = ("intake", "replies", "inbound", "sweeps")
+DOMAIN_QUEUES = {"intake": "intake", "notify": "replies", "channels": "inbound", "media": "inbound"}
+# The single queue of earlier versions: still drained, so work queued before an upgrade is not stranded.
+LEGACY_QUEUE = "meldingen"
+
+
+def queue_for(task_name: str) -> str:
+    """The queue a task runs on: the sweeps on their own, the rest by the domain before the first dot."""
+    if task_name in PERIODIC_TASKS:
+        return "sweeps"
+    return DOMAIN_QUEUES.get(task_name.split(".", 1)[0], "inbound")
 
 
 def run_sweeps_forever(enqueue_all: Callable[[], None], interval: float, stop: threading.Event) -> None:
@@ -113,15 +132,34 @@ class RQBackend:
 
         self.app = app
         self.connection = Redis.from_url(url)
-        self.queue = Queue("meldingen", connection=self.connection)
+        self.queues = {name: Queue(name, connection=self.connection) for name in QUEUES}
 
     def enqueue(self, name: str, kwargs: dict) -> None:
-        self.queue.enqueue("meldingen.jobs.run_in_worker", name, kwargs, retry=None)
+        self.queues[queue_for(name)].enqueue("meldingen.jobs.run_in_worker", name, kwargs, retry=None)
 
     def enqueue_in(self, seconds: float, name: str, kwargs: dict) -> None:
-        from datetime import timedelta
+        schedule_precisely(self.queues[queue_for(name)], max(0.0, seconds), "meldingen.jobs.run_in_worker",
+                           (name, kwargs))
 
-        self.queue.enqueue_in(timedelta(seconds=seconds), "meldingen.jobs.run_in_worker", name, kwargs)
+
+def schedule_precisely(queue, seconds: float, func: str, args: tuple):
+    """Hold a job in the queue's scheduled registry until its time, to the millisecond.
+
+    RQ scores a scheduled job by whole seconds (it truncates), so a timer could come up to a second early; the
+    intake then found the quiet period not over and left the resident to the next sweep (11-15 s for a
+    reference). The score here is the exact due time; `jobs/scheduler.py` moves it when it is reached.
+    """
+    from datetime import datetime, timedelta, timezone
+
+    from rq.registry import ScheduledJobRegistry
+
+    due = datetime.now(timezone.utc) + timedelta(seconds=seconds)
+    job = queue.create_job(func, args=args)
+    with queue.connection.pipeline() as pipe:
+        queue.schedule_job(job, due, pipeline=pipe)
+        pipe.zadd(ScheduledJobRegistry(queue=queue).key, {job.id: due.timestamp()})
+        pipe.execute()
+    return job
 
 
 def init_app(app: Flask) -> None:
@@ -174,11 +212,56 @@ def run_task(app: Flask, name: str, kwargs: dict):
 _worker_app: Flask | None = None
 
 
-def run_in_worker(name: str, kwargs: dict):
-    """Entry point for RQ workers: one app per worker process."""
+def worker_app() -> Flask:
+    """The one app of a worker process, made at its first use."""
     global _worker_app
     if _worker_app is None:
         from meldingen import create_app
 
         _worker_app = create_app()
-    return run_task(_worker_app, name, kwargs)
+    return _worker_app
+
+
+def warm_up_worker() -> None:
+    """Make the app and load the classifier before the first job, so the first resident does not wait for it."""
+    app = worker_app()
+    with app.app_context():
+        try:
+            from meldingen.classify.services import get_classifier
+
+            get_classifier()
+        except Exception:  # a worker without a model still sends replies and fetches photos
+            log.exception("worker warm-up: classifier not loaded")
+
+
+def run_in_worker(name: str, kwargs: dict):
+    """Entry point for RQ workers: one app per worker process."""
+    return run_task(worker_app(), name, kwargs)
+
+
+def queue_stats(connection) -> dict:
+    """Per queue: jobs waiting, the age of the oldest waiting one, delayed, running and failed (for monitoring)."""
+    from datetime import datetime, timezone
+
+    from rq import Queue
+    from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
+
+    stats = {}
+    now = datetime.now(timezone.utc)
+    for name in (*QUEUES, LEGACY_QUEUE):
+        queue = Queue(name, connection=connection)
+        oldest_age = None
+        first = queue.get_job_ids(0, 1)
+        if first:
+            job = queue.fetch_job(first[0])
+            if job is not None and job.enqueued_at is not None:
+                enqueued = job.enqueued_at if job.enqueued_at.tzinfo else job.enqueued_at.replace(tzinfo=timezone.utc)
+                oldest_age = round(max(0.0, (now - enqueued).total_seconds()), 3)
+        stats[name] = {
+            "queued": queue.count,
+            "oldest_queued_seconds": oldest_age,
+            "delayed": ScheduledJobRegistry(name, connection=connection).count,
+            "running": StartedJobRegistry(name, connection=connection).count,
+            "failed": FailedJobRegistry(name, connection=connection).count,
+        }
+    return stats

@@ -1,0 +1,111 @@
+"""Commands of the job queue: `meldingen worker`, `meldingen scheduler`, `meldingen jobs status`."""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+
+def _broker_url() -> str:
+    url = current_app.config.get("BROKER_URL")
+    if not url:
+        raise click.ClickException("MELDINGEN_BROKER_URL is not set; without it background work runs in the web process")
+    return url
+
+
+def _queue_names(value: str | None) -> list[str]:
+    from meldingen.jobs import LEGACY_QUEUE, QUEUES
+
+    if not value:
+        return [*QUEUES, LEGACY_QUEUE]
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    unknown = [name for name in names if name not in (*QUEUES, LEGACY_QUEUE)]
+    if unknown:
+        raise click.BadParameter(f"unknown queue {', '.join(unknown)}; the queues are {', '.join(QUEUES)}",
+                                 param_hint="--queues")
+    return names
+
+
+def _make_scheduler(url: str):
+    from meldingen.jobs.scheduler import Scheduler
+
+    config = current_app.config
+    return Scheduler(url, interval=float(config.get("SCHEDULER_INTERVAL", 0.1)),
+                     sweep_seconds=float(config.get("SWEEP_SECONDS", 15)))
+
+
+@click.command("worker")
+@click.option("--queues", "queues", default=None, metavar="Q1,Q2",
+              help="queues to work on, most urgent first (default: intake,replies,inbound,sweeps)")
+@click.option("--processes", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="worker processes (each runs one job at a time, without forking per job)")
+@click.option("--scheduler/--no-scheduler", default=True, show_default=True,
+              help="also stand by as the scheduler (one in the deployment is active, by a lock in Redis)")
+@click.option("--burst", is_flag=True, help="stop when the queues are empty")
+@with_appcontext
+def worker_command(queues, processes, scheduler, burst):
+    """Background workers on the job queues (needs MELDINGEN_BROKER_URL)."""
+    from meldingen.extensions import db
+    from meldingen.jobs.worker import Pool
+
+    url = _broker_url()
+    names = _queue_names(queues)
+    for engine in db.engines.values():
+        engine.dispose()  # this process only supervises; the workers open their own connections
+    pool = Pool(url, names, processes, burst=burst)
+    stop = threading.Event()
+    if scheduler and not burst:
+        from meldingen.jobs.scheduler import run_in_thread
+
+        sched = _make_scheduler(url)
+        run_in_thread(lambda: sched, stop)
+
+    def shutdown(*_args):
+        stop.set()
+        pool.stop()
+
+    signal.signal(signal.SIGTERM, shutdown)
+    signal.signal(signal.SIGINT, shutdown)
+    if burst:
+        from meldingen.jobs.scheduler import Scheduler
+
+        # Due delayed work first, so a burst run also does what is waiting.
+        once = _make_scheduler(url)
+        once.tick(0.0, {})
+        once.rq.release_locks()
+    try:
+        pool.run()
+    finally:
+        stop.set()
+
+
+@click.command("scheduler")
+@with_appcontext
+def scheduler_command():
+    """The scheduler alone: delayed jobs onto their queues on time, and the periodic sweeps."""
+    url = _broker_url()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    _make_scheduler(url).run(stop)
+
+
+@click.group("jobs")
+def jobs_cli():
+    """The job queues."""
+
+
+@jobs_cli.command("status")
+@with_appcontext
+def jobs_status():
+    """Depth and age of each queue as JSON (for monitoring)."""
+    from redis import Redis
+
+    from meldingen.jobs import queue_stats
+
+    click.echo(json.dumps(queue_stats(Redis.from_url(_broker_url())), indent=2))

@@ -1,0 +1,70 @@
+"""`meldingen worker`: long-lived worker processes on the RQ queues, no process forked per job.
+
+RQ's default worker forks a child for every job, and each child builds the application again (about 100 ms a
+job). Here each process is an RQ `SimpleWorker` that runs jobs in itself with one application it keeps, and
+`--processes N` starts N of them (started with `spawn`, so none inherits a connection or a lock), restarts one
+that dies, and passes SIGTERM on so each finishes its job first. A job that hangs on a slow platform holds up one
+process; the others go on, and work on other queues never waits behind it.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import threading
+import time
+
+log = logging.getLogger(__name__)
+
+
+def work(url: str, queue_names: list[str], burst: bool = False) -> None:
+    """One worker process: take jobs from the named queues, most urgent first, until told to stop."""
+    from redis import Redis
+    from rq import Queue, SimpleWorker
+
+    from meldingen.jobs import warm_up_worker
+
+    warm_up_worker()
+    connection = Redis.from_url(url)
+    queues = [Queue(name, connection=connection) for name in queue_names]
+    worker = SimpleWorker(queues, connection=connection)
+    worker.work(burst=burst, with_scheduler=False, logging_level="WARNING")
+
+
+class Pool:
+    """N worker processes, kept at N until stopped."""
+
+    def __init__(self, url: str, queue_names: list[str], processes: int, burst: bool = False):
+        self.url = url
+        self.queue_names = queue_names
+        self.size = max(1, processes)
+        self.burst = burst
+        self.context = multiprocessing.get_context("spawn")
+        self.children: list = []
+        self.stopping = threading.Event()
+
+    def _start_one(self):
+        child = self.context.Process(target=work, args=(self.url, self.queue_names, self.burst),
+                                     name="meldingen-worker", daemon=False)
+        child.start()
+        return child
+
+    def stop(self, *_args) -> None:
+        self.stopping.set()
+        for child in self.children:
+            if child.is_alive():
+                os.kill(child.pid, signal.SIGTERM)  # RQ's warm shutdown: finish the job at hand
+
+    def run(self) -> None:
+        self.children = [self._start_one() for _ in range(self.size)]
+        while True:
+            for index, child in enumerate(self.children):
+                if not child.is_alive() and not self.stopping.is_set() and not self.burst:
+                    log.warning("worker process %s ended (exit %s); starting another", child.pid, child.exitcode)
+                    self.children[index] = self._start_one()
+            if self.stopping.is_set() or self.burst:
+                if not any(child.is_alive() for child in self.children):
+                    return
+            time.sleep(0.5)
