@@ -222,9 +222,11 @@ def worker_app() -> Flask:
     return _worker_app
 
 
-def warm_up_worker() -> None:
+def warm_up_worker(classifier: bool = True) -> None:
     """Make the app and load the classifier before the first job, so the first resident does not wait for it."""
     app = worker_app()
+    if not classifier:
+        return
     with app.app_context():
         try:
             from meldingen.classify.services import get_classifier

@@ -24,9 +24,10 @@ def work(url: str, queue_names: list[str], burst: bool = False) -> None:
     from redis import Redis
     from rq import Queue, SimpleWorker
 
-    from meldingen.jobs import warm_up_worker
+    from meldingen.jobs import LEGACY_QUEUE, warm_up_worker
 
-    warm_up_worker()
+    # Only the intake and inbound events classify; a worker for replies needs no model in memory.
+    warm_up_worker(classifier=bool({"intake", "inbound", LEGACY_QUEUE} & set(queue_names)))
     connection = Redis.from_url(url)
     queues = [Queue(name, connection=connection) for name in queue_names]
     worker = SimpleWorker(queues, connection=connection)
