@@ -23,6 +23,9 @@ max_requests = int(os.environ.get("MELDINGEN_WEB_MAX_REQUESTS", "10000"))
 max_requests_jitter = max_requests // 10
 # Each process opens its own database and Redis connections after the fork.
 preload_app = False
+# No runtime control socket (gunicorn 26 makes one in a shared per-user path; two servers on one machine would
+# take each other's): restarts go through signals (HUP: graceful reload, TERM: graceful stop).
+control_socket_disable = True
 
 # The access log carries no personal data: no client address, no query string (Open311 api_key, search words),
 # no user agent or referrer; the path of a report names only its reference.
