@@ -1,0 +1,300 @@
+"""Benchmark of the scaled layout against the embedded default, in one run (issue 16).
+
+Each layout is started as an operator starts it, as subprocesses, on a fresh database holding the sample data:
+- scaled: PostgreSQL/PostGIS + Redis; gunicorn with deploy/gunicorn.conf.py (2 processes × 4 threads); workers
+  `--queues intake` ×2, `--queues replies` ×2, `--queues inbound,sweeps` ×2 processes; `meldingen scheduler`.
+- embedded (the baseline, what `make run` serves): waitress with 8 threads, SQLite/SpatiaLite, background work in
+  threads inside the web process.
+
+Residents are on Telegram, whose Bot API is faked on loopback in this process. Each conversation is a text ("the
+street light is broken", varied) and then a shared location (spread over Amsterdam, so no two are duplicates).
+Conversations start on schedule (open loop) at each rate. Measured: webhook acknowledgement p50/p99, and the time
+from a resident's last message to the reply carrying the reference, beyond the quiet period (p50/p99). For the
+scaled layout also: the same while the platform hangs for one resident (its sends never answer).
+
+    .venv/bin/python bench/bench_scale.py [--rates 2,5,10] [--seconds 15] [--quiet 2] [--out docs/perf/scale.md]
+
+PostGIS: MELDINGEN_BENCH_PG_URL (admin URL); Redis: MELDINGEN_BENCH_REDIS_URL (default redis://127.0.0.1:6379/14,
+flushed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from bench.common import machine, postgres_database  # noqa: E402
+from bench.bench_webhooks import free_port, percentile  # noqa: E402
+from fake_chat_platform import TG_SECRET, TG_TOKEN, TelegramResident, install_send_routes  # noqa: E402
+from fake_platforms import start_fake_platform  # noqa: E402
+from werkzeug.wrappers import Response  # noqa: E402
+
+MELDINGEN = [sys.executable, "-c", "from meldingen.cli import main; main()"]
+PROBLEMS = ["De lantaarnpaal is kapot", "Straatlantaarn brandt niet meer", "Losse stoeptegel, struikelgevaar",
+            "Kuil in de weg bij de stoep", "Container zit vol en er staat afval naast", "Boom hangt over het fietspad",
+            "Prullenbak zit helemaal vol", "Graffiti op de muur van het viaduct"]
+
+
+class HttpClient:
+    """The Flask test client's `post`, over real HTTP, recording each acknowledgement's latency."""
+
+    def __init__(self, base_url: str, acks: list):
+        self.http = httpx.Client(base_url=base_url, timeout=30)
+        self.acks = acks
+
+    def post(self, path, data=None, content_type=None, headers=None, json=None):
+        headers = {**(headers or {}), **({"Content-Type": content_type} if content_type else {})}
+        began = time.perf_counter()
+        response = self.http.post(path, content=data, headers=headers)
+        self.acks.append((time.perf_counter() - began) * 1000)
+        response.data = response.content
+        return response
+
+
+class Layout:
+    def __init__(self, name: str, env: dict, base_url: str, log_dir: Path):
+        self.name, self.env, self.base_url, self.log_dir = name, env, base_url, log_dir
+        self.processes: list[subprocess.Popen] = []
+
+    def start(self, args: list[str], label: str) -> None:
+        with (self.log_dir / f"{self.name}-{label}.log").open("wb") as log:
+            self.processes.append(subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                                   start_new_session=True))
+
+    def wait_ready(self, path: str = "/readyz", timeout: float = 180) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(self.base_url + path, timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if any(p.poll() is not None for p in self.processes):
+                raise SystemExit(f"{self.name}: a process ended early; see {self.log_dir}")
+            time.sleep(0.3)
+        raise SystemExit(f"{self.name}: not ready within {timeout} s; see {self.log_dir}")
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+
+
+def prepare_database(env: dict) -> None:
+    for args in (["db", "upgrade"], ["load-sample-data"]):
+        subprocess.run([*MELDINGEN, *args], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+    # The classifier model every process loads, trained once here.
+    subprocess.run([sys.executable, "-c", "from meldingen import create_app\n"
+                    "from meldingen.classify.services import get_classifier\n"
+                    "app = create_app()\nwith app.app_context(): get_classifier()"],
+                   cwd=ROOT, env=env, check=True)
+
+
+def base_env(tmp: Path, fake_url: str, quiet: float) -> dict:
+    return {**os.environ, "MELDINGEN_SECRET_KEY": "bench", "MELDINGEN_MEDIA_DIR": str(tmp / "media"),
+            "MELDINGEN_CLASSIFIER_MODEL_PATH": str(tmp / "model.joblib"), "MELDINGEN_GEOCODER_URL": "off",
+            "MELDINGEN_INTAKE_QUIET_SECONDS": str(int(quiet)), "MELDINGEN_TELEGRAM_BOT_TOKEN": TG_TOKEN,
+            "MELDINGEN_TELEGRAM_SECRET_TOKEN": TG_SECRET, "MELDINGEN_TELEGRAM_API_URL": fake_url,
+            "MELDINGEN_NOTIFY_PACING_SECONDS": json.dumps({"telegram": 0})}
+
+
+def start_scaled(tmp: Path, env: dict) -> Layout:
+    port = free_port()
+    layout = Layout("scaled", {**env, "MELDINGEN_BIND": f"127.0.0.1:{port}", "MELDINGEN_WEB_WORKERS": "2",
+                               "MELDINGEN_ACCESS_LOG": "/dev/null"}, f"http://127.0.0.1:{port}", tmp)
+    layout.start([sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "wsgi:app"], "web")
+    layout.start([*MELDINGEN, "worker", "--queues", "intake", "--processes", "2", "--no-scheduler"], "intake")
+    layout.start([*MELDINGEN, "worker", "--queues", "replies", "--processes", "2", "--no-scheduler"], "replies")
+    layout.start([*MELDINGEN, "worker", "--queues", "inbound,sweeps", "--processes", "2", "--no-scheduler"],
+                 "inbound")
+    layout.start([*MELDINGEN, "scheduler"], "scheduler")
+    layout.wait_ready()
+    from redis import Redis
+    from rq import Worker
+
+    deadline = time.monotonic() + 120
+    while len(Worker.all(connection=Redis.from_url(env["MELDINGEN_BROKER_URL"]))) < 6:
+        if time.monotonic() > deadline:
+            raise SystemExit("scaled: worker processes did not register")
+        time.sleep(0.3)
+    return layout
+
+
+def start_embedded(tmp: Path, env: dict) -> Layout:
+    port = free_port()
+    layout = Layout("embedded", env, f"http://127.0.0.1:{port}", tmp)
+    layout.start([sys.executable, "-m", "waitress", "--host", "127.0.0.1", "--port", str(port), "--threads", "8",
+                  "--call", "meldingen:create_app"], "web")
+    layout.wait_ready("/healthz")
+    return layout
+
+
+def run_conversations(layout: Layout, fake, rate: float, seconds: float, quiet: float, hanging: bool = False) -> dict:
+    acks: list[float] = []
+    client = HttpClient(layout.base_url, acks)
+    count = max(1, int(rate * seconds))
+    users = [str(random.randint(10**8, 10**9)) for _ in range(count)]
+    last_message: dict[str, float] = {}
+    if hanging:
+        fake.hanging.add(users[0])
+    start = time.monotonic() + 0.5
+
+    def converse(index: int) -> None:
+        delay = start + index / rate - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        resident = TelegramResident(client, fake, users[index])
+        lat, lon = 52.34 + random.random() * 0.06, 4.85 + random.random() * 0.08
+        resident.send_text(random.choice(PROBLEMS))
+        resident.send_location(round(lat, 6), round(lon, 6))
+        last_message[users[index]] = time.monotonic()
+
+    with ThreadPoolExecutor(max_workers=64) as pool:
+        list(pool.map(converse, range(count)))
+    waited = [u for u in users if not (hanging and u == users[0])]
+    deadline = time.monotonic() + quiet + 60
+    replies: dict[str, float] = {}
+    while time.monotonic() < deadline and len(replies) < len(waited):
+        for chat, at, _text in list(fake.sends):
+            if chat in last_message and chat not in replies and at >= last_message[chat]:
+                replies[chat] = at
+        time.sleep(0.1)
+    beyond = [(replies[u] - last_message[u] - quiet) * 1000 for u in waited if u in replies]
+    client.http.close()
+    return {"conversations": count, "answered": len(beyond), "expected": len(waited),
+            "ack_p50": percentile(acks, 50), "ack_p99": percentile(acks, 99),
+            "reply_p50": percentile(beyond, 50) if beyond else float("nan"),
+            "reply_p99": percentile(beyond, 99) if beyond else float("nan")}
+
+
+def start_fake():
+    fake, stop = start_fake_platform()
+    install_send_routes(fake)
+    fake.hanging, fake.sends = set(), []
+    release = threading.Event()
+
+    def send_message(request):
+        body = json.loads(request.get_data())
+        fake.sends.append((str(body["chat_id"]), time.monotonic(), body["text"]))
+        if str(body["chat_id"]) in fake.hanging:
+            release.wait(60)
+        return Response(json.dumps({"ok": True, "result": {"message_id": len(fake.sends)}}),
+                        content_type="application/json")
+
+    fake.routes[("POST", f"/bot{TG_TOKEN}/sendMessage")] = send_message
+    return fake, release, stop
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rates", default="2,5,10")
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--quiet", type=float, default=2)
+    parser.add_argument("--out", default=str(ROOT / "docs" / "perf" / "scale.md"))
+    args = parser.parse_args()
+    rates = [float(r) for r in args.rates.split(",")]
+    pg_admin = os.environ.get("MELDINGEN_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    redis_url = os.environ.get("MELDINGEN_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+    results: dict = {"scaled": {}, "embedded": {}}
+    with tempfile.TemporaryDirectory(prefix="meldingen-bench-scale-") as tmp_name:
+        tmp = Path(tmp_name)
+        fake, release, stop_fake = start_fake()
+        try:
+            env = base_env(tmp, fake.url, args.quiet)
+            embedded_env = {**env, "MELDINGEN_DATABASE_URL": f"sqlite:///{tmp / 'embedded.sqlite'}"}
+            print("embedded: preparing the database and the classifier", flush=True)
+            prepare_database(embedded_env)
+            layout = start_embedded(tmp, embedded_env)
+            try:
+                for rate in rates:
+                    results["embedded"][rate] = run_conversations(layout, fake, rate, args.seconds, args.quiet)
+                    print("embedded", rate, results["embedded"][rate], flush=True)
+            finally:
+                layout.stop()
+            pg_url, drop = postgres_database(pg_admin, prefix="meldingen_bench_scale")
+            try:
+                from redis import Redis
+
+                Redis.from_url(redis_url).flushdb()
+                scaled_env = {**env, "MELDINGEN_DATABASE_URL": pg_url, "MELDINGEN_BROKER_URL": redis_url}
+                print("scaled: preparing the database", flush=True)
+                prepare_database(scaled_env)
+                layout = start_scaled(tmp, scaled_env)
+                try:
+                    for rate in rates:
+                        results["scaled"][rate] = run_conversations(layout, fake, rate, args.seconds, args.quiet)
+                        print("scaled", rate, results["scaled"][rate], flush=True)
+                    rate = rates[len(rates) // 2]
+                    results["hanging"] = {rate: run_conversations(layout, fake, rate, args.seconds, args.quiet,
+                                                                  hanging=True)}
+                    print("scaled, hanging platform", rate, results["hanging"][rate], flush=True)
+                finally:
+                    release.set()
+                    layout.stop()
+            finally:
+                drop()
+        finally:
+            release.set()
+            stop_fake()
+    write_report(Path(args.out), args, results)
+
+
+def write_report(path: Path, args, results: dict) -> None:
+    def row(name: str, rate: float, r: dict, base: dict | None) -> str:
+        ratio = f"{r['reply_p50'] / base['reply_p50']:.2f}×" if base and base.get("reply_p50", 0) > 0 else "–"
+        return (f"| {name} | {rate:g}/s | {r['answered']}/{r['expected']} | {r['ack_p50']:.1f} / {r['ack_p99']:.1f} | "
+                f"{r['reply_p50']:.0f} / {r['reply_p99']:.0f} | {ratio} |")
+
+    lines = [
+        "## Scale: the scaled layout against the embedded default",
+        "",
+        f"Machine: {machine()}. Measured {date.today().isoformat()} with `.venv/bin/python bench/bench_scale.py "
+        f"--rates {args.rates} --seconds {args.seconds:g} --quiet {args.quiet:g}`.",
+        "",
+        "Method: residents on Telegram (Bot API faked on loopback in the bench process), each conversation a text "
+        "and then a shared location, started on schedule at each rate for "
+        f"{args.seconds:g} s. *Scaled*: PostGIS + Redis, gunicorn 2 processes × 4 threads, workers intake ×2, "
+        "replies ×2, inbound+sweeps ×2 (non-forking), one scheduler. *Embedded* (baseline, same run): `make run`'s "
+        "waitress with 8 threads on SQLite/SpatiaLite, background work in threads. Reply = the resident's last "
+        f"message to the reply with the reference arriving at the fake platform, minus the {args.quiet:g} s quiet "
+        "period. The load generator and the fake platform share the 2 cores with the service.",
+        "",
+        "| layout | conversations | answered | webhook ack p50 / p99 (ms) | reply beyond quiet p50 / p99 (ms) | reply p50 vs embedded |",
+        "|---|---|---|---|---|---|",
+    ]
+    for rate, r in results["embedded"].items():
+        lines.append(row("embedded (baseline)", rate, r, None))
+    for rate, r in results["scaled"].items():
+        lines.append(row("scaled", rate, r, results["embedded"].get(rate)))
+    for rate, r in results.get("hanging", {}).items():
+        lines.append(row("scaled, one resident's platform hanging", rate, r, results["embedded"].get(rate)))
+    lines += ["", "Targets of issue 16 not measured here are listed in the closing note with what is missing.", ""]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines))
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
