@@ -119,6 +119,7 @@ def run(new: NewReport) -> Report:
         category_confidence=confidence,
         category_confirmed=confirmed,
         address_text=new.address_text,
+        events=[],  # a new report has no history yet: appending must not first load it from the database
     )
     report.updated_at = report.created_at
     if place is not None:
@@ -143,15 +144,19 @@ def run(new: NewReport) -> Report:
     add_event(report, "created", actor=new.actor, actor_id=new.actor_id, status="new",
               note=None, data={"channel": new.channel, "category_confidence": confidence})
 
-    if place is not None:
-        decision = decide_route(report, place, category)
-    else:
-        from meldingen.routing.services import fallback_decision
+    # Routing and the deadline only read rules, organisations and categories: the report's own changes are
+    # written once, before the duplicates check reads other reports, not flushed before each small query.
+    with db.session.no_autoflush:
+        if place is not None:
+            decision = decide_route(report, place, category)
+        else:
+            from meldingen.routing.services import fallback_decision
 
-        decision = fallback_decision(_service_point_code(), category)
-        decision.reason = "address unknown: to the service point for a person to place it"
-    apply_route(report, decision)
-    set_deadline(report)
+            decision = fallback_decision(_service_point_code(), category)
+            decision.reason = "address unknown: to the service point for a person to place it"
+        apply_route(report, decision)
+        set_deadline(report)
+    db.session.flush()
 
     if new.photo_ids:
         for photo in db.session.scalars(select(Photo).where(Photo.id.in_(new.photo_ids))):
