@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from bench.common import machine, postgres_database  # noqa: E402
-from bench.bench_webhooks import free_port, percentile  # noqa: E402
+from bench.bench_webhooks import SECRET, closed_loop, free_port, open_loop, percentile  # noqa: E402
 from fake_chat_platform import TG_SECRET, TG_TOKEN, TelegramResident, install_send_routes  # noqa: E402
 from fake_platforms import start_fake_platform  # noqa: E402
 from werkzeug.wrappers import Response  # noqa: E402
@@ -117,14 +117,14 @@ def base_env(tmp: Path, fake_url: str, quiet: float) -> dict:
             "MELDINGEN_CLASSIFIER_MODEL_PATH": str(tmp / "model.joblib"), "MELDINGEN_GEOCODER_URL": "off",
             "MELDINGEN_INTAKE_QUIET_SECONDS": str(int(quiet)), "MELDINGEN_TELEGRAM_BOT_TOKEN": TG_TOKEN,
             "MELDINGEN_TELEGRAM_SECRET_TOKEN": TG_SECRET, "MELDINGEN_TELEGRAM_API_URL": fake_url,
-            "MELDINGEN_NOTIFY_PACING_SECONDS": json.dumps({"telegram": 0})}
+            "MELDINGEN_NOTIFY_PACING_SECONDS": json.dumps({"telegram": 0}), "MELDINGEN_WHATSAPP_APP_SECRET": SECRET}
 
 
 def start_scaled(tmp: Path, env: dict) -> Layout:
     port = free_port()
     layout = Layout("scaled", {**env, "MELDINGEN_BIND": f"127.0.0.1:{port}", "MELDINGEN_WEB_WORKERS": "2",
                                "MELDINGEN_ACCESS_LOG": "/dev/null"}, f"http://127.0.0.1:{port}", tmp)
-    layout.start([sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "wsgi:app"], "web")
+    layout.start([sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "bench.bare_wsgi:app"], "web")
     layout.start([*MELDINGEN, "worker", "--queues", "intake", "--processes", "2", "--no-scheduler"], "intake")
     layout.start([*MELDINGEN, "worker", "--queues", "replies", "--processes", "2", "--no-scheduler"], "replies")
     layout.start([*MELDINGEN, "worker", "--queues", "inbound,sweeps", "--processes", "2", "--no-scheduler"],
@@ -146,7 +146,7 @@ def start_embedded(tmp: Path, env: dict) -> Layout:
     port = free_port()
     layout = Layout("embedded", env, f"http://127.0.0.1:{port}", tmp)
     layout.start([sys.executable, "-m", "waitress", "--host", "127.0.0.1", "--port", str(port), "--threads", "8",
-                  "--call", "meldingen:create_app"], "web")
+                  "bench.bare_wsgi:app"], "web")
     layout.wait_ready("/healthz")
     return layout
 
@@ -189,6 +189,19 @@ def run_conversations(layout: Layout, fake, rate: float, seconds: float, quiet: 
             "reply_p99": percentile(beyond, 99) if beyond else float("nan")}
 
 
+def acknowledgements(layout: Layout, args) -> dict:
+    """Signed WhatsApp texts at rising rates (open loop) and closed loop, next to the bare endpoint."""
+    out: dict = {}
+    for rate in [float(r) for r in args.ack_rates.split(",")]:
+        for target in ("webhook", "bare"):
+            out[(target, rate)] = open_loop(layout.base_url, target, rate, args.ack_seconds)
+            print(layout.name, target, rate, out[(target, rate)], flush=True)
+    for target in ("webhook", "bare"):
+        out[(target, "closed")] = closed_loop(layout.base_url, target, 16, args.ack_seconds)
+        print(layout.name, target, "closed", out[(target, "closed")], flush=True)
+    return out
+
+
 def start_fake():
     fake, stop = start_fake_platform()
     install_send_routes(fake)
@@ -212,12 +225,14 @@ def main() -> None:
     parser.add_argument("--rates", default="2,5,10")
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--quiet", type=float, default=2)
+    parser.add_argument("--ack-rates", default="50,100,200,400")
+    parser.add_argument("--ack-seconds", type=float, default=10)
     parser.add_argument("--out", default=str(ROOT / "docs" / "perf" / "scale.md"))
     args = parser.parse_args()
     rates = [float(r) for r in args.rates.split(",")]
     pg_admin = os.environ.get("MELDINGEN_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     redis_url = os.environ.get("MELDINGEN_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
-    results: dict = {"scaled": {}, "embedded": {}}
+    results: dict = {"scaled": {}, "embedded": {}, "acks": {}}
     with tempfile.TemporaryDirectory(prefix="meldingen-bench-scale-") as tmp_name:
         tmp = Path(tmp_name)
         fake, release, stop_fake = start_fake()
@@ -231,6 +246,7 @@ def main() -> None:
                 for rate in rates:
                     results["embedded"][rate] = run_conversations(layout, fake, rate, args.seconds, args.quiet)
                     print("embedded", rate, results["embedded"][rate], flush=True)
+                results["acks"]["embedded"] = acknowledgements(layout, args)
             finally:
                 layout.stop()
             pg_url, drop = postgres_database(pg_admin, prefix="meldingen_bench_scale")
@@ -250,6 +266,7 @@ def main() -> None:
                     results["hanging"] = {rate: run_conversations(layout, fake, rate, args.seconds, args.quiet,
                                                                   hanging=True)}
                     print("scaled, hanging platform", rate, results["hanging"][rate], flush=True)
+                    results["acks"]["scaled"] = acknowledgements(layout, args)
                 finally:
                     release.set()
                     layout.stop()
@@ -290,6 +307,21 @@ def write_report(path: Path, args, results: dict) -> None:
         lines.append(row("scaled", rate, r, results["embedded"].get(rate)))
     for rate, r in results.get("hanging", {}).items():
         lines.append(row("scaled, one resident's platform hanging", rate, r, results["embedded"].get(rate)))
+    lines += ["", "### Webhook acknowledgement", "",
+              "Signed WhatsApp text messages (verify, parse, store the raw event, commit, 200; the work runs after, "
+              "on the queue) at fixed rates (open loop: latency from the scheduled send) for "
+              f"{args.ack_seconds:g} s, and closed loop with 16 clients; the bare endpoint (answers 200, nothing "
+              "else) is served by the same server in the same run.", "",
+              "| layout | load | webhook p50 / p99 (ms) | bare p50 / p99 (ms) | p99 ratio | errors |", "|---|---|---|---|---|---|"]
+    for name, acks in results.get("acks", {}).items():
+        for (target, rate), r in acks.items():
+            if target != "webhook":
+                continue
+            bare = acks[("bare", rate)]
+            load = "closed loop, 16 clients" if rate == "closed" else f"{rate:g} req/s"
+            extra = f" ({r['rps']:.0f} vs {bare['rps']:.0f} req/s, {r['rps'] / bare['rps']:.2f}×)" if rate == "closed" else ""
+            lines.append(f"| {name} | {load}{extra} | {r['p50']:.1f} / {r['p99']:.1f} | {bare['p50']:.1f} / "
+                         f"{bare['p99']:.1f} | {r['p99'] / bare['p99']:.1f}× | {r['errors']} |")
     lines += ["", "Targets of issue 16 not measured here are listed in the closing note with what is missing.", ""]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines))
