@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from meldingen.categories.models import Category, CategoryOverride
 from meldingen.extensions import db
+from meldingen.inputs.bounds import EARLIEST_YEAR, LATEST_YEAR, in_date_range
 from meldingen.open311.serialise import MAX_DESCRIPTION, PublicDetails
 from meldingen.reports.models import Report, ReportEvent, Status
 from meldingen.reports.services import (
@@ -112,6 +113,8 @@ def parse_w3c_datetime(text: str, name: str) -> datetime:
         value = datetime.fromisoformat(text)
     except ValueError:
         raise Open311Error(400, f"{name} must be a W3C date-time such as 2026-01-31T00:00:00Z, not '{text}'") from None
+    if not in_date_range(value):
+        raise Open311Error(400, f"{name} must be a date between {EARLIEST_YEAR} and {LATEST_YEAR}")
     if value.tzinfo is None:
         value = value.replace(tzinfo=AMSTERDAM)
     return value.astimezone(timezone.utc)
