@@ -8,6 +8,7 @@ platform's shape (400, logged, when it is not), stores the raw event under its u
 from __future__ import annotations
 
 import logging
+from urllib.parse import parse_qsl
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import select
@@ -126,7 +127,8 @@ def _twilio_public_url() -> str:
 def twilio_message():
     body = request.get_data()
     is_json = request.mimetype == "application/json"
-    params = [] if is_json else [(name, value) for name, values in request.form.lists() for value in values]
+    # The signature covers the parameters as Twilio sent them, before `request.form` cleaned them (a NUL in Body).
+    params = [] if is_json else parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
     url = _twilio_public_url()
     signature = request.headers.get(twilio.SIGNATURE_HEADER)
     settings = request.headers.get(twilio.SETTINGS_HEADER)

@@ -68,9 +68,12 @@ def _http_error(exc: HTTPException):
 @bp.app_errorhandler(MethodNotAllowed)
 def _method_not_allowed(exc: MethodNotAllowed):
     """A wrong method is refused by routing, before any blueprint handler runs: under /open311/ it still gets the
-    spec's error body (in the format of the path's extension) and an `Allow` header; elsewhere Werkzeug's own."""
+    spec's error body (in the format of the path's extension) and an `Allow` header; under /api/ the API's JSON
+    error; elsewhere Werkzeug's own. (Flask keeps one app-wide handler per exception, so this one decides all.)"""
     if not request.path.startswith(bp.url_prefix + "/"):
-        return exc
+        from meldingen.api.contract import method_not_allowed_json
+
+        return method_not_allowed_json(exc) if request.path.startswith("/api/") else exc
     fmt = "json" if request.path.endswith(".json") else "xml"
     allowed = sorted(exc.valid_methods or [])
     response = respond(fmt, "errors", serialise.errors_to_dicts(
