@@ -53,10 +53,15 @@ def check_fetchable(url: str, *, allow_http: bool, allow_private: bool) -> None:
             raise MediaURLRefused(f"host {host!r} has a non-public address")
 
 
+def _flag(name: str) -> bool:
+    """A yes/no setting that may come from the environment as text ("true", "1")."""
+    value = current_app.config.get(name, False)
+    return value is True or str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
 def fetch_media_url(url: str, client: httpx.Client) -> bytes:
     config = current_app.config
-    allow_http, allow_private = bool(config.get("OPEN311_MEDIA_ALLOW_HTTP")), bool(
-        config.get("OPEN311_MEDIA_ALLOW_PRIVATE"))
+    allow_http, allow_private = _flag("OPEN311_MEDIA_ALLOW_HTTP"), _flag("OPEN311_MEDIA_ALLOW_PRIVATE")
     # Every request of the fetch, redirects included, passes the same check before it is sent.
     client.event_hooks["request"] = [lambda request: check_fetchable(str(request.url), allow_http=allow_http,
                                                                      allow_private=allow_private)]
