@@ -46,7 +46,7 @@ class Open311Error(Exception):
         self.description = description
 
 
-def _arg(values, name: str) -> str | None:
+def optional_arg(values, name: str) -> str | None:
     """The spec's optional-argument rule: an empty parameter is the same as an absent one."""
     value = values.get(name)
     if value is None or not value.strip():
@@ -55,7 +55,7 @@ def _arg(values, name: str) -> str | None:
 
 
 def _comma_list(values, name: str) -> list[str] | None:
-    text = _arg(values, name)
+    text = optional_arg(values, name)
     if text is None:
         return None
     items = [item.strip() for item in text.split(",") if item.strip()]
@@ -122,7 +122,7 @@ def parse_w3c_datetime(text: str, name: str) -> datetime:
 
 
 def _positive_int(values, name: str, default: int, maximum: int) -> int:
-    text = _arg(values, name)
+    text = optional_arg(values, name)
     if text is None:
         return default
     if not text.isdigit() or not 1 <= int(text) <= maximum:
@@ -141,7 +141,7 @@ def _number(text: str, name: str) -> float:
 
 
 def _point(values) -> tuple[float, float] | None:
-    lat, lon = _arg(values, "lat"), _arg(values, "long")
+    lat, lon = optional_arg(values, "lat"), optional_arg(values, "long")
     if lat is None and lon is None:
         return None
     if lat is None or lon is None:
@@ -164,7 +164,7 @@ def parse_request_query(values, now: datetime | None = None) -> RequestQuery:
         if unknown:
             raise Open311Error(400, f"unknown service_code: {', '.join(unknown)}")
 
-    start_text, end_text = _arg(values, "start_date"), _arg(values, "end_date")
+    start_text, end_text = optional_arg(values, "start_date"), optional_arg(values, "end_date")
     start = parse_w3c_datetime(start_text, "start_date") if start_text else None
     end = parse_w3c_datetime(end_text, "end_date") if end_text else None
     if start is None and end is None:
@@ -186,7 +186,7 @@ def parse_request_query(values, now: datetime | None = None) -> RequestQuery:
 
     near = None
     point = _point(values)
-    radius_text = _arg(values, "radius")
+    radius_text = optional_arg(values, "radius")
     if point is not None:
         radius = _number(radius_text, "radius") if radius_text else DEFAULT_RADIUS_M
         if not 0 < radius <= MAX_RADIUS_M:
@@ -286,7 +286,7 @@ def create_service_request(values, staff) -> Report:
     returned as sent, and a known BAG id gives the location when no lat/long came with it.
     """
     check_jurisdiction(values)
-    code = _arg(values, "service_code")
+    code = optional_arg(values, "service_code")
     if code is None:
         raise Open311Error(400, "service_code was not provided")
     category = find_service(code)
@@ -305,10 +305,10 @@ def create_service_request(values, staff) -> Report:
     point = _point(values)
     if point is not None and not (-90 <= point[0] <= 90 and -180 <= point[1] <= 180):
         raise Open311Error(400, "lat must be within -90..90 and long within -180..180")
-    address_text = _arg(values, "address_string")
+    address_text = optional_arg(values, "address_string")
     if address_text is not None and len(address_text) > MAX_ADDRESS:
         raise Open311Error(400, f"address_string is longer than {MAX_ADDRESS} characters")
-    address_id = _arg(values, "address_id")
+    address_id = optional_arg(values, "address_id")
     if address_id is not None and len(address_id) > MAX_ADDRESS_ID:
         raise Open311Error(400, f"address_id is longer than {MAX_ADDRESS_ID} characters")
     if point is None and address_id is not None:
@@ -380,7 +380,7 @@ def served_jurisdictions() -> set[str]:
 
 def check_jurisdiction(values) -> None:
     """`jurisdiction_id` is optional (one endpoint, several organisations); when sent, it must be one we serve."""
-    jurisdiction = _arg(values, "jurisdiction_id")
+    jurisdiction = optional_arg(values, "jurisdiction_id")
     if jurisdiction is None:
         return
     served = served_jurisdictions()
@@ -398,46 +398,3 @@ def _bag_address_point(bag_id: str) -> tuple[tuple[float, float] | None, str | N
     label = f"{address.street} {address.house_number}, {address.postcode or ''} {address.city}".replace("  ", " ")
     return (address.lat, address.lon), label
 
-
-# --- servicerequestupdates (FixMyStreet's extension) -------------------------------------------------------
-
-UPDATES_DEFAULT_WINDOW = timedelta(hours=24)
-
-
-def request_updates(values, now: datetime | None = None) -> list[dict]:
-    """Status changes of reports between start_date and end_date, oldest first, at most 1000, as the extension's
-    `request_update`: update_id, service_request_id, status (open/closed), updated_datetime, description (the
-    note residents were told, else empty), media_url (none: photos are staff-only) and external_status_code (our
-    own status code)."""
-    from meldingen.open311.serialise import w3c_datetime
-
-    now = now or utcnow()
-    start_text, end_text = _arg(values, "start_date"), _arg(values, "end_date")
-    if (start_text is None) != (end_text is None):
-        raise Open311Error(400, "start_date and end_date must be sent together (or neither: the last 24 hours)")
-    if start_text is None:
-        start, end = now - UPDATES_DEFAULT_WINDOW, now
-    else:
-        start, end = parse_w3c_datetime(start_text, "start_date"), parse_w3c_datetime(end_text, "end_date")
-    if start > end:
-        raise Open311Error(400, "start_date is after end_date")
-    if end - start > WINDOW:
-        raise Open311Error(400, "start_date and end_date may not span more than 90 days")
-    open_codes = load_open_codes()
-    told = set(db.session.scalars(select(Status.code).where(Status.notify_residents.is_(True))))
-    rows = db.session.execute(
-        select(ReportEvent.id, ReportEvent.at, ReportEvent.status, ReportEvent.note, Report.reference)
-        .join(Report, Report.id == ReportEvent.report_id)
-        .where(ReportEvent.kind == "status", ReportEvent.at >= start, ReportEvent.at <= end)
-        .order_by(ReportEvent.at, ReportEvent.id)
-        .limit(MAX_REQUESTS)
-    ).all()
-    return [{
-        "update_id": str(event_id),
-        "service_request_id": reference,
-        "status": "open" if status in open_codes else "closed",
-        "updated_datetime": w3c_datetime(at),
-        "description": (note or "").strip() if status in told else "",
-        "media_url": None,
-        "external_status_code": status,
-    } for event_id, at, status, note, reference in rows]

@@ -20,9 +20,9 @@ from meldingen.open311.services import (
     find_service,
     parse_request_query,
     public_details,
-    request_updates,
     staff_for_api_key,
 )
+from meldingen.open311.updates import request_updates
 from meldingen.reports.services import get_report_by_reference
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
