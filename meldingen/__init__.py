@@ -13,6 +13,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     load_config(app, test_config)
     configure_logging(app)
+    install_input_guards(app)
     register_extensions(app)
     register_blueprints(app)
     register_commands(app)
@@ -23,6 +24,13 @@ def configure_logging(app: Flask) -> None:
     if not app.debug and not app.testing and not logging.getLogger().handlers:
         logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         logging.getLogger("meldingen").setLevel(logging.INFO)
+
+
+def install_input_guards(app: Flask) -> None:
+    """Bad input is refused at the door: bounded converters, cleaned parameters, depth-limited JSON."""
+    from meldingen.inputs.guards import install_input_guards as install
+
+    install(app)
 
 
 def register_extensions(app: Flask) -> None:

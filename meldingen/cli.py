@@ -14,11 +14,27 @@ from sqlalchemy import select
 from meldingen.extensions import db
 
 
-def main() -> None:
+def meldingen_version() -> str:
+    """The installed version of Meldingen (pyproject's `version`)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("meldingen")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
+def make_cli() -> FlaskGroup:
     from meldingen import create_app
 
-    cli = FlaskGroup(create_app=create_app, help="Meldingen: public-space reports by chat.")
-    cli.main()
+    # Flask's own --version names Python, Flask and Werkzeug; operators asking `meldingen --version` want ours.
+    cli = FlaskGroup(create_app=create_app, help="Meldingen: public-space reports by chat.", add_version_option=False)
+    return click.version_option(meldingen_version(), "--version", prog_name="meldingen",
+                                message="%(prog)s %(version)s")(cli)
+
+
+def main() -> None:
+    make_cli().main()
 
 
 def register_cli(app: Flask) -> None:
@@ -121,14 +137,31 @@ def import_addresses_command(file):
 @click.option("--lat-column", default="lat", show_default=True)
 @click.option("--lon-column", default="lon", show_default=True)
 @click.option("--organisation", default=None, help="organisation code owning the assets")
+@click.option("--delimiter", default=None, help="field separator; default: sniffed from the file (, ; tab |)")
+@click.option("--encoding", default=None, help="default: UTF-8, else Windows-1252 (Dutch Excel)")
+@click.option("--force", is_flag=True, help="import even when no category or routing rule uses this type")
 @with_appcontext
-def import_assets_command(file, asset_type, id_column, lat_column, lon_column, organisation):
-    """Load an asset register from CSV."""
-    from meldingen.geo.imports import ImportFileError, import_assets
+def import_assets_command(file, asset_type, id_column, lat_column, lon_column, organisation, delimiter, encoding,
+                          force):
+    """Load an asset register from CSV (also as Dutch Excel saves it: ";" and decimal commas, Windows-1252)."""
+    from meldingen.geo.imports import ImportFileError, asset_types_in_use, import_assets
 
+    in_use = asset_types_in_use()
+    if asset_type not in in_use:
+        named = ", ".join(in_use) if in_use else "none"
+        message = (f"no category or routing rule refers to asset type '{asset_type}', so reports would never be "
+                   f"linked to these assets; the types in use are: {named}")
+        if not force:
+            raise click.ClickException(message + ". Check --type, or use --force to import anyway.")
+        click.echo(f"warning: {message}; importing anyway (--force)", err=True)
+    if delimiter is not None:
+        delimiter = {"tab": "\t", "\\t": "\t"}.get(delimiter, delimiter)
+        if len(delimiter) != 1:
+            raise click.BadParameter("one character, or 'tab'", param_hint="--delimiter")
     try:
         result = import_assets(file, asset_type, id_column, lat_column, lon_column, organisation,
-                               progress=lambda items: _progress(items, "assets"))
+                               progress=lambda items: _progress(items, "assets"), delimiter=delimiter,
+                               encoding=encoding)
     except ImportFileError as exc:
         raise click.ClickException(str(exc)) from None
     _report_import(result, "assets")

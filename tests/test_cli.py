@@ -87,3 +87,56 @@ def test_import_assets_command(runner, tmp_path):
 def test_worker_needs_a_broker(runner):
     result = runner.invoke(args=["worker", "--burst"])
     assert result.exit_code != 0 and "MELDINGEN_BROKER_URL" in result.output
+
+
+def test_version_prints_meldingens_own_version():
+    from click.testing import CliRunner
+
+    from meldingen.cli import make_cli, meldingen_version
+
+    result = CliRunner().invoke(make_cli(), ["--version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == f"meldingen {meldingen_version()}"
+    assert meldingen_version() not in ("", "unknown")
+
+
+def test_import_assets_of_a_type_no_category_uses_is_refused_naming_the_types_in_use(runner, tmp_path):
+    from meldingen.geo.models import Asset
+
+    path = tmp_path / "lights.csv"
+    path.write_text("id,lat,lon\nL-1,52.3877,4.8925\n")
+    refused = runner.invoke(args=["import", "assets", str(path), "--type", "lantaarnpaal", "--id-column", "id"])
+    assert refused.exit_code != 0
+    assert "'lantaarnpaal'" in refused.output and "street_light" in refused.output and "--force" in refused.output
+    assert db.session.scalar(select(func.count()).select_from(Asset)) == 0
+
+    forced = runner.invoke(args=["import", "assets", str(path), "--type", "lantaarnpaal", "--id-column", "id",
+                                 "--force"])
+    assert forced.exit_code == 0 and "1 new" in forced.output and "warning" in forced.output
+
+
+def test_import_assets_reads_a_csv_as_dutch_excel_saves_it(runner, tmp_path):
+    from meldingen.geo.models import Asset
+
+    path = tmp_path / "containers.csv"
+    path.write_bytes("nummer;breedtegraad;lengtegraad;locatie\r\n"
+                     "C-1;52,3877;4,8925;Westerdoksdijk bij café\r\n"
+                     "C-2;52,3850;4,8930;Barentszplein\r\n".encode("cp1252"))
+    result = runner.invoke(args=["import", "assets", str(path), "--type", "container", "--id-column", "nummer",
+                                 "--lat-column", "breedtegraad", "--lon-column", "lengtegraad"])
+    assert result.exit_code == 0, result.output
+    assert "2 new" in result.output
+    first = db.session.scalar(select(Asset).where(Asset.external_id == "C-1"))
+    assert (round(first.lat, 4), round(first.lon, 4)) == (52.3877, 4.8925)
+    assert first.attributes["locatie"] == "Westerdoksdijk bij café"
+
+
+def test_import_assets_with_a_given_delimiter_and_encoding(runner, tmp_path):
+    path = tmp_path / "trees.tsv"
+    path.write_bytes("id\tlat\tlon\r\nB-1\t52.3877\t4.8925\r\n".encode("utf-16"))
+    result = runner.invoke(args=["import", "assets", str(path), "--type", "tree", "--id-column", "id",
+                                 "--delimiter", "tab", "--encoding", "utf-16"])
+    assert result.exit_code == 0 and "1 new" in result.output, result.output
+    wrong = runner.invoke(args=["import", "assets", str(path), "--type", "tree", "--id-column", "id",
+                                "--encoding", "klingon"])
+    assert wrong.exit_code != 0 and "unknown encoding" in wrong.output

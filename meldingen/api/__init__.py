@@ -7,6 +7,7 @@ from flask import Flask
 
 def register_api(app: Flask) -> None:
     from meldingen.api import geo, reports
+    from meldingen.api.contract import install_contract_headers, install_contract_plugin
     from meldingen.extensions import api, csrf
 
     app.config.setdefault("API_TITLE", "Meldingen API")
@@ -16,6 +17,8 @@ def register_api(app: Flask) -> None:
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
     api.init_app(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer"}}}})
+    install_contract_plugin(api.spec)  # before the blueprints: their paths are documented as they register
+    install_contract_headers(app)
     for blueprint in (reports.blp, geo.blp, *extra_blueprints()):
         csrf.exempt(blueprint)  # token auth, no cookies: CSRF does not apply
         api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")

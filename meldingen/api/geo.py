@@ -14,11 +14,42 @@ blp = Blueprint("geo", __name__, url_prefix="/geo", description="Areas, addresse
 
 
 class LookupArgs(Schema):
-    # Strings, so that "abc" gets lookup's own explanation rather than a generic type error.
-    lat = fields.String(required=True)
-    lon = fields.String(required=True)
+    lat = fields.Float(required=True, allow_nan=False, validate=validate.Range(min=-90, max=90))
+    lon = fields.Float(required=True, allow_nan=False, validate=validate.Range(min=-180, max=180))
     asset_type = fields.List(fields.String(), load_default=None,
                              metadata={"description": "only assets of these types (repeatable)"})  # fmt: skip
+
+
+class AddressSchema(Schema):
+    street = fields.String(allow_none=True)
+    number = fields.String(allow_none=True)
+    postcode = fields.String(allow_none=True)
+    city = fields.String(allow_none=True)
+    distance_m = fields.Float(allow_none=True)
+
+
+class PlaceSchema(Schema):
+    areas = fields.Dict(keys=fields.String(), values=fields.String(allow_none=True))
+    area_names = fields.Dict(keys=fields.String(), values=fields.String(allow_none=True))
+    organisation = fields.String(allow_none=True)
+    address = fields.Dict(allow_none=True, metadata={"description": "street, number, postcode, city, distance_m"})
+    asset = fields.Dict(allow_none=True, metadata={"description": "type, id, distance_m"})
+    in_netherlands = fields.Boolean()
+    served = fields.Boolean()
+
+
+class SearchResultSchema(Schema):
+    lat = fields.Float()
+    lon = fields.Float()
+    address = fields.Dict(allow_none=True)
+    score = fields.Float()
+    source = fields.String(allow_none=True)
+    match = fields.String(allow_none=True)
+
+
+class SearchAnswerSchema(Schema):
+    results = fields.List(fields.Nested(SearchResultSchema))
+    geocoder = fields.String(metadata={"description": "not needed, answered, unavailable or off"})
 
 
 class SearchArgs(Schema):
@@ -41,6 +72,7 @@ def place_to_dict(place) -> dict:
 @blp.route("/lookup")
 class Lookup(MethodView):
     @blp.arguments(LookupArgs, location="query")
+    @blp.response(200, PlaceSchema)
     def get(self, args):
         """Municipality, district, neighbourhood, nearest address and asset, and the responsible organisation.
 
@@ -57,6 +89,7 @@ class Lookup(MethodView):
 @blp.route("/search")
 class Search(MethodView):
     @blp.arguments(SearchArgs, location="query")
+    @blp.response(200, SearchAnswerSchema)
     def get(self, args):
         """Typed address → candidate points, best first: the local address table first, PDOK second.
 

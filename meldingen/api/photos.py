@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
+from marshmallow import Schema, fields
 
 from meldingen.api.auth import current_staff, token_required
 from meldingen.api.reports import photo_url
@@ -17,10 +18,21 @@ from meldingen.reports.services import add_event
 blp = Blueprint("photos", __name__, url_prefix="/reports", description="Photos of reports")
 
 
+class PhotoSchema(Schema):
+    url = fields.String()
+    thumbnail_url = fields.String()
+
+
+UPLOAD_BODY = {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file"],
+    "properties": {"file": {"type": "string", "format": "binary", "description": "JPEG, PNG, WebP or HEIC"}}}}}}
+
+
 @blp.route("/<reference>/photos")
 class ReportPhotos(MethodView):
     @token_required()
-    @blp.response(201)
+    @blp.response(201, PhotoSchema)
+    @blp.doc(security=[{"bearer": []}], requestBody=UPLOAD_BODY)
     @blp.alt_response(400, description="malformed image or no file")
     @blp.alt_response(413, description="image too large")
     @blp.alt_response(415, description="not an image")

@@ -33,7 +33,7 @@ from meldingen.reports.services import (
     create_report,
     find_sub_category,
 )
-from meldingen.reports.statuses import TransitionRefused
+from meldingen.reports.statuses import TransitionRefused, UnknownStatus
 
 blp = Blueprint("reports", __name__, url_prefix="/reports", description="Reports (meldingen)")
 
@@ -159,6 +159,9 @@ class ReportStatus(MethodView):
         report = report_or_404(staff, reference)
         try:
             change_status(report, data["status"], data.get("note"), actor=staff.email, actor_id=staff.id)
+        except UnknownStatus as exc:
+            db.session.rollback()
+            abort(422, message=exc.reason, errors={"json": {"status": [exc.reason]}})
         except TransitionRefused as exc:
             db.session.rollback()
             abort(409, message=exc.reason)

@@ -6,6 +6,7 @@ so a redelivery — even one arriving in the same instant on another thread or p
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from meldingen.channels.messages import DeliveryStatus, InboundMessage, ParsedWebhook
 from meldingen.channels.models import InboundEvent, OutboundMessage
 from meldingen.extensions import db
+from meldingen.inputs.text import LIMITS, bounded_text
 from meldingen.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -60,6 +62,9 @@ def record_delivery(
     single = len(parsed.messages) + len(parsed.statuses) == 1
     new_ids = []
     for message in parsed.messages:
+        message = normalised_message(message)
+        if message is None:
+            continue
         payload = {"message": message.to_dict()}
         if single and raw is not None:
             payload["raw"] = raw
@@ -75,6 +80,24 @@ def record_delivery(
         if insert_event(status.channel_kind, status.event_key, None, payload, state="done") is not None:
             apply_status(status)
     return new_ids
+
+
+_ID_FIELDS = ("external_id", "platform_user_id", "channel_address", "reply_id", "context_id", "callback_query_id",
+              "media_group_id")
+_TEXT_FIELDS = {"text": "description", "display_name": "name", "reply_title": "name"}
+
+
+def normalised_message(message: InboundMessage) -> InboundMessage | None:
+    """The message with its texts cleaned and cut to their limits; None (logged, not stored) when one of its ids
+    is longer than any platform makes them, so that nothing is acknowledged that processing cannot handle."""
+    for name in _ID_FIELDS:
+        value = getattr(message, name)
+        if isinstance(value, str) and len(value) > LIMITS["platform_id"]:
+            log.warning("%s message skipped: %s is %d characters long", message.channel_kind, name, len(value))
+            return None
+    changes = {name: bounded_text(getattr(message, name), name, kind, truncate=True)
+               for name, kind in _TEXT_FIELDS.items() if isinstance(getattr(message, name), str)}
+    return dataclasses.replace(message, **changes) if changes else message
 
 
 def apply_status(status: DeliveryStatus) -> bool:

@@ -129,10 +129,16 @@ def require_list(value: Any, what: str) -> list:
     return value
 
 
+MAX_ID_LENGTH = 200  # platform ids (wa_id, chat id, message id, MessageSid) are far shorter; the database column too
+
+
 def require_str(value: Any, what: str) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int)) or value == "":
         raise PayloadError(f"{what} is missing")
-    return str(value)
+    text = str(value)
+    if len(text) > MAX_ID_LENGTH:
+        raise PayloadError(f"{what} is longer than {MAX_ID_LENGTH} characters")
+    return text
 
 
 def optional_str(value: Any) -> str | None:

@@ -91,8 +91,8 @@ def _parse_message(key: str, message: dict, edited: bool) -> InboundMessage:
         sizes = message["photo"]
         if not isinstance(sizes, list) or not all(isinstance(s, dict) for s in sizes):
             raise PayloadError("message.photo is not a list of sizes")
-        largest = max(sizes, key=lambda s: (int(s.get("width") or 0) * int(s.get("height") or 0),
-                                            int(s.get("file_size") or 0)))
+        largest = max(sizes, key=lambda s: (_size_number(s.get("width")) * _size_number(s.get("height")),
+                                            _size_number(s.get("file_size"))))
         return InboundMessage(kind="photo", text=caption, media=(_media_ref(largest, "image/jpeg", caption),),
                               **common)
     if isinstance(message.get("venue"), dict):  # a venue also carries `location`; the venue has the name
@@ -117,6 +117,14 @@ def _parse_message(key: str, message: dict, edited: bool) -> InboundMessage:
     if isinstance(message.get("text"), str) and message["text"]:
         return InboundMessage(kind="text", text=message["text"], **common)
     return InboundMessage(kind="unsupported", unsupported_type="unknown", **common)
+
+
+def _size_number(value) -> int:
+    """A photo size's width, height or file_size; 0 for anything that is not a plain non-negative whole number
+    (a list, a string, 1e400), so a malformed size never wins and never fails the message."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 2**53:
+        return 0
+    return int(value)
 
 
 def _media_ref(item: dict, mime_type: str | None, caption: str | None) -> MediaRef:

@@ -7,8 +7,8 @@ platform's shape (400, logged, when it is not), stores the raw event under its u
 
 from __future__ import annotations
 
-import json
 import logging
+from urllib.parse import parse_qsl
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import select
@@ -18,6 +18,7 @@ from meldingen.channels import registry, telegram, twilio, webchat, whatsapp
 from meldingen.channels.inbound import insert_event, record_delivery
 from meldingen.channels.messages import InboundMessage, MediaRef, ParsedWebhook, PayloadError
 from meldingen.extensions import csrf, db
+from meldingen.inputs.jsonbody import JSONRefused, parse_json
 
 log = logging.getLogger(__name__)
 
@@ -64,12 +65,12 @@ def whatsapp_notification():
     if not verified:
         return _refuse("whatsapp", "missing or wrong X-Hub-Signature-256")
     try:
-        raw = json.loads(body)
+        raw = parse_json(body)
         parsed = whatsapp.parse_webhook(raw)
     except PayloadError as exc:
         return _bad_shape("whatsapp", exc.reason)
-    except ValueError:
-        return _bad_shape("whatsapp", "body is not JSON")
+    except JSONRefused as exc:
+        return _bad_shape("whatsapp", str(exc))
 
     def channel_for(message: InboundMessage) -> int | None:
         channel = registry.for_address("whatsapp", message.channel_address, verified) or verified[0]
@@ -90,12 +91,12 @@ def telegram_update():
     if channel is None:
         return _refuse("telegram", "missing or wrong X-Telegram-Bot-Api-Secret-Token")
     try:
-        raw = json.loads(request.get_data())
+        raw = parse_json(request.get_data())
         parsed = telegram.parse_webhook(raw)
     except PayloadError as exc:
         return _bad_shape("telegram", exc.reason)
-    except ValueError:
-        return _bad_shape("telegram", "body is not JSON")
+    except JSONRefused as exc:
+        return _bad_shape("telegram", str(exc))
     # update_id counts per bot: the bot id keeps two bots' updates apart.
     bot = channel.address or "default"
     event_ids = record_delivery(
@@ -126,7 +127,8 @@ def _twilio_public_url() -> str:
 def twilio_message():
     body = request.get_data()
     is_json = request.mimetype == "application/json"
-    params = [] if is_json else [(name, value) for name, values in request.form.lists() for value in values]
+    # The signature covers the parameters as Twilio sent them, before `request.form` cleaned them (a NUL in Body).
+    params = [] if is_json else parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
     url = _twilio_public_url()
     signature = request.headers.get(twilio.SIGNATURE_HEADER)
     settings = request.headers.get(twilio.SETTINGS_HEADER)
@@ -136,12 +138,12 @@ def twilio_message():
     if not verified:
         return _refuse("twilio", "missing or wrong X-Twilio-Signature")
     try:
-        form = json.loads(body) if is_json else request.form.to_dict()
+        form = parse_json(body) if is_json else request.form.to_dict()
         parsed = twilio.parse_webhook(form)
     except PayloadError as exc:
         return _bad_shape("twilio", exc.reason)
-    except ValueError:
-        return _bad_shape("twilio", "body is not JSON")
+    except JSONRefused as exc:
+        return _bad_shape("twilio", str(exc))
 
     def channel_for(message: InboundMessage) -> int | None:
         channel = registry.for_address("twilio", message.channel_address, verified) or verified[0]
@@ -228,7 +230,7 @@ def chat_replies():
     session_id = _chat_session()
     if session_id is None:
         return _refuse("webchat", "missing or wrong chat session")
-    after = request.args.get("after", default=0, type=int)
+    after = request.args.get("after", default=0, type=int)  # out of an id's range: 0 (see inputs.guards)
     rows = db.session.scalars(
         select(OutboundMessage)
         .join(Reporter, Reporter.id == OutboundMessage.reporter_id)

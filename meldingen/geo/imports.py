@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -117,20 +118,79 @@ def import_areas(path: Path, level: str, code_property: str, name_property: str,
 ADDRESS_COLUMNS = ("nummeraanduiding_id", "straatnaam", "huisnummer", "postcode", "woonplaats", "lat", "lon")
 
 
-def _read_csv(path: Path) -> tuple[list[str], list[dict]]:
-    """The header and rows of a CSV file, read whole (so the file is closed whatever happens next)."""
+CSV_DELIMITERS = ",;\t|"
+
+
+def _read_csv(path: Path, delimiter: str | None = None, encoding: str | None = None) -> tuple[list[str], list[dict]]:
+    """The header and rows of a CSV file, read whole (so the file is closed whatever happens next).
+
+    Without `encoding`, UTF-8 (with or without BOM) is tried first and Windows-1252 second: Dutch Excel saves
+    "CSV" as cp1252 with ";" between fields. Without `delimiter`, the first lines decide (csv.Sniffer).
+    """
     try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle)
-            return list(reader.fieldnames or []), list(reader)
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        data = path.read_bytes()
+    except OSError as exc:
         raise ImportFileError(f"{path}: not a readable CSV file ({exc})") from None
+    text = _decode(data, path, encoding)
+    if delimiter is None:
+        delimiter = sniff_delimiter(text)
+    try:
+        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+        return [name.strip() for name in reader.fieldnames or []], [
+            {(k or "").strip(): v for k, v in row.items()} for row in reader]
+    except csv.Error as exc:
+        raise ImportFileError(f"{path}: not a readable CSV file ({exc})") from None
+
+
+def _decode(data: bytes, path: Path, encoding: str | None) -> str:
+    for candidate in ([encoding] if encoding else ["utf-8-sig", "cp1252"]):
+        try:
+            return data.decode(candidate)
+        except LookupError:
+            raise ImportFileError(f"unknown encoding '{candidate}'") from None
+        except UnicodeDecodeError as exc:
+            if encoding:
+                raise ImportFileError(f"{path}: not {encoding} ({exc})") from None
+    raise ImportFileError(f"{path}: neither UTF-8 nor Windows-1252 text")  # cp1252 leaves five bytes undefined
+
+
+def sniff_delimiter(text: str) -> str:
+    """The field separator of a CSV text: one of , ; tab | as the first lines show; "," when they do not tell."""
+    sample = "\n".join(text.splitlines()[:20])
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=CSV_DELIMITERS).delimiter
+    except csv.Error:
+        return ","
+
+
+def decimal_number(value) -> str | None:
+    """A number as Dutch Excel writes it ("52,3731") in the form Python reads ("52.3731")."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    if "," in text and "." not in text:
+        text = text.replace(",", ".")
+    return text
 
 
 def _coordinates(row: dict, lat_column: str, lon_column: str) -> tuple[float, float]:
     from meldingen.geo.lookup import validate_point
 
-    return validate_point(row.get(lat_column), row.get(lon_column))
+    return validate_point(decimal_number(row.get(lat_column)), decimal_number(row.get(lon_column)))
+
+
+def asset_types_in_use() -> list[str]:
+    """The asset types that categories or routing rules refer to: assets of other types are never used."""
+    from meldingen.categories.models import Category
+    from meldingen.routing.models import RoutingRule
+
+    types: set[str] = set()
+    for listed in db.session.scalars(select(Category.asset_types)):
+        types.update(t for t in listed or [] if isinstance(t, str))
+    for conditions in db.session.scalars(select(RoutingRule.conditions)):
+        listed = (conditions or {}).get("asset_types") if isinstance(conditions, dict) else None
+        types.update(t for t in listed or [] if isinstance(t, str))
+    return sorted(types)
 
 
 def import_addresses(path: Path, progress: Progress = _no_progress) -> ImportResult:
@@ -170,9 +230,10 @@ def import_addresses(path: Path, progress: Progress = _no_progress) -> ImportRes
 
 
 def import_assets(path: Path, asset_type: str, id_column: str, lat_column: str = "lat", lon_column: str = "lon",
-                  organisation_code: str | None = None, progress: Progress = _no_progress) -> ImportResult:
+                  organisation_code: str | None = None, progress: Progress = _no_progress, *,
+                  delimiter: str | None = None, encoding: str | None = None) -> ImportResult:
     """Load an asset register (street lights, containers, trees …) from any CSV with an id and lat/lon."""
-    header, rows = _read_csv(path)
+    header, rows = _read_csv(path, delimiter, encoding)
     missing = [c for c in (id_column, lat_column, lon_column) if c not in header]
     if missing:
         raise ImportFileError(f"{path}: missing columns {', '.join(missing)}")

@@ -47,6 +47,7 @@ TASK_MODULES = [
     "meldingen.channels.tasks",
     "meldingen.intake.tasks",
     "meldingen.notify.tasks",
+    "meldingen.open311.media",
 ]
 
 

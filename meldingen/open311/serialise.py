@@ -26,6 +26,7 @@ LIST_ITEMS = {
     "formats": "format",
     "attributes": "attribute",
     "values": "value",
+    "service_requests_updates": "request_update",
 }
 
 # Characters XML 1.0 cannot carry at all, even escaped; chat text can contain them.
@@ -108,7 +109,7 @@ def request_to_dict(report, details: PublicDetails) -> dict:
         "updated_datetime": w3c_datetime(updated),
         "expected_datetime": w3c_datetime(report.deadline),
         "address": public_address(report),
-        "address_id": None,
+        "address_id": report.address_id or None,
         "zipcode": report.address_postcode or None,
         "lat": report.lat,
         "long": report.lon,

@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from meldingen.categories.models import Category, CategoryOverride
 from meldingen.extensions import db
+from meldingen.inputs.bounds import EARLIEST_YEAR, LATEST_YEAR, in_date_range
 from meldingen.open311.serialise import MAX_DESCRIPTION, PublicDetails
 from meldingen.reports.models import Report, ReportEvent, Status
 from meldingen.reports.services import (
@@ -33,6 +34,7 @@ DEFAULT_RADIUS_M = 500.0
 MAX_RADIUS_M = 5000.0
 MAX_ADDRESS = 300  # Report.address_text
 MAX_MEDIA_URL = 2000
+MAX_ADDRESS_ID = 64  # Report.address_id
 
 
 class Open311Error(Exception):
@@ -44,7 +46,7 @@ class Open311Error(Exception):
         self.description = description
 
 
-def _arg(values, name: str) -> str | None:
+def optional_arg(values, name: str) -> str | None:
     """The spec's optional-argument rule: an empty parameter is the same as an absent one."""
     value = values.get(name)
     if value is None or not value.strip():
@@ -53,7 +55,7 @@ def _arg(values, name: str) -> str | None:
 
 
 def _comma_list(values, name: str) -> list[str] | None:
-    text = _arg(values, name)
+    text = optional_arg(values, name)
     if text is None:
         return None
     items = [item.strip() for item in text.split(",") if item.strip()]
@@ -112,13 +114,15 @@ def parse_w3c_datetime(text: str, name: str) -> datetime:
         value = datetime.fromisoformat(text)
     except ValueError:
         raise Open311Error(400, f"{name} must be a W3C date-time such as 2026-01-31T00:00:00Z, not '{text}'") from None
+    if not in_date_range(value):
+        raise Open311Error(400, f"{name} must be a date between {EARLIEST_YEAR} and {LATEST_YEAR}")
     if value.tzinfo is None:
         value = value.replace(tzinfo=AMSTERDAM)
     return value.astimezone(timezone.utc)
 
 
 def _positive_int(values, name: str, default: int, maximum: int) -> int:
-    text = _arg(values, name)
+    text = optional_arg(values, name)
     if text is None:
         return default
     if not text.isdigit() or not 1 <= int(text) <= maximum:
@@ -137,7 +141,7 @@ def _number(text: str, name: str) -> float:
 
 
 def _point(values) -> tuple[float, float] | None:
-    lat, lon = _arg(values, "lat"), _arg(values, "long")
+    lat, lon = optional_arg(values, "lat"), optional_arg(values, "long")
     if lat is None and lon is None:
         return None
     if lat is None or lon is None:
@@ -160,7 +164,7 @@ def parse_request_query(values, now: datetime | None = None) -> RequestQuery:
         if unknown:
             raise Open311Error(400, f"unknown service_code: {', '.join(unknown)}")
 
-    start_text, end_text = _arg(values, "start_date"), _arg(values, "end_date")
+    start_text, end_text = optional_arg(values, "start_date"), optional_arg(values, "end_date")
     start = parse_w3c_datetime(start_text, "start_date") if start_text else None
     end = parse_w3c_datetime(end_text, "end_date") if end_text else None
     if start is None and end is None:
@@ -182,7 +186,7 @@ def parse_request_query(values, now: datetime | None = None) -> RequestQuery:
 
     near = None
     point = _point(values)
-    radius_text = _arg(values, "radius")
+    radius_text = optional_arg(values, "radius")
     if point is not None:
         radius = _number(radius_text, "radius") if radius_text else DEFAULT_RADIUS_M
         if not 0 < radius <= MAX_RADIUS_M:
@@ -277,23 +281,36 @@ def create_service_request(values, staff) -> Report:
     """POST requests: check the spec's parameters, then make the report through the shared pipeline.
 
     Personal fields (email, names, phone, device_id, account_id) are not stored: nothing here could reach the
-    resident through them. `media_url` is kept as text in the report's history and never fetched."""
-    code = _arg(values, "service_code")
+    resident through them. `description` may be left out when `media_url` is sent (the spec's rule). Each
+    `media_url` is fetched after the commit like a chat photo (`open311.fetch_media`); `address_id` is kept and
+    returned as sent, and a known BAG id gives the location when no lat/long came with it.
+    """
+    check_jurisdiction(values)
+    code = optional_arg(values, "service_code")
     if code is None:
         raise Open311Error(400, "service_code was not provided")
     category = find_service(code)
     if category is None:
         raise Open311Error(404, f"service_code '{code}' was not found; see services.xml")
 
+    media_urls = [u.strip() for u in values.getlist("media_url") if u and u.strip()]
+    for url in media_urls:
+        check_media_url_shape(url)
     description = (values.get("description") or "").strip()
+    if not description and not media_urls:
+        raise Open311Error(400, "description was not provided (it may be left out only when media_url is sent)")
     if len(description) > MAX_DESCRIPTION:
         raise Open311Error(400, f"description is longer than {MAX_DESCRIPTION} characters")
 
     point = _point(values)
-    address_text = _arg(values, "address_string")
+    if point is not None and not (-90 <= point[0] <= 90 and -180 <= point[1] <= 180):
+        raise Open311Error(400, "lat must be within -90..90 and long within -180..180")
+    address_text = optional_arg(values, "address_string")
     if address_text is not None and len(address_text) > MAX_ADDRESS:
         raise Open311Error(400, f"address_string is longer than {MAX_ADDRESS} characters")
-    address_id = _arg(values, "address_id")
+    address_id = optional_arg(values, "address_id")
+    if address_id is not None and len(address_id) > MAX_ADDRESS_ID:
+        raise Open311Error(400, f"address_id is longer than {MAX_ADDRESS_ID} characters")
     if point is None and address_id is not None:
         point, label = _bag_address_point(address_id)
         if point is None and address_text is None:
@@ -303,13 +320,8 @@ def create_service_request(values, staff) -> Report:
     if point is None and address_text is None:
         raise Open311Error(400, "a location is required: lat and long, address_string or address_id")
 
-    media_urls = [u.strip() for u in values.getlist("media_url") if u and u.strip()]
-    for url in media_urls:
-        if len(url) > MAX_MEDIA_URL or urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
-            raise Open311Error(400, "media_url must be an http or https URL")
-
     new = NewReport(
-        description=description,
+        description=description or "(photo only)",
         channel="open311",
         lat=point[0] if point else None,
         lon=point[1] if point else None,
@@ -323,11 +335,58 @@ def create_service_request(values, staff) -> Report:
     except (ReportInputError, OutsideServiceArea) as exc:  # the latter names the municipality, e.g. Rotterdam
         db.session.rollback()
         raise Open311Error(400, str(exc)) from None
+    if address_id is not None:
+        report.address_id = address_id
     if media_urls:
         add_event(report, "note", actor=staff.email, actor_id=staff.id,
-                  note="Open311 media_url (not fetched): " + " ".join(media_urls), data={"media_url": media_urls})
-        db.session.commit()
+                  note="Open311 media_url: " + " ".join(media_urls), data={"media_url": media_urls})
+    db.session.commit()
+    if media_urls:
+        from meldingen import jobs
+
+        jobs.enqueue("open311.fetch_media", report_id=report.id, urls=media_urls)
     return report
+
+
+def check_media_url_shape(url: str) -> None:
+    """A media_url must be an absolute http(s) URL with a host; where it may point is checked when fetching."""
+    if len(url) > MAX_MEDIA_URL:
+        raise Open311Error(400, f"media_url is longer than {MAX_MEDIA_URL} characters")
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        parts.port  # noqa: B018 (raises ValueError for a port that is not a number)
+    except ValueError:
+        raise Open311Error(400, "media_url is not a valid URL") from None
+    if parts.scheme not in ("http", "https") or not host:
+        raise Open311Error(400, "media_url must be an http or https URL")
+
+
+def served_jurisdictions() -> set[str]:
+    """The organisation codes this endpoint answers for: the service point and the organisations it serves."""
+    from flask import current_app
+
+    from meldingen.organisations.models import Organisation
+
+    point_code = current_app.config.get("SERVICE_POINT")
+    point_id = db.session.scalar(select(Organisation.id).where(Organisation.code == point_code))
+    codes = {point_code} if point_id is not None else set()
+    query = select(Organisation.code).where(Organisation.active.is_(True))
+    if point_id is not None:
+        query = query.where((Organisation.service_point_id == point_id) | (Organisation.id == point_id))
+    codes.update(db.session.scalars(query))
+    return {c.upper() for c in codes if c}
+
+
+def check_jurisdiction(values) -> None:
+    """`jurisdiction_id` is optional (one endpoint, several organisations); when sent, it must be one we serve."""
+    jurisdiction = optional_arg(values, "jurisdiction_id")
+    if jurisdiction is None:
+        return
+    served = served_jurisdictions()
+    if jurisdiction.upper() not in served:
+        raise Open311Error(404, f"jurisdiction_id '{jurisdiction[:50]}' is not served here; served are: "
+                                + ", ".join(sorted(served)))
 
 
 def _bag_address_point(bag_id: str) -> tuple[tuple[float, float] | None, str | None]:
@@ -338,3 +397,4 @@ def _bag_address_point(bag_id: str) -> tuple[tuple[float, float] | None, str | N
         return None, None
     label = f"{address.street} {address.house_number}, {address.postcode or ''} {address.city}".replace("  ", " ")
     return (address.lat, address.lon), label
+

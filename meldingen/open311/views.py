@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, Response, current_app, g, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from meldingen.api.auth import staff_from_bearer_token
 from meldingen.extensions import csrf
@@ -13,6 +14,7 @@ from meldingen.open311 import serialise
 from meldingen.open311.services import (
     Open311Error,
     active_services,
+    check_jurisdiction,
     create_service_request,
     find_requests,
     find_service,
@@ -20,6 +22,7 @@ from meldingen.open311.services import (
     public_details,
     staff_for_api_key,
 )
+from meldingen.open311.updates import request_updates
 from meldingen.reports.services import get_report_by_reference
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
@@ -62,6 +65,39 @@ def _http_error(exc: HTTPException):
     return respond(fmt, "errors", serialise.errors_to_dicts(code, exc.description or exc.name), code)
 
 
+@bp.app_errorhandler(MethodNotAllowed)
+def _method_not_allowed(exc: MethodNotAllowed):
+    """A wrong method is refused by routing, before any blueprint handler runs: under /open311/ it still gets the
+    spec's error body (in the format of the path's extension) and an `Allow` header; under /api/ the API's JSON
+    error; elsewhere Werkzeug's own. (Flask keeps one app-wide handler per exception, so this one decides all.)"""
+    if not request.path.startswith(bp.url_prefix + "/"):
+        from meldingen.api.contract import method_not_allowed_json
+
+        return method_not_allowed_json(exc) if request.path.startswith("/api/") else exc
+    fmt = "json" if request.path.endswith(".json") else "xml"
+    allowed = sorted(exc.valid_methods or [])
+    response = respond(fmt, "errors", serialise.errors_to_dicts(
+        405, f"{request.method} is not allowed here; use {', '.join(allowed)}"), 405)
+    response.headers["Allow"] = ", ".join(allowed)
+    return response
+
+
+def request_values() -> MultiDict:
+    """POST parameters from a form (the spec's way) or from a JSON object (which some clients send)."""
+    if request.is_json:
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            raise Open311Error(400, "a JSON body must be an object of the spec's parameters")
+        pairs = []
+        for key, value in body.items():
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, (dict, list)):
+                    raise Open311Error(400, f"{key} must be a text or a number")
+                pairs.append((key, "" if item is None else str(item)))
+        return MultiDict(pairs)
+    return MultiDict(request.values)
+
+
 def endpoint_url() -> str:
     base = current_app.config.get("PUBLIC_URL") or request.url_root
     return base.rstrip("/") + bp.url_prefix
@@ -76,6 +112,7 @@ def discovery(fmt):
 @bp.get("/services.<fmt>")
 def services(fmt):
     fmt = use_format(fmt)
+    check_jurisdiction(request.args)
     return respond(fmt, "services", [serialise.service_to_dict(c) for c in active_services()])
 
 
@@ -91,6 +128,7 @@ def service_definition(code, fmt):
 @bp.get("/requests.<fmt>")
 def service_requests(fmt):
     fmt = use_format(fmt)
+    check_jurisdiction(request.args)
     reports = find_requests(parse_request_query(request.args))
     details = public_details(reports)
     return respond(fmt, "service_requests", [serialise.request_to_dict(r, details) for r in reports])
@@ -99,12 +137,13 @@ def service_requests(fmt):
 @bp.post("/requests.<fmt>")
 def create_request(fmt):
     fmt = use_format(fmt)
-    key = (request.values.get("api_key") or "").strip()
+    values = request_values()
+    key = (values.get("api_key") or "").strip()
     staff = staff_for_api_key(key) if key else staff_from_bearer_token()
     if staff is None:
         reason = "Invalid api_key received" if key else "api_key was not provided"
         raise Open311Error(403, f"{reason} -- can't proceed with create_request.")
-    report = create_service_request(request.values, staff)
+    report = create_service_request(values, staff)
     return respond(fmt, "service_requests", serialise.created_to_dicts(report, public_details([report])), 201)
 
 
@@ -116,6 +155,16 @@ def service_request(service_request_id, fmt):
     if report is None:
         raise Open311Error(404, f"service_request_id '{service_request_id}' was not found")
     return respond(fmt, "service_requests", [serialise.request_to_dict(report, public_details([report]))])
+
+
+@bp.get("/servicerequestupdates.<fmt>")
+def service_request_updates(fmt):
+    """FixMyStreet's extension: the status updates of requests between start_date and end_date (both or neither;
+    default the last 24 hours), oldest first, public notes only."""
+    fmt = use_format(fmt)
+    check_jurisdiction(request.args)
+    updates = request_updates(request.args)
+    return respond(fmt, "service_requests_updates", updates)
 
 
 @bp.get("/tokens/<token>.<fmt>")

@@ -82,6 +82,7 @@ class Report(db.Model):
     address_distance_m: Mapped[float | None] = mapped_column(Float)
     # What the resident typed as an address, kept when it could not be resolved.
     address_text: Mapped[str | None] = mapped_column(String(300))
+    address_id: Mapped[str | None] = mapped_column(String(64))  # Open311 address_id as sent (BAG id or client's)
     address_unknown: Mapped[bool] = mapped_column(Boolean, default=False)
     municipality_code: Mapped[str | None] = mapped_column(String(10), index=True)
     district_code: Mapped[str | None] = mapped_column(String(12))

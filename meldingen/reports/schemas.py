@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from meldingen.inputs.bounds import BoundedDateTime, page_field
 from meldingen.timeutil import isoformat
 
 
@@ -35,10 +36,10 @@ class ReportQuerySchema(Schema):
     organisation = fields.String()
     channel = fields.String()
     bbox = fields.String(metadata={"description": "minlon,minlat,maxlon,maxlat"})
-    created_after = fields.AwareDateTime(default_timezone=None)
-    created_before = fields.AwareDateTime(default_timezone=None)
+    created_after = BoundedDateTime(default_timezone=None)  # a zone is required
+    created_before = BoundedDateTime(default_timezone=None)
     hide_duplicates = fields.Boolean(load_default=False)
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = page_field()
     page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 
     @validates_schema

@@ -47,6 +47,10 @@ class TransitionRefused(Exception):
         self.reason = reason
 
 
+class UnknownStatus(TransitionRefused):
+    """The status name is not in the status table at all: invalid input (HTTP 422), not a refused move."""
+
+
 @dataclass(frozen=True)
 class StatusTable:
     open_codes: frozenset[str]
@@ -56,7 +60,8 @@ class StatusTable:
 
     def check(self, current: str, new: str, note: str | None) -> None:
         if new not in self.names:
-            raise TransitionRefused(f"unknown status '{new}'")
+            known = ", ".join(sorted(self.names))
+            raise UnknownStatus(f"unknown status '{new}'" + (f"; known: {known}" if known else ""))
         if (current, new) not in self.moves:
             allowed = sorted(to for (frm, to) in self.moves if frm == current)
             raise TransitionRefused(

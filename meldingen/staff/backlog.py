@@ -13,6 +13,7 @@ from sqlalchemy import Integer, and_, case, cast, func, or_, select
 
 from meldingen.categories.models import Category
 from meldingen.extensions import db
+from meldingen.inputs.bounds import MAX_PAGE, bounded_int
 from meldingen.organisations.models import Department
 from meldingen.reports.access import scope_reports
 from meldingen.reports.models import Report, Status
@@ -26,6 +27,9 @@ SORTS = {
     "newest": (Report.created_at.desc(), Report.id.desc()),
     "reporters": (Report.reporters_count.desc(), Report.created_at.asc()),
 }
+
+
+MAX_AGE_DAYS = 36_500  # a filter on age beyond a century means nothing
 
 
 @dataclass
@@ -59,7 +63,7 @@ class BacklogFilter:
     @property
     def page_number(self) -> int:
         try:
-            return max(1, int(self.page))
+            return min(max(1, int(self.page)), MAX_PAGE)
         except ValueError:
             return 1
 
@@ -86,8 +90,9 @@ def backlog_query(staff, flt: BacklogFilter, now=None, columns=None):
         query = query.where(Report.department_id.in_(select(Department.id).where(Department.code == flt.department)))
     if flt.status:
         query = query.where(Report.status == flt.status)
-    if flt.min_age.isdigit():
-        query = query.where(Report.created_at <= now - timedelta(days=int(flt.min_age)))
+    min_age = bounded_int(flt.min_age, default=0, low=0, high=MAX_AGE_DAYS)
+    if min_age:
+        query = query.where(Report.created_at <= now - timedelta(days=min_age))
     if flt.late == "1":
         query = query.where(Report.deadline < now)
     return query

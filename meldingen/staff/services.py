@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from meldingen.extensions import db
+from meldingen.inputs.text import LIMITS, clean_text
 from meldingen.organisations.models import Department, Organisation
 from meldingen.staff.models import ROLES, ApiToken, StaffUser, hash_token
 
@@ -15,13 +16,18 @@ class StaffError(ValueError):
 
 def create_staff(email: str, role: str, organisation_code: str, department_code: str | None, password: str,
                  name: str | None = None) -> StaffUser:
-    email = email.strip().lower()
+    email = clean_text(email).strip().lower()
+    if len(email) > LIMITS["email"]:
+        raise StaffError(f"an e-mail address has at most {LIMITS['email']} characters")
     if "@" not in email:
-        raise StaffError(f"'{email}' is not an e-mail address")
+        raise StaffError(f"'{email[:60]}' is not an e-mail address")
+    name = clean_text(name).strip()[: LIMITS["name"]] or None if name else None
     if role not in ROLES:
         raise StaffError(f"role must be one of {', '.join(ROLES)}")
     if len(password) < 8:
         raise StaffError("the password must be at least 8 characters")
+    if len(password) > 1000:
+        raise StaffError("the password may have at most 1000 characters")
     org = db.session.scalar(select(Organisation).where(Organisation.code == organisation_code))
     if org is None:
         raise StaffError(f"no organisation with code {organisation_code}")

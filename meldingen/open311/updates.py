@@ -1,0 +1,53 @@
+"""FixMyStreet's `servicerequestupdates` extension: the status changes of requests in a window, public notes only."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from meldingen.extensions import db
+from meldingen.open311.serialise import w3c_datetime
+from meldingen.open311.services import MAX_REQUESTS, WINDOW, Open311Error, optional_arg, parse_w3c_datetime
+from meldingen.reports.models import Report, ReportEvent, Status
+from meldingen.reports.statuses import load_open_codes
+from meldingen.timeutil import utcnow
+
+UPDATES_DEFAULT_WINDOW = timedelta(hours=24)
+
+
+def request_updates(values, now: datetime | None = None) -> list[dict]:
+    """Status changes of reports between start_date and end_date, oldest first, at most 1000, as the extension's
+    `request_update`: update_id, service_request_id, status (open/closed), updated_datetime, description (the
+    note residents were told, else empty), media_url (none: photos are staff-only) and external_status_code (our
+    own status code)."""
+    now = now or utcnow()
+    start_text, end_text = optional_arg(values, "start_date"), optional_arg(values, "end_date")
+    if (start_text is None) != (end_text is None):
+        raise Open311Error(400, "start_date and end_date must be sent together (or neither: the last 24 hours)")
+    if start_text is None:
+        start, end = now - UPDATES_DEFAULT_WINDOW, now
+    else:
+        start, end = parse_w3c_datetime(start_text, "start_date"), parse_w3c_datetime(end_text, "end_date")
+    if start > end:
+        raise Open311Error(400, "start_date is after end_date")
+    if end - start > WINDOW:
+        raise Open311Error(400, "start_date and end_date may not span more than 90 days")
+    open_codes = load_open_codes()
+    told = set(db.session.scalars(select(Status.code).where(Status.notify_residents.is_(True))))
+    rows = db.session.execute(
+        select(ReportEvent.id, ReportEvent.at, ReportEvent.status, ReportEvent.note, Report.reference)
+        .join(Report, Report.id == ReportEvent.report_id)
+        .where(ReportEvent.kind == "status", ReportEvent.at >= start, ReportEvent.at <= end)
+        .order_by(ReportEvent.at, ReportEvent.id)
+        .limit(MAX_REQUESTS)
+    ).all()
+    return [{
+        "update_id": str(event_id),
+        "service_request_id": reference,
+        "status": "open" if status in open_codes else "closed",
+        "updated_datetime": w3c_datetime(at),
+        "description": (note or "").strip() if status in told else "",
+        "media_url": None,
+        "external_status_code": status,
+    } for event_id, at, status, note, reference in rows]
