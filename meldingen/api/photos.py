@@ -19,7 +19,7 @@ blp = Blueprint("photos", __name__, url_prefix="/reports", description="Photos o
 
 @blp.route("/<reference>/photos")
 class ReportPhotos(MethodView):
-    @token_required()
+    @token_required("add_photo")
     @blp.response(201)
     @blp.alt_response(400, description="malformed image or no file")
     @blp.alt_response(413, description="image too large")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from meldingen.extensions import db, limiter
+from meldingen.staff.login import end_all_sessions, start_session
 from meldingen.staff.models import StaffUser
 from meldingen.staff.roles import HOME_ENDPOINT
 from meldingen.staff.views import bp
@@ -38,8 +39,7 @@ def login():
         if user is None:
             check_password_hash(_DUMMY_HASH, password)
         if user is not None and user.active and user.check_password(password):
-            session.clear()  # a fresh session at sign-in: nothing carried over from before
-            login_user(user)
+            start_session(user)
             user.last_login_at = utcnow()
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")) or url_for(HOME_ENDPOINT[user.role]))
@@ -50,8 +50,9 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    logout_user()
-    session.clear()
+    """Sign-out ends every session of this account (other browsers and devices too)."""
+    end_all_sessions(db.session.get(StaffUser, current_user.id))
+    db.session.commit()
     flash("U bent afgemeld.")
     return redirect(url_for("staff.login"))
 
