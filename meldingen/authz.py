@@ -114,20 +114,29 @@ def is_service_point_staff(staff) -> bool:
 
 def acting_organisation_ids(staff) -> list[int]:
     """The staff member's organisation and, for a shared service point, the organisations it serves."""
+    return organisation_ids_acting_for(staff.organisation_id)
+
+
+def organisation_ids_acting_for(organisation_id: int) -> list[int]:
+    """An organisation and, when it is a shared service point, the organisations it serves."""
     from meldingen.extensions import db
     from meldingen.organisations.models import Organisation
 
-    ids = [staff.organisation_id]
-    ids += db.session.scalars(select(Organisation.id).where(Organisation.service_point_id == staff.organisation_id))
+    ids = [organisation_id]
+    ids += db.session.scalars(select(Organisation.id).where(Organisation.service_point_id == organisation_id))
     return ids
 
 
-def acting_organisation_codes(staff) -> set[str]:
+def organisation_codes_acting_for(organisation_id: int) -> set[str]:
     from meldingen.extensions import db
     from meldingen.organisations.models import Organisation
 
-    ids = acting_organisation_ids(staff)
+    ids = organisation_ids_acting_for(organisation_id)
     return set(db.session.scalars(select(Organisation.code).where(Organisation.id.in_(ids))))
+
+
+def acting_organisation_codes(staff) -> set[str]:
+    return organisation_codes_acting_for(staff.organisation_id)
 
 
 def may_act_for(staff, organisation_id: int | None) -> bool:

@@ -18,7 +18,7 @@ from meldingen.open311.services import (
     find_service,
     parse_request_query,
     public_details,
-    staff_for_api_key,
+    submitter_for,
 )
 from meldingen.reports.services import get_report_by_reference
 
@@ -28,8 +28,8 @@ csrf.exempt(bp)  # key-authenticated, no cookies: CSRF does not apply
 # Sortable date of the last change to this API's shape (the service list itself is data administrators edit).
 CHANGESET = "2026-11-23 00:00"
 CONTACT = "Questions about this Open311 endpoint: contact the administrators of this Meldingen service."
-KEY_SERVICE = ("Reading is open to everyone. To create requests, ask an administrator for a staff API token "
-               "(meldingen staff token EMAIL) and send it as api_key.")
+KEY_SERVICE = ("Reading is open to everyone. To create requests, ask an administrator for an Open311 key for "
+               "your application (meldingen open311 key APPLICATION --organisation CODE) and send it as api_key.")
 
 
 def respond(fmt: str, root: str, data, status: int = 200) -> Response:
@@ -100,11 +100,11 @@ def service_requests(fmt):
 def create_request(fmt):
     fmt = use_format(fmt)
     key = (request.values.get("api_key") or "").strip()
-    staff = staff_for_api_key(key) if key else staff_from_bearer_token()
-    if staff is None:
+    submitter = submitter_for(key, None if key else staff_from_bearer_token())
+    if submitter is None:
         reason = "Invalid api_key received" if key else "api_key was not provided"
         raise Open311Error(403, f"{reason} -- can't proceed with create_request.")
-    report = create_service_request(request.values, staff)
+    report = create_service_request(request.values, submitter)
     return respond(fmt, "service_requests", serialise.created_to_dicts(report, public_details([report])), 201)
 
 

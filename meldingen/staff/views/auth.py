@@ -61,3 +61,27 @@ def logout():
 @login_required
 def home():
     return redirect(url_for(HOME_ENDPOINT[current_user.role]))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+@limiter.limit("10 per hour", methods=["POST"], key_func=lambda: f"password:{current_user.id}")
+def change_password():
+    """Change one's own password: every other session of the account ends, this one continues."""
+    error = None
+    if request.method == "POST":
+        user = db.session.get(StaffUser, current_user.id)
+        new = request.form.get("new_password") or ""
+        if not user.check_password(request.form.get("current_password") or ""):
+            error = "Uw huidige wachtwoord klopt niet."
+        elif len(new) < 12:
+            error = "Kies een nieuw wachtwoord van minstens 12 tekens."
+        elif new != (request.form.get("repeat_password") or ""):
+            error = "De twee nieuwe wachtwoorden zijn niet gelijk."
+        else:
+            user.set_password(new)  # raises the session version: other sessions end
+            db.session.commit()
+            start_session(user)
+            flash("Uw wachtwoord is gewijzigd. U bent op andere apparaten afgemeld.")
+            return redirect(url_for(HOME_ENDPOINT[user.role])), 303
+    return render_template("staff/password.html", error=error), (400 if error else 200)
