@@ -16,8 +16,11 @@ def register_api(app: Flask) -> None:
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
     api.init_app(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer"}}}})
+    from meldingen.web.limits import limit_api_blueprint
+
     for blueprint in (reports.blp, geo.blp, *extra_blueprints()):
         csrf.exempt(blueprint)  # token auth, no cookies: CSRF does not apply
+        limit_api_blueprint(blueprint)  # per token (per address without one)
         api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")
 
 

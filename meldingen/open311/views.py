@@ -21,6 +21,7 @@ from meldingen.open311.services import (
     submitter_for,
 )
 from meldingen.reports.services import get_report_by_reference
+from meldingen.web import limits
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
 csrf.exempt(bp)  # key-authenticated, no cookies: CSRF does not apply
@@ -89,6 +90,7 @@ def service_definition(code, fmt):
 
 
 @bp.get("/requests.<fmt>")
+@limits.limit_public_reads
 def service_requests(fmt):
     fmt = use_format(fmt)
     reports = find_requests(parse_request_query(request.args))
@@ -97,6 +99,7 @@ def service_requests(fmt):
 
 
 @bp.post("/requests.<fmt>")
+@limits.limit_open311_post
 def create_request(fmt):
     fmt = use_format(fmt)
     key = (request.values.get("api_key") or "").strip()

@@ -13,6 +13,7 @@ from meldingen.staff.models import StaffUser
 from meldingen.staff.roles import HOME_ENDPOINT
 from meldingen.staff.views import bp
 from meldingen.timeutil import utcnow
+from meldingen.web.limits import limit_login
 
 # Compared against when the e-mail is unknown, so a wrong e-mail costs as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("not a real password")
@@ -26,7 +27,7 @@ def _safe_next(target: str | None) -> str | None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("10 per minute; 50 per hour", methods=["POST"])
+@limit_login
 def login():
     if current_user.is_authenticated and request.method == "GET":
         return redirect(url_for(HOME_ENDPOINT[current_user.role]))
@@ -63,9 +64,13 @@ def home():
     return redirect(url_for(HOME_ENDPOINT[current_user.role]))
 
 
+def _password_change_key() -> str:
+    return f"password:{current_user.id}"
+
+
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
-@limiter.limit("10 per hour", methods=["POST"], key_func=lambda: f"password:{current_user.id}")
+@limiter.limit("10 per hour", methods=["POST"], key_func=_password_change_key)
 def change_password():
     """Change one's own password: every other session of the account ends, this one continues."""
     error = None
