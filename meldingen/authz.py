@@ -78,6 +78,7 @@ OPEN_ENDPOINTS: dict[str, str] = {
     "staff.login": "everyone",
     "staff.logout": "any signed-in staff",
     "staff.home": "any signed-in staff",
+    "staff.change_password": "any signed-in staff (their own password)",
     "media.photo": "staff who may see the photo's report",
 }
 
