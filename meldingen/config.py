@@ -57,6 +57,8 @@ DEFAULTS: dict[str, object] = {
     # The organisation code of this service point; reports are routed to the
     # municipality they lie in, among those this service point serves.
     "SERVICE_POINT": "DSP",
+    # Werkzeug's password hash method; the tests choose a fast one, production keeps scrypt.
+    "PASSWORD_HASH_METHOD": "scrypt",
     # Reverse proxies in front whose X-Forwarded-For/-Proto to trust (Werkzeug ProxyFix); 0: none.
     "PROXY_FIX": 0,
     # Host names answered besides MELDINGEN_PUBLIC_URL's and loopback (comma-separated, e.g. an internal name).

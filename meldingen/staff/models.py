@@ -45,9 +45,12 @@ class StaffUser(UserMixin, db.Model):
 
     def set_password(self, password: str) -> None:
         """A new password ends every session signed in with the old one."""
+        from flask import current_app
+
         if self.password_hash:
             self.end_sessions()
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = generate_password_hash(password, current_app.config.get("PASSWORD_HASH_METHOD")
+                                                    or "scrypt")
 
     def end_sessions(self) -> None:
         """Every session of this account stops working at its next request (sign-out, deactivation)."""
