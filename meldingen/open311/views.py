@@ -57,6 +57,8 @@ def _open311_error(exc: Open311Error):
 
 
 @bp.errorhandler(HTTPException)
+@bp.errorhandler(413)  # by code too: the app's own 413/429 answers (meldingen.web.security) are not Open311's shape
+@bp.errorhandler(429)
 def _http_error(exc: HTTPException):
     fmt = g.get("open311_format", "xml")
     code = exc.code or 400

@@ -38,6 +38,23 @@ def init_app(app: Flask) -> None:
     app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config)
     app.before_request(limit_body_size)
     app.after_request(security_headers)
+    app.register_error_handler(413, refusal_with_reason)
+    app.register_error_handler(429, refusal_with_reason)
+
+
+def refusal_with_reason(exc):
+    """413 and 429 say why, in the shape the caller reads: the sign-in form shows the Dutch text; JSON callers
+    (API, website chat, which shows `error`) get it as `message` and `error`; others get plain text."""
+    from flask import jsonify, render_template
+
+    reason = exc.description or exc.name
+    headers = {"Retry-After": "60"} if exc.code == 429 else {}
+    if request.endpoint == "staff.login":
+        return render_template("staff/login.html", error=reason, email=""), exc.code, headers
+    if request.path.startswith(("/api/", "/chat/api/")) or request.accept_mimetypes.best == "application/json":
+        body = jsonify({"code": exc.code, "status": exc.name, "message": reason, "error": reason})
+        return body, exc.code, headers
+    return reason, exc.code, {**headers, "Content-Type": "text/plain; charset=utf-8"}
 
 
 def trusted_hosts(config) -> list[str] | None:
@@ -69,6 +86,12 @@ def limit_body_size() -> None:
     if request.content_length is not None and request.content_length > limit:
         log.warning("refused a body of %s bytes on %s (limit %s)", request.content_length, request.path, limit)
         abort(413, description=f"the request body is larger than {limit} bytes, the most this address accepts")
+    if request.content_length is None and request.environ.get("wsgi.input_terminated"):
+        # A chunked body: read at most one byte past the limit now (kept for the view), so that a body that
+        # is too long is refused as such rather than silently cut short.
+        request.max_content_length = limit + 1
+        if len(request.get_data(cache=True)) > limit:
+            abort(413, description=f"the request body is larger than {limit} bytes, the most this address accepts")
     request.max_content_length = limit
 
 
