@@ -126,3 +126,13 @@ def test_every_route_answers_each_role_of_two_organisations_as_the_table_says(ap
     print(f"route walk: {checked} requests in {time.perf_counter() - started:.1f} s")
     assert mismatches == [], "\n".join(map(str, mismatches))
     assert checked >= 8 * 55  # every role x organisation on every staff route (the count grows with the routes)
+
+
+def test_the_table_in_docs_security_is_the_table_the_code_uses():
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "SECURITY.md").read_text()
+    documented = {m.group(1): frozenset(r.strip() for r in m.group(2).split(","))
+                  for m in re.finditer(r"^\| `(\w+)` \| ([a-z, ]+) \|", text, re.MULTILINE)}
+    assert documented == {action: roles for action, (roles, _) in authz.PERMISSIONS.items()}
