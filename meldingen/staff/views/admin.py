@@ -21,7 +21,7 @@ from meldingen.organisations.models import Department, Organisation
 from meldingen.reports.access import visible_organisation_ids
 from meldingen.routing.models import RoutingRule
 from meldingen.staff.models import ROLES, StaffUser
-from meldingen.staff.roles import ADMIN_ROLES, ROLE_NAMES, is_service_point_staff, action_required
+from meldingen.staff.roles import ROLE_NAMES, action_required, is_service_point_staff
 from meldingen.staff.views import bp
 
 SECTIONS = [

@@ -17,7 +17,7 @@ from meldingen.reports.statuses import load_status_table
 from meldingen.staff import backlog as backlog_service
 from meldingen.staff import report_actions
 from meldingen.staff.charts import weekly_chart_svg
-from meldingen.staff.roles import BACKLOG_ROLES, action_required
+from meldingen.staff.roles import action_required
 from meldingen.staff.views import bp
 from meldingen.staff.views.fieldwork import report_or_404
 from meldingen.timeutil import as_aware_utc, utcnow

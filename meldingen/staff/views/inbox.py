@@ -9,7 +9,7 @@ from sqlalchemy import select
 from meldingen.extensions import db
 from meldingen.staff import inbox as inbox_service
 from meldingen.staff.models import StaffUser
-from meldingen.staff.roles import INBOX_ROLES, action_required
+from meldingen.staff.roles import action_required
 from meldingen.staff.views import bp
 from meldingen.timeutil import utcnow
 
