@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from functools import lru_cache
+
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -15,8 +17,10 @@ from meldingen.staff.views import bp
 from meldingen.timeutil import utcnow
 from meldingen.web.limits import limit_login
 
-# Compared against when the e-mail is unknown, so a wrong e-mail costs as long as a wrong password.
-_DUMMY_HASH = generate_password_hash("not a real password")
+@lru_cache(maxsize=4)
+def _dummy_hash(method: str) -> str:
+    """Compared against when the e-mail is unknown, so a wrong e-mail costs as long as a wrong password."""
+    return generate_password_hash("not a real password", method)
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -38,7 +42,7 @@ def login():
         password = request.form.get("password") or ""
         user = db.session.scalar(select(StaffUser).where(StaffUser.email == email)) if email else None
         if user is None:
-            check_password_hash(_DUMMY_HASH, password)
+            check_password_hash(_dummy_hash(current_app.config.get("PASSWORD_HASH_METHOD") or "scrypt"), password)
         if user is not None and user.active and user.check_password(password):
             start_session(user)
             user.last_login_at = utcnow()
