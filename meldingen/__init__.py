@@ -38,6 +38,7 @@ def register_extensions(app: Flask) -> None:
     from meldingen.db import engine_options, install_spatialite
     from meldingen.extensions import csrf, db, limiter, login_manager, migrate
     from meldingen.migrations_support import migrate_options
+    from meldingen.web import security
 
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
     import meldingen.models  # noqa: F401  (complete metadata before the engine is used)
@@ -52,6 +53,7 @@ def register_extensions(app: Flask) -> None:
     import meldingen.staff.login  # noqa: F401  (registers the user loader)
     login_manager.login_view = "staff.login"
     limiter.init_app(app)
+    security.init_app(app)
     jobs.init_app(app)
     import meldingen.notify.hooks  # noqa: F401  (residents hear of status changes; the outbox sends after commit)
 

@@ -41,6 +41,11 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(load_sample_data_command)
     app.cli.add_command(import_group)
     app.cli.add_command(staff_group)
+    from meldingen.staff.cli import open311_cli, staff_revoke_command, staff_tokens_command
+
+    staff_group.add_command(staff_tokens_command)
+    staff_group.add_command(staff_revoke_command)
+    app.cli.add_command(open311_cli)
     for spec in EXTRA_COMMANDS:
         _add_optional_command(app, spec)
 
@@ -201,13 +206,15 @@ def staff_create_command(email, role, organisation_code, department_code, name, 
 
 @staff_group.command("token")
 @click.argument("email")
+@click.option("--name", default="", help="what the token is for, e.g. the system that uses it")
+@click.option("--days", default=180, show_default=True, type=click.IntRange(1, 730), help="valid for this long")
 @with_appcontext
-def staff_token_command(email):
+def staff_token_command(email, name, days):
     """Print a new API token for the account on stdout, nothing else."""
     from meldingen.staff.services import StaffError, issue_token
 
     try:
-        token = issue_token(email)
+        token = issue_token(email, name=name, days=days)
     except StaffError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(token)

@@ -61,9 +61,30 @@ DEFAULTS: dict[str, object] = {
     # The organisation code of this service point; reports are routed to the
     # municipality they lie in, among those this service point serves.
     "SERVICE_POINT": "DSP",
+    # Werkzeug's password hash method; the tests choose a fast one, production keeps scrypt.
+    "PASSWORD_HASH_METHOD": "scrypt",
+    # Reverse proxies in front whose X-Forwarded-For/-Proto to trust (Werkzeug ProxyFix); 0: none.
+    "PROXY_FIX": 0,
+    # Host names answered besides MELDINGEN_PUBLIC_URL's and loopback (comma-separated, e.g. an internal name).
+    "TRUSTED_HOSTS_EXTRA": "",
+    "MAX_IMPORT_BYTES": 200 * 1024 * 1024,
+    # Abuse limits (Flask-Limiter strings), each keyed on the abuser: an account, a chat session, a key, an address.
+    "LIMIT_LOGIN_ACCOUNT": "10 per minute; 30 per hour",  # failed sign-ins per account
+    "LIMIT_LOGIN_IP": "60 per minute; 300 per hour",  # failed sign-ins per address (an office shares one)
+    "LIMIT_CHAT_SESSION": "20 per minute; 200 per hour",  # messages per website-chat session
+    "LIMIT_CHAT_IP": "120 per minute",  # messages per address, all sessions together
+    "LIMIT_CHAT_NEW_SESSION_IP": "10 per minute; 60 per hour",
+    "LIMIT_CHAT_POLL": "90 per minute",  # reply polls per chat session
+    "LIMIT_OPEN311_POST_KEY": "60 per minute",
+    "LIMIT_OPEN311_POST_IP": "30 per minute",
+    "LIMIT_API": "600 per minute",  # per API token (or per address without one)
+    "LIMIT_PUBLIC_IP": "120 per minute",  # public reads that cost work (geo look-ups, Open311 reads)
+    "LIMIT_WEBHOOK_UNVERIFIED_IP": "30 per minute",  # refused deliveries per address, then 429
+    "LIMIT_WEBHOOK_CHANNEL": "3000 per minute",  # verified deliveries per channel processed at once; the rest later
 }
 
-INT_KEYS = {"INTAKE_QUIET_SECONDS", "MAX_PHOTO_BYTES", "MAX_PHOTO_PIXELS", "INBOX_CLAIM_SECONDS"}
+INT_KEYS = {"INTAKE_QUIET_SECONDS", "MAX_PHOTO_BYTES", "MAX_PHOTO_PIXELS", "INBOX_CLAIM_SECONDS", "PROXY_FIX",
+            "MAX_IMPORT_BYTES"}
 JSON_KEYS = {"NOTIFY_PACING_SECONDS", "WHATSAPP_TEMPLATES", "TWILIO_TEMPLATES"}
 FLOAT_KEYS = {"SWEEP_SECONDS", "SCHEDULER_INTERVAL", "GEOCODER_TIMEOUT", "ADDRESS_MAX_DISTANCE_M", "ASSET_MAX_DISTANCE_M", "CLASSIFIER_THRESHOLD"}
 
@@ -106,6 +127,9 @@ def load_config(app, test_config: dict | None = None) -> None:
     if "SESSION_COOKIE_SECURE" not in overridden:
         app.config["SESSION_COOKIE_SECURE"] = app.config["PUBLIC_URL"].startswith("https://")
     app.config["SESSION_COOKIE_HTTPONLY"] = True
+    if "RATELIMIT_STORAGE_URI" not in overridden and app.config["BROKER_URL"]:
+        # Limits shared by every web process: in the Redis that already carries the job queue.
+        app.config["RATELIMIT_STORAGE_URI"] = app.config["BROKER_URL"]
     app.config.setdefault("RATELIMIT_STORAGE_URI", DEFAULTS["RATELIMIT_STORAGE_URI"])
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
 

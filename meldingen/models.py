@@ -18,4 +18,4 @@ from meldingen.reports.models import (  # noqa: F401
     StatusTransition,
 )
 from meldingen.routing.models import RoutingRule  # noqa: F401
-from meldingen.staff.models import ApiToken, StaffUser  # noqa: F401
+from meldingen.staff.models import ApiToken, Open311ApiKey, StaffUser  # noqa: F401

@@ -49,6 +49,7 @@ def base_config(tmp_path, database_url: str, **extra) -> dict:
         "JOBS_RAISE": True,
         "GEOCODER_URL": "off",
         "RATELIMIT_ENABLED": False,
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # scrypt costs ~0.8 s a hash on CI; what is hashed is not
         "WTF_CSRF_ENABLED": False,
         "INTAKE_QUIET_SECONDS": 0,
         "CLASSIFIER_MODEL_PATH": str(CLASSIFIER_MODEL_DIR / "model.joblib"),

@@ -136,7 +136,7 @@ PAGES = {
     "/staff/admin": {"admin"},
     "/staff/admin/categories": {"admin"},
     "/staff/admin/departments": {"admin"},
-    "/staff/admin/rules": {"admin"},
+    "/staff/admin/rules": {"head", "admin"},  # heads read the rules that concern them (as over the API)
     "/staff/admin/templates": {"admin"},
     "/staff/admin/imports": {"admin"},
     "/staff/admin/channels": {"admin"},

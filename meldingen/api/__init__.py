@@ -19,8 +19,11 @@ def register_api(app: Flask) -> None:
         "bearer": {"type": "http", "scheme": "bearer"}}}})
     install_contract_plugin(api.spec)  # before the blueprints: their paths are documented as they register
     install_contract_headers(app)
+    from meldingen.web.limits import limit_api_blueprint
+
     for blueprint in (reports.blp, geo.blp, *extra_blueprints()):
         csrf.exempt(blueprint)  # token auth, no cookies: CSRF does not apply
+        limit_api_blueprint(blueprint)  # per token (per address without one)
         api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")
 
 

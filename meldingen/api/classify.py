@@ -29,7 +29,7 @@ class ClassifyResponse(Schema):
 
 @blp.route("")
 class Classify(MethodView):
-    @token_required()
+    @token_required("classify")
     @blp.arguments(ClassifyRequest)
     @blp.response(200, ClassifyResponse)
     @blp.doc(security=[{"bearer": []}])

@@ -23,7 +23,6 @@ from meldingen.reports.schemas import ReportSchema
 
 blp = Blueprint("duplicates", __name__, url_prefix="/reports", description="Duplicate reports")
 
-DECIDERS = ("admin", "head", "agent")
 
 
 class CandidateSchema(Schema):
@@ -49,7 +48,7 @@ class MergeSchema(Schema):
 
 @blp.route("/<string:reference>/candidates")
 class Candidates(MethodView):
-    @token_required("admin", "head", "agent", "crew")
+    @token_required("read_candidates")
     @blp.response(200, CandidatesSchema)
     @blp.doc(security=[{"bearer": []}])
     def get(self, reference):
@@ -82,7 +81,7 @@ def _candidate(candidate, source: str) -> dict:
 
 @blp.route("/<string:reference>/merge")
 class Merge(MethodView):
-    @token_required(*DECIDERS)
+    @token_required("merge")
     @blp.arguments(MergeSchema)
     @blp.response(200, ReportSchema)
     @blp.doc(security=[{"bearer": []}])
@@ -102,7 +101,7 @@ class Merge(MethodView):
 
 @blp.route("/<string:reference>/unmerge")
 class Unmerge(MethodView):
-    @token_required(*DECIDERS)
+    @token_required("merge")
     @blp.response(200, ReportSchema)
     @blp.doc(security=[{"bearer": []}])
     def post(self, reference):

@@ -30,7 +30,7 @@ UPLOAD_BODY = {"required": True, "content": {"multipart/form-data": {"schema": {
 
 @blp.route("/<reference>/photos")
 class ReportPhotos(MethodView):
-    @token_required()
+    @token_required("add_photo")
     @blp.response(201, PhotoSchema)
     @blp.doc(security=[{"bearer": []}], requestBody=UPLOAD_BODY)
     @blp.alt_response(400, description="malformed image or no file")

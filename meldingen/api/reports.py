@@ -10,6 +10,7 @@ from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields
 from sqlalchemy import and_, func, select
 
+from meldingen import authz
 from meldingen.api.auth import current_staff, token_required
 from meldingen.categories.models import Category
 from meldingen.extensions import db
@@ -106,7 +107,7 @@ class Reports(MethodView):
         return {"items": [serialise(r) for r in rows], "page": page,
                 "pages": max(1, math.ceil(total / size)), "total": total}
 
-    @token_required()
+    @token_required("create_report")
     @blp.arguments(ReportCreateSchema)
     @blp.response(201, ReportSchema)
     @blp.doc(security=[{"bearer": []}])
@@ -149,7 +150,7 @@ class ReportItem(MethodView):
 
 @blp.route("/<string:reference>/status")
 class ReportStatus(MethodView):
-    @token_required("admin", "head", "crew", "agent")
+    @token_required("change_status")
     @blp.arguments(StatusChangeSchema)
     @blp.response(200, ReportSchema)
     @blp.doc(security=[{"bearer": []}])
@@ -157,6 +158,8 @@ class ReportStatus(MethodView):
         """Change the status; 409 with the reason when the status table does not allow the move."""
         staff = current_staff()
         report = report_or_404(staff, reference)
+        if not authz.may_set_status(staff, data["status"]):
+            abort(403, message=f"your role ({staff.role}) may not set the status '{data['status']}'")
         try:
             change_status(report, data["status"], data.get("note"), actor=staff.email, actor_id=staff.id)
         except UnknownStatus as exc:
@@ -176,7 +179,7 @@ class CategoryChangeSchema(Schema):
 
 @blp.route("/<string:reference>/category")
 class ReportCategory(MethodView):
-    @token_required("admin", "head", "agent", "crew")
+    @token_required("change_category")
     @blp.arguments(CategoryChangeSchema)
     @blp.response(200, ReportSchema)
     @blp.doc(security=[{"bearer": []}])

@@ -1,17 +1,24 @@
-"""/api/v1/routing-rules: the ordered routing rules, read by heads and admins, changed by admins only."""
+"""/api/v1/routing-rules: the ordered routing rules, read by heads and admins, changed by admins only; each sees and
+changes only the rules that concern the organisations they act for (meldingen.routing.services)."""
 
 from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
-from sqlalchemy import select
 
 from meldingen.api.auth import current_staff, token_required
 from meldingen.extensions import db
 from meldingen.routing.models import RoutingRule
 from meldingen.routing.rules import CONDITION_KEYS
-from meldingen.routing.services import RuleRefused, delete_rule, rule_to_dict, save_rule
+from meldingen.routing.services import (
+    RuleRefused,
+    delete_rule,
+    may_read_rule,
+    readable_rules,
+    rule_to_dict,
+    save_rule,
+)
 
 blp = Blueprint("routing_rules", __name__, url_prefix="/routing-rules",
                 description="Routing rules: ordered, first match wins")  # fmt: skip
@@ -37,7 +44,7 @@ class RoutingRuleListSchema(Schema):
 
 def _rule_or_404(rule_id: int) -> RoutingRule:
     rule = db.session.get(RoutingRule, rule_id)
-    if rule is None:
+    if rule is None or not may_read_rule(current_staff(), rule):
         abort(404, message="no such routing rule")
     return rule
 
@@ -54,15 +61,14 @@ def _save(data: dict, rule=None) -> dict:
 
 @blp.route("")
 class RoutingRules(MethodView):
-    @token_required("admin", "head")
+    @token_required("read_rules")
     @blp.response(200, RoutingRuleListSchema)
     @blp.doc(security=[{"bearer": []}])
     def get(self):
         """All rules in the order they are tried."""
-        rules = db.session.scalars(select(RoutingRule).order_by(RoutingRule.position, RoutingRule.id))
-        return {"items": [rule_to_dict(rule) for rule in rules]}
+        return {"items": [rule_to_dict(rule) for rule in readable_rules(current_staff())]}
 
-    @token_required("admin")
+    @token_required("edit_rules")
     @blp.arguments(RoutingRuleSchema)
     @blp.response(201, RoutingRuleSchema)
     @blp.doc(security=[{"bearer": []}])
@@ -73,13 +79,13 @@ class RoutingRules(MethodView):
 
 @blp.route("/<int:rule_id>")
 class RoutingRuleItem(MethodView):
-    @token_required("admin", "head")
+    @token_required("read_rules")
     @blp.response(200, RoutingRuleSchema)
     @blp.doc(security=[{"bearer": []}])
     def get(self, rule_id):
         return rule_to_dict(_rule_or_404(rule_id))
 
-    @token_required("admin")
+    @token_required("edit_rules")
     @blp.arguments(RoutingRuleSchema)
     @blp.response(200, RoutingRuleSchema)
     @blp.doc(security=[{"bearer": []}])
@@ -87,7 +93,7 @@ class RoutingRuleItem(MethodView):
         """Change some fields of a rule (position, conditions, target, active)."""
         return _save(data, _rule_or_404(rule_id))
 
-    @token_required("admin")
+    @token_required("edit_rules")
     @blp.arguments(RoutingRuleSchema)
     @blp.response(200, RoutingRuleSchema)
     @blp.doc(security=[{"bearer": []}])
@@ -96,7 +102,7 @@ class RoutingRuleItem(MethodView):
         defaults = {"name": "", "active": True, "conditions": {}, "organisation_code": None, "department_code": None}
         return _save({**defaults, **data}, _rule_or_404(rule_id))
 
-    @token_required("admin")
+    @token_required("edit_rules")
     @blp.response(204)
     @blp.doc(security=[{"bearer": []}])
     def delete(self, rule_id):

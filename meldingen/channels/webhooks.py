@@ -19,17 +19,26 @@ from meldingen.channels.inbound import insert_event, record_delivery
 from meldingen.channels.messages import InboundMessage, MediaRef, ParsedWebhook, PayloadError
 from meldingen.extensions import csrf, db
 from meldingen.inputs.jsonbody import JSONRefused, parse_json
+from meldingen.web import limits
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("webhooks", __name__)
 csrf.exempt(bp)  # platforms sign their requests; there is no browser session to protect
 
+# Seconds the processing of a verified delivery waits when its channel is above its limit.
+CHANNEL_BACKOFF_SECONDS = 30
+
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
 def _refuse(kind: str, why: str) -> Response:
+    """403 to what is not the platform; 429 once one address keeps sending such deliveries (never to verified
+    ones: those are always stored)."""
     log.warning("%s webhook refused: %s (from %s)", kind, why, request.remote_addr)
+    if not limits.unverified_webhook_allowed(kind):
+        return Response("too many refused deliveries from this address", status=429, mimetype="text/plain",
+                        headers={"Retry-After": "60"})
     return Response("forbidden", status=403, mimetype="text/plain")
 
 
@@ -38,10 +47,16 @@ def _bad_shape(kind: str, reason: str) -> Response:
     return Response(f"bad request: {reason}", status=400, mimetype="text/plain")
 
 
-def _commit_and_enqueue(event_ids: list[int]) -> None:
+def _commit_and_enqueue(event_ids: list[int], kind: str = "", channel_key: str = "") -> None:
+    """Commit the stored events, then hand them to the workers; above the channel's limit the work is queued for
+    a little later instead (the delivery itself is never refused: the platform would only send it again)."""
     db.session.commit()
+    delay = CHANNEL_BACKOFF_SECONDS if event_ids and kind and limits.channel_over_limit(kind, channel_key) else 0
     for event_id in event_ids:
-        jobs.enqueue("channels.process_event", event_id=event_id)
+        if delay:
+            jobs.enqueue_in(delay, "channels.process_event", event_id=event_id)
+        else:
+            jobs.enqueue("channels.process_event", event_id=event_id)
 
 
 # --- WhatsApp Cloud API ---------------------------------------------------------------------------------
@@ -76,7 +91,8 @@ def whatsapp_notification():
         channel = registry.for_address("whatsapp", message.channel_address, verified) or verified[0]
         return channel.channel_id
 
-    _commit_and_enqueue(record_delivery(parsed, channel_for=channel_for, raw=raw))
+    _commit_and_enqueue(record_delivery(parsed, channel_for=channel_for, raw=raw), "whatsapp",
+                        str(verified[0].channel_id))
     return Response("", status=200)
 
 
@@ -107,7 +123,7 @@ def telegram_update():
     )
     if not parsed.messages:  # an update of no interest is still stored once, for the record
         insert_event("telegram", f"{bot}:{raw['update_id']}", channel.channel_id, {"raw": raw}, state="done")
-    _commit_and_enqueue(event_ids)
+    _commit_and_enqueue(event_ids, "telegram", bot)
     return jsonify({})
 
 
@@ -149,7 +165,8 @@ def twilio_message():
         channel = registry.for_address("twilio", message.channel_address, verified) or verified[0]
         return channel.channel_id
 
-    _commit_and_enqueue(record_delivery(parsed, channel_for=channel_for, raw=form))
+    _commit_and_enqueue(record_delivery(parsed, channel_for=channel_for, raw=form), "twilio",
+                        str(verified[0].channel_id))
     return Response(EMPTY_TWIML, mimetype="text/xml")
 
 
@@ -161,6 +178,7 @@ def _chat_session() -> str | None:
 
 
 @bp.post("/chat/api/sessions")
+@limits.limit_chat_sessions
 def chat_new_session():
     session_id = webchat.new_session_id()
     token = webchat.issue_session_token(current_app.config["SECRET_KEY"], session_id)
@@ -168,6 +186,7 @@ def chat_new_session():
 
 
 @bp.post("/chat/api/messages")
+@limits.limit_chat_messages
 def chat_message():
     """JSON `{"id", "text"?, "location"?, "reply"?}`, or multipart with `id`, `text` and a photo in `file`."""
     session_id = _chat_session()
@@ -222,6 +241,7 @@ def _store_chat(parsed: ParsedWebhook):
 
 
 @bp.get("/chat/api/messages")
+@limits.limit_chat_polls
 def chat_replies():
     """The replies for this chat session after `after` (an id the page got before), oldest first."""
     from meldingen.channels.models import OutboundMessage

@@ -92,6 +92,35 @@ def staff_for_api_key(key: str | None):
     return staff_for_token(key)
 
 
+@dataclass(frozen=True)
+class Submitter:
+    """Who creates a request: an application's Open311 key, or a member of staff with a token; and the
+    organisations it may submit for (a request located elsewhere is refused)."""
+
+    email: str
+    id: int | None
+    organisation_codes: frozenset[str]
+
+
+def submitter_for(api_key: str | None, staff_from_header=None) -> Submitter | None:
+    """The submitter of a POST: the application whose Open311 key this is, else the member of staff whose API
+    token it is (allowed "create_report" by the authorisation table); None when neither."""
+    from meldingen import authz
+    from meldingen.open311.keys import application_for_key
+
+    if api_key:
+        application = application_for_key(api_key)
+        if application is not None:
+            codes = authz.organisation_codes_acting_for(application.organisation_id)
+            return Submitter(f"open311:{application.application}", None, frozenset(codes))
+        staff = staff_for_api_key(api_key)
+    else:
+        staff = staff_from_header
+    if staff is None or not authz.may(staff, "create_report"):
+        return None
+    return Submitter(staff.email, staff.id, frozenset(authz.acting_organisation_codes(staff)))
+
+
 # --- reading requests -----------------------------------------------------------------------------------
 
 @dataclass
@@ -320,6 +349,9 @@ def create_service_request(values, staff) -> Report:
     if point is None and address_text is None:
         raise Open311Error(400, "a location is required: lat and long, address_string or address_id")
 
+    if point is not None and getattr(staff, "organisation_codes", None) is not None:
+        _check_submitter_serves(staff, point)
+
     new = NewReport(
         description=description or "(photo only)",
         channel="open311",
@@ -387,6 +419,18 @@ def check_jurisdiction(values) -> None:
     if jurisdiction.upper() not in served:
         raise Open311Error(404, f"jurisdiction_id '{jurisdiction[:50]}' is not served here; served are: "
                                 + ", ".join(sorted(served)))
+
+
+def _check_submitter_serves(submitter: Submitter, point: tuple[float, float]) -> None:
+    """A key of one organisation creates requests only where that organisation (or those it serves) works."""
+    from meldingen.geo.lookup import InvalidPoint, lookup_point
+
+    try:
+        place = lookup_point(point[0], point[1])
+    except InvalidPoint:
+        return  # the pipeline answers the bad point itself
+    if place.organisation is not None and place.organisation not in submitter.organisation_codes:
+        raise Open311Error(403, f"this api_key may not create requests in {place.organisation}")
 
 
 def _bag_address_point(bag_id: str) -> tuple[tuple[float, float] | None, str | None]:

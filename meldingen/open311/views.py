@@ -20,10 +20,11 @@ from meldingen.open311.services import (
     find_service,
     parse_request_query,
     public_details,
-    staff_for_api_key,
+    submitter_for,
 )
 from meldingen.open311.updates import request_updates
 from meldingen.reports.services import get_report_by_reference
+from meldingen.web import limits
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
 csrf.exempt(bp)  # key-authenticated, no cookies: CSRF does not apply
@@ -31,8 +32,8 @@ csrf.exempt(bp)  # key-authenticated, no cookies: CSRF does not apply
 # Sortable date of the last change to this API's shape (the service list itself is data administrators edit).
 CHANGESET = "2026-11-23 00:00"
 CONTACT = "Questions about this Open311 endpoint: contact the administrators of this Meldingen service."
-KEY_SERVICE = ("Reading is open to everyone. To create requests, ask an administrator for a staff API token "
-               "(meldingen staff token EMAIL) and send it as api_key.")
+KEY_SERVICE = ("Reading is open to everyone. To create requests, ask an administrator for an Open311 key for "
+               "your application (meldingen open311 key APPLICATION --organisation CODE) and send it as api_key.")
 
 
 def respond(fmt: str, root: str, data, status: int = 200) -> Response:
@@ -59,6 +60,8 @@ def _open311_error(exc: Open311Error):
 
 
 @bp.errorhandler(HTTPException)
+@bp.errorhandler(413)  # by code too: the app's own 413/429 answers (meldingen.web.security) are not Open311's shape
+@bp.errorhandler(429)
 def _http_error(exc: HTTPException):
     fmt = g.get("open311_format", "xml")
     code = exc.code or 400
@@ -126,6 +129,7 @@ def service_definition(code, fmt):
 
 
 @bp.get("/requests.<fmt>")
+@limits.limit_public_reads
 def service_requests(fmt):
     fmt = use_format(fmt)
     check_jurisdiction(request.args)
@@ -135,15 +139,16 @@ def service_requests(fmt):
 
 
 @bp.post("/requests.<fmt>")
+@limits.limit_open311_post
 def create_request(fmt):
     fmt = use_format(fmt)
     values = request_values()
     key = (values.get("api_key") or "").strip()
-    staff = staff_for_api_key(key) if key else staff_from_bearer_token()
-    if staff is None:
+    submitter = submitter_for(key, None if key else staff_from_bearer_token())
+    if submitter is None:
         reason = "Invalid api_key received" if key else "api_key was not provided"
         raise Open311Error(403, f"{reason} -- can't proceed with create_request.")
-    report = create_service_request(values, staff)
+    report = create_service_request(values, submitter)
     return respond(fmt, "service_requests", serialise.created_to_dicts(report, public_details([report])), 201)
 
 

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy import or_, select
 
+from meldingen import authz
 from meldingen.extensions import db
-from meldingen.organisations.models import Organisation
 from meldingen.reports.models import Report
 
 
 def visible_organisation_ids(staff) -> list[int]:
     """The staff member's organisation, and for a shared service point the organisations it serves."""
-    ids = [staff.organisation_id]
-    ids += db.session.scalars(select(Organisation.id).where(Organisation.service_point_id == staff.organisation_id))
-    return ids
+    return authz.acting_organisation_ids(staff)
 
 
 def scope_reports(query, staff):

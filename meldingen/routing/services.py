@@ -142,16 +142,44 @@ def rule_to_dict(rule) -> dict:
     }
 
 
-def may_administer_rule(staff, conditions: dict) -> bool:
-    """Admins of the service point keep every rule; an organisation's own admin only rules limited to it."""
-    from flask import current_app
+def may_administer_rule(staff, conditions: dict, organisation_code: str | None = None) -> bool:
+    """Admins of the service point keep every rule of the organisations it serves; an organisation's own admin
+    only rules limited to its organisation(s). Either routes only to an organisation the author acts for."""
+    from meldingen import authz
 
-    organisation = staff.organisation
-    if organisation is None:
+    if staff.organisation is None:
         return False
-    if organisation.kind == "service_point" or organisation.code == current_app.config.get("SERVICE_POINT"):
+    acting = authz.acting_organisation_codes(staff)
+    if organisation_code is not None and organisation_code not in acting:
+        return False
+    if authz.is_service_point_staff(staff):
         return True
-    return list((conditions or {}).get("organisation_codes") or []) == [organisation.code]
+    limited_to = set((conditions or {}).get("organisation_codes") or [])
+    return bool(limited_to) and limited_to <= acting
+
+
+def may_read_rule(staff, rule) -> bool:
+    """A rule concerns an organisation when it routes to it or applies to its reports; rules that apply to every
+    organisation and keep the point's organisation are shared. Staff read only rules that concern theirs."""
+    from meldingen import authz
+
+    if staff.organisation is None:
+        return False
+    if authz.is_service_point_staff(staff):
+        return True
+    acting = authz.acting_organisation_codes(staff)
+    limited_to = set((rule.conditions or {}).get("organisation_codes") or [])
+    if rule.organisation_code is not None and rule.organisation_code not in acting:
+        return False
+    return not limited_to or bool(limited_to & acting)
+
+
+def readable_rules(staff) -> list:
+    """The rules this staff member may read, in the order they are tried."""
+    from meldingen.routing.models import RoutingRule
+
+    rules = db.session.scalars(select(RoutingRule).order_by(RoutingRule.position, RoutingRule.id))
+    return [rule for rule in rules if may_read_rule(staff, rule)]
 
 
 def save_rule(data: dict, staff, rule=None):
@@ -163,7 +191,7 @@ def save_rule(data: dict, staff, rule=None):
     values = {key: getattr(rule, key) for key in RULE_FIELDS} if rule is not None else {
         "name": "", "position": None, "active": True, "conditions": {}, "organisation_code": None,
         "department_code": None}  # fmt: skip
-    if rule is not None and not may_administer_rule(staff, rule.conditions):
+    if rule is not None and not may_administer_rule(staff, rule.conditions, rule.organisation_code):
         raise RuleRefused("this rule is not limited to your organisation", status=403)
     values.update({key: data[key] for key in RULE_FIELDS if key in data})
     try:
@@ -171,13 +199,16 @@ def save_rule(data: dict, staff, rule=None):
                                  department_code=values["department_code"])
     except RuleError as exc:
         raise RuleRefused(str(exc)) from None
-    if not may_administer_rule(staff, checked.conditions()):
-        raise RuleRefused("limit the rule to your own organisation: conditions.organisation_codes = "
-                          f"[\"{staff.organisation.code}\"]", status=403)
     if checked.organisation_code is not None and db.session.scalar(
         select(Organisation.id).where(Organisation.code == checked.organisation_code)
     ) is None:
         raise RuleRefused(f"unknown organisation '{checked.organisation_code}'")
+    if not may_administer_rule(staff, checked.conditions()):
+        raise RuleRefused("limit the rule to your own organisation: conditions.organisation_codes = "
+                          f"[\"{staff.organisation.code}\"]", status=403)
+    if not may_administer_rule(staff, checked.conditions(), checked.organisation_code):
+        raise RuleRefused(f"a rule may route only to an organisation you act for, not to "
+                          f"'{checked.organisation_code}'", status=403)
     if checked.department_code is not None and db.session.scalar(
         select(Department.id).where(Department.code == checked.department_code).limit(1)
     ) is None:
@@ -199,6 +230,6 @@ def save_rule(data: dict, staff, rule=None):
 
 
 def delete_rule(rule, staff) -> None:
-    if not may_administer_rule(staff, rule.conditions):
+    if not may_administer_rule(staff, rule.conditions, rule.organisation_code):
         raise RuleRefused("this rule is not limited to your organisation", status=403)
     db.session.delete(rule)

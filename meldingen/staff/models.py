@@ -1,4 +1,5 @@
-"""Staff accounts with their role, organisation and department, and their hashed API tokens."""
+"""Staff accounts with their role, organisation and department, their hashed API tokens, and the Open311 API
+keys of applications."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -31,6 +32,8 @@ class StaffUser(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Stored in every staff session at sign-in and compared on each request: raising it ends them all.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     organisation = relationship("Organisation")
     department = relationship("Department")
@@ -41,7 +44,17 @@ class StaffUser(UserMixin, db.Model):
         return self.active
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        """A new password ends every session signed in with the old one."""
+        from flask import current_app
+
+        if self.password_hash:
+            self.end_sessions()
+        self.password_hash = generate_password_hash(password, current_app.config.get("PASSWORD_HASH_METHOD")
+                                                    or "scrypt")
+
+    def end_sessions(self) -> None:
+        """Every session of this account stops working at its next request (sign-out, deactivation)."""
+        self.session_version = (self.session_version or 0) + 1
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
@@ -65,9 +78,38 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    name: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[StaffUser] = relationship(back_populates="tokens")
 
     @staticmethod
     def new_token_text() -> str:
         return "mld_" + secrets.token_urlsafe(32)
+
+    def is_valid(self, now: datetime) -> bool:
+        from meldingen.timeutil import as_aware_utc
+
+        return not self.revoked and (self.expires_at is None or as_aware_utc(self.expires_at) > now)
+
+
+class Open311ApiKey(db.Model):
+    """The api_key of one application (e.g. a municipality's own app) posting Open311 requests for one
+    organisation; only its SHA-256 is stored, the key itself is shown once."""
+
+    __tablename__ = "open311_api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application: Mapped[str] = mapped_column(String(200))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    organisation = relationship("Organisation")
+
+    @staticmethod
+    def new_key_text() -> str:
+        return "o311_" + secrets.token_urlsafe(32)

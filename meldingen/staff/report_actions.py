@@ -14,7 +14,7 @@ from meldingen.reports.services import add_event, change_status
 from meldingen.staff.models import StaffUser
 
 # The buttons a field crew sees, in this order; each shown only where the status table allows the move.
-CREW_STATUSES = ("in_progress", "planned", "done")
+CREW_STATUSES = ("in_progress", "planned", "done")  # = authz.LIMITED_STATUSES["crew"]
 
 
 class ActionRefused(Exception):

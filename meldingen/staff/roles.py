@@ -1,4 +1,5 @@
-"""Who may use which staff page: the four roles, their Dutch names, and the view decorator that checks them."""
+"""The staff roles' Dutch names, the page each lands on, and the page decorator that checks the authorisation
+table (meldingen.authz) for the signed-in member of staff."""
 
 from __future__ import annotations
 
@@ -7,24 +8,41 @@ from functools import wraps
 from flask import abort
 from flask_login import current_user, login_required
 
+from meldingen import authz
+
 ROLE_NAMES = {"admin": "Beheerder", "head": "Afdelingshoofd", "crew": "Buitendienst", "agent": "Klantcontact"}
 
 # The page each role lands on after signing in.
 HOME_ENDPOINT = {"crew": "staff.map_page", "head": "staff.backlog", "agent": "staff.inbox", "admin": "staff.admin_home"}
 
-# Which roles may use which part of the staff web (the authorisation matrix the tests walk through).
-MAP_ROLES = ("crew", "head", "admin")
-REPORT_VIEW_ROLES = ("crew", "head", "admin", "agent")
-STATUS_ROLES = ("crew", "head", "admin")
-BACKLOG_ROLES = ("head", "admin")
-# Who may correct a report's category (contact staff read the resident's words first).
-CATEGORY_ROLES = ("head", "admin", "agent")
-INBOX_ROLES = ("agent", "admin")
-ADMIN_ROLES = ("admin",)
+# The roles of some actions, from the one table (kept for templates and code that shows or hides buttons).
+MAP_ROLES = tuple(sorted(authz.roles_for("view_map")))
+REPORT_VIEW_ROLES = tuple(sorted(authz.roles_for("read_reports")))
+STATUS_ROLES = tuple(sorted(authz.roles_for("change_status")))
+BACKLOG_ROLES = tuple(sorted(authz.roles_for("view_backlog")))
+CATEGORY_ROLES = tuple(sorted(authz.roles_for("change_category")))
+INBOX_ROLES = tuple(sorted(authz.roles_for("use_inbox")))
+ADMIN_ROLES = tuple(sorted(authz.roles_for("administer")))
+
+
+def action_required(action: str):
+    """Signed in (else to the sign-in page) and allowed `action` by the authorisation table (else 403)."""
+
+    def decorate(view):
+        @wraps(view)
+        @login_required
+        def wrapper(*args, **kwargs):
+            if not authz.may(current_user, action):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return authz.mark(wrapper, action)
+
+    return decorate
 
 
 def roles_required(*roles: str):
-    """Signed in (else to the sign-in page) and in one of `roles` (else 403)."""
+    """Signed in and in one of `roles` (else 403). Prefer `action_required`: it names the row of the table."""
 
     def decorate(view):
         @wraps(view)
@@ -34,10 +52,15 @@ def roles_required(*roles: str):
                 abort(403)
             return view(*args, **kwargs)
 
+        wrapper.required_roles = frozenset(roles)
         return wrapper
 
     return decorate
 
 
-def is_service_point_staff(staff) -> bool:
-    return staff.organisation is not None and staff.organisation.kind == "service_point"
+def may(action: str) -> bool:
+    """For templates: may the signed-in member of staff take this action?"""
+    return authz.may(current_user, action)
+
+
+is_service_point_staff = authz.is_service_point_staff

@@ -1,6 +1,8 @@
-"""Staff account operations: create accounts, issue API tokens."""
+"""Staff account operations: create accounts; issue, list and revoke their API tokens."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -8,6 +10,11 @@ from meldingen.extensions import db
 from meldingen.inputs.text import LIMITS, clean_text
 from meldingen.organisations.models import Department, Organisation
 from meldingen.staff.models import ROLES, ApiToken, StaffUser, hash_token
+from meldingen.timeutil import utcnow
+
+# A token lives this long unless its maker chooses otherwise; a token for ever is a token nobody remembers.
+DEFAULT_TOKEN_DAYS = 180
+MAX_TOKEN_DAYS = 730
 
 
 class StaffError(ValueError):
@@ -47,11 +54,52 @@ def create_staff(email: str, role: str, organisation_code: str, department_code:
     return user
 
 
-def issue_token(email: str) -> str:
+def staff_by_email(email: str) -> StaffUser:
     user = db.session.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
     if user is None:
         raise StaffError(f"no staff account {email}")
+    return user
+
+
+def issue_token(email: str, name: str = "", days: int = DEFAULT_TOKEN_DAYS) -> str:
+    """A new API token for the account, valid for `days`; the token text is returned once, only its hash kept."""
+    return issue_token_for(staff_by_email(email), name, days)[1]
+
+
+def issue_token_for(user: StaffUser, name: str = "", days: int = DEFAULT_TOKEN_DAYS) -> tuple[ApiToken, str]:
+    if not 1 <= days <= MAX_TOKEN_DAYS:
+        raise StaffError(f"a token is valid for 1 to {MAX_TOKEN_DAYS} days")
     token = ApiToken.new_token_text()
-    db.session.add(ApiToken(user=user, token_hash=hash_token(token)))
+    record = ApiToken(user=user, token_hash=hash_token(token), name=(name or "").strip()[:100],
+                      expires_at=utcnow() + timedelta(days=days))
+    db.session.add(record)
     db.session.commit()
+    return record, token
+
+
+def tokens_of(email: str) -> list[ApiToken]:
+    """The account's API tokens, newest first (revoked and expired ones included, for the record)."""
+    user = staff_by_email(email)
+    return list(db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)
+                                   .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())))
+
+
+def revoke_token(token_id: int, staff=None) -> ApiToken:
+    """Revoke a token at once. With `staff`, only a token of an account that staff member may manage. Commits."""
+    from meldingen import authz
+
+    token = db.session.get(ApiToken, token_id)
+    if token is None or (staff is not None and not authz.may_act_for(staff, token.user.organisation_id)):
+        raise StaffError(f"no API token {token_id}")
+    if not token.revoked:
+        token.revoked = True
+        token.revoked_at = utcnow()
+        db.session.commit()
     return token
+
+
+def token_state(token: ApiToken, now=None) -> str:
+    """"active", "revoked" or "expired"."""
+    if token.revoked:
+        return "revoked"
+    return "active" if token.is_valid(now or utcnow()) else "expired"

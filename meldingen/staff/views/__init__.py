@@ -3,9 +3,7 @@ administration. Each page's routes live in their own module; this one makes the 
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
-from flask import Blueprint, current_app, g
+from flask import Blueprint, g
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -21,18 +19,9 @@ def forget_user_of_previous_request() -> None:
 
 
 @bp.after_request
-def security_headers(response):
-    """Staff pages run only our own scripts (no inline JS), are never framed and never cached by proxies."""
-    tiles = _tile_origin(current_app.config.get("TILE_URL") or "")
-    response.headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-        f"img-src 'self' data: blob:{' ' + tiles if tiles else ''}; connect-src 'self'; "
-        "frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
-    )
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
+def never_cached(response):
+    """Staff pages hold residents' reports: never kept by proxies or the browser's cache. (The security headers
+    of every page are set for the whole app, meldingen.web.security.)"""
     response.headers.setdefault("Cache-Control", "no-store")
     return response
 
@@ -46,14 +35,4 @@ def localtime(value) -> str:
     return value.astimezone(AMSTERDAM).strftime("%d-%m-%Y %H:%M") if value else ""
 
 
-def _tile_origin(url: str) -> str:
-    if not url:
-        return ""
-    parts = urlsplit(url)
-    host = parts.netloc
-    if "{" in host:  # {s}.tile.example.org: allow the scheme, the subdomain is a template
-        return f"{parts.scheme}:"
-    return f"{parts.scheme}://{host}"
-
-
-from meldingen.staff.views import admin, auth, backlog, fieldwork, inbox  # noqa: E402,F401  (routes on bp)
+from meldingen.staff.views import admin, auth, backlog, credentials, fieldwork, inbox  # noqa: E402,F401  (routes on bp)

@@ -21,7 +21,7 @@ from meldingen.organisations.models import Department, Organisation
 from meldingen.reports.access import visible_organisation_ids
 from meldingen.routing.models import RoutingRule
 from meldingen.staff.models import ROLES, StaffUser
-from meldingen.staff.roles import ADMIN_ROLES, ROLE_NAMES, is_service_point_staff, roles_required
+from meldingen.staff.roles import ROLE_NAMES, action_required, is_service_point_staff
 from meldingen.staff.views import bp
 
 SECTIONS = [
@@ -32,6 +32,7 @@ SECTIONS = [
     ("staff.admin_imports", "Gebieden en objecten"),
     ("staff.admin_channels", "Kanalen"),
     ("staff.admin_accounts", "Medewerkers"),
+    ("staff.admin_credentials", "Sleutels"),
 ]
 
 
@@ -74,7 +75,7 @@ def _render(template: str, **context):
 
 
 @bp.get("/admin")
-@roles_required(*ADMIN_ROLES)
+@action_required("administer")
 def admin_home():
     return _render("index.html", organisations=_organisations())
 
@@ -82,7 +83,7 @@ def admin_home():
 # --- categories --------------------------------------------------------------------------------------------
 
 @bp.get("/admin/categories")
-@roles_required(*ADMIN_ROLES)
+@action_required("administer")
 def admin_categories():
     mains = db.session.scalars(select(Category).where(Category.parent_id.is_(None))
                                .order_by(Category.position, Category.name)).all()
@@ -90,7 +91,7 @@ def admin_categories():
 
 
 @bp.post("/admin/categories")
-@roles_required(*ADMIN_ROLES)
+@action_required("edit_categories")
 def admin_category_create():
     _require_service_point()
     parent_id = request.form.get("parent_id", type=int)
@@ -112,7 +113,7 @@ def admin_category_create():
 
 
 @bp.post("/admin/categories/<int:category_id>")
-@roles_required(*ADMIN_ROLES)
+@action_required("edit_categories")
 def admin_category_update(category_id: int):
     _require_service_point()
     category = db.session.get(Category, category_id) or abort(404)
@@ -139,13 +140,13 @@ def _apply_category_form(category: Category) -> None:
 # --- departments -------------------------------------------------------------------------------------------
 
 @bp.get("/admin/departments")
-@roles_required(*ADMIN_ROLES)
+@action_required("edit_departments")
 def admin_departments():
     return _render("departments.html", organisations=_organisations())
 
 
 @bp.post("/admin/departments")
-@roles_required(*ADMIN_ROLES)
+@action_required("edit_departments")
 def admin_department_save():
     org = _own_organisation(request.form.get("organisation", ""))
     code = (request.form.get("code") or "").strip().upper()[:16]
@@ -167,25 +168,28 @@ def admin_department_save():
 # --- routing rules -----------------------------------------------------------------------------------------
 
 @bp.get("/admin/rules")
-@roles_required(*ADMIN_ROLES)
+@action_required("read_rules")
 def admin_rules():
-    from meldingen.routing.services import may_administer_rule
+    from meldingen.routing.services import may_administer_rule, readable_rules
 
-    rules = db.session.scalars(select(RoutingRule).order_by(RoutingRule.position, RoutingRule.id)).all()
-    return _render("rules.html", rules=rules, editable={r.id: may_administer_rule(current_user, r.conditions)
+    rules = readable_rules(current_user)
+    return _render("rules.html", rules=rules, editable={r.id: may_administer_rule(current_user, r.conditions,
+                                                                                  r.organisation_code)
                                                         for r in rules},
                    json=json)
 
 
 @bp.post("/admin/rules")
 @bp.post("/admin/rules/<int:rule_id>")
-@roles_required(*ADMIN_ROLES)
+@action_required("edit_rules")
 def admin_rule_save(rule_id: int | None = None):
-    from meldingen.routing.services import RuleRefused, save_rule
+    from meldingen.routing.services import RuleRefused, may_read_rule, save_rule
 
     rule = None
     if rule_id is not None:
-        rule = db.session.get(RoutingRule, rule_id) or abort(404)
+        rule = db.session.get(RoutingRule, rule_id)
+        if rule is None or not may_read_rule(current_user, rule):
+            abort(404)
     try:
         conditions = json.loads(request.form.get("conditions") or "{}")
         if not isinstance(conditions, dict):
@@ -215,11 +219,13 @@ def admin_rule_save(rule_id: int | None = None):
 
 
 @bp.post("/admin/rules/<int:rule_id>/delete")
-@roles_required(*ADMIN_ROLES)
+@action_required("edit_rules")
 def admin_rule_delete(rule_id: int):
-    from meldingen.routing.services import RuleRefused, delete_rule
+    from meldingen.routing.services import RuleRefused, delete_rule, may_read_rule
 
-    rule = db.session.get(RoutingRule, rule_id) or abort(404)
+    rule = db.session.get(RoutingRule, rule_id)
+    if rule is None or not may_read_rule(current_user, rule):
+        abort(404)
     try:
         delete_rule(rule, current_user)
     except RuleRefused:
@@ -239,7 +245,7 @@ def _editable_template_orgs() -> list[int | None]:
 
 
 @bp.get("/admin/templates")
-@roles_required(*ADMIN_ROLES)
+@action_required("edit_templates")
 def admin_templates():
     allowed = _editable_template_orgs()
     templates = [t for t in db.session.scalars(select(ReplyTemplate).order_by(ReplyTemplate.key,
@@ -250,7 +256,7 @@ def admin_templates():
 
 
 @bp.post("/admin/templates")
-@roles_required(*ADMIN_ROLES)
+@action_required("edit_templates")
 def admin_template_save():
     template_id = request.form.get("id", type=int)
     body = (request.form.get("body") or "").strip()
@@ -283,13 +289,13 @@ def admin_template_save():
 # --- area and asset imports --------------------------------------------------------------------------------
 
 @bp.get("/admin/imports")
-@roles_required(*ADMIN_ROLES)
+@action_required("administer")
 def admin_imports():
     return _render("imports.html", result=None)
 
 
 @bp.post("/admin/imports")
-@roles_required(*ADMIN_ROLES)
+@action_required("import_geodata")
 def admin_import_run():
     from meldingen.geo.imports import ImportFileError, import_areas, import_assets
 
@@ -333,7 +339,7 @@ def _visible_channels():
 
 
 @bp.get("/admin/channels")
-@roles_required(*ADMIN_ROLES)
+@action_required("edit_channels")
 def admin_channels():
     return _render("channels.html", channels=_visible_channels(), kinds=CHANNEL_KINDS, mask=mask_secret,
                    organisations=_organisations())
@@ -341,7 +347,7 @@ def admin_channels():
 
 @bp.post("/admin/channels")
 @bp.post("/admin/channels/<int:channel_id>")
-@roles_required(*ADMIN_ROLES)
+@action_required("edit_channels")
 def admin_channel_save(channel_id: int | None = None):
     form = request.form
     code = form.get("organisation") or ""
@@ -376,7 +382,7 @@ def admin_channel_save(channel_id: int | None = None):
 # --- staff accounts ----------------------------------------------------------------------------------------
 
 @bp.get("/admin/accounts")
-@roles_required(*ADMIN_ROLES)
+@action_required("manage_accounts")
 def admin_accounts():
     organisations = _organisations()
     accounts = db.session.scalars(select(StaffUser).where(StaffUser.organisation_id.in_([o.id for o in organisations]))
@@ -386,7 +392,7 @@ def admin_accounts():
 
 
 @bp.post("/admin/accounts")
-@roles_required(*ADMIN_ROLES)
+@action_required("manage_accounts")
 def admin_account_create():
     from meldingen.staff.services import StaffError, create_staff
 
@@ -402,7 +408,7 @@ def admin_account_create():
 
 
 @bp.post("/admin/accounts/<int:user_id>/active")
-@roles_required(*ADMIN_ROLES)
+@action_required("manage_accounts")
 def admin_account_active(user_id: int):
     user = db.session.get(StaffUser, user_id)
     if user is None or user.organisation_id not in visible_organisation_ids(current_user):
@@ -410,5 +416,7 @@ def admin_account_active(user_id: int):
     if user.id == current_user.id:
         return _back("staff.admin_accounts", error="U kunt uw eigen account niet uitschakelen.")
     user.active = request.form.get("active") == "1"
+    if not user.active:
+        user.end_sessions()  # a deactivated account is signed out everywhere at once
     db.session.commit()
     return _back("staff.admin_accounts", f"Account {user.email} {'ingeschakeld' if user.active else 'uitgeschakeld'}.")

@@ -17,14 +17,14 @@ from meldingen.reports.statuses import load_status_table
 from meldingen.staff import backlog as backlog_service
 from meldingen.staff import report_actions
 from meldingen.staff.charts import weekly_chart_svg
-from meldingen.staff.roles import BACKLOG_ROLES, roles_required
+from meldingen.staff.roles import action_required
 from meldingen.staff.views import bp
 from meldingen.staff.views.fieldwork import report_or_404
 from meldingen.timeutil import as_aware_utc, utcnow
 
 
 @bp.get("/backlog")
-@roles_required(*BACKLOG_ROLES)
+@action_required("view_backlog")
 def backlog():
     flt = backlog_service.BacklogFilter.from_args(request.args)
     now = utcnow()
@@ -47,7 +47,7 @@ def backlog():
 
 
 @bp.get("/backlog.csv")
-@roles_required(*BACKLOG_ROLES)
+@action_required("view_backlog")
 def backlog_csv():
     flt = backlog_service.BacklogFilter.from_args(request.args)
     delimiter = "," if request.args.get("sep") == "comma" else ";"
@@ -66,7 +66,7 @@ def backlog_csv():
 
 
 @bp.post("/reports/<reference>/assign")
-@roles_required(*BACKLOG_ROLES)
+@action_required("assign")
 def report_assign(reference: str):
     report = report_or_404(reference)
     department = request.form.get("department")
@@ -86,7 +86,7 @@ def report_assign(reference: str):
 
 
 @bp.post("/reports/<reference>/merge")
-@roles_required(*BACKLOG_ROLES)
+@action_required("merge")
 def report_merge(reference: str):
     """Merge this report into the chosen candidate (the target keeps the work, its residents hear of it)."""
     duplicate = visible_report(current_user, reference)
@@ -108,7 +108,7 @@ def report_merge(reference: str):
 
 
 @bp.post("/reports/<reference>/unmerge")
-@roles_required(*BACKLOG_ROLES)
+@action_required("merge")
 def report_unmerge(reference: str):
     duplicate = report_or_404(reference)
     try:

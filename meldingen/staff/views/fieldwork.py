@@ -17,7 +17,8 @@ from meldingen.reports.models import Report, Status
 from meldingen.reports.services import ReportInputError, change_category
 from meldingen.reports.statuses import TransitionRefused, load_status_table
 from meldingen.staff import mapdata, report_actions
-from meldingen.staff.roles import CATEGORY_ROLES, MAP_ROLES, REPORT_VIEW_ROLES, STATUS_ROLES, roles_required
+from meldingen import authz
+from meldingen.staff.roles import action_required
 from meldingen.staff.views import bp
 from meldingen.timeutil import as_aware_utc, utcnow
 
@@ -25,7 +26,7 @@ LIST_LIMIT = 300
 
 
 @bp.get("/map")
-@roles_required(*MAP_ROLES)
+@action_required("view_map")
 def map_page():
     sort = request.args.get("sort", "age")
     here = _parse_point(request.args.get("lat"), request.args.get("lon"))
@@ -46,13 +47,13 @@ def map_page():
 
 
 @bp.get("/map/reports.geojson")
-@roles_required(*MAP_ROLES)
+@action_required("view_map")
 def map_reports():
     return Response(mapdata.open_reports_geojson(current_user), mimetype="application/geo+json")
 
 
 @bp.get("/map/areas.geojson")
-@roles_required(*MAP_ROLES)
+@action_required("view_map")
 def map_areas():
     return Response(json.dumps(mapdata.area_outlines_geojson(current_user), separators=(",", ":")),
                     mimetype="application/geo+json")
@@ -92,20 +93,15 @@ def report_or_404(reference: str) -> Report:
 
 
 @bp.get("/reports/<reference>")
-@roles_required(*REPORT_VIEW_ROLES)
+@action_required("read_reports")
 def report_page(reference: str):
     report = report_or_404(reference)
     table = load_status_table()
     allowed = [s for s in table.allowed_from(report.status) if s != "duplicate"]
-    if current_user.role == "crew":
-        buttons = [s for s in report_actions.CREW_STATUSES if s in allowed]
-    elif current_user.role in STATUS_ROLES:
-        buttons = allowed
-    else:
-        buttons = []
-    manage = current_user.role in ("head", "admin")
+    buttons = [s for s in allowed if authz.may_set_status(current_user, s)]
+    manage = authz.may(current_user, "assign")
     context = {}
-    if current_user.role in CATEGORY_ROLES:
+    if authz.may(current_user, "change_category"):
         context["category_tree"] = _active_category_tree()
     if manage:
         from meldingen.staff.models import StaffUser
@@ -114,12 +110,15 @@ def report_page(reference: str):
         context["assignees"] = db.session.scalars(
             select(StaffUser).where(StaffUser.organisation_id == report.organisation_id,
                                     StaffUser.active.is_(True)).order_by(StaffUser.email)).all()
+    may_merge = authz.may(current_user, "merge")
+    if may_merge:
         context["candidates"] = report_actions.duplicate_candidates(report, current_user) \
             if report.duplicate_of_id is None and report.is_open else []
         context["merge_available"] = report_actions.merge_available()
     return render_template(
         "staff/report.html", report=report, buttons=buttons, status_names=table.names,
         needs_note={s: table.moves.get((report.status, s), False) for s in buttons}, manage=manage,
+        may_merge=may_merge,
         late=report.is_open and report.deadline is not None and as_aware_utc(report.deadline) < utcnow(),
         photo_url=_photo_url, **context)
 
@@ -132,7 +131,7 @@ def _active_category_tree() -> list[tuple[Category, list[Category]]]:
 
 
 @bp.post("/reports/<reference>/category")
-@roles_required(*CATEGORY_ROLES)
+@action_required("change_category")
 def report_category(reference: str):
     """Correct the category: the report is routed again and the text is kept to train the classifier."""
     report = report_or_404(reference)
@@ -154,11 +153,11 @@ def _photo_url(photo, thumbnail: bool = False) -> str:
 
 
 @bp.post("/reports/<reference>/status")
-@roles_required(*STATUS_ROLES)
+@action_required("change_status")
 def report_status(reference: str):
     report = report_or_404(reference)
     new_status = request.form.get("status", "")
-    if current_user.role == "crew" and new_status not in report_actions.CREW_STATUSES:
+    if not authz.may_set_status(current_user, new_status):
         abort(403)
     try:
         report_actions.update_status_with_photo(report, current_user, new_status, request.form.get("note"),

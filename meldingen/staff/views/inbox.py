@@ -9,13 +9,13 @@ from sqlalchemy import select
 from meldingen.extensions import db
 from meldingen.staff import inbox as inbox_service
 from meldingen.staff.models import StaffUser
-from meldingen.staff.roles import INBOX_ROLES, roles_required
+from meldingen.staff.roles import action_required
 from meldingen.staff.views import bp
 from meldingen.timeutil import utcnow
 
 
 @bp.get("/inbox")
-@roles_required(*INBOX_ROLES)
+@action_required("use_inbox")
 def inbox():
     now = utcnow()
     conversations = inbox_service.waiting_conversations(current_user)
@@ -37,7 +37,7 @@ def _conversation_or_404(conversation_id: int):
 
 
 @bp.get("/inbox/<int:conversation_id>")
-@roles_required(*INBOX_ROLES)
+@action_required("use_inbox")
 def conversation_page(conversation_id: int):
     return _render_conversation(_conversation_or_404(conversation_id))
 
@@ -55,7 +55,7 @@ def _render_conversation(conversation, draft: str = "", error: str | None = None
 
 
 @bp.post("/inbox/<int:conversation_id>/claim")
-@roles_required(*INBOX_ROLES)
+@action_required("use_inbox")
 def conversation_claim(conversation_id: int):
     conversation = _conversation_or_404(conversation_id)
     if inbox_service.claim_conversation(conversation.id, current_user):
@@ -70,7 +70,7 @@ def conversation_claim(conversation_id: int):
 
 
 @bp.post("/inbox/<int:conversation_id>/release")
-@roles_required(*INBOX_ROLES)
+@action_required("use_inbox")
 def conversation_release(conversation_id: int):
     conversation = _conversation_or_404(conversation_id)
     if inbox_service.release_conversation(conversation.id, current_user):
@@ -79,7 +79,7 @@ def conversation_release(conversation_id: int):
 
 
 @bp.post("/inbox/<int:conversation_id>/reply")
-@roles_required(*INBOX_ROLES)
+@action_required("use_inbox")
 def conversation_reply(conversation_id: int):
     conversation = _conversation_or_404(conversation_id)
     try:
