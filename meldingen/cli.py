@@ -31,7 +31,8 @@ def register_cli(app: Flask) -> None:
 
 
 # Command groups of later work, "module:attribute", added when the module exists.
-EXTRA_COMMANDS = ["meldingen.classify.cli:classifier_cli", "meldingen.intake.cli:intake_cli"]
+EXTRA_COMMANDS = ["meldingen.classify.cli:classifier_cli", "meldingen.intake.cli:intake_cli",
+                  "meldingen.privacy.cli:anonymise_command"]
 
 
 def _add_optional_command(app: Flask, spec: str) -> None:

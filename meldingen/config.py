@@ -57,9 +57,11 @@ DEFAULTS: dict[str, object] = {
     # The organisation code of this service point; reports are routed to the
     # municipality they lie in, among those this service point serves.
     "SERVICE_POINT": "DSP",
+    # Days after a report is closed that the resident's words, platform id and chat texts are kept (privacy/).
+    "RETENTION_DAYS": 365,
 }
 
-INT_KEYS = {"INTAKE_QUIET_SECONDS", "MAX_PHOTO_BYTES", "MAX_PHOTO_PIXELS", "INBOX_CLAIM_SECONDS"}
+INT_KEYS = {"INTAKE_QUIET_SECONDS", "MAX_PHOTO_BYTES", "MAX_PHOTO_PIXELS", "INBOX_CLAIM_SECONDS", "RETENTION_DAYS"}
 JSON_KEYS = {"NOTIFY_PACING_SECONDS", "WHATSAPP_TEMPLATES", "TWILIO_TEMPLATES"}
 FLOAT_KEYS = {"SWEEP_SECONDS", "GEOCODER_TIMEOUT", "ADDRESS_MAX_DISTANCE_M", "ASSET_MAX_DISTANCE_M", "CLASSIFIER_THRESHOLD"}
 

@@ -43,6 +43,7 @@ TASK_MODULES = [
     "meldingen.channels.tasks",
     "meldingen.intake.tasks",
     "meldingen.notify.tasks",
+    "meldingen.privacy.tasks",
 ]
 
 
@@ -55,7 +56,7 @@ def _import_task_modules() -> None:
 
 # Sweeps that pick up due work whose timer was lost (a restart, a crashed worker): task name → run every
 # SWEEP_SECONDS. They are idempotent: each claims its rows atomically.
-PERIODIC_TASKS = ["notify.send_due", "intake.act_due"]
+PERIODIC_TASKS = ["notify.send_due", "intake.act_due", "privacy.retention"]
 
 
 def run_sweeps_forever(enqueue_all: Callable[[], None], interval: float, stop: threading.Event) -> None:
