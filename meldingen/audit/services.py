@@ -90,7 +90,13 @@ def init_app(app: Flask) -> None:
 
 
 def _remember_actor() -> None:
-    """Who is signed in before the view runs (a sign-out ends the session inside the view)."""
+    """Who is signed in before the view runs (a sign-out ends the session inside the view).
+
+    `g` lives on the app context, which a request shares with an embedding process or a test that pushed one:
+    what an earlier request left there (its token user) must not be taken for this request's actor.
+    """
+    for key in ("staff", "_login_user", "audit_actor", "audit_details", "audit_subject_organisation_id"):
+        g.pop(key, None)
     if request.path.startswith(AUDITED_PREFIXES) and request.method in WRITE_METHODS:
         g.audit_actor = _signed_in_staff()
 
