@@ -31,7 +31,6 @@ log = logging.getLogger(__name__)
 READS = {
     "staff.report_page": "report.read",
     "staff.conversation_page": "conversation.read",
-    "staff.inbox_messages": "conversation.read",
     "staff.backlog_csv": "reports.export",
     "reports.ReportItem": "report.read",
     "reports.Reports": "reports.list",
