@@ -51,10 +51,12 @@ def test_a_chat_report_with_a_phone_number_is_on_the_public_feed_without_it(clie
     assert report.description == "Losse stoeptegel voor de deur, bel me op 06-12345678. Groeten, Jan de Vries"
 
 
-def test_public_point_is_rounded_to_four_decimals_and_to_three_with_no_house_number_for_a_person(app, client):
+def test_public_point_is_rounded_to_what_the_category_needs_and_a_person_loses_the_house_number(app, client):
+    marked = set(db.session.scalars(select(Category.slug).where(Category.person_related.is_(True))))
+    assert {"overlast-van-en-door-personen-of-groepen", "overlast-bedrijven-en-horeca", PERSON_CATEGORY} <= marked
+    assert "onderhoud-stoep-straat-en-fietspad" not in marked
     tile = make_report("Losse tegel")
     youths = make_report("Jongeren hangen elke avond bij Westerdoksdijk 40A rond", category=PERSON_CATEGORY)
-    assert youths.category.person_related is True
     shown = feed(client)
     assert (shown[tile.reference]["lat"], shown[tile.reference]["long"]) == (round(AMSTERDAM[0], 4),
                                                                             round(AMSTERDAM[1], 4))
@@ -64,33 +66,35 @@ def test_public_point_is_rounded_to_four_decimals_and_to_three_with_no_house_num
     assert shown[tile.reference]["address"].startswith("Westerdoksdijk 40")
     assert shown[youths.reference]["address"].startswith("Westerdoksdijk,")
 
+    # A small radius search does not find the exact spot the feed hides; the public point it does.
+    exact = f"lat={youths.lat}&long={youths.lon}&radius=5"
+    public = f"lat={round(youths.lat, 3)}&long={round(youths.lon, 3)}&radius=5"
+    assert youths.reference not in [r["service_request_id"]
+                                    for r in client.get(f"{OPEN311}/requests.json?{exact}").json]
+    assert youths.reference in [r["service_request_id"] for r in client.get(f"{OPEN311}/requests.json?{public}").json]
 
-def test_administrators_set_the_public_precision_per_category_as_data(app, client):
-    category = find_sub_category("onderhoud-stoep-straat-en-fietspad")
-    category.public_coordinate_decimals = 2
+    # Administrators set the precision per category, as data.
+    tile.category.public_coordinate_decimals = 2
     db.session.commit()
-    report = make_report("Losse tegel")
-    shown = feed(client)[report.reference]
-    assert (shown["lat"], shown["long"]) == (round(AMSTERDAM[0], 2), round(AMSTERDAM[1], 2))
+    assert (feed(client)[tile.reference]["lat"]) == round(AMSTERDAM[0], 2)
+
+    # A category change to one about a person takes house numbers out of a text nobody wrote.
+    noise = make_report("Elke nacht herrie bij Spuistraat 3")
+    assert noise.public_description == "Elke nacht herrie bij Spuistraat 3"
+    change_category(noise, find_sub_category(PERSON_CATEGORY), actor="test")
+    db.session.commit()
+    assert noise.public_description == "Elke nacht herrie bij Spuistraat [huisnummer]"
 
 
-def test_a_small_radius_search_does_not_find_the_exact_spot_the_feed_hides(app, client):
-    report = make_report("Jongeren bij het portiek", category=PERSON_CATEGORY)
-    exact = f"lat={report.lat}&long={report.lon}&radius=5"
-    public = f"lat={round(report.lat, 3)}&long={round(report.lon, 3)}&radius=5"
-    assert report.reference not in [r["service_request_id"] for r in client.get(f"{OPEN311}/requests.json?{exact}").json]
-    assert report.reference in [r["service_request_id"] for r in client.get(f"{OPEN311}/requests.json?{public}").json]
-
-
-def test_api_gives_staff_both_texts_and_staff_can_write_the_public_one(app, client, make_staff):
+def test_api_gives_staff_both_texts_and_those_who_may_write_the_public_one(app, client, make_staff):
     report = make_report("Stoep kapot, mail piet@example.nl")
     _, agent = make_staff("agent")
     got = client.get(f"/api/v1/reports/{report.reference}", headers=bearer(agent)).json
     assert got["description"] == "Stoep kapot, mail piet@example.nl"
     assert got["public_description"] == "Stoep kapot, mail [e-mailadres]"
 
-    written = client.post(f"/api/v1/reports/{report.reference}/public-description",
-                          json={"public_description": "Stoep kapot bij de school"}, headers=bearer(agent))
+    url = f"/api/v1/reports/{report.reference}/public-description"
+    written = client.post(url, json={"public_description": "Stoep kapot bij de school"}, headers=bearer(agent))
     assert written.status_code == 200 and written.json["public_description"] == "Stoep kapot bij de school"
     assert feed(client)[report.reference]["description"] == "Stoep kapot bij de school"
     # A category change keeps what a person wrote.
@@ -98,33 +102,11 @@ def test_api_gives_staff_both_texts_and_staff_can_write_the_public_one(app, clie
     db.session.commit()
     assert report.public_description == "Stoep kapot bij de school"
 
-
-def test_a_category_about_a_person_takes_house_numbers_out_of_a_text_nobody_wrote(app):
-    report = make_report("Elke nacht herrie bij Spuistraat 3")
-    assert report.public_description == "Elke nacht herrie bij Spuistraat 3"
-    change_category(report, find_sub_category(PERSON_CATEGORY), actor="test")
-    db.session.commit()
-    assert report.public_description == "Elke nacht herrie bij Spuistraat [huisnummer]"
-
-
-@pytest.mark.parametrize("role, status", [("crew", 403), ("head", 200)])
-def test_who_may_write_the_public_text_over_the_api(app, client, make_staff, role, status):
-    report = make_report("Losse tegel")
-    _, token = make_staff(role)
-    response = client.post(f"/api/v1/reports/{report.reference}/public-description",
-                           json={"public_description": "Tegel los"}, headers=bearer(token))
-    assert response.status_code == status
-
-
-def test_public_text_of_another_organisations_report_cannot_be_written(app, client, make_staff):
-    report = make_report("Losse tegel")
-    _, emmen = make_staff("admin", "GM0114")
-    response = client.post(f"/api/v1/reports/{report.reference}/public-description",
-                           json={"public_description": "x"}, headers=bearer(emmen))
-    assert response.status_code == 404
-    too_long = client.post(f"/api/v1/reports/{report.reference}/public-description",
-                           json={"public_description": "x" * 4001}, headers=bearer(make_staff("admin")[1]))
-    assert too_long.status_code == 422
+    assert client.post(url, json={"public_description": "x"}, headers=bearer(make_staff("crew")[1])).status_code == 403
+    assert client.post(url, json={"public_description": "x"}, headers=bearer(make_staff("head")[1])).status_code == 200
+    emmen = make_staff("admin", "GM0114")[1]
+    assert client.post(url, json={"public_description": "x"}, headers=bearer(emmen)).status_code == 404
+    assert client.post(url, json={"public_description": "x" * 4001}, headers=bearer(agent)).status_code == 422
 
 
 def test_staff_page_shows_the_public_text_and_an_agent_changes_it_with_the_form(app, client, make_staff):
@@ -139,9 +121,3 @@ def test_staff_page_shows_the_public_text_and_an_agent_changes_it_with_the_form(
     db.session.expire_all()
     assert db.session.get(Report, report.id).public_description == "Stoep kapot"
     assert db.session.get(Report, report.id).public_description_edited is True
-
-
-def test_sample_categories_about_people_are_marked_as_such(app):
-    marked = set(db.session.scalars(select(Category.slug).where(Category.person_related.is_(True))))
-    assert {"overlast-van-en-door-personen-of-groepen", "overlast-bedrijven-en-horeca"} <= marked
-    assert "onderhoud-stoep-straat-en-fietspad" not in marked
