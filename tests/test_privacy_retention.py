@@ -175,11 +175,11 @@ def test_erasure_on_request_wipes_the_resident_keeps_the_report_and_is_recorded_
     # The same from a report over the API, for administrators only.
     report = chat_report(client, fake, 1)
     _, head = make_staff("head")
-    _, admin = make_staff("admin")
+    _, api_admin = make_staff("admin")
     assert client.get(f"/api/v1/reports/{report.reference}/resident", headers=bearer(head)).status_code == 403
-    got = client.get(f"/api/v1/reports/{report.reference}/resident", headers=bearer(admin))
-    assert got.status_code == 200 and got.json["resident"]["platform_id"] == USERS["whatsapp"][0]
-    erased = client.post(f"/api/v1/reports/{report.reference}/resident/erase", headers=bearer(admin))
+    got = client.get(f"/api/v1/reports/{report.reference}/resident", headers=bearer(api_admin))
+    assert got.status_code == 200 and got.json["resident"]["platform_id"] == USERS["whatsapp"][1]
+    erased = client.post(f"/api/v1/reports/{report.reference}/resident/erase", headers=bearer(api_admin))
     assert erased.status_code == 200 and erased.json["erased"]["reports"] == 1
     db.session.expire_all()
     assert db.session.get(Reporter, report.reporter_id).platform_id.startswith("gewist-")
