@@ -114,6 +114,9 @@ def test_the_daily_run_uses_the_configured_period_and_runs_once_a_day(app, clien
     first = run_task(app, "privacy.retention", {})
     assert first is not None and first["reports"] == 1 and first["older_than_days"] == 365
     assert run_task(app, "privacy.retention", {}) is None  # not again within the day
+    actions = db.session.scalars(select(AuditEntry.action).where(AuditEntry.action.like("retention.%"))
+                                 .order_by(AuditEntry.id)).all()
+    assert actions == ["retention.start", "retention.run"]
 
 
 def sign_in(client, user):
