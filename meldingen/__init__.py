@@ -56,6 +56,9 @@ def register_extensions(app: Flask) -> None:
     security.init_app(app)
     jobs.init_app(app)
     import meldingen.notify.hooks  # noqa: F401  (residents hear of status changes; the outbox sends after commit)
+    from meldingen.audit.services import init_app as init_audit
+
+    init_audit(app)  # staff actions and reads of residents' data go to the audit log
 
 
 def register_blueprints(app: Flask) -> None:
@@ -77,6 +80,8 @@ OPTIONAL_BLUEPRINTS: list[str] = [
     "meldingen.staff.views:bp",
     "meldingen.open311.views:bp",
     "meldingen.media.views:bp",
+    "meldingen.privacy.views:bp",
+    "meldingen.audit.views:bp",
 ]
 
 

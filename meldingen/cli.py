@@ -57,6 +57,7 @@ EXTRA_COMMANDS = [
     "meldingen.jobs.cli:worker_command",
     "meldingen.jobs.cli:scheduler_command",
     "meldingen.jobs.cli:jobs_cli",
+    "meldingen.privacy.cli:anonymise_command",
 ]
 
 

@@ -81,10 +81,12 @@ DEFAULTS: dict[str, object] = {
     "LIMIT_PUBLIC_IP": "120 per minute",  # public reads that cost work (geo look-ups, Open311 reads)
     "LIMIT_WEBHOOK_UNVERIFIED_IP": "30 per minute",  # refused deliveries per address, then 429
     "LIMIT_WEBHOOK_CHANNEL": "3000 per minute",  # verified deliveries per channel processed at once; the rest later
+    # Days after a report is closed that the resident's words, platform id and chat texts are kept (privacy/).
+    "RETENTION_DAYS": 365,
 }
 
 INT_KEYS = {"INTAKE_QUIET_SECONDS", "MAX_PHOTO_BYTES", "MAX_PHOTO_PIXELS", "INBOX_CLAIM_SECONDS", "PROXY_FIX",
-            "MAX_IMPORT_BYTES"}
+            "MAX_IMPORT_BYTES", "RETENTION_DAYS"}
 JSON_KEYS = {"NOTIFY_PACING_SECONDS", "WHATSAPP_TEMPLATES", "TWILIO_TEMPLATES"}
 FLOAT_KEYS = {"SWEEP_SECONDS", "SCHEDULER_INTERVAL", "GEOCODER_TIMEOUT", "ADDRESS_MAX_DISTANCE_M", "ASSET_MAX_DISTANCE_M", "CLASSIFIER_THRESHOLD"}
 

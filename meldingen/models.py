@@ -1,5 +1,7 @@
 """Imports every model module, so the metadata is complete for migrations and relationships."""
 
+from meldingen.audit.models import AuditEntry  # noqa: F401
+
 from meldingen.categories.models import Category, CategoryOverride  # noqa: F401
 from meldingen.channels.models import Channel, InboundEvent, OutboundMessage  # noqa: F401
 from meldingen.classify.models import TrainingExample  # noqa: F401

@@ -74,6 +74,11 @@ ASSET_TYPES = {
 }
 
 
+# Categories about a person (people causing nuisance, neighbours, a business's visitors): their public text
+# loses house numbers too and their public point is coarser (privacy/public.py). Main slugs cover their subs.
+PERSON_RELATED = {"overlast-van-en-door-personen-of-groepen", "overlast-bedrijven-en-horeca", "stank-geluidsoverlast"}
+
+
 def load_organisations(data: dict) -> None:
     sp = data["service_point"]
     service_point = _upsert_organisation(sp["code"], sp["name"], sp["kind"], sp.get("departments", []))
@@ -133,6 +138,7 @@ def _upsert_category(parent: Category | None, item: dict, position: int, message
         dedup_use_assets=use_assets if parent is not None else False,
         dedup_related_slugs=list(DEDUP_RELATED.get(item["slug"], [])) if parent is not None else [],
         asset_types=list(ASSET_TYPES.get(item["slug"], [])) if parent is not None else [],
+        person_related=item["slug"] in PERSON_RELATED or (parent is not None and parent.slug in PERSON_RELATED),
     )
     db.session.add(category)
     db.session.flush()

@@ -34,6 +34,7 @@ EXTRA_API_BLUEPRINTS = [
     "meldingen.api.photos:blp",
     "meldingen.api.duplicates:blp",
     "meldingen.api.admin:blp",
+    "meldingen.privacy.api:blp",
 ]
 
 

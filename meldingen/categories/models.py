@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from meldingen.extensions import db
@@ -36,6 +36,11 @@ class Category(db.Model):
     # Registered object types a report of this category is about (street_light, container, tree …): the
     # nearest one of these types is attached to the report, for routing and duplicate matching.
     asset_types: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
+    # Reports of this category are about a person (nuisance by people, neighbours, a resident who fell): their
+    # public text loses house numbers too, and their public point is coarser.
+    person_related: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # Decimals of the public latitude/longitude (3 ≈ 100 m, 4 ≈ 10 m); empty: 3 when person-related, else 4.
+    public_coordinate_decimals: Mapped[int | None] = mapped_column(Integer)
 
     parent: Mapped[Category | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Category]] = relationship(back_populates="parent", order_by="Category.position")

@@ -48,6 +48,7 @@ TASK_MODULES = [
     "meldingen.intake.tasks",
     "meldingen.notify.tasks",
     "meldingen.open311.media",
+    "meldingen.privacy.tasks",
 ]
 
 
@@ -60,7 +61,7 @@ def _import_task_modules() -> None:
 
 # Sweeps that pick up due work whose timer was lost (a restart, a crashed worker): task name → run every
 # SWEEP_SECONDS. They are idempotent: each claims its rows atomically.
-PERIODIC_TASKS = ["notify.send_due", "intake.act_due"]
+PERIODIC_TASKS = ["notify.send_due", "intake.act_due", "privacy.retention"]
 
 # Queues, most urgent first: a worker listening on several takes from the first non-empty one.
 # "intake": quiet-period timers (a resident waits for the reference); "replies": messages out (a slow platform

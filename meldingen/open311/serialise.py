@@ -1,7 +1,8 @@
 """The GeoReport v2 shapes: categories and reports as the spec's dicts, and those dicts as the spec's XML.
 
 JSON follows the spec's Spark convention: a list of objects where the XML has a root with repeated children.
-Only public fields of a report are written: no reporter, no platform ids, no photo URLs (photos are staff-only).
+Only public fields of a report are written: no reporter, no platform ids, no photo URLs (photos are staff-only);
+the public description instead of the resident's words, and a rounded point (privacy/public.py).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from meldingen.privacy.public import public_address, public_point, public_text
 from meldingen.timeutil import AMSTERDAM, as_aware_utc
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
@@ -73,15 +75,6 @@ def service_definition_to_dict(category) -> dict:
     return {"service_code": category.slug, "attributes": []}
 
 
-def public_address(report) -> str | None:
-    """Most specific first, as the spec asks: "Westerdoksdijk 40A, 1013AE Amsterdam"."""
-    if report.address_street:
-        street = " ".join(p for p in (report.address_street, report.address_number) if p)
-        place = " ".join(p for p in (report.address_postcode, report.address_city) if p)
-        return ", ".join(p for p in (street, place) if p)
-    return report.address_text or None
-
-
 def status_notes(report, details: PublicDetails) -> str | None:
     if report.duplicate_of is not None:
         return f"Duplicate of {report.duplicate_of.reference}"
@@ -93,7 +86,8 @@ def request_to_dict(report, details: PublicDetails) -> dict:
     category = report.category
     is_open = report.status in details.open_codes
     updated = report.updated_at if is_open or report.closed_at is None else report.closed_at
-    description = report.description or ""
+    description = public_text(report)  # never the resident's own words
+    lat, lon = public_point(report)
     if len(description) > MAX_DESCRIPTION:
         description = description[: MAX_DESCRIPTION - 1] + "…"
     return {
@@ -111,8 +105,8 @@ def request_to_dict(report, details: PublicDetails) -> dict:
         "address": public_address(report),
         "address_id": report.address_id or None,
         "zipcode": report.address_postcode or None,
-        "lat": report.lat,
-        "long": report.lon,
+        "lat": lat,
+        "long": lon,
         "media_url": None,  # photos are shown to staff only
     }
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 from meldingen.categories.models import Category, CategoryOverride
 from meldingen.extensions import db
 from meldingen.inputs.bounds import EARLIEST_YEAR, LATEST_YEAR, in_date_range
+from meldingen.privacy.public import public_point
 from meldingen.open311.serialise import MAX_DESCRIPTION, PublicDetails
 from meldingen.reports.models import Report, ReportEvent, Status
 from meldingen.reports.services import (
@@ -258,14 +259,16 @@ def find_requests(query: RequestQuery) -> list[Report]:
                               else Report.status.not_in(open_codes))
         if query.near is not None:
             lat, lon, radius = query.near
-            dlat = radius / 111_320
-            dlon = radius / (111_320 * max(math.cos(math.radians(lat)), 0.01))
+            # The box is widened by the largest rounding of a public point (0.0005°), as the radius is measured
+            # to the public point: a small radius must not find the exact spot the public output hides.
+            dlat = radius / 111_320 + 0.001
+            dlon = radius / (111_320 * max(math.cos(math.radians(lat)), 0.01)) + 0.001
             stmt = stmt.where(Report.lat.between(lat - dlat, lat + dlat), Report.lon.between(lon - dlon, lon + dlon))
     stmt = stmt.order_by(Report.created_at.desc(), Report.id.desc())
     offset = (query.page - 1) * query.page_size
     if query.ids is None and query.near is not None:
         lat, lon, radius = query.near
-        rows = [r for r in db.session.scalars(stmt) if metres_between(lat, lon, r.lat, r.lon) <= radius]
+        rows = [r for r in db.session.scalars(stmt) if metres_between(lat, lon, *public_point(r)) <= radius]
         return rows[offset: offset + query.page_size]
     return list(db.session.scalars(stmt.offset(offset).limit(query.page_size)))
 

@@ -54,6 +54,8 @@ class Reporter(db.Model):
     # The resident's last message: WhatsApp allows free-form replies for 24 hours after it.
     last_inbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # When the platform id, name and chat texts were replaced by placeholders (retention or erasure).
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Report(db.Model):
@@ -72,6 +74,12 @@ class Report(db.Model):
     category_confidence: Mapped[float | None] = mapped_column(Float)
     category_confirmed: Mapped[bool] = mapped_column(Boolean, default=True)
     description: Mapped[str] = mapped_column(Text, default="")
+    # What the public sees instead of the resident's words: made by redaction on creation (privacy/), or
+    # written by staff (then `public_description_edited`, and a category change leaves it alone).
+    public_description: Mapped[str | None] = mapped_column(Text)
+    public_description_edited: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # When retention replaced the resident's words by the public text (privacy/retention.py).
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
     geom = mapped_column(Geometry("POINT", srid=RD_SRID, spatial_index=True), nullable=True)

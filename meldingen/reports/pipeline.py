@@ -10,6 +10,7 @@ from sqlalchemy import select
 from meldingen.db import begin_write
 from meldingen.extensions import db
 from meldingen.geo.crs import rd_point_ewkt
+from meldingen.privacy.public import refresh_public_description
 from meldingen.reports.models import Photo, Report, ReportSubscription
 from meldingen.reports.services import (
     NewReport,
@@ -122,6 +123,7 @@ def run(new: NewReport) -> Report:
         events=[],  # a new report has no history yet: appending must not first load it from the database
     )
     report.updated_at = report.created_at
+    refresh_public_description(report)  # the public text is made, not copied
     if place is not None:
         report.lat, report.lon = place.lat, place.lon
         report.geom = rd_point_ewkt(place.lon, place.lat)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from meldingen.inputs.bounds import BoundedDateTime, page_field
+from meldingen.privacy.public import public_text
 from meldingen.timeutil import isoformat
 
 
@@ -68,6 +69,7 @@ class ReportSchema(Schema):
     deadline = fields.String(allow_none=True)
     category = fields.Dict(allow_none=True)
     description = fields.String()
+    public_description = fields.String()
     location = fields.Dict(allow_none=True)
     address = fields.Dict(allow_none=True)
     areas = fields.Dict()
@@ -114,6 +116,7 @@ def report_to_dict(report, *, photo_url=None) -> dict:
             if category is not None else None
         ),
         "description": report.description,
+        "public_description": public_text(report),
         "location": {"lat": report.lat, "lon": report.lon} if report.lat is not None else None,
         "address": address,
         "areas": {

@@ -148,6 +148,7 @@ def change_category(report: Report, new_category, *, actor: str, actor_id: int |
     """
     from meldingen.classify.services import record_category_correction
     from meldingen.geo.lookup import PlaceInfo
+    from meldingen.privacy.public import refresh_public_description
     from meldingen.routing.services import apply_route, decide_route
 
     if new_category is None or new_category.parent_id is None:
@@ -159,6 +160,7 @@ def change_category(report: Report, new_category, *, actor: str, actor_id: int |
     report.category = new_category
     report.category_confirmed = True
     report.updated_at = utcnow()
+    refresh_public_description(report)  # a category about a person takes house numbers out too
     event = add_event(
         report, "category", actor=actor, actor_id=actor_id, note=note,
         data={"from": previous.slug if previous is not None else None, "to": new_category.slug},

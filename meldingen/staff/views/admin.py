@@ -33,6 +33,7 @@ SECTIONS = [
     ("staff.admin_channels", "Kanalen"),
     ("staff.admin_accounts", "Medewerkers"),
     ("staff.admin_credentials", "Sleutels"),
+    ("audit.audit_log", "Auditlog"),
 ]
 
 

@@ -1,0 +1,231 @@
+"""Recording to the audit log, and reading it back for an organisation's administrators.
+
+Two ways in:
+- `record(...)` from the service layer and the CLI (retention runs, erasure, exports), inside the caller's
+  transaction;
+- the request hook (`init_app`): every state-changing request a staff member makes to the staff pages or the
+  JSON API, and every request that shows a resident's personal data (READS below), is recorded after the
+  view answered, with the endpoint as the action, the object from the URL and the client address. New routes
+  that change something are recorded without further work; a new page that shows personal data is added to READS.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import Flask, Response, g, request
+from sqlalchemy import or_, select
+
+from meldingen.audit.models import AuditEntry
+from meldingen.extensions import db
+from meldingen.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+# GET endpoints that show a resident's personal data (their words, their conversation, exports): endpoint →
+# action. A read that cannot be recorded is not shown (503).
+READS = {
+    "staff.report_page": "report.read",
+    "staff.conversation_page": "conversation.read",
+    "staff.backlog_csv": "reports.export",
+    "reports.ReportItem": "report.read",
+    "reports.Reports": "reports.list",
+    "privacy.resident_page": "resident.read",
+    "privacy.resident_export": "resident.export",
+    "privacy_api.ResidentExport": "resident.export",
+    "audit.audit_csv": "audit.export",
+}
+# Form or JSON fields worth keeping with an action (never passwords, notes, messages or tokens).
+DETAIL_FIELDS = ("status", "category", "department", "assignee", "assignee_id", "target", "duplicate_of",
+                 "role", "email", "organisation", "active", "code", "kind", "position", "format")
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+AUDITED_PREFIXES = ("/staff/", "/api/")
+
+
+@dataclass
+class AuditFilter:
+    actor: str = ""
+    action: str = ""
+    object_id: str = ""
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def record(action: str, *, staff=None, actor: str | None = None, object_type: str | None = None,
+           object_id: str | None = None, subject_organisation_id: int | None = None, details: dict | None = None,
+           ip: str | None = None) -> AuditEntry:
+    """Add one entry to the session (the caller commits with its own change)."""
+    entry = AuditEntry(
+        at=utcnow(),
+        actor_id=getattr(staff, "id", None),
+        actor=(staff.email if staff is not None else actor) or "system",
+        actor_role=getattr(staff, "role", None),
+        organisation_id=getattr(staff, "organisation_id", None),
+        subject_organisation_id=subject_organisation_id,
+        action=action[:80],
+        object_type=object_type,
+        object_id=str(object_id)[:80] if object_id is not None else None,
+        ip=ip,
+        details=details or {},
+    )
+    db.session.add(entry)
+    return entry
+
+
+def client_ip() -> str | None:
+    """The client address as the app sees it (behind proxies: after MELDINGEN_PROXY_FIX's ProxyFix)."""
+    return request.remote_addr
+
+
+# --- the request hook --------------------------------------------------------------------------------------
+
+def init_app(app: Flask) -> None:
+    app.before_request(_remember_actor)
+    app.after_request(_record_request)
+
+
+def _remember_actor() -> None:
+    """Who is signed in before the view runs (a sign-out ends the session inside the view).
+
+    `g` lives on the app context, which a request shares with an embedding process or a test that pushed one:
+    what an earlier request left there (its token user) must not be taken for this request's actor.
+    """
+    for key in ("staff", "_login_user", "audit_actor", "audit_details", "audit_subject_organisation_id"):
+        g.pop(key, None)
+    if request.path.startswith(AUDITED_PREFIXES) and request.method in WRITE_METHODS:
+        g.audit_actor = _signed_in_staff()
+
+
+def _signed_in_staff():
+    staff = g.get("staff")  # the JSON API's token user
+    if staff is not None:
+        return staff
+    try:
+        from flask_login import current_user
+    except ImportError:  # pragma: no cover - flask-login is a dependency
+        return None
+    user = current_user._get_current_object() if current_user else None
+    return user if user is not None and getattr(user, "is_authenticated", False) else None
+
+
+def _record_request(response: Response) -> Response:
+    if not request.path.startswith(AUDITED_PREFIXES) or request.endpoint is None:
+        return response
+    if request.method in WRITE_METHODS:
+        action, read = request.endpoint, False
+    elif request.method == "GET" and request.endpoint in READS:
+        action, read = READS[request.endpoint], True
+        if response.status_code >= 400:
+            return response  # nothing was shown
+    else:
+        return response
+    staff = _signed_in_staff() or g.get("audit_actor")
+    if staff is None:
+        return response  # not signed in: nothing of a resident was shown or changed
+    object_type, object_id, subject_org = _object_of_request()
+    details = {"method": request.method, "path": request.path[:300], "status": response.status_code}
+    details.update(_detail_fields())
+    details.update(g.get("audit_details") or {})
+    try:
+        record(action, staff=staff, object_type=object_type, object_id=object_id,
+               subject_organisation_id=g.get("audit_subject_organisation_id", subject_org), details=details,
+               ip=client_ip())
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        log.exception("audit log: could not record %s by %s", action, getattr(staff, "email", "?"))
+        if read:  # fail closed: what cannot be recorded is not shown
+            return Response("Het auditlog is niet beschikbaar; probeer het later opnieuw.", status=503,
+                            mimetype="text/plain")
+    return response
+
+
+def _object_of_request() -> tuple[str | None, str | None, int | None]:
+    args = request.view_args or {}
+    if "reference" in args:
+        from meldingen.reports.models import Report
+
+        reference = str(args["reference"]).upper()
+        org = db.session.scalar(select(Report.organisation_id).where(Report.reference == reference))
+        return "report", reference, org
+    if "conversation_id" in args:
+        from meldingen.intake.models import Conversation
+
+        org = db.session.scalar(select(Conversation.organisation_id)
+                                .where(Conversation.id == args["conversation_id"]))
+        return "conversation", str(args["conversation_id"]), org
+    for key, kind in (("reporter_id", "resident"), ("user_id", "staff_user"), ("rule_id", "routing_rule"),
+                      ("channel_id", "channel"), ("category_id", "category"), ("token_id", "api_token")):
+        if key in args:
+            return kind, str(args[key]), None
+    return None, None, None
+
+
+def _detail_fields() -> dict:
+    values = {}
+    source = request.form
+    if request.is_json:
+        body = request.get_json(silent=True)
+        source = body if isinstance(body, dict) else {}
+    for name in DETAIL_FIELDS:
+        value = source.get(name)
+        if value is not None and not isinstance(value, (dict, list)):
+            values[name] = str(value)[:200]
+    return values
+
+
+# --- reading the log ---------------------------------------------------------------------------------------
+
+def readable_entries(staff, flt: AuditFilter):
+    """The entries an administrator may read: done by or to their organisation (for a service point, also the
+    organisations it serves), newest first."""
+    from meldingen.reports.access import visible_organisation_ids
+
+    org_ids = visible_organisation_ids(staff)
+    query = select(AuditEntry).where(or_(AuditEntry.organisation_id.in_(org_ids),
+                                         AuditEntry.subject_organisation_id.in_(org_ids)))
+    if flt.actor:
+        query = query.where(AuditEntry.actor.ilike(f"%{flt.actor}%"))
+    if flt.action:
+        query = query.where(AuditEntry.action.ilike(f"{flt.action}%"))
+    if flt.object_id:
+        query = query.where(AuditEntry.object_id == flt.object_id.strip().upper()) \
+            if not flt.object_id.strip().isdigit() else query.where(AuditEntry.object_id == flt.object_id.strip())
+    if flt.since is not None:
+        query = query.where(AuditEntry.at >= flt.since)
+    if flt.until is not None:
+        query = query.where(AuditEntry.at < flt.until)
+    return query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+
+
+CSV_COLUMNS = ["at", "actor", "actor_role", "action", "object_type", "object_id", "ip", "details"]
+
+
+def entries_csv(entries) -> str:
+    import json
+
+    from meldingen.timeutil import isoformat
+
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(CSV_COLUMNS)
+    for e in entries:
+        writer.writerow([safe_cell(v) for v in (
+            isoformat(e.at), e.actor, e.actor_role or "", e.action, e.object_type or "", e.object_id or "",
+            e.ip or "", json.dumps(e.details or {}, ensure_ascii=False, sort_keys=True))])
+    return out.getvalue()
+
+
+def safe_cell(value) -> str:
+    """A CSV cell a spreadsheet will not run as a formula (=, +, -, @ at the start)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def last_entry_at(action: str) -> datetime | None:
+    return db.session.scalar(select(AuditEntry.at).where(AuditEntry.action == action)
+                             .order_by(AuditEntry.at.desc()).limit(1))
