@@ -55,7 +55,7 @@ def _import_task_modules() -> None:
 
 # Sweeps that pick up due work whose timer was lost (a restart, a crashed worker): task name → run every
 # SWEEP_SECONDS. They are idempotent: each claims its rows atomically.
-PERIODIC_TASKS = ["notify.send_due", "intake.act_due"]
+PERIODIC_TASKS = ["channels.process_due", "notify.send_due", "intake.act_due"]
 
 
 def run_sweeps_forever(enqueue_all: Callable[[], None], interval: float, stop: threading.Event) -> None:
@@ -116,12 +116,21 @@ class RQBackend:
         self.queue = Queue("meldingen", connection=self.connection)
 
     def enqueue(self, name: str, kwargs: dict) -> None:
-        self.queue.enqueue("meldingen.jobs.run_in_worker", name, kwargs, retry=None)
+        self.queue.enqueue("meldingen.jobs.run_in_worker", name, kwargs, retry=rq_retry())
 
     def enqueue_in(self, seconds: float, name: str, kwargs: dict) -> None:
         from datetime import timedelta
 
-        self.queue.enqueue_in(timedelta(seconds=seconds), "meldingen.jobs.run_in_worker", name, kwargs)
+        self.queue.enqueue_in(timedelta(seconds=seconds), "meldingen.jobs.run_in_worker", name, kwargs,
+                              retry=rq_retry())
+
+
+def rq_retry():
+    """RQ retries a job whose task raised (a database that was briefly away); the durable sweeps remain the
+    safety net for jobs RQ loses (a worker killed mid-job). Tasks claim their rows, so a retry never doubles."""
+    from rq import Retry
+
+    return Retry(max=3, interval=[1, 5, 30])
 
 
 def init_app(app: Flask) -> None:
@@ -149,8 +158,9 @@ def enqueue_in(seconds: float, name: str, **kwargs) -> None:
     current_app.extensions["meldingen_jobs"].enqueue_in(seconds, name, kwargs)
 
 
-def run_task(app: Flask, name: str, kwargs: dict):
-    """Run one task in its own app context and session; errors are logged, never raised into the caller."""
+def run_task(app: Flask, name: str, kwargs: dict, raise_errors: bool | None = None):
+    """Run one task in its own app context and session; errors are logged, and raised into the caller only
+    when `raise_errors` (default: config JOBS_RAISE, set in tests) says so."""
     from meldingen.extensions import db
 
     tasks = registered_tasks()
@@ -164,7 +174,7 @@ def run_task(app: Flask, name: str, kwargs: dict):
         except Exception:
             db.session.rollback()
             log.exception("task %s failed", name)
-            if app.config.get("JOBS_RAISE"):
+            if app.config.get("JOBS_RAISE") if raise_errors is None else raise_errors:
                 raise
             return None
         finally:
@@ -181,4 +191,5 @@ def run_in_worker(name: str, kwargs: dict):
         from meldingen import create_app
 
         _worker_app = create_app()
-    return run_task(_worker_app, name, kwargs)
+    # Raised into RQ, so the job is marked failed and retried (see rq_retry).
+    return run_task(_worker_app, name, kwargs, raise_errors=True)
