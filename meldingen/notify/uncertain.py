@@ -75,6 +75,7 @@ def settle_unknown(message_id: int, now=None) -> str | None:
         return _send_again(message, now, "nothing left the service; queued again")
     if kind == "twilio":
         return _settle_with_twilio_list(message, now)
+    message.payload = {**(message.payload or {}), "outcome_unknown": True}  # for the stuck list: a person judges
     if kind == "whatsapp":
         return _finish(message, "parked", now, error=f"{message.last_error}; no receipt from WhatsApp since")
     return _finish(message, "parked", now, error=f"{message.last_error}; {kind} cannot tell whether it arrived")

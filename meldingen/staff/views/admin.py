@@ -32,6 +32,7 @@ SECTIONS = [
     ("staff.admin_imports", "Gebieden en objecten"),
     ("staff.admin_channels", "Kanalen"),
     ("staff.admin_accounts", "Medewerkers"),
+    ("staff.admin_stuck", "Vastgelopen werk"),
 ]
 
 
