@@ -27,7 +27,7 @@ from meldingen.channels.base import PlatformError
 from meldingen.channels.models import Channel, OutboundMessage
 from meldingen.extensions import db
 from meldingen.intake.models import Conversation
-from meldingen.recovery.policy import lease_seconds, retry_delay, short_reason, should_park
+from meldingen.recovery.policy import retry_delay, send_lease_seconds, short_reason, should_park
 from meldingen.reports.models import Reporter
 from meldingen.timeutil import as_aware_utc, utcnow
 
@@ -122,7 +122,7 @@ def send_due_messages(now=None, limit: int = 500) -> int:
     from meldingen.notify.uncertain import mark_unknown, settle_unknown
 
     now = now or utcnow()
-    abandoned_before = now - timedelta(seconds=lease_seconds())
+    abandoned_before = now - timedelta(seconds=send_lease_seconds())
     for message in db.session.scalars(
         select(OutboundMessage).where(OutboundMessage.state == "sending", OutboundMessage.state_at <= abandoned_before)
         .order_by(OutboundMessage.id).limit(limit)

@@ -36,6 +36,12 @@ def lease_seconds() -> float:
     return max(1.0, float(current_app.config.get("WORK_LEASE_SECONDS", 120.0)))
 
 
+def send_lease_seconds() -> float:
+    """A send may take up to its connect, write and read timeouts: only after that is its worker presumed dead."""
+    timeout = float(current_app.config.get("PLATFORM_TIMEOUT", 15.0))
+    return max(lease_seconds(), 4 * timeout + 2)
+
+
 def lease_until(now: datetime) -> datetime:
     return now + timedelta(seconds=lease_seconds())
 
