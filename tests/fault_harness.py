@@ -18,6 +18,7 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 from sqlalchemy import create_engine, func, select
@@ -184,15 +185,21 @@ def residents(client: HttpClient, fake, count_per_kind: int = 1, kinds=("whatsap
     return [RESIDENTS[kind](client, fake, users[kind](i)) for kind in kinds for i in range(count_per_kind)]
 
 
+def landed(fake, resident) -> list[dict]:
+    """The messages to this resident that the platform accepted (answered 2xx, even if our call had given up
+    waiting): what the resident sees on their phone."""
+    accepted = SimpleNamespace(seen=[s for s in fake.seen if 200 <= s.status < 300])
+    return [m for m in sent_messages(accepted) if m["kind"] == resident.kind and m["to"] == resident.address]
+
+
 def reference_replies(fake, resident) -> list[str]:
     from meldingen.reports.references import find_reference
 
-    return [find_reference(m["text"]) for m in sent_messages(fake)
-            if m["kind"] == resident.kind and m["to"] == resident.address and find_reference(m["text"])]
+    return [find_reference(m["text"]) for m in landed(fake, resident) if find_reference(m["text"])]
 
 
 def duplicates(fake, resident) -> list[str]:
-    texts = Counter(m["text"] for m in sent_messages(fake) if m["kind"] == resident.kind and m["to"] == resident.address)
+    texts = Counter(m["text"] for m in landed(fake, resident))
     return [t for t, n in texts.items() if n > 1]
 
 

@@ -44,13 +44,19 @@ WAIT_FOR_RECEIPT = frozenset({"whatsapp", "twilio"})
 
 
 def mark_unknown(message: OutboundMessage, now, reason: str) -> str:
-    """The send may or may not have landed: record that, and when to settle it."""
-    message.state = "unknown"
-    message.state_at = now
-    message.last_error = reason[:2000]
+    """The send may or may not have landed: record that, and when to settle it. A receipt that came in while
+    the call was still running has settled it already; then that stands."""
     wait = unconfirmed_wait() if message.channel_kind in WAIT_FOR_RECEIPT else timedelta(0)
-    message.next_attempt_at = now + wait
+    changed = db.session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.id == message.id, OutboundMessage.state.in_(("sending", "unknown")))
+        .values(state="unknown", state_at=now, last_error=reason[:2000], next_attempt_at=now + wait)
+        .execution_options(synchronize_session=False)
+    ).rowcount
     db.session.commit()
+    if changed != 1:
+        db.session.refresh(message)
+        return message.state
     log.warning("outbound %s: outcome unknown (%s); settled after %ss", message.id, reason, wait.total_seconds())
     try:
         jobs.enqueue_in(wait.total_seconds(), "notify.settle", message_id=message.id)
