@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -23,6 +24,7 @@ from types import SimpleNamespace
 import httpx
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
 
 from fake_chat_platform import RESIDENTS, platform_config, sent_messages
 
@@ -269,13 +271,13 @@ class OwnPostgres:
         self.bin = postgres_bin()
         if self.bin is None:
             raise RuntimeError("no PostgreSQL server binaries under /usr/lib/postgresql")
-        self.root = Path(tempfile.mkdtemp(prefix="meldingen-pg-", dir=tmp))
+        # Its own directory straight under the system tmp: the postgres user must reach it (pytest's are 0700).
+        self.root = Path(tempfile.mkdtemp(prefix="meldingen-pg-"))
         self.data = self.root / "data"
         self.port = free_port()
         self.as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
         if self.as_postgres:
             shutil.chown(self.root, "postgres")
-            os.chmod(tmp, 0o755)
         self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8")
         with open(self.data / "postgresql.conf", "a") as conf:
             conf.write(f"\nport = {self.port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = "
@@ -290,8 +292,10 @@ class OwnPostgres:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"
 
     def _run(self, tool: str, *args: str) -> None:
-        subprocess.run([*self.as_postgres, str(self.bin / tool), *args], check=True, capture_output=True,
-                       cwd=str(self.root))
+        done = subprocess.run([*self.as_postgres, str(self.bin / tool), *args], capture_output=True,
+                              cwd=str(self.root))
+        if done.returncode != 0:
+            raise RuntimeError(f"{tool} failed: {done.stderr.decode(errors='replace')[-2000:]}")
 
     def start(self) -> None:
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "server.log"), "-w", "-t", "30", "start")
@@ -313,6 +317,73 @@ class OwnPostgres:
     def destroy(self) -> None:
         try:
             self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "-t", "30", "stop")
-        except subprocess.CalledProcessError:
+        except RuntimeError:
             pass
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+# --- the platforms' own confirmations -------------------------------------------------------------------
+
+
+class PlatformConfirmations:
+    """What the real platforms tell about messages they accepted: WhatsApp's status webhooks (echoing our
+    biz_opaque_callback_data) posted to the service, and Twilio's Messages list. Wraps the send routes of
+    `fake` (after install_send_routes) to remember what landed; `server_url()` names the current web server."""
+
+    def __init__(self, fake, server_url):
+        import json as _json
+
+        from fake_chat_platform import TW_SID, WA_PHONE_ID
+
+        self.fake = fake
+        self.server_url = server_url
+        self.landed: list[tuple[str, dict, str]] = []
+        self.wa_send = f"/v21.0/{WA_PHONE_ID}/messages"
+        self.tw_send = f"/2010-04-01/Accounts/{TW_SID}/Messages.json"
+        self.stop_event = threading.Event()
+        self.receipted: set[str] = set()
+        for path in (self.wa_send, self.tw_send):
+            fake.routes[("POST", path)] = self._remembering(path, fake.routes[("POST", path)])
+        fake.routes[("GET", self.tw_send)] = lambda r: Response(_json.dumps({"messages": [
+            {"sid": _json.loads(body)["sid"], "to": f["To"], "from": f["From"], "body": f.get("Body"),
+             "status": "sent", "date_created": time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime())}
+            for p, f, body in list(self.landed) if p == self.tw_send and f["To"] == r.args.get("To")]}),
+            content_type="application/json")
+        self.thread = threading.Thread(target=self._receipts, daemon=True)
+        self.thread.start()
+
+    def _remembering(self, path, handler):
+        def handle(request):
+            answer = handler(request)
+            if 200 <= answer.status_code < 300:
+                fields = json.loads(request.get_data()) if path == self.wa_send else dict(request.form)
+                self.landed.append((path, fields, answer.get_data(as_text=True)))
+            return answer
+        return handle
+
+    def _receipts(self):
+        from meldingen.channels import whatsapp
+        from fake_chat_platform import WA_PHONE_ID, WA_SECRET
+
+        while not self.stop_event.wait(0.2):
+            for path, fields, body in list(self.landed):
+                reference = fields.get("biz_opaque_callback_data")
+                if path != self.wa_send or not reference or reference in self.receipted or "messages" not in body:
+                    continue
+                wamid = json.loads(body)["messages"][0]["id"]
+                raw = json.dumps({"object": "whatsapp_business_account", "entry": [{"id": "W", "changes": [{
+                    "field": "messages", "value": {"messaging_product": "whatsapp", "metadata": {
+                        "display_phone_number": "31970", "phone_number_id": WA_PHONE_ID}, "statuses": [{
+                            "id": wamid, "status": "sent", "timestamp": str(int(time.time())),
+                            "recipient_id": fields["to"], "biz_opaque_callback_data": reference}]}}]}]}).encode()
+                try:
+                    response = httpx.post(f"{self.server_url()}/webhooks/whatsapp", content=raw, timeout=5, headers={
+                        "Content-Type": "application/json", whatsapp.SIGNATURE_HEADER: whatsapp.sign(WA_SECRET, raw)})
+                except httpx.TransportError:
+                    continue  # the server is away: Meta delivers again later
+                if response.status_code == 200:
+                    self.receipted.add(reference)
+
+    def stop(self):
+        self.stop_event.set()
+        self.thread.join(5)

@@ -16,8 +16,8 @@ from werkzeug.wrappers import Response
 
 from conftest import BROKER_URL, CLASSIFIER_MODEL_DIR, PG_URL, build_schema_and_sample, make_app
 from fake_chat_platform import WA_PHONE_ID, install_send_routes
-from fault_harness import (Database, HttpClient, OwnPostgres, WebServer, Worker, duplicates, postgres_bin,
-                           reference_replies, residents, service_env, wait_until)
+from fault_harness import (Database, HttpClient, OwnPostgres, PlatformConfirmations, WebServer, Worker, duplicates,
+                           postgres_bin, reference_replies, residents, service_env, wait_until)
 
 AMSTERDAM = (52.3877221, 4.8925727)
 RECOVERY_TIMEOUT = 40.0
@@ -28,11 +28,14 @@ def trained_classifier(tmp_path_factory):
     """The session's classifier model trained before any server starts, so no subprocess trains its own."""
     from meldingen.classify.services import get_classifier
 
+    path = CLASSIFIER_MODEL_DIR / "model.joblib"
+    if path.exists():
+        return str(path)
     app = make_app(tmp_path_factory.mktemp("clf"), f"sqlite:///{tmp_path_factory.mktemp('clfdb') / 'x.sqlite'}")
     build_schema_and_sample(app)
     with app.app_context():
         get_classifier()
-    return str(CLASSIFIER_MODEL_DIR / "model.joblib")
+    return str(path)
 
 
 @pytest.fixture
@@ -98,6 +101,7 @@ def test_web_process_killed_right_after_acknowledging_loses_nothing(database_url
     media = {"hang": True}
     web = WebServer(env, tmp_path, "web1")
     db = Database(database_url)
+    confirmations = PlatformConfirmations(fake, lambda: web.url)
     try:
         web.wait_ready()
         client = HttpClient(web.url)
@@ -118,6 +122,7 @@ def test_web_process_killed_right_after_acknowledging_loses_nothing(database_url
 
         assert db.scalar(select(func.count()).select_from(Photo).where(Photo.report_id.is_not(None))) == 1
     finally:
+        confirmations.stop()
         web.stop()
         db.dispose()
 
@@ -237,6 +242,7 @@ def test_worker_killed_mid_job_leaves_nothing_pending_after_a_new_worker_starts(
     web = WebServer(env, tmp_path)
     worker = Worker(env, tmp_path, "worker1")
     db = Database(database_url)
+    confirmations = PlatformConfirmations(fake, lambda: web.url)
     try:
         web.wait_ready()
         client = HttpClient(web.url)
@@ -257,6 +263,7 @@ def test_worker_killed_mid_job_leaves_nothing_pending_after_a_new_worker_starts(
 
         assert db.scalar(select(func.count()).select_from(Photo).where(Photo.report_id.is_not(None))) == 1
     finally:
+        confirmations.stop()
         worker.stop()
         web.stop()
         db.dispose()
@@ -270,6 +277,7 @@ def test_database_stopped_mid_load_every_acknowledged_message_is_answered_once(t
     pg = OwnPostgres(tmp_path)
     db = None
     web = None
+    confirmations = PlatformConfirmations(fake, lambda: web.url)
     try:
         url = pg.create_database("meldingen_faults")
         build_schema_and_sample(make_app(tmp_path, url))
@@ -298,6 +306,7 @@ def test_database_stopped_mid_load_every_acknowledged_message_is_answered_once(t
         assert client.refused > 0  # the database really was away while residents wrote
         assert_everyone_answered_once(fake, db, people, reports=len(people))
     finally:
+        confirmations.stop()
         if web is not None:
             web.stop()
         if db is not None:

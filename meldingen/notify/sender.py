@@ -99,21 +99,37 @@ def deliver(message_id: int, now=None) -> str | None:
             jobs.enqueue_in(delay, "notify.send", message_id=message_id)
             return "queued"
         return _finish(message, "parked" if exc.retryable else "failed", now, error=exc.message)
-    # A receipt may have come in while the call was running; it only ever moves the row forward.
-    db.session.execute(
-        update(OutboundMessage)
-        .where(OutboundMessage.id == message_id, OutboundMessage.state.in_(("sending", "unknown")))
-        .values(state="sent", state_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.execute(
-        update(OutboundMessage).where(OutboundMessage.id == message_id)
-        .values(sent_at=func.coalesce(OutboundMessage.sent_at, now), platform_message_id=platform_id,
-                last_error=None, parked_at=None)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
+    record_sent(message_id, platform_id, now)
     return "sent"
+
+
+def record_sent(message_id: int, platform_id: str, now, tries: int = 5) -> None:
+    """The platform took it: write that down. Tried a few times over some seconds, because a database that
+    is briefly away would otherwise leave the row "sending" and make a known delivery look unknown."""
+    import time
+
+    for attempt in range(tries):
+        try:
+            # A receipt may have come in while the call was running; it only ever moves the row forward.
+            db.session.execute(
+                update(OutboundMessage)
+                .where(OutboundMessage.id == message_id, OutboundMessage.state.in_(("sending", "unknown")))
+                .values(state="sent", state_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            db.session.execute(
+                update(OutboundMessage).where(OutboundMessage.id == message_id)
+                .values(sent_at=func.coalesce(OutboundMessage.sent_at, now), platform_message_id=platform_id,
+                        last_error=None, parked_at=None)
+                .execution_options(synchronize_session=False)
+            )
+            db.session.commit()
+            return
+        except Exception:
+            db.session.rollback()
+            if attempt == tries - 1:
+                raise  # left "sending": the lease sweep and the platform's receipts settle it
+            time.sleep(min(4.0, 0.5 * 2 ** attempt))
 
 
 def send_due_messages(now=None, limit: int = 500) -> int:
