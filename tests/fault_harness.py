@@ -120,7 +120,7 @@ class WebServer(Process):
         super().__init__([str(BIN / "waitress-serve"), "--host", "127.0.0.1", "--port", str(self.port),
                           "--threads", "6", "--call", "meldingen:create_app"], env, tmp / f"{name}.log")
 
-    def wait_ready(self, timeout: float = 60.0) -> None:
+    def wait_ready(self, timeout: float = 150.0) -> None:
         """Up when /healthz answers 200; that first request also starts its background sweeps."""
         def ready():
             if self.proc.poll() is not None:

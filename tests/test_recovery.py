@@ -122,8 +122,8 @@ def test_event_that_keeps_failing_is_parked_on_the_stuck_list_and_not_retried_ag
     for _ in range(5):
         process_due()
     db.session.rollback()
-    event = db.session.scalar(select(InboundEvent).where(InboundEvent.channel_kind == "telegram",
-                                                         InboundEvent.payload.is_not(None)).order_by(InboundEvent.id.desc()))
+    event = db.session.scalar(select(InboundEvent).where(InboundEvent.channel_kind == "telegram")
+                              .order_by(InboundEvent.id.desc()))
     assert event.state == "parked" and event.attempts == 3 and "ValueError: bug" in event.error
     assert [(i.kind, i.id) for i in stuck_items(None)] == [("inbound", event.id)]
 

@@ -6,8 +6,8 @@ timer, can never send the same row twice. Platform errors that may pass (429, 5x
 tried again after the backoff of `recovery.policy` and parked for staff when they keep failing; others mark
 the row "failed". A send whose outcome is unknown (a timeout after the request left, or a worker that died
 during the call and left the row "sending" past its lease) is never simply repeated: it becomes "unknown"
-and `notify/uncertain.py` settles it per platform (a receipt, a check of what landed, or a person). WhatsApp free-form messages are allowed for 24 hours after
-the resident's last message; after that the approved template configured for the message's purpose is
+and `notify/uncertain.py` settles it per platform (a receipt, a check of what landed, or a person).
+WhatsApp free-form messages are allowed for 24 hours after the resident's last message; after that the approved template configured for the message's purpose is
 sent, and without one the row is "held" for staff (the conversation is flagged for a person).
 """
 
