@@ -31,6 +31,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 AMSTERDAM = (52.3877221, 4.8925727)
 
 
+MODEL_DIR = Path(tempfile.mkdtemp(prefix="meldingen-bench-classifier-"))  # trained once for every scenario
+
+
 def prepare(url: str, tmp: Path) -> None:
     from flask_migrate import upgrade
 
@@ -39,7 +42,7 @@ def prepare(url: str, tmp: Path) -> None:
     from meldingen.seed import load_sample_data
 
     app = create_app({"DATABASE_URL": url, "JOBS_BACKEND": "sync", "GEOCODER_URL": "off",
-                      "CLASSIFIER_MODEL_PATH": str(tmp / "classifier" / "model.joblib"), "SECRET_KEY": "x"})
+                      "CLASSIFIER_MODEL_PATH": str(MODEL_DIR / "model.joblib"), "SECRET_KEY": "x"})
     with app.app_context():
         upgrade()
         load_sample_data()
@@ -73,8 +76,7 @@ def scenario(name: str, url: str, tmp: Path, residents_per_kind: int, pg=None) -
 
     fake, stop_fake = start_fake_platform()
     install_send_routes(fake)
-    env = service_env(url, fake, tmp, CLASSIFIER_MODEL_PATH=str(tmp / "classifier" / "model.joblib"),
-                      JOBS_BACKEND="thread")
+    env = service_env(url, fake, tmp, CLASSIFIER_MODEL_PATH=str(MODEL_DIR / "model.joblib"), JOBS_BACKEND="thread")
     holder = {}
     confirmations = PlatformConfirmations(fake, lambda: holder["web"].url)
     holder["web"] = WebServer(env, tmp, f"{name}-web")

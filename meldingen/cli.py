@@ -188,15 +188,20 @@ def worker_command(burst):
 
     import threading
 
-    from meldingen.jobs import PERIODIC_TASKS, run_sweeps_forever
+    from meldingen.jobs import PERIODIC_TASKS, run_sweeps_forever, run_task
 
     connection = Redis.from_url(url)
     queue = Queue("meldingen", connection=connection)
     stop = threading.Event()
     if not burst:
+        app = current_app._get_current_object()
+
         def enqueue_sweeps():
+            # Run here, in this process's sweep thread, not as queued jobs: a forked job per sweep would crowd the
+            # queue (and a slow sweep would pile up behind itself); the sweeps claim their rows, so they can run
+            # beside the jobs and beside other workers' sweeps.
             for name in PERIODIC_TASKS:
-                queue.enqueue("meldingen.jobs.run_in_worker", name, {})
+                run_task(app, name, {}, raise_errors=False)
 
         interval = float(current_app.config.get("SWEEP_SECONDS", 15))
         threading.Thread(target=run_sweeps_forever, args=(enqueue_sweeps, interval, stop), daemon=True).start()
