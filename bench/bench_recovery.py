@@ -206,6 +206,9 @@ def main() -> None:
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text("\n".join(lines))
     print("\n".join(lines))
+    import shutil
+
+    shutil.rmtree(MODEL_DIR, ignore_errors=True)
 
 
 if __name__ == "__main__":
