@@ -58,6 +58,15 @@ DEFAULTS: dict[str, object] = {
     "SCHEDULER_INTERVAL": 0.1,
     # Bearer token for GET /metrics (queue depth and age); empty: /metrics is off.
     "METRICS_TOKEN": "",
+    # Fault tolerance (docs/RECOVERY.md): waits between attempts of background work that failed (JSON list,
+    # seconds; the last one repeats), attempts before the work is parked on the staff "stuck" list, how long a
+    # claimed piece of work may run before another worker takes it over, the timeout of platform calls, and how
+    # long to wait for a platform's receipt after a send whose outcome is unknown (a timeout).
+    "RETRY_SECONDS": [5, 30, 120, 600, 1800],
+    "RETRY_MAX_ATTEMPTS": 6,
+    "WORK_LEASE_SECONDS": 120.0,
+    "PLATFORM_TIMEOUT": 15.0,
+    "UNCONFIRMED_WAIT_SECONDS": 300.0,
     # The organisation code of this service point; reports are routed to the
     # municipality they lie in, among those this service point serves.
     "SERVICE_POINT": "DSP",
@@ -85,10 +94,11 @@ DEFAULTS: dict[str, object] = {
     "RETENTION_DAYS": 365,
 }
 
-INT_KEYS = {"INTAKE_QUIET_SECONDS", "MAX_PHOTO_BYTES", "MAX_PHOTO_PIXELS", "INBOX_CLAIM_SECONDS", "PROXY_FIX",
-            "MAX_IMPORT_BYTES", "RETENTION_DAYS"}
-JSON_KEYS = {"NOTIFY_PACING_SECONDS", "WHATSAPP_TEMPLATES", "TWILIO_TEMPLATES"}
-FLOAT_KEYS = {"SWEEP_SECONDS", "SCHEDULER_INTERVAL", "GEOCODER_TIMEOUT", "ADDRESS_MAX_DISTANCE_M", "ASSET_MAX_DISTANCE_M", "CLASSIFIER_THRESHOLD"}
+INT_KEYS = {"INTAKE_QUIET_SECONDS", "RETRY_MAX_ATTEMPTS", "MAX_PHOTO_BYTES", "MAX_PHOTO_PIXELS", "INBOX_CLAIM_SECONDS",
+            "PROXY_FIX", "MAX_IMPORT_BYTES", "RETENTION_DAYS"}
+JSON_KEYS = {"NOTIFY_PACING_SECONDS", "RETRY_SECONDS", "WHATSAPP_TEMPLATES", "TWILIO_TEMPLATES"}
+FLOAT_KEYS = {"SWEEP_SECONDS", "SCHEDULER_INTERVAL", "GEOCODER_TIMEOUT", "ADDRESS_MAX_DISTANCE_M", "ASSET_MAX_DISTANCE_M",
+              "CLASSIFIER_THRESHOLD", "WORK_LEASE_SECONDS", "PLATFORM_TIMEOUT", "UNCONFIRMED_WAIT_SECONDS"}
 
 
 def load_config(app, test_config: dict | None = None) -> None:

@@ -68,7 +68,7 @@ def sent_messages(fake) -> list[dict]:
         elif seen.path == f"/bot{TG_TOKEN}/sendMessage":
             body = json.loads(seen.body)
             out.append({"kind": "telegram", "to": str(body["chat_id"]), "text": body["text"], "raw": body})
-        elif seen.path == f"/2010-04-01/Accounts/{TW_SID}/Messages.json":
+        elif seen.path == f"/2010-04-01/Accounts/{TW_SID}/Messages.json" and seen.method == "POST":
             form = {k: v[0] for k, v in parse_qs(seen.body.decode()).items()}
             out.append({"kind": "twilio", "to": form["To"], "text": form.get("Body") or
                         f"TEMPLATE:{form.get('ContentSid')}", "raw": form})

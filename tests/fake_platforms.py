@@ -18,6 +18,7 @@ class Seen:
     headers: dict
     body: bytes
     host: str
+    status: int = 0  # what the fake answered (0 while the handler still runs)
 
 
 @dataclass
@@ -46,10 +47,12 @@ class FakePlatform:
 
     def __call__(self, environ, start_response):
         request = Request(environ)
-        self.seen.append(Seen(request.method, request.path, request.query_string.decode(), dict(request.headers),
-                              request.get_data(), request.host))
+        seen = Seen(request.method, request.path, request.query_string.decode(), dict(request.headers),
+                    request.get_data(), request.host)
+        self.seen.append(seen)
         handler = self.routes.get((request.method, request.path))
         response = handler(request) if handler else Response("not found", status=404)
+        seen.status = response.status_code
         return response(environ, start_response)
 
     def requests_to(self, path_start: str) -> list[Seen]:

@@ -16,14 +16,34 @@ RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 
 class PlatformError(Exception):
-    """A platform call failed. `retryable` says whether trying again later can help (429, 5xx, network)."""
+    """A platform call failed. `retryable` says whether trying again later can help (429, 5xx, network);
+    `uncertain` that the request may have reached the platform and been acted on (it was sent, but no answer
+    came: a read timeout, a dropped connection), so repeating it blindly could do it twice."""
 
-    def __init__(self, message: str, *, retryable: bool, status_code: int | None = None, code: str | None = None):
+    def __init__(self, message: str, *, retryable: bool, status_code: int | None = None, code: str | None = None,
+                 uncertain: bool = False):
         super().__init__(message)
         self.message = message
         self.retryable = retryable
         self.status_code = status_code
         self.code = code  # the platform's own error code, e.g. WhatsApp 131047 or Twilio 63016
+        self.uncertain = uncertain
+
+
+def platform_timeout() -> httpx.Timeout:
+    """The timeout of platform calls: config PLATFORM_TIMEOUT (seconds) inside an app, else the default."""
+    from flask import current_app, has_app_context
+
+    if has_app_context():
+        seconds = float(current_app.config.get("PLATFORM_TIMEOUT") or 0)
+        if seconds > 0:
+            return httpx.Timeout(seconds, connect=min(5.0, seconds))
+    return DEFAULT_TIMEOUT
+
+
+# Failures after which the request was certainly not acted on: it never left (connecting, waiting for a pooled
+# connection). Any other timeout or transport error happened after it may have been sent.
+_NOT_SENT = (httpx.ConnectTimeout, httpx.ConnectError, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
 
 @dataclass(frozen=True)
@@ -92,13 +112,15 @@ def call_json(
             data=data,
             params=params,
             auth=auth,
-            timeout=DEFAULT_TIMEOUT,
+            timeout=platform_timeout(),
             follow_redirects=False,
         )
     except httpx.TimeoutException as exc:
-        raise PlatformError(f"{platform}: timeout calling {_safe(url)}", retryable=True) from exc
+        raise PlatformError(f"{platform}: timeout calling {_safe(url)}", retryable=True,
+                            uncertain=not isinstance(exc, _NOT_SENT)) from exc
     except httpx.TransportError as exc:
-        raise PlatformError(f"{platform}: cannot reach {_safe(url)}: {type(exc).__name__}", retryable=True) from exc
+        raise PlatformError(f"{platform}: cannot reach {_safe(url)}: {type(exc).__name__}", retryable=True,
+                            uncertain=not isinstance(exc, _NOT_SENT)) from exc
     if response.status_code >= 300:
         raise error_for_response(response, platform)
     try:
@@ -138,7 +160,7 @@ def download(
                 current,
                 headers=dict(headers or {}) if trusted else None,
                 auth=auth if trusted else None,
-                timeout=DEFAULT_TIMEOUT,
+                timeout=platform_timeout(),
                 follow_redirects=False,
             ) as response:
                 if response.is_redirect:

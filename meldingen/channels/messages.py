@@ -85,6 +85,9 @@ class DeliveryStatus:
     status: str
     at: datetime
     error: str | None = None
+    # Our own reference echoed by the platform (WhatsApp biz_opaque_callback_data, the outbox id in Twilio's
+    # StatusCallback URL): ties a receipt to the outbox row even when the send's answer never arrived.
+    reference: str | None = None
 
     @property
     def event_key(self) -> str:

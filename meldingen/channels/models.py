@@ -48,9 +48,16 @@ class InboundEvent(db.Model):
     channel_id: Mapped[int | None] = mapped_column(ForeignKey("channels.id", ondelete="SET NULL"))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     payload: Mapped[dict] = mapped_column(JSON, default=dict)  # the normalised message and the raw part
-    state: Mapped[str] = mapped_column(String(20), default="pending", index=True)  # pending|done|failed
+    # pending|done|failed|parked (kept failing: on the staff stuck list)|dismissed (a person closed it)
+    state: Mapped[str] = mapped_column(String(20), default="pending", index=True)
     error: Mapped[str | None] = mapped_column(Text)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # At-least-once processing: each attempt claims the event until next_attempt_at (its lease, or the backoff
+    # after a failure); the sweep takes up pending events whose time has come.
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    parked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class OutboundMessage(db.Model):
@@ -69,6 +76,8 @@ class OutboundMessage(db.Model):
     body: Mapped[str] = mapped_column(Text)
     payload: Mapped[dict] = mapped_column(JSON, default=dict)  # buttons, list options, location request
     # queued|sending|sent|delivered|read|failed|held (held: outside WhatsApp's window, no template)
+    # |unknown (the send timed out or its worker died: it may have landed; see notify/uncertain.py)
+    # |parked (kept failing, or unknown and only a person can tell: on the staff stuck list)|dismissed
     state: Mapped[str] = mapped_column(String(20), default="queued", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -77,3 +86,5 @@ class OutboundMessage(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     state_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    parked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

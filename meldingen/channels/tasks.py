@@ -1,11 +1,17 @@
-"""Background work on a stored inbound event: fetch its photos, answer button presses, hand it to the intake."""
+"""Background work on a stored inbound event: fetch its photos, answer button presses, hand it to the intake.
+
+Processing is at-least-once with effects once: every attempt claims the event, a failure is recorded with its
+backoff, the sweep takes up whatever is due (a lost job, a dead worker, a database that was down), and an
+event that keeps failing is parked for staff instead of being retried forever.
+"""
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select, update
 
 from meldingen import jobs
 from meldingen.channels import registry, telegram
@@ -15,13 +21,11 @@ from meldingen.channels.models import InboundEvent
 from meldingen.extensions import db
 from meldingen.media.images import ImageRejected
 from meldingen.media.services import fetch_platform_media, store_photo
+from meldingen.recovery.policy import lease_seconds, lease_until, retry_delay, short_reason, should_park
 from meldingen.reports.models import Photo
 from meldingen.timeutil import utcnow
 
 log = logging.getLogger(__name__)
-
-MAX_ATTEMPTS = 4
-RETRY_SECONDS = (10, 60, 300)
 
 # The intake's entry point: receive_message(message, *, event, channel, photo_ids). Looked up at run time,
 # so channels do not depend on the intake's module at import.
@@ -31,30 +35,120 @@ _warned_no_intake = False
 
 @jobs.task("channels.process_event")
 def process_event(event_id: int, attempt: int = 0) -> None:
+    """Process one stored event, at least once and with its effects once.
+
+    The event is claimed first (attempts + 1, leased until next_attempt_at) in its own committed transaction;
+    the intake's effects and the event's "done" then commit together, so a failure anywhere leaves the event
+    pending for the sweep (`channels.process_due`) and nothing half done. `attempt` is ignored (jobs queued
+    by older versions still carry it).
+    """
+    now = utcnow()
+    if not claim_event(event_id, now):
+        return  # done, parked, or another worker holds it: a job delivered twice changes nothing
+    try:
+        _process_claimed(event_id)
+    except RetryLater as later:
+        db.session.rollback()
+        record_failure(event_id, later.reason, now)
+    except Exception as exc:
+        db.session.rollback()
+        record_failure(event_id, short_reason(exc), now)
+        raise
+
+
+@jobs.task("channels.process_due")
+def process_due(limit: int = 200) -> int:
+    """The sweep: pending events whose backoff or lease has passed, and those whose first job was lost."""
+    from meldingen.jobs import run_task
+
+    now = utcnow()
+    lost_before = now - timedelta(seconds=lease_seconds())
+    ids = db.session.scalars(
+        select(InboundEvent.id).where(
+            InboundEvent.state == "pending",
+            or_(InboundEvent.next_attempt_at <= now,
+                and_(InboundEvent.next_attempt_at.is_(None), InboundEvent.received_at <= lost_before)))
+        .order_by(InboundEvent.id).limit(limit)
+    ).all()
+    db.session.rollback()
+    app = current_app._get_current_object()
+    for event_id in ids:
+        # Each in its own context and session: one event that fails does not stop the others.
+        run_task(app, "channels.process_event", {"event_id": event_id}, raise_errors=False)
+    return len(ids)
+
+
+class RetryLater(Exception):
+    """Something this event needs is unavailable for now (a platform's media API is down)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def claim_event(event_id: int, now) -> bool:
+    """Take the event for one attempt: one UPDATE only one worker can win, committed before any work."""
+    claimed = db.session.execute(
+        update(InboundEvent)
+        .where(InboundEvent.id == event_id, InboundEvent.state == "pending",
+               or_(InboundEvent.next_attempt_at.is_(None),
+                   InboundEvent.next_attempt_at <= now + timedelta(milliseconds=500)))
+        .values(attempts=InboundEvent.attempts + 1, last_attempt_at=now, next_attempt_at=lease_until(now))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return claimed == 1
+
+
+def record_failure(event_id: int, reason: str, now) -> str:
+    """After a failed attempt: try again after the backoff, or park the event for staff. Returns the state."""
     event = db.session.get(InboundEvent, event_id)
     if event is None or event.state != "pending":
-        return  # already done: a job delivered twice changes nothing
+        return event.state if event is not None else "gone"
+    event.error = reason[:2000]
+    if should_park(event.attempts):
+        event.state = "parked"
+        event.parked_at = now
+        event.next_attempt_at = None
+        log.error("event %s parked after %s attempts: %s", event_id, event.attempts, reason)
+        db.session.commit()
+        return "parked"
+    delay = retry_delay(event.attempts)
+    event.next_attempt_at = now + timedelta(seconds=delay)
+    db.session.commit()
+    log.warning("event %s failed (attempt %s): %s; retry in %ss", event_id, event.attempts, reason, delay)
+    try:
+        jobs.enqueue_in(delay, "channels.process_event", event_id=event_id)
+    except Exception:  # the sweep takes it up
+        log.exception("retry of event %s not scheduled", event_id)
+    return "pending"
+
+
+def _process_claimed(event_id: int) -> None:
+    event = db.session.get(InboundEvent, event_id)
     message = InboundMessage.from_dict(event.payload["message"])
     channel = registry.channel_by_id(message.channel_kind, event.channel_id)
+    attempts = event.attempts
+    db.session.rollback()  # no transaction stays open while the platforms are called
+    if message.callback_query_id and channel is not None:
+        answer_button_press(channel, message.callback_query_id)
     try:
         photo_ids, media_errors = collect_photos(message, channel)
     except PlatformError as exc:
         db.session.rollback()
-        if attempt + 1 < MAX_ATTEMPTS:
-            delay = RETRY_SECONDS[min(attempt, len(RETRY_SECONDS) - 1)]
-            log.warning("event %s: media not fetched (%s); retry in %ss", event_id, exc.message, delay)
-            jobs.enqueue_in(delay, "channels.process_event", event_id=event_id, attempt=attempt + 1)
-            return
+        if not should_park(attempts):
+            raise RetryLater(f"media not fetched: {exc.message}") from None
+        # The platform kept failing: the message counts without its photos, and the resident is told.
         photo_ids, media_errors = [], [exc.message]
-        event = db.session.get(InboundEvent, event_id)
+    event = db.session.get(InboundEvent, event_id)
     event.payload = {**event.payload, "photo_ids": photo_ids, "media_errors": media_errors}
-    if message.callback_query_id and channel is not None:
-        answer_button_press(channel, message.callback_query_id)
     handler = _intake_handler()
     if handler is not None:
         handler(message, event=event, channel=channel, photo_ids=photo_ids)
     event.state = "done"
     event.processed_at = utcnow()
+    event.next_attempt_at = None
+    event.error = None
     db.session.commit()
 
 
@@ -71,16 +165,20 @@ def collect_photos(message: InboundMessage, channel: registry.ChannelConfig | No
         return list(db.session.scalars(select(Photo.id).where(Photo.token.in_(tokens)))), []
     if channel is None:
         return [], [f"{message.channel_kind} channel no longer configured"]
-    photo_ids, errors = [], []
+    # Every download first, then every photo stored: no row is written (on SQLite: no write lock taken)
+    # while a platform is being called.
+    downloads, errors = [], []
     for media in message.media:
         try:
-            download = fetch_platform_media(channel, media.ref)
-            photo = store_photo(download.data, source=message.channel_kind)
+            downloads.append(fetch_platform_media(channel, media.ref))
         except PlatformError as exc:
             if exc.retryable:
                 raise
             errors.append(exc.message)
-            continue
+    photo_ids = []
+    for download in downloads:
+        try:
+            photo = store_photo(download.data, source=message.channel_kind)
         except ImageRejected as exc:
             errors.append(exc.reason)
             continue

@@ -221,6 +221,24 @@ def send_message(
     return str(answer["sid"])
 
 
+def list_messages(client: httpx.Client, api_url: str, account_sid: str, auth_token: str, from_: str, to: str,
+                  sent_after: datetime) -> list[dict]:
+    """GET Messages.json filtered on From, To and DateSent>= (a date): what Twilio accepted for this resident
+    since that day, newest first; each {"sid", "body", "date_created" (RFC 2822), "status", …}."""
+    answer = call_json(
+        client,
+        "GET",
+        f"{api_url.rstrip('/')}/2010-04-01/Accounts/{account_sid}/Messages.json",
+        platform="Twilio",
+        params={"From": from_, "To": to, "DateSent>": sent_after.date().isoformat(), "PageSize": "50"},
+        auth=(account_sid, auth_token),
+    )
+    messages = answer.get("messages")
+    if not isinstance(messages, list):
+        raise PlatformError("Twilio answered a message list without messages", retryable=True)
+    return [m for m in messages if isinstance(m, dict)]
+
+
 def fetch_media(client: httpx.Client, api_url: str, account_sid: str, auth_token: str, media_url: str,
                 max_bytes: int) -> Download:
     """Download a MediaUrlN. Credentials go only to the configured Twilio API host and this account's path;

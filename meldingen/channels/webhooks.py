@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from urllib.parse import parse_qsl
+from dataclasses import replace
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import select
@@ -165,6 +166,9 @@ def twilio_message():
         channel = registry.for_address("twilio", message.channel_address, verified) or verified[0]
         return channel.channel_id
 
+    outbox_ref = request.args.get("outbox")  # our StatusCallback URL names the outbox row (signed with the URL)
+    if outbox_ref and parsed.statuses:
+        parsed.statuses = [replace(s, reference=f"outbox:{outbox_ref[:20]}") for s in parsed.statuses]
     _commit_and_enqueue(record_delivery(parsed, channel_for=channel_for, raw=form), "twilio",
                         str(verified[0].channel_id))
     return Response(EMPTY_TWIML, mimetype="text/xml")

@@ -164,6 +164,8 @@ def _parse_status(raw: dict) -> DeliveryStatus:
         status=require_str(raw.get("status"), "status.status"),
         at=from_unix(raw.get("timestamp"), "status.timestamp"),
         error=error,
+        reference=raw.get("biz_opaque_callback_data") if isinstance(raw.get("biz_opaque_callback_data"), str)
+        else None,
     )
 
 
@@ -174,7 +176,12 @@ def _messages_url(graph_url: str, phone_number_id: str) -> str:
     return f"{graph_url.rstrip('/')}/{phone_number_id}/messages"
 
 
-def _send(client: httpx.Client, graph_url: str, phone_number_id: str, access_token: str, body: dict) -> str:
+def _send(client: httpx.Client, graph_url: str, phone_number_id: str, access_token: str, body: dict,
+          callback_data: str | None = None) -> str:
+    """POST one message. `callback_data` goes as biz_opaque_callback_data, which WhatsApp echoes in every
+    status webhook of that message: how a receipt finds its outbox row when the send itself timed out."""
+    if callback_data:
+        body = {**body, "biz_opaque_callback_data": callback_data[:512]}
     answer = call_json(
         client,
         "POST",
@@ -189,21 +196,23 @@ def _send(client: httpx.Client, graph_url: str, phone_number_id: str, access_tok
         raise PlatformError("WhatsApp answered without a message id", retryable=False) from None
 
 
-def send_text(client, graph_url, phone_number_id, access_token, to: str, text: str) -> str:
+def send_text(client, graph_url, phone_number_id, access_token, to: str, text: str, *,
+              callback_data: str | None = None) -> str:
     """Send a free-form text (inside the 24-hour window); returns the wamid."""
     return _send(client, graph_url, phone_number_id, access_token,
-                 {"to": to, "type": "text", "text": {"body": text, "preview_url": False}})
+                 {"to": to, "type": "text", "text": {"body": text, "preview_url": False}}, callback_data=callback_data)
 
 
-def send_location_request(client, graph_url, phone_number_id, access_token, to: str, text: str) -> str:
+def send_location_request(client, graph_url, phone_number_id, access_token, to: str, text: str, *,
+                          callback_data: str | None = None) -> str:
     """Ask for the location; WhatsApp draws its own "Send location" button."""
     interactive = {"type": "location_request_message", "body": {"text": text}, "action": {"name": "send_location"}}
     return _send(client, graph_url, phone_number_id, access_token,
-                 {"to": to, "type": "interactive", "interactive": interactive})
+                 {"to": to, "type": "interactive", "interactive": interactive}, callback_data=callback_data)
 
 
 def send_buttons(client, graph_url, phone_number_id, access_token, to: str, text: str,
-                 buttons: Sequence[tuple[str, str]]) -> str:
+                 buttons: Sequence[tuple[str, str]], *, callback_data: str | None = None) -> str:
     """Up to three reply buttons as (id, title); the answer comes back as a button_reply with that id."""
     if not 1 <= len(buttons) <= 3:
         raise ValueError("WhatsApp allows one to three reply buttons")
@@ -213,11 +222,12 @@ def send_buttons(client, graph_url, phone_number_id, access_token, to: str, text
         "action": {"buttons": [{"type": "reply", "reply": {"id": i, "title": t[:20]}} for i, t in buttons]},
     }
     return _send(client, graph_url, phone_number_id, access_token,
-                 {"to": to, "type": "interactive", "interactive": interactive})
+                 {"to": to, "type": "interactive", "interactive": interactive}, callback_data=callback_data)
 
 
 def send_list(client, graph_url, phone_number_id, access_token, to: str, text: str, button_label: str,
-              rows: Sequence[tuple[str, str, str | None]], section_title: str = "Kies") -> str:
+              rows: Sequence[tuple[str, str, str | None]], section_title: str = "Kies", *,
+              callback_data: str | None = None) -> str:
     """A list of up to ten rows (id, title, description); the answer comes back as a list_reply."""
     if not 1 <= len(rows) <= 10:
         raise ValueError("WhatsApp allows one to ten list rows")
@@ -233,11 +243,11 @@ def send_list(client, graph_url, phone_number_id, access_token, to: str, text: s
         "action": {"button": button_label[:20], "sections": [{"title": section_title[:24], "rows": section_rows}]},
     }
     return _send(client, graph_url, phone_number_id, access_token,
-                 {"to": to, "type": "interactive", "interactive": interactive})
+                 {"to": to, "type": "interactive", "interactive": interactive}, callback_data=callback_data)
 
 
 def send_template(client, graph_url, phone_number_id, access_token, to: str, name: str,
-                  language: str = "nl", parameters: Sequence[str] = ()) -> str:
+                  language: str = "nl", parameters: Sequence[str] = (), *, callback_data: str | None = None) -> str:
     """An approved template: the only thing allowed outside the 24-hour window."""
     template: dict[str, Any] = {"name": name, "language": {"code": language}}
     if parameters:
@@ -245,7 +255,7 @@ def send_template(client, graph_url, phone_number_id, access_token, to: str, nam
             {"type": "body", "parameters": [{"type": "text", "text": str(p)} for p in parameters]}
         ]
     return _send(client, graph_url, phone_number_id, access_token,
-                 {"to": to, "type": "template", "template": template})
+                 {"to": to, "type": "template", "template": template}, callback_data=callback_data)
 
 
 def mark_read(client, graph_url, phone_number_id, access_token, message_id: str) -> None:

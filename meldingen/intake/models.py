@@ -34,6 +34,11 @@ class Conversation(db.Model):
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="SET NULL"))
     version: Mapped[int] = mapped_column(Integer, default=0)
+    # Acting on the draft failed this often in a row (act_after then holds the backoff); parked: it kept
+    # failing and waits on the staff stuck list.
+    act_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    act_error: Mapped[str | None] = mapped_column(Text)
+    parked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

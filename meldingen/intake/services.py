@@ -45,6 +45,7 @@ ADDRESS_ONLY_WORDS = 5
 
 def receive_message(message: InboundMessage, *, event=None, channel=None, photo_ids=(), media_errors=()) -> None:
     """Handle one inbound message inside the caller's transaction (the caller commits)."""
+    resolve_addresses_before_lock(message)
     reporter = reporter_for(message, channel)
     conversation = conversation_for(reporter)
     photo_ids = list(photo_ids or [])
@@ -58,6 +59,19 @@ def receive_message(message: InboundMessage, *, event=None, channel=None, photo_
 
 
 handle_inbound_message = receive_message
+
+
+def resolve_addresses_before_lock(message: InboundMessage) -> None:
+    """A typed address is looked up (perhaps at PDOK) now, before the resident's lock is taken; the intake's
+    own lookup under the lock is then answered from memory (`pipeline.resolve_typed_address`)."""
+    from meldingen.geo.addressparse import parse_address
+
+    text = (message.text or "").strip()
+    if message.kind != "text" or not text:
+        return
+    parsed = parse_address(text)
+    if parsed.number and (parsed.street or parsed.postcode):
+        pipeline.resolve_typed_address(text)
 
 
 def reporter_for(message: InboundMessage, channel) -> Reporter:
@@ -339,8 +353,16 @@ class Intake:
         parsed = parse_address(text)
         if not (parsed.number and (parsed.street or parsed.postcode)):
             return False
-        found = pipeline.search_typed_address(text)
+        found, geocoder_down = pipeline.resolve_typed_address(text)
         short = len(text.split()) <= ADDRESS_ONLY_WORDS
+        if found is None and geocoder_down:
+            # Degrade, don't refuse: the geocoder is down, not the address wrong. The report is made with the
+            # typed address and no point, routed to a person who places it; the resident is not told that
+            # their address cannot be found.
+            self.draft["location"] = {"lat": None, "lon": None, "source": "address", "address_text": text,
+                                      "unplaced": True}
+            self.draft.pop("address_failed", None)
+            return short
         if found is None:
             if short:
                 self.draft["address_failed"] = text
@@ -596,10 +618,13 @@ def _forget_timers(session: Session) -> None:
 def act_if_due(conversation_id: int, now=None) -> str:
     """The timer fired: act when no newer message moved the moment on (that message started its own timer)."""
     now = now or utcnow()
-    begin_write(db.session)  # SQLite: two timers firing together must not both act (PostgreSQL: row lock below)
     conversation = db.session.get(Conversation, conversation_id)
     if conversation is None:
         return "gone"
+    location = (conversation.draft or {}).get("location") or {}
+    if location.get("address_text") and location.get("lat") is None:
+        pipeline.resolve_typed_address(location["address_text"])  # before the lock: no network call under it
+    begin_write(db.session)  # SQLite: two timers firing together must not both act (PostgreSQL: row lock below)
     reporter_query = select(Reporter).where(Reporter.id == conversation.reporter_id)
     if db.session.get_bind().dialect.name == "postgresql":
         reporter_query = reporter_query.with_for_update()
@@ -611,17 +636,49 @@ def act_if_due(conversation_id: int, now=None) -> str:
     if due > now + timedelta(milliseconds=200):
         return "later"
     result = act_on_conversation(conversation, reporter=reporter)
+    conversation.act_attempts = 0
+    conversation.act_error = None
+    conversation.parked_at = None
     db.session.commit()
     return result
 
 
 def act_on_due_conversations(now=None, limit: int = 200) -> int:
-    """The sweep: every conversation whose quiet period is over (lost timers, restarts)."""
+    """The sweep: every conversation whose quiet period is over (lost timers, restarts, earlier failures)."""
     now = now or utcnow()
     ids = db.session.scalars(
         select(Conversation.id).where(Conversation.act_after.is_not(None), Conversation.act_after <= now)
         .order_by(Conversation.act_after).limit(limit)
     ).all()
     for conversation_id in ids:
-        act_if_due(conversation_id, now)
+        try:
+            act_if_due(conversation_id, now)
+        except Exception as exc:  # one conversation's failure does not stop the sweep for the others
+            record_act_failure(conversation_id, exc, now)
     return len(ids)
+
+
+def record_act_failure(conversation_id: int, exc: BaseException, now=None) -> str:
+    """Acting on a draft failed: try again after the backoff, or park the conversation for a person."""
+    from meldingen.recovery.policy import retry_delay, short_reason, should_park
+
+    now = now or utcnow()
+    db.session.rollback()
+    conversation = db.session.get(Conversation, conversation_id)
+    if conversation is None:
+        return "gone"
+    conversation.act_attempts = (conversation.act_attempts or 0) + 1
+    conversation.act_error = short_reason(exc)
+    if should_park(conversation.act_attempts):
+        conversation.act_after = None
+        conversation.parked_at = now
+        flag_for_person(conversation, "de melding kon niet automatisch worden gemaakt")
+        log.error("conversation %s parked: %s", conversation_id, conversation.act_error)
+        db.session.commit()
+        return "parked"
+    delay = retry_delay(conversation.act_attempts)
+    conversation.act_after = now + timedelta(seconds=delay)
+    db.session.commit()
+    log.warning("conversation %s: acting failed (%s); again in %ss", conversation_id, conversation.act_error, delay)
+    jobs.enqueue_in(delay, "intake.act", conversation_id=conversation_id)
+    return "retry"

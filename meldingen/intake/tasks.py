@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from meldingen import jobs
-from meldingen.intake.services import act_if_due, act_on_due_conversations
+from meldingen.intake.services import act_if_due, act_on_due_conversations, record_act_failure
 
 
 @jobs.task("intake.act")
 def act(conversation_id: int) -> None:
-    act_if_due(conversation_id)
+    try:
+        act_if_due(conversation_id)
+    except Exception as exc:
+        record_act_failure(conversation_id, exc)
+        raise
 
 
 @jobs.task("intake.act_due")

@@ -61,7 +61,7 @@ def _import_task_modules() -> None:
 
 # Sweeps that pick up due work whose timer was lost (a restart, a crashed worker): task name → run every
 # SWEEP_SECONDS. They are idempotent: each claims its rows atomically.
-PERIODIC_TASKS = ["notify.send_due", "intake.act_due", "privacy.retention"]
+PERIODIC_TASKS = ["channels.process_due", "notify.send_due", "intake.act_due", "privacy.retention"]
 
 # Queues, most urgent first: a worker listening on several takes from the first non-empty one.
 # "intake": quiet-period timers (a resident waits for the reference); "replies": messages out (a slow platform
@@ -137,7 +137,7 @@ class RQBackend:
         self.queues = {name: Queue(name, connection=self.connection) for name in QUEUES}
 
     def enqueue(self, name: str, kwargs: dict) -> None:
-        self.queues[queue_for(name)].enqueue("meldingen.jobs.run_in_worker", name, kwargs, retry=None)
+        self.queues[queue_for(name)].enqueue("meldingen.jobs.run_in_worker", name, kwargs, retry=rq_retry())
 
     def enqueue_in(self, seconds: float, name: str, kwargs: dict) -> None:
         schedule_precisely(self.queues[queue_for(name)], max(0.0, seconds), "meldingen.jobs.run_in_worker",
@@ -156,12 +156,20 @@ def schedule_precisely(queue, seconds: float, func: str, args: tuple):
     from rq.registry import ScheduledJobRegistry
 
     due = datetime.now(timezone.utc) + timedelta(seconds=seconds)
-    job = queue.create_job(func, args=args)
+    job = queue.create_job(func, args=args, retry=rq_retry())
     with queue.connection.pipeline() as pipe:
         queue.schedule_job(job, due, pipeline=pipe)
         pipe.zadd(ScheduledJobRegistry(queue=queue).key, {job.id: due.timestamp()})
         pipe.execute()
     return job
+
+
+def rq_retry():
+    """RQ retries a job whose task raised (a database that was briefly away); the durable sweeps remain the
+    safety net for jobs RQ loses (a worker killed mid-job). Tasks claim their rows, so a retry never doubles."""
+    from rq import Retry
+
+    return Retry(max=3, interval=[1, 5, 30])
 
 
 def init_app(app: Flask) -> None:
@@ -189,8 +197,9 @@ def enqueue_in(seconds: float, name: str, **kwargs) -> None:
     current_app.extensions["meldingen_jobs"].enqueue_in(seconds, name, kwargs)
 
 
-def run_task(app: Flask, name: str, kwargs: dict):
-    """Run one task in its own app context and session; errors are logged, never raised into the caller."""
+def run_task(app: Flask, name: str, kwargs: dict, raise_errors: bool | None = None):
+    """Run one task in its own app context and session; errors are logged, and raised into the caller only
+    when `raise_errors` (default: config JOBS_RAISE, set in tests) says so."""
     from meldingen.extensions import db
 
     tasks = registered_tasks()
@@ -204,7 +213,7 @@ def run_task(app: Flask, name: str, kwargs: dict):
         except Exception:
             db.session.rollback()
             log.exception("task %s failed", name)
-            if app.config.get("JOBS_RAISE"):
+            if app.config.get("JOBS_RAISE") if raise_errors is None else raise_errors:
                 raise
             return None
         finally:
@@ -240,7 +249,8 @@ def warm_up_worker(classifier: bool = True) -> None:
 
 def run_in_worker(name: str, kwargs: dict):
     """Entry point for RQ workers: one app per worker process."""
-    return run_task(worker_app(), name, kwargs)
+    # Raised into RQ, so the job is marked failed and retried (see rq_retry).
+    return run_task(worker_app(), name, kwargs, raise_errors=True)
 
 
 def queue_stats(connection) -> dict:

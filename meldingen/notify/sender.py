@@ -2,10 +2,12 @@
 
 A row is claimed by moving it from "queued" to "sending" in one UPDATE that only one worker can win, and
 that claim is committed before the platform is called: a job delivered twice, or a sweep running beside a
-timer, can never send the same row twice. A worker that dies during the call leaves the row "sending"
-(at most once, never twice). Platform errors that may pass (429, 5xx, timeouts) are tried again after
-RETRY_SECONDS; others mark the row "failed". WhatsApp free-form messages are allowed for 24 hours after
-the resident's last message; after that the approved template configured for the message's purpose is
+timer, can never send the same row twice. Platform errors that may pass (429, 5xx, connection refused) are
+tried again after the backoff of `recovery.policy` and parked for staff when they keep failing; others mark
+the row "failed". A send whose outcome is unknown (a timeout after the request left, or a worker that died
+during the call and left the row "sending" past its lease) is never simply repeated: it becomes "unknown"
+and `notify/uncertain.py` settles it per platform (a receipt, a check of what landed, or a person).
+WhatsApp free-form messages are allowed for 24 hours after the resident's last message; after that the approved template configured for the message's purpose is
 sent, and without one the row is "held" for staff (the conversation is flagged for a person).
 """
 
@@ -25,13 +27,12 @@ from meldingen.channels.base import PlatformError
 from meldingen.channels.models import Channel, OutboundMessage
 from meldingen.extensions import db
 from meldingen.intake.models import Conversation
+from meldingen.recovery.policy import retry_delay, send_lease_seconds, short_reason, should_park
 from meldingen.reports.models import Reporter
 from meldingen.timeutil import as_aware_utc, utcnow
 
 log = logging.getLogger(__name__)
 
-RETRY_SECONDS = (5, 30, 120, 600, 1800)
-MAX_ATTEMPTS = len(RETRY_SECONDS) + 1
 # Least time between two messages to the same person (WhatsApp's pair rate is about one per 6 s).
 DEFAULT_PACING_SECONDS = {"whatsapp": 6.0, "telegram": 1.0, "twilio": 1.0, "webchat": 0.0}
 WINDOW = timedelta(hours=24)
@@ -67,7 +68,7 @@ def deliver(message_id: int, now=None) -> str | None:
     claimed = db.session.execute(
         update(OutboundMessage)
         .where(OutboundMessage.id == message_id, OutboundMessage.state == "queued")
-        .values(state="sending", attempts=OutboundMessage.attempts + 1, state_at=now)
+        .values(state="sending", attempts=OutboundMessage.attempts + 1, state_at=now, last_attempt_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
     db.session.commit()
@@ -76,6 +77,7 @@ def deliver(message_id: int, now=None) -> str | None:
     message = db.session.get(OutboundMessage, message_id)
     db.session.refresh(message)
     reporter = db.session.get(Reporter, message.reporter_id)
+    # The claim is committed: what follows only reads until the platform has answered (no write lock held).
     try:
         platform_id = send_on_platform(message, reporter, now)
     except HeldForStaff as held:
@@ -83,8 +85,12 @@ def deliver(message_id: int, now=None) -> str | None:
     except PlatformError as exc:
         if exc.code in WINDOW_ERRORS:
             return _finish(message, "held", now, error=exc.message)
-        if exc.retryable and message.attempts < MAX_ATTEMPTS:
-            delay = RETRY_SECONDS[min(message.attempts - 1, len(RETRY_SECONDS) - 1)]
+        if exc.uncertain:
+            from meldingen.notify.uncertain import mark_unknown
+
+            return mark_unknown(message, now, exc.message)
+        if exc.retryable and not should_park(message.attempts):
+            delay = retry_delay(message.attempts)
             message.state = "queued"
             message.next_attempt_at = now + timedelta(seconds=delay)
             message.last_error = exc.message
@@ -92,19 +98,65 @@ def deliver(message_id: int, now=None) -> str | None:
             log.warning("outbound %s: %s; retry in %ss", message_id, exc.message, delay)
             jobs.enqueue_in(delay, "notify.send", message_id=message_id)
             return "queued"
-        return _finish(message, "failed", now, error=exc.message)
-    message.state = "sent"
-    message.sent_at = now
-    message.state_at = now
-    message.platform_message_id = platform_id
-    message.last_error = None
-    db.session.commit()
+        return _finish(message, "parked" if exc.retryable else "failed", now, error=exc.message)
+    record_sent(message_id, platform_id, now)
     return "sent"
 
 
+def record_sent(message_id: int, platform_id: str, now, tries: int = 5) -> None:
+    """The platform took it: write that down. Tried a few times over some seconds, because a database that
+    is briefly away would otherwise leave the row "sending" and make a known delivery look unknown."""
+    import time
+
+    for attempt in range(tries):
+        try:
+            # A receipt may have come in while the call was running; it only ever moves the row forward.
+            db.session.execute(
+                update(OutboundMessage)
+                .where(OutboundMessage.id == message_id, OutboundMessage.state.in_(("sending", "unknown")))
+                .values(state="sent", state_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            db.session.execute(
+                update(OutboundMessage).where(OutboundMessage.id == message_id)
+                .values(sent_at=func.coalesce(OutboundMessage.sent_at, now), platform_message_id=platform_id,
+                        last_error=None, parked_at=None)
+                .execution_options(synchronize_session=False)
+            )
+            db.session.commit()
+            return
+        except Exception:
+            db.session.rollback()
+            if attempt == tries - 1:
+                raise  # left "sending": the lease sweep and the platform's receipts settle it
+            time.sleep(min(4.0, 0.5 * 2 ** attempt))
+
+
 def send_due_messages(now=None, limit: int = 500) -> int:
-    """The sweep: every queued row whose time has come (lost timers, restarts, tests). Returns how many were sent."""
+    """The sweep: sends abandoned by a dead worker, unknown outcomes due for settling, and every queued row
+    whose time has come (lost timers, restarts, tests). Returns how many were sent."""
+    from meldingen.notify.uncertain import mark_unknown, settle_unknown
+
     now = now or utcnow()
+    abandoned_before = now - timedelta(seconds=send_lease_seconds())
+    for message in db.session.scalars(
+        select(OutboundMessage).where(OutboundMessage.state == "sending", OutboundMessage.state_at <= abandoned_before)
+        .order_by(OutboundMessage.id).limit(limit)
+    ).all():
+        claimed = db.session.execute(
+            update(OutboundMessage).where(OutboundMessage.id == message.id, OutboundMessage.state == "sending",
+                                          OutboundMessage.state_at == message.state_at)
+            .values(state="unknown").execution_options(synchronize_session=False)
+        ).rowcount
+        db.session.commit()
+        if claimed == 1:
+            db.session.refresh(message)
+            mark_unknown(message, now, "the worker stopped during the send (lease expired)")
+    for message_id in db.session.scalars(
+        select(OutboundMessage.id).where(OutboundMessage.state == "unknown", OutboundMessage.next_attempt_at <= now)
+        .order_by(OutboundMessage.id).limit(limit)
+    ).all():
+        _guarded(settle_unknown, message_id, now)
     ids = db.session.scalars(
         select(OutboundMessage.id).where(OutboundMessage.state == "queued").order_by(OutboundMessage.id).limit(limit)
     ).all()
@@ -114,9 +166,19 @@ def send_due_messages(now=None, limit: int = 500) -> int:
         due = as_aware_utc(message.next_attempt_at) if message is not None else None
         if message is None or (due is not None and due > now):
             continue
-        if deliver(message_id, now=now) == "sent":
+        if _guarded(deliver, message_id, now) == "sent":
             sent += 1
     return sent
+
+
+def _guarded(step, message_id: int, now):
+    """One row's failure (a database hiccup) must not stop the sweep for the others."""
+    try:
+        return step(message_id, now=now)
+    except Exception as exc:
+        db.session.rollback()
+        log.error("outbound %s: %s", message_id, short_reason(exc))
+        return None
 
 
 class HeldForStaff(Exception):
@@ -127,12 +189,16 @@ def _finish(message: OutboundMessage, state: str, now, error: str | None) -> str
     message.state = state
     message.state_at = now
     message.last_error = error
-    if state in ("held", "failed") and message.conversation_id is not None:
+    if state == "parked":
+        message.parked_at = now
+        message.next_attempt_at = None
+    if state in ("held", "failed", "parked") and message.conversation_id is not None:
         conversation = db.session.get(Conversation, message.conversation_id)
         if conversation is not None and not conversation.needs_person:
             conversation.needs_person = True
             conversation.needs_person_reason = (
                 "bericht wacht: buiten het 24-uursvenster van WhatsApp" if state == "held"
+                else "bericht is misschien niet aangekomen" if state == "parked"
                 else "bericht kon niet worden verstuurd")
             conversation.needs_person_since = now
     db.session.commit()
@@ -192,6 +258,7 @@ def send_on_platform(message: OutboundMessage, reporter: Reporter, now) -> str:
     if channel is None:
         raise PlatformError(f"{kind} channel is not configured", retryable=False)
     to = reporter.platform_id
+    reference = f"outbox:{message.id}"  # echoed in the platform's receipts (see notify/uncertain.py)
     with httpx.Client() as client:
         if kind == "whatsapp":
             phone_id = channel.address or current_app.config.get("WHATSAPP_PHONE_NUMBER_ID") or ""
@@ -202,12 +269,13 @@ def send_on_platform(message: OutboundMessage, reporter: Reporter, now) -> str:
                     raise HeldForStaff("outside the 24-hour window and no template for "
                                        f"{message.template_key or 'this message'}")
                 return whatsapp.send_template(*args, template["name"], template.get("language", "nl"),
-                                              _parameters(message, template.get("parameters", ())))
+                                              _parameters(message, template.get("parameters", ())),
+                                              callback_data=reference)
             if payload.get("location_request"):
-                return whatsapp.send_location_request(*args, message.body[:1024])
+                return whatsapp.send_location_request(*args, message.body[:1024], callback_data=reference)
             if buttons:
-                return whatsapp.send_buttons(*args, message.body[:1024], buttons[:3])
-            return whatsapp.send_text(*args, message.body)
+                return whatsapp.send_buttons(*args, message.body[:1024], buttons[:3], callback_data=reference)
+            return whatsapp.send_text(*args, message.body, callback_data=reference)
         if kind == "telegram":
             args = (client, channel.api_url, channel.secret("bot_token"), to)
             if payload.get("location_request"):
@@ -217,12 +285,12 @@ def send_on_platform(message: OutboundMessage, reporter: Reporter, now) -> str:
                 return telegram.send_buttons(*args, message.body, buttons)
             return telegram.send_message(*args, message.body, telegram.REMOVE_KEYBOARD)
         if kind == "twilio":
-            sender = channel.address or current_app.config.get("TWILIO_FROM") or ""
-            if to.startswith("whatsapp:") and not sender.startswith("whatsapp:"):
-                sender = f"whatsapp:{sender}"
+            sender = twilio_sender(channel, to)
             callback = None
             if current_app.config.get("PUBLIC_URL"):
-                callback = current_app.config["PUBLIC_URL"].rstrip("/") + "/webhooks/twilio"
+                # Our outbox id in the URL: Twilio's status callbacks then name the row even if the send's own
+                # answer never arrived (a timeout).
+                callback = current_app.config["PUBLIC_URL"].rstrip("/") + f"/webhooks/twilio?outbox={message.id}"
             send = lambda **kw: twilio.send_message(  # noqa: E731
                 client, channel.api_url, channel.secret("account_sid"), channel.secret("auth_token"), sender, to,
                 status_callback=callback, **kw)
@@ -236,3 +304,11 @@ def send_on_platform(message: OutboundMessage, reporter: Reporter, now) -> str:
                 return send(content_sid=template["content_sid"], content_variables=json.dumps(variables))
             return send(body=message.body)
     raise PlatformError(f"cannot send on {kind}", retryable=False)
+
+
+def twilio_sender(channel, to: str) -> str:
+    """Our Twilio number for a message to `to` (a WhatsApp recipient needs our whatsapp: address)."""
+    sender = channel.address or current_app.config.get("TWILIO_FROM") or ""
+    if to.startswith("whatsapp:") and not sender.startswith("whatsapp:"):
+        sender = f"whatsapp:{sender}"
+    return sender

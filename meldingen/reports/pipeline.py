@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from meldingen.db import begin_write
 from meldingen.extensions import db
@@ -49,12 +50,37 @@ def resolve_place(new: NewReport):
 
 def search_typed_address(text: str) -> dict | None:
     """The best match for a typed address, or None (unknown, or the geocoder is unavailable)."""
+    return resolve_typed_address(text)[0]
+
+
+def resolve_typed_address(text: str) -> tuple[dict | None, bool]:
+    """(best match or None, whether the geocoder was unavailable), remembered until the transaction ends.
+
+    Callers that take a lock (the intake, the pipeline's write lock) call this first, before the lock: the
+    same question asked again under the lock is answered from memory, so no network call (PDOK) is ever
+    made while SQLite's write lock or a PostgreSQL row lock is held.
+    """
+    answers = db.session.info.setdefault(_ADDRESS_ANSWERS, {})
+    if text in answers:
+        return answers[text]
     try:
-        from meldingen.geo.search import search_address
+        from meldingen.geo.search import search
     except ModuleNotFoundError:
-        return None
-    results = search_address(text, limit=1)
-    return results[0] if results else None
+        return None, False
+    outcome = search(text, limit=1)
+    answer = (outcome.results[0] if outcome.results else None, outcome.geocoder == "unavailable")
+    answers[text] = answer
+    return answer
+
+
+_ADDRESS_ANSWERS = "meldingen_typed_address_answers"
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_address_answers(session: Session) -> None:
+    if not session.in_nested_transaction():
+        session.info.pop(_ADDRESS_ANSWERS, None)
 
 
 def choose_category(new: NewReport):

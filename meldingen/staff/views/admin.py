@@ -34,6 +34,7 @@ SECTIONS = [
     ("staff.admin_accounts", "Medewerkers"),
     ("staff.admin_credentials", "Sleutels"),
     ("audit.audit_log", "Auditlog"),
+    ("staff.admin_stuck", "Vastgelopen werk"),
 ]
 
 
