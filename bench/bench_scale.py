@@ -2,7 +2,7 @@
 
 Each layout is started as an operator starts it, as subprocesses, on a fresh database holding the sample data:
 - scaled: PostgreSQL/PostGIS + Redis; gunicorn with deploy/gunicorn.conf.py (2 processes × 4 threads); workers
-  `--queues intake` ×2, `--queues replies` ×2, `--queues inbound,sweeps` ×2 processes; `meldingen scheduler`.
+  `--queues intake` ×2, `--queues replies` ×2, `--queues inbound` ×2, `--queues sweeps` ×1; `meldingen scheduler`.
 - embedded (the baseline, what `make run` serves): waitress with 8 threads, SQLite/SpatiaLite, background work in
   threads inside the web process.
 
@@ -127,15 +127,15 @@ def start_scaled(tmp: Path, env: dict) -> Layout:
     layout.start([sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "bench.bare_wsgi:app"], "web")
     layout.start([*MELDINGEN, "worker", "--queues", "intake", "--processes", "2", "--no-scheduler"], "intake")
     layout.start([*MELDINGEN, "worker", "--queues", "replies", "--processes", "2", "--no-scheduler"], "replies")
-    layout.start([*MELDINGEN, "worker", "--queues", "inbound,sweeps", "--processes", "2", "--no-scheduler"],
-                 "inbound")
+    layout.start([*MELDINGEN, "worker", "--queues", "inbound", "--processes", "2", "--no-scheduler"], "inbound")
+    layout.start([*MELDINGEN, "worker", "--queues", "sweeps", "--no-scheduler"], "sweeps")
     layout.start([*MELDINGEN, "scheduler"], "scheduler")
     layout.wait_ready()
     from redis import Redis
     from rq import Worker
 
     deadline = time.monotonic() + 120
-    while len(Worker.all(connection=Redis.from_url(env["MELDINGEN_BROKER_URL"]))) < 6:
+    while len(Worker.all(connection=Redis.from_url(env["MELDINGEN_BROKER_URL"]))) < 7:
         if time.monotonic() > deadline:
             raise SystemExit("scaled: worker processes did not register")
         time.sleep(0.3)
@@ -293,7 +293,7 @@ def write_report(path: Path, args, results: dict) -> None:
         "Method: residents on Telegram (Bot API faked on loopback in the bench process), each conversation a text "
         "and then a shared location, started on schedule at each rate for "
         f"{args.seconds:g} s. *Scaled*: PostGIS + Redis, gunicorn 2 processes × 4 threads, workers intake ×2, "
-        "replies ×2, inbound+sweeps ×2 (non-forking), one scheduler. *Embedded* (baseline, same run): `make run`'s "
+        "replies ×2, inbound ×2, sweeps ×1 (non-forking), one scheduler. *Embedded* (baseline, same run): `make run`'s "
         "waitress with 8 threads on SQLite/SpatiaLite, background work in threads. Reply = the resident's last "
         f"message to the reply with the reference arriving at the fake platform, minus the {args.quiet:g} s quiet "
         "period. The load generator and the fake platform share the 2 cores with the service.",
