@@ -1,8 +1,10 @@
 """Webhook endpoints of every platform, and the website chat's JSON API: verify, store once, answer, work later.
 
 Each view checks the signature or secret on the raw body (403 and nothing stored when it fails), parses the
-platform's shape (400, logged, when it is not), stores the raw event under its unique key, commits, answers
-200 and only then enqueues the work (`channels.process_event`).
+platform's envelope (400, logged, when the body is not the platform's at all), stores each message as a raw
+event under its unique key, commits, answers 200 and only then enqueues the work (`channels.process_event`).
+A message inside a valid delivery that cannot be read is stored raw with its reason (state "unreadable") and
+skipped: the others in the same delivery are processed.
 """
 
 from __future__ import annotations
@@ -103,8 +105,9 @@ def telegram_update():
         channel_for=lambda m: channel.channel_id,
         message_key=lambda m: f"{bot}:{m.external_id}",
         raw=raw,
+        unreadable_key=lambda u: f"{bot}:{u.event_key}",
     )
-    if not parsed.messages:  # an update of no interest is still stored once, for the record
+    if not parsed.messages and not parsed.unreadable:  # an update of no interest is still stored once, for the record
         insert_event("telegram", f"{bot}:{raw['update_id']}", channel.channel_id, {"raw": raw}, state="done")
     _commit_and_enqueue(event_ids)
     return jsonify({})
