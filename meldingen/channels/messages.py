@@ -62,6 +62,7 @@ class InboundMessage:
     context_id: str | None = None  # the platform id of our message this one answers (WhatsApp context.id)
     callback_query_id: str | None = None  # Telegram: must be answered, or the button keeps spinning
     edited: bool = False  # Telegram edited_message (corrected text, live location update)
+    media_refused: tuple[str, ...] = ()  # refusal codes (media/refusals.py) of photos checked before storing
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -75,6 +76,7 @@ class InboundMessage:
         values["sent_at"] = datetime.fromisoformat(values["sent_at"])
         values["location"] = Location(**values["location"]) if values.get("location") else None
         values["media"] = tuple(MediaRef(**m) for m in values.get("media") or ())
+        values["media_refused"] = tuple(values.get("media_refused") or ())
         return cls(**values)
 
 

@@ -202,7 +202,12 @@ def _chat_photo(session_id: str):
     try:
         photo = store_photo(upload.read(current_app.config["MAX_PHOTO_BYTES"] + 1), source="webchat")
     except ImageRejected as exc:
-        return jsonify({"error": exc.reason}), exc.http_status
+        # The photo is refused, the words sent with it are not: they go to the intake, which tells the
+        # resident why in their own language (the reply arrives in the chat like any other).
+        log.info("webchat photo refused: %s", exc.reason)
+        refused = InboundMessage(**{**message.__dict__, "media": (), "media_refused": (exc.code,)})
+        _store_chat(ParsedWebhook(messages=[refused]))
+        return jsonify({"stored": True, "photo_refused": exc.code}), 200
     media = (MediaRef(ref=photo.token, mime_type=photo.content_type, caption=message.text),)
     parsed = ParsedWebhook(messages=[InboundMessage(**{**message.__dict__, "media": media})])
     return _store_chat(parsed)

@@ -274,7 +274,9 @@ def send_template(client, graph_url, phone_number_id, access_token, to: str, nam
                  {"to": to, "type": "template", "template": template})
 
 
-def mark_read(client, graph_url, phone_number_id, access_token, message_id: str) -> None:
+def mark_read(client, graph_url, phone_number_id, access_token, message_id: str,
+              timeout: float | None = None) -> None:
+    """Blue ticks for `message_id` (and, by WhatsApp's rule, every earlier message in that chat)."""
     call_json(
         client,
         "POST",
@@ -282,6 +284,7 @@ def mark_read(client, graph_url, phone_number_id, access_token, message_id: str)
         platform="WhatsApp",
         headers={"Authorization": f"Bearer {access_token}"},
         json={"messaging_product": "whatsapp", "status": "read", "message_id": message_id},
+        timeout=timeout,
     )
 
 

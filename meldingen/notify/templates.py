@@ -139,8 +139,14 @@ DEFAULT_TEMPLATES: dict[str, dict[str, str]] = {
         "en": "Thank you, the photo was added to report {reference}.",
     },
     "photo_rejected": {
-        "nl": "Deze foto kunnen we niet gebruiken ({reason}). Stuur een andere foto, bijvoorbeeld jpg of png.",
-        "en": "We cannot use this photo ({reason}). Please send another photo, for example jpg or png.",
+        "nl": "Deze foto kunnen we niet gebruiken: {reason}. Stuur een andere foto, bijvoorbeeld jpg of png.",
+        "en": "We cannot use this photo: {reason}. Please send another photo, for example jpg or png.",
+    },
+    "photo_rejected_words_kept": {
+        "nl": "Deze foto kunnen we niet gebruiken: {reason}. Uw tekst hebben we wel ontvangen. U kunt nog een "
+              "andere foto sturen, maar dat hoeft niet.",
+        "en": "We cannot use this photo: {reason}. We did receive your text. You can send another photo, but "
+              "you do not have to.",
     },
     "unsupported": {
         "nl": "Sorry, dit soort berichten (zoals spraakberichten en stickers) kunnen we niet lezen. Wilt u het "
