@@ -422,6 +422,14 @@ def act_on_conversation(conversation: Conversation, *, reporter: Reporter | None
                      location_request=True)
         return _asked(intake, missing)
     if not location and draft.get("gps_candidate") and not draft.get("gps_refused"):
+        named = _name_photo_place(draft["gps_candidate"], intake.language)
+        if named is not None and not named.served:
+            # Taken abroad or in another municipality: say where, in words, and ask for the real place.
+            draft.pop("gps_candidate", None)
+            draft["gps_refused"] = True
+            key = "photo_location_outside" if description else "photo_location_outside_and_description"
+            intake.reply(key, cause, values={"place": named.text}, location_request=True)
+            return _asked(intake, key)
         key = "confirm_photo_location" if description else "confirm_photo_location_and_description"
         candidate = draft["gps_candidate"]
         draft["awaiting"] = "gps_confirm"
@@ -567,6 +575,17 @@ def _last_public_note(report: Report) -> str | None:
     return None
 
 
+def _name_photo_place(candidate: dict, language: str):
+    """The photo's GPS named for the resident (geo/places.py), or None when it cannot be looked up."""
+    try:
+        from meldingen.geo.places import name_place
+
+        return name_place(candidate["lat"], candidate["lon"], language)
+    except Exception:  # the question still makes sense without a name: ask as before
+        log.info("no place name for photo location", exc_info=True)
+        return None
+
+
 def _describe_point(lat: float, lon: float) -> str:
     try:
         from meldingen.geo.lookup import lookup_point
@@ -579,6 +598,10 @@ def _describe_point(lat: float, lon: float) -> str:
         address = place.address
         return " ".join(str(p) for p in (address.get("street"), address.get("number")) if p) + (
             f", {address['city']}" if address.get("city") else "")
+    if place is not None:  # no address near: the neighbourhood and town, not raw coordinates
+        names = [place.area_names.get(level) for level in ("neighbourhood", "municipality")]
+        if any(names):
+            return ", ".join(dict.fromkeys(n for n in names if n))
     return f"{lat:.5f}, {lon:.5f}"
 
 

@@ -53,6 +53,18 @@ DEFAULT_TEMPLATES: dict[str, dict[str, str]] = {
         "en": "Your photo was taken at {place}. Is the problem there? Please also describe in a few words "
               "what is wrong.",
     },
+    "photo_location_outside": {
+        "nl": "Uw foto is gemaakt {place}. Die plek valt buiten ons gebied. Waar is het probleem? Deel de locatie "
+              "of typ het adres.",
+        "en": "Your photo was taken {place}. That place is outside our area. Where is the problem? Share the "
+              "location or type the address.",
+    },
+    "photo_location_outside_and_description": {
+        "nl": "Uw foto is gemaakt {place}. Die plek valt buiten ons gebied. Waar is het probleem? Deel de locatie "
+              "of typ het adres. Beschrijf ook in een paar woorden wat er aan de hand is.",
+        "en": "Your photo was taken {place}. That place is outside our area. Where is the problem? Share the "
+              "location or type the address. Please also describe in a few words what is wrong.",
+    },
     "report_made": {
         "nl": "Bedankt voor uw melding! Uw meldnummer is {reference}.\n{resident_text}\n"
               "Wilt u weten hoe het ermee staat? Stuur: status {reference}",
