@@ -168,20 +168,52 @@ def test_normalised_message_survives_a_round_trip_through_json():
 @pytest.mark.parametrize("body", [
     None, [], "text", {}, {"object": "page", "entry": []}, {"object": "whatsapp_business_account"},
     {"object": "whatsapp_business_account", "entry": "x"},
-    {"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "messages", "value": []}]}]},
-    {"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "messages", "value": {
-        "messages": [{"from": "1", "type": "text", "text": {"body": "x"}, "timestamp": "1"}]}}]}]},  # no id
-    {"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "messages", "value": {
-        "messages": [{"from": "1", "id": "w", "type": "text", "text": {"body": "x"}, "timestamp": "gisteren"}]}}]}]},
-    {"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "messages", "value": {
-        "messages": [{"from": "1", "id": "w", "type": "location", "timestamp": "1",
-                      "location": {"latitude": 123, "longitude": 4}}]}}]}]},
-    {"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "messages", "value": {
-        "messages": [{"from": "1", "id": "w", "type": "image", "timestamp": "1", "image": "x"}]}}]}]},
 ])
-def test_whatsapp_body_not_of_the_platform_shape_is_a_payload_error(body):
+def test_whatsapp_body_not_of_the_platform_envelope_is_a_payload_error(body):
     with pytest.raises(PayloadError):
         whatsapp.parse_webhook(body)
+
+
+@pytest.mark.parametrize("body, reason", [
+    ({"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "messages", "value": []}]}]},
+     "change.value is not an object"),
+    ({"object": "whatsapp_business_account", "entry": ["x"]}, "entry is not an object"),
+    ({"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "messages", "value": {
+        "messages": [{"from": "1", "type": "text", "text": {"body": "x"}, "timestamp": "1"}]}}]}]},
+     "message.id is missing"),
+    ({"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "messages", "value": {
+        "messages": [{"from": "1", "id": "w", "type": "text", "text": {"body": "x"}, "timestamp": "gisteren"}]}}]}]},
+     "message.timestamp is not a unix time"),
+    ({"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "messages", "value": {
+        "messages": [{"from": "1", "id": "w", "type": "location", "timestamp": "1",
+                      "location": {"latitude": 123, "longitude": 4}}]}}]}]}, "latitude out of range"),
+    ({"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "messages", "value": {
+        "messages": [{"from": "1", "id": "w", "type": "image", "timestamp": "1", "image": "x"}]}}]}]},
+     "image is not an object"),
+    ({"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "messages", "value": {
+        "statuses": [{"id": "wamid.S", "status": "read"}]}}]}]}, "status.timestamp is not a unix time"),
+])
+def test_whatsapp_item_that_cannot_be_read_is_kept_with_its_reason_not_fatal(body, reason):
+    parsed = whatsapp.parse_webhook(body)
+    assert parsed.messages == [] and parsed.statuses == []
+    (item,) = parsed.unreadable
+    assert item.reason.startswith(reason) and item.channel_kind == "whatsapp"
+
+
+def test_whatsapp_batch_with_one_malformed_interactive_keeps_the_valid_text():
+    parsed = whatsapp.parse_webhook(payload("whatsapp", "batch_malformed_interactive"))
+    (message,) = parsed.messages
+    assert message.kind == "text" and message.text == "Er ligt een omgevallen boom op het fietspad"
+    (item,) = parsed.unreadable
+    assert item.key == "wamid.MALFORMED1" and item.reason == "interactive is not an object"
+    assert item.raw["type"] == "interactive" and "interactive" not in item.raw
+
+
+def test_unreadable_item_without_an_id_is_keyed_by_its_content_so_a_redelivery_matches():
+    body = {"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "messages", "value": {
+        "messages": [{"from": "1", "type": "text", "text": {"body": "x"}, "timestamp": "1"}]}}]}]}
+    first, again = whatsapp.parse_webhook(body).unreadable[0], whatsapp.parse_webhook(body).unreadable[0]
+    assert first.key.startswith("sha256:") and first.key == again.key
 
 
 # --- Telegram ----------------------------------------------------------------------------------------------
@@ -255,15 +287,24 @@ def test_telegram_update_without_a_message_parses_to_nothing():
     assert parsed.messages == [] and parsed.statuses == []
 
 
-@pytest.mark.parametrize("body", [
-    None, [], {}, {"update_id": "x"}, {"update_id": True}, {"update_id": 1, "message": "hoi"},
-    {"update_id": 1, "message": {"message_id": 1, "date": 1, "text": "zonder chat"}},
-    {"update_id": 1, "message": {"message_id": 1, "chat": {"id": 5}, "date": 1, "photo": "x"}},
-    {"update_id": 1, "callback_query": {"id": "1", "data": "x"}},
-])
-def test_telegram_body_not_of_the_platform_shape_is_a_payload_error(body):
+@pytest.mark.parametrize("body", [None, [], {}, {"update_id": "x"}, {"update_id": True}])
+def test_telegram_body_not_of_the_platform_envelope_is_a_payload_error(body):
     with pytest.raises(PayloadError):
         telegram.parse_webhook(body)
+
+
+@pytest.mark.parametrize("body, reason", [
+    ({"update_id": 1, "message": "hoi"}, "message is not an object"),
+    ({"update_id": 1, "message": {"message_id": 1, "date": 1, "text": "zonder chat"}}, "message.chat is not"),
+    ({"update_id": 1, "message": {"message_id": 1, "chat": {"id": 5}, "date": 1, "photo": "x"}},
+     "message.photo is not a list"),
+    ({"update_id": 1, "callback_query": {"id": "1", "data": "x"}}, "callback_query.from is not"),
+])
+def test_telegram_update_whose_message_cannot_be_read_is_kept_with_its_reason(body, reason):
+    parsed = telegram.parse_webhook(body)
+    assert parsed.messages == []
+    (item,) = parsed.unreadable
+    assert item.key == "1" and item.reason.startswith(reason) and item.raw == body
 
 
 # --- Twilio ------------------------------------------------------------------------------------------------
@@ -372,16 +413,24 @@ def test_twilio_status_callbacks_are_statuses_with_errors():
     assert failed.status == "undelivered" and failed.error.startswith("63016")
 
 
-@pytest.mark.parametrize("form", [
-    {}, {"Body": "hoi"}, {"MessageSid": "SM1", "Body": "hoi"},
-    {"MessageSid": "SM1", "AccountSid": "AC1", "Body": "hoi"},
-    {"MessageSid": "SM1", "AccountSid": "AC1", "From": "+31", "To": "+32", "NumMedia": "x"},
-    {"MessageSid": "SM1", "AccountSid": "AC1", "From": "+31", "To": "+32", "NumMedia": "1"},
-    {"MessageSid": "SM1", "AccountSid": "AC1", "From": "+31", "To": "+32", "Latitude": "abc", "Longitude": "4"},
-])
-def test_twilio_form_not_of_the_platform_shape_is_a_payload_error(form):
+@pytest.mark.parametrize("form", [{}, {"Body": "hoi"}, {"MessageSid": "SM1", "Body": "hoi"}])
+def test_twilio_form_not_of_the_platform_envelope_is_a_payload_error(form):
     with pytest.raises(PayloadError):
         twilio.parse_webhook(form)
+
+
+@pytest.mark.parametrize("form, reason", [
+    ({"MessageSid": "SM1", "AccountSid": "AC1", "Body": "hoi"}, "From or To is missing"),
+    ({"MessageSid": "SM1", "AccountSid": "AC1", "From": "+31", "To": "+32", "NumMedia": "x"}, "NumMedia is not"),
+    ({"MessageSid": "SM1", "AccountSid": "AC1", "From": "+31", "To": "+32", "NumMedia": "1"}, "MediaUrl0 is"),
+    ({"MessageSid": "SM1", "AccountSid": "AC1", "From": "+31", "To": "+32", "Latitude": "abc", "Longitude": "4"},
+     "latitude is not a number"),
+])
+def test_twilio_message_whose_fields_cannot_be_read_is_kept_with_its_reason(form, reason):
+    parsed = twilio.parse_webhook(form)
+    assert parsed.messages == [] and parsed.statuses == []
+    (item,) = parsed.unreadable
+    assert item.key == "SM1" and item.reason.startswith(reason) and item.raw == form
 
 
 # --- Website chat ------------------------------------------------------------------------------------------

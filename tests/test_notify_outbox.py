@@ -53,6 +53,8 @@ def test_a_send_that_fails_twice_is_retried_with_backoff_and_sent_once(kind, app
     calls = []
 
     def flaky(request):
+        if kind == "whatsapp" and json.loads(request.get_data()).get("status") == "read":
+            return good(request)  # the read receipt of the resident's message is not what this test is about
         calls.append(request)
         if len(calls) <= 2:
             return Response(json.dumps({"error": {"message": "busy", "code": 2}, "description": "busy",
@@ -74,7 +76,8 @@ def test_a_send_that_fails_twice_is_retried_with_backoff_and_sent_once(kind, app
     db.session.refresh(message)
     assert message.state == "sent" and message.attempts == 3 and message.platform_message_id
     # three calls, of which the platform accepted only the last: the resident got the greeting once
-    assert len(calls) == 3 and len(db.session.scalars(select(OutboundMessage)).all()) == 1
+    texts = db.session.scalars(select(OutboundMessage).where(OutboundMessage.template_key != "read_receipt")).all()
+    assert len(calls) == 3 and len(texts) == 1
 
 
 def test_whatsapp_outside_the_24_hour_window_sends_the_approved_template(client, fake):

@@ -75,10 +75,20 @@ def test_parallel_duplicates_store_one_event(app):
     assert db.session.scalar(select(func.count()).select_from(InboundEvent)) == 1
 
 
-@pytest.mark.parametrize("body", [b"{", b"[]", b'{"message": {}}', b'{"update_id": 1, "message": {"date": 1}}'])
+@pytest.mark.parametrize("body", [b"{", b"[]", b'{"message": {}}', b'{"update_id": "x", "message": {}}'])
 def test_body_not_of_the_platform_shape_gets_400(client, body):
     assert post(client, body).status_code == 400
     assert events() == []
+
+
+def test_update_whose_message_cannot_be_read_is_kept_with_its_reason_and_answered_200(client):
+    body = {"update_id": 900000077, "message": {"message_id": 5, "date": 1749416383, "text": "zonder chat"}}
+    response = post(client, body)
+    assert response.status_code == 200 and response.get_json() == {}
+    (event,) = events()
+    assert event.external_key == "123456:unreadable:900000077" and event.state == "unreadable"
+    assert event.error == "message.chat is not an object" and event.payload["raw"] == body
+    assert post(client, body).status_code == 200 and len(events()) == 1
 
 
 @pytest.mark.parametrize("name", ["venue", "voice", "sticker", "poll", "animation", "edited_live_location",

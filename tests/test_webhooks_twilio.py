@@ -115,6 +115,15 @@ def test_form_not_of_the_platform_shape_gets_400(client):
     assert post(client, {"Body": "hallo"}).status_code == 400
 
 
+def test_message_with_fields_that_cannot_be_read_is_kept_with_its_reason_and_answered_200(client):
+    form = {**load("sms_text"), "NumMedia": "1"}  # MediaUrl0 missing
+    response = post(client, form)
+    assert response.status_code == 200 and b"<Response>" in response.data
+    (event,) = events()
+    assert event.external_key == f"unreadable:{form['MessageSid']}" and event.state == "unreadable"
+    assert event.error == "MediaUrl0 is missing" and event.payload["raw"]["Body"] == form["Body"]
+
+
 @pytest.mark.parametrize("name", ["whatsapp_location_pin", "whatsapp_button", "whatsapp_voice"])
 def test_other_messages_are_stored(client, name):
     assert post(client, load(name)).status_code == 200

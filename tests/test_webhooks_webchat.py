@@ -53,7 +53,8 @@ def test_photo_is_checked_at_upload_and_linked_to_the_message(client):
     assert event.payload["photo_ids"] == [photo.id] and photo.source == "webchat"
     refused = client.post("/chat/api/messages", headers=headers, content_type="multipart/form-data",
                           data={"id": "msg-0003-abc", "file": (io.BytesIO(b"%PDF-1.4"), "a.jpg")})
-    assert refused.status_code == 415 and refused.get_json()["error"]
+    # Refused, but not lost: the message is stored and the resident hears why through the chat.
+    assert refused.status_code == 200 and refused.get_json() == {"stored": True, "photo_refused": "not_image"}
 
 
 def test_replies_sent_to_this_session_are_listed(client):

@@ -111,13 +111,31 @@ def test_duplicate_deliveries_in_parallel_threads_store_one_event(app):
 
 
 @pytest.mark.parametrize("body", [b"not json", b"[]", b'{"object": "page", "entry": []}',
-                                  b'{"object": "whatsapp_business_account", "entry": [{"changes": [{"field": '
-                                  b'"messages", "value": {"messages": [{"type": "text"}]}}]}]}'])
+                                  b'{"object": "whatsapp_business_account", "entry": {}}'])
 def test_body_not_of_the_platform_shape_gets_400_and_is_logged(client, body, caplog):
     with caplog.at_level(logging.WARNING, logger="meldingen.channels.webhooks"):
         assert post(client, body).status_code == 400
     assert "not of the platform's shape" in caplog.text
     assert events() == []
+
+
+def test_batch_with_one_malformed_message_is_answered_200_and_the_valid_text_reaches_the_intake(client, caplog):
+    from meldingen.intake.models import Conversation
+
+    body = body_of("batch_malformed_interactive")
+    with caplog.at_level(logging.WARNING, logger="meldingen.channels.inbound"):
+        assert post(client, body).status_code == 200
+    by_key = {e.external_key: e for e in events()}
+    assert by_key["wamid.VALIDTEXT1"].state == "done"
+    skipped = by_key["unreadable:wamid.MALFORMED1"]
+    assert skipped.state == "unreadable" and skipped.error == "interactive is not an object"
+    assert skipped.payload["raw"]["id"] == "wamid.MALFORMED1"  # the item as Meta sent it, for a person to read
+    assert "could not be read" in caplog.text
+    (conversation,) = db.session.scalars(select(Conversation)).all()
+    assert conversation.draft["description"] == ["Er ligt een omgevallen boom op het fietspad"]
+    # Meta re-sends the same body: 200 again, nothing stored twice.
+    assert post(client, body).status_code == 200
+    assert len(events()) == 2
 
 
 def test_batch_stores_every_message_of_every_entry(client):
@@ -187,7 +205,8 @@ def test_image_is_fetched_with_the_access_token_and_stored_as_a_photo(client, fa
     assert post(client, body_of("image_caption")).status_code == 200
     (stored,) = db.session.scalars(select(Photo)).all()
     assert (stored.width, stored.height, stored.source) == (80, 60, "whatsapp")
-    assert [s.headers.get("Authorization") for s in fake.seen] == ["Bearer wa-token", "Bearer wa-token"]
+    fetches = [s for s in fake.seen if s.method == "GET"]  # the read receipt (a POST) comes after
+    assert [s.headers.get("Authorization") for s in fetches] == ["Bearer wa-token", "Bearer wa-token"]
     (event,) = events()
     assert event.payload["photo_ids"] == [stored.id]
 

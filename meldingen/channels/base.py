@@ -101,8 +101,11 @@ def call_json(
     data: Mapping[str, Any] | None = None,
     params: Mapping[str, Any] | None = None,
     auth: tuple[str, str] | None = None,
+    timeout: float | None = None,
 ) -> dict:
-    """One platform API call answering JSON; redirects are not followed (an API call that redirects is wrong)."""
+    """One platform API call answering JSON; redirects are not followed (an API call that redirects is wrong).
+
+    `timeout` (seconds, for the whole call) replaces the default for calls that must stay short."""
     try:
         response = client.request(
             method,
@@ -112,7 +115,7 @@ def call_json(
             data=data,
             params=params,
             auth=auth,
-            timeout=platform_timeout(),
+            timeout=httpx.Timeout(timeout) if timeout is not None else platform_timeout(),
             follow_redirects=False,
         )
     except httpx.TimeoutException as exc:

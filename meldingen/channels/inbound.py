@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
-from meldingen.channels.messages import DeliveryStatus, InboundMessage, ParsedWebhook
+from meldingen.channels.messages import DeliveryStatus, InboundMessage, ParsedWebhook, UnreadableItem
 from meldingen.channels.models import InboundEvent, OutboundMessage
 from meldingen.extensions import db
 from meldingen.inputs.text import LIMITS, bounded_text
@@ -31,7 +31,7 @@ _STATUS_TO_STATE = {
 
 
 def insert_event(channel_kind: str, external_key: str, channel_id: int | None, payload: dict,
-                 state: str = "pending") -> int | None:
+                 state: str = "pending", error: str | None = None) -> int | None:
     """Insert one raw event; its id, or None when this key was stored before."""
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
@@ -41,7 +41,7 @@ def insert_event(channel_kind: str, external_key: str, channel_id: int | None, p
     statement = (
         insert(InboundEvent)
         .values(channel_kind=channel_kind, external_key=external_key[:200], channel_id=channel_id,
-                payload=payload, state=state, received_at=utcnow())
+                payload=payload, state=state, error=error, received_at=utcnow())
         .on_conflict_do_nothing(index_elements=["channel_kind", "external_key"])
         .returning(InboundEvent.id)
     )
@@ -54,12 +54,19 @@ def record_delivery(
     channel_for: Callable[[InboundMessage], int | None],
     message_key: Callable[[InboundMessage], str] = lambda m: m.external_id,
     raw: dict | None = None,
+    unreadable_key: Callable[[UnreadableItem], str] = lambda u: u.event_key,
 ) -> list[int]:
     """Store each message and receipt of one delivery and apply the receipts; returns the new message events.
 
     The caller commits, then enqueues the returned events. `raw` (the platform's own body) is kept with the
-    event when the delivery holds a single item; a batch keeps only the normalised items.
+    event when the delivery holds a single item; a batch keeps only the normalised items. Items that could
+    not be read are stored raw with their reason, in state "unreadable", and never processed.
     """
+    for item in parsed.unreadable:
+        if insert_event(item.channel_kind, unreadable_key(item), None, item.to_dict(), state="unreadable",
+                        error=item.reason) is not None:
+            log.warning("%s delivery: one item could not be read and was skipped: %s", item.channel_kind,
+                        item.reason)
     single = len(parsed.messages) + len(parsed.statuses) == 1
     new_ids = []
     for message in parsed.messages:

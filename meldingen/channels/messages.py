@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -60,6 +62,7 @@ class InboundMessage:
     context_id: str | None = None  # the platform id of our message this one answers (WhatsApp context.id)
     callback_query_id: str | None = None  # Telegram: must be answered, or the button keeps spinning
     edited: bool = False  # Telegram edited_message (corrected text, live location update)
+    media_refused: tuple[str, ...] = ()  # refusal codes (media/refusals.py) of photos checked before storing
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -73,6 +76,7 @@ class InboundMessage:
         values["sent_at"] = datetime.fromisoformat(values["sent_at"])
         values["location"] = Location(**values["location"]) if values.get("location") else None
         values["media"] = tuple(MediaRef(**m) for m in values.get("media") or ())
+        values["media_refused"] = tuple(values.get("media_refused") or ())
         return cls(**values)
 
 
@@ -100,10 +104,42 @@ class DeliveryStatus:
         return data
 
 
+@dataclass(frozen=True)
+class UnreadableItem:
+    """One message (or receipt) inside a valid delivery that cannot be read: kept raw with the reason, skipped.
+
+    A batch is as good as its valid items: one malformed message must not cost the others (a 400 would make the
+    platform re-send the whole body for days, and the good messages would never be processed).
+    """
+
+    channel_kind: str
+    key: str  # the platform's id of the item when it has one, else a digest of the raw item
+    reason: str
+    raw: Any
+
+    @property
+    def event_key(self) -> str:
+        return f"unreadable:{self.key}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"reason": self.reason, "raw": self.raw}
+
+
+def unreadable(channel_kind: str, raw: Any, reason: str, platform_id: Any = None) -> UnreadableItem:
+    """An UnreadableItem keyed by the platform's id, or by a digest so that a redelivery is stored once."""
+    if isinstance(platform_id, (str, int)) and not isinstance(platform_id, bool) and str(platform_id):
+        key = str(platform_id)[:150]
+    else:
+        canonical = json.dumps(raw, sort_keys=True, default=str, ensure_ascii=True)
+        key = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+    return UnreadableItem(channel_kind, key, reason, raw)
+
+
 @dataclass
 class ParsedWebhook:
     messages: list[InboundMessage] = field(default_factory=list)
     statuses: list[DeliveryStatus] = field(default_factory=list)
+    unreadable: list[UnreadableItem] = field(default_factory=list)
 
 
 # Parsing helpers shared by the platform parsers.

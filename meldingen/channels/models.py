@@ -48,7 +48,8 @@ class InboundEvent(db.Model):
     channel_id: Mapped[int | None] = mapped_column(ForeignKey("channels.id", ondelete="SET NULL"))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     payload: Mapped[dict] = mapped_column(JSON, default=dict)  # the normalised message and the raw part
-    # pending|done|failed|parked (kept failing: on the staff stuck list)|dismissed (a person closed it)
+    # pending|done|failed|parked (kept failing: on the staff stuck list)|dismissed (a person closed it)|
+    # unreadable (an item of a valid delivery that could not be read: kept raw, reason in error)
     state: Mapped[str] = mapped_column(String(20), default="pending", index=True)
     error: Mapped[str | None] = mapped_column(Text)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -19,8 +19,10 @@ from meldingen.channels.base import PlatformError
 from meldingen.channels.messages import InboundMessage
 from meldingen.channels.models import InboundEvent
 from meldingen.extensions import db
+from meldingen.media import refusals
 from meldingen.media.images import ImageRejected
 from meldingen.media.services import fetch_platform_media, store_photo
+from meldingen.plugins import import_optional
 from meldingen.recovery.policy import lease_seconds, lease_until, retry_delay, short_reason, should_park
 from meldingen.reports.models import Photo
 from meldingen.timeutil import utcnow
@@ -31,6 +33,8 @@ log = logging.getLogger(__name__)
 # so channels do not depend on the intake's module at import.
 INTAKE_HANDLER = "meldingen.intake.services:receive_message"
 _warned_no_intake = False
+# Processed messages are marked read (WhatsApp's blue ticks) through the outbox; also looked up at run time.
+READ_RECEIPT_HANDLER = "meldingen.notify.receipts:queue_read_receipt"
 
 
 @jobs.task("channels.process_event")
@@ -132,19 +136,26 @@ def _process_claimed(event_id: int) -> None:
     db.session.rollback()  # no transaction stays open while the platforms are called
     if message.callback_query_id and channel is not None:
         answer_button_press(channel, message.callback_query_id)
+    refused: list[str] = list(message.media_refused)
     try:
-        photo_ids, media_errors = collect_photos(message, channel)
+        photo_ids, media_errors = collect_photos(message, channel, refused)
     except PlatformError as exc:
         db.session.rollback()
         if not should_park(attempts):
             raise RetryLater(f"media not fetched: {exc.message}") from None
         # The platform kept failing: the message counts without its photos, and the resident is told.
         photo_ids, media_errors = [], [exc.message]
+        refused = [*message.media_refused, refusals.NOT_FETCHED]
     event = db.session.get(InboundEvent, event_id)
-    event.payload = {**event.payload, "photo_ids": photo_ids, "media_errors": media_errors}
+    # media_errors: the detail for staff and logs (English); media_refusals: codes the resident is told about.
+    event.payload = {**event.payload, "photo_ids": photo_ids, "media_errors": media_errors,
+                     "media_refusals": refused}
     handler = _intake_handler()
     if handler is not None:
         handler(message, event=event, channel=channel, photo_ids=photo_ids)
+        mark_read = import_optional(READ_RECEIPT_HANDLER)
+        if mark_read is not None:  # in this transaction: the receipt is queued exactly when the event is done
+            mark_read(message, event=event, channel=channel)
     event.state = "done"
     event.processed_at = utcnow()
     event.next_attempt_at = None
@@ -152,18 +163,22 @@ def _process_claimed(event_id: int) -> None:
     db.session.commit()
 
 
-def collect_photos(message: InboundMessage, channel: registry.ChannelConfig | None) -> tuple[list[int], list[str]]:
+def collect_photos(message: InboundMessage, channel: registry.ChannelConfig | None,
+                   refused: list[str] | None = None) -> tuple[list[int], list[str]]:
     """Photo ids for the message's media: fetched and stored now, or (website chat) stored at upload.
 
     A photo that is not acceptable (not an image, too large) is an error to tell the resident about, not a
-    reason to drop the message; a platform that is down raises PlatformError (retryable) to try again later.
+    reason to drop the message: its refusal code is appended to `refused`, and the message's words and place
+    still go to the intake. A platform that is down raises PlatformError (retryable) to try again later.
     """
+    refused = refused if refused is not None else []
     if not message.media:
         return [], []
     if message.channel_kind == "webchat":
         tokens = [m.ref for m in message.media]
         return list(db.session.scalars(select(Photo.id).where(Photo.token.in_(tokens)))), []
     if channel is None:
+        refused.append(refusals.NOT_FETCHED)
         return [], [f"{message.channel_kind} channel no longer configured"]
     # Every download first, then every photo stored: no row is written (on SQLite: no write lock taken)
     # while a platform is being called.
@@ -175,12 +190,14 @@ def collect_photos(message: InboundMessage, channel: registry.ChannelConfig | No
             if exc.retryable:
                 raise
             errors.append(exc.message)
+            refused.append(refusals.TOO_LARGE if exc.code == "too_large" else refusals.NOT_FETCHED)
     photo_ids = []
     for download in downloads:
         try:
             photo = store_photo(download.data, source=message.channel_kind)
         except ImageRejected as exc:
             errors.append(exc.reason)
+            refused.append(exc.code)
             continue
         photo_ids.append(photo.id)
     return photo_ids, errors
@@ -198,8 +215,6 @@ def answer_button_press(channel: registry.ChannelConfig, callback_query_id: str)
 
 
 def _intake_handler():
-    from meldingen.plugins import import_optional
-
     handler = import_optional(INTAKE_HANDLER)
     if handler is None:
         global _warned_no_intake

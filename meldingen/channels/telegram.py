@@ -20,6 +20,7 @@ from meldingen.channels.messages import (
     optional_str,
     require_dict,
     require_str,
+    unreadable,
 )
 from meldingen.timeutil import utcnow
 
@@ -54,16 +55,22 @@ def update_id(payload: Any) -> str:
 
 
 def parse_webhook(payload: Any, now: datetime | None = None) -> ParsedWebhook:
-    """One update holds at most one message; updates of no interest (chat member changes, ...) parse to nothing."""
-    key = update_id(payload)
+    """One update holds at most one message; updates of no interest (chat member changes, ...) parse to nothing,
+    and a message that cannot be read parses to one UnreadableItem."""
+    key = update_id(payload)  # the envelope: without a numeric update_id the body is not Telegram's (400)
     result = ParsedWebhook()
-    if "message" in payload or "edited_message" in payload:
-        edited = "message" not in payload
-        message = require_dict(payload["edited_message" if edited else "message"], "message")
-        result.messages.append(_parse_message(key, message, edited))
-    elif "callback_query" in payload:
-        result.messages.append(_parse_callback(key, require_dict(payload["callback_query"], "callback_query"),
-                                               now or utcnow()))
+    try:
+        if "message" in payload or "edited_message" in payload:
+            edited = "message" not in payload
+            message = require_dict(payload["edited_message" if edited else "message"], "message")
+            result.messages.append(_parse_message(key, message, edited))
+        elif "callback_query" in payload:
+            result.messages.append(_parse_callback(key, require_dict(payload["callback_query"], "callback_query"),
+                                                   now or utcnow()))
+    except PayloadError as exc:
+        # A real update whose message cannot be read: kept raw with the reason, answered 200 all the same,
+        # because Telegram holds back the chat's next updates until this one is accepted.
+        result.unreadable.append(unreadable(KIND, payload, exc.reason, key))
     return result
 
 

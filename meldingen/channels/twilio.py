@@ -21,6 +21,7 @@ from meldingen.channels.messages import (
     PayloadError,
     make_location,
     optional_str,
+    unreadable,
 )
 from meldingen.timeutil import utcnow
 
@@ -126,7 +127,14 @@ def parse_webhook(form: Mapping[str, Any], now: datetime | None = None) -> Parse
         raise PayloadError("MessageSid is missing")
     if not get("AccountSid"):
         raise PayloadError("AccountSid is missing")
-    now = now or utcnow()
+    try:
+        return _parse_fields(form, get, sid, now or utcnow())
+    except PayloadError as exc:
+        # Twilio's envelope (MessageSid, AccountSid) with fields we cannot read: kept raw, answered 200.
+        return ParsedWebhook(unreadable=[unreadable(KIND, dict(form), exc.reason, sid)])
+
+
+def _parse_fields(form: Mapping[str, Any], get, sid: str, now: datetime) -> ParsedWebhook:
     status = get("MessageStatus") or get("SmsStatus")
     if status in STATUSES:
         error = None

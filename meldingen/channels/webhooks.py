@@ -1,8 +1,10 @@
 """Webhook endpoints of every platform, and the website chat's JSON API: verify, store once, answer, work later.
 
 Each view checks the signature or secret on the raw body (403 and nothing stored when it fails), parses the
-platform's shape (400, logged, when it is not), stores the raw event under its unique key, commits, answers
-200 and only then enqueues the work (`channels.process_event`).
+platform's envelope (400, logged, when the body is not the platform's at all), stores each message as a raw
+event under its unique key, commits, answers 200 and only then enqueues the work (`channels.process_event`).
+A message inside a valid delivery that cannot be read is stored raw with its reason (state "unreadable") and
+skipped: the others in the same delivery are processed.
 """
 
 from __future__ import annotations
@@ -121,8 +123,9 @@ def telegram_update():
         channel_for=lambda m: channel.channel_id,
         message_key=lambda m: f"{bot}:{m.external_id}",
         raw=raw,
+        unreadable_key=lambda u: f"{bot}:{u.event_key}",
     )
-    if not parsed.messages:  # an update of no interest is still stored once, for the record
+    if not parsed.messages and not parsed.unreadable:  # an update of no interest is still stored once, for the record
         insert_event("telegram", f"{bot}:{raw['update_id']}", channel.channel_id, {"raw": raw}, state="done")
     _commit_and_enqueue(event_ids, "telegram", bot)
     return jsonify({})
@@ -224,7 +227,12 @@ def _chat_photo(session_id: str):
     try:
         photo = store_photo(upload.read(current_app.config["MAX_PHOTO_BYTES"] + 1), source="webchat")
     except ImageRejected as exc:
-        return jsonify({"error": exc.reason}), exc.http_status
+        # The photo is refused, the words sent with it are not: they go to the intake, which tells the
+        # resident why in their own language (the reply arrives in the chat like any other).
+        log.info("webchat photo refused: %s", exc.reason)
+        refused = InboundMessage(**{**message.__dict__, "media": (), "media_refused": (exc.code,)})
+        _store_chat(ParsedWebhook(messages=[refused]))
+        return jsonify({"stored": True, "photo_refused": exc.code}), 200
     media = (MediaRef(ref=photo.token, mime_type=photo.content_type, caption=message.text),)
     parsed = ParsedWebhook(messages=[InboundMessage(**{**message.__dict__, "media": media})])
     return _store_chat(parsed)

@@ -23,6 +23,7 @@ from meldingen.channels.messages import (
     require_dict,
     require_list,
     require_str,
+    unreadable,
 )
 
 KIND = "whatsapp"
@@ -55,19 +56,31 @@ def verify_handshake(args: Mapping[str, str], verify_token: str) -> str | None:
 
 
 def parse_webhook(payload: Any) -> ParsedWebhook:
-    """Read every entry, change, message and status of one notification (Meta batches them)."""
+    """Read every entry, change, message and status of one notification (Meta batches them).
+
+    Only a body that is not a WhatsApp notification at all raises PayloadError (400). Inside one, each entry,
+    change, message or status that cannot be read becomes an UnreadableItem (stored raw with the reason) and the
+    rest is read as usual.
+    """
     payload = require_dict(payload, "body")
     if payload.get("object") != "whatsapp_business_account":
         raise PayloadError("object is not whatsapp_business_account")
+    entries = require_list(payload.get("entry"), "entry")
     result = ParsedWebhook()
-    for entry in require_list(payload.get("entry"), "entry"):
-        entry = require_dict(entry, "entry[]")
-        for change in require_list(entry.get("changes", []), "entry[].changes"):
-            change = require_dict(change, "change")
+    for entry in entries:
+        if not isinstance(entry, dict) or not isinstance(entry.get("changes", []), list):
+            result.unreadable.append(unreadable(KIND, entry, "entry is not an object with a list of changes"))
+            continue
+        for change in entry.get("changes", []):
+            if not isinstance(change, dict):
+                result.unreadable.append(unreadable(KIND, change, "change is not an object"))
+                continue
             if change.get("field") != "messages":
                 continue  # account updates, template reviews, ...: not ours
-            value = require_dict(change.get("value"), "change.value")
-            _parse_value(value, result)
+            if not isinstance(change.get("value"), dict):
+                result.unreadable.append(unreadable(KIND, change, "change.value is not an object"))
+                continue
+            _parse_value(change["value"], result)
     return result
 
 
@@ -75,15 +88,28 @@ def _parse_value(value: dict, result: ParsedWebhook) -> None:
     metadata = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
     phone_number_id = optional_str(metadata.get("phone_number_id"))
     names: dict[str, str] = {}
-    for contact in require_list(value.get("contacts", []), "contacts"):
+    contacts = value.get("contacts") if isinstance(value.get("contacts"), list) else []
+    for contact in contacts:
         if isinstance(contact, dict) and isinstance(contact.get("profile"), dict):
             name = contact["profile"].get("name")
             if contact.get("wa_id") and name:
                 names[str(contact["wa_id"])] = str(name)
-    for raw in require_list(value.get("messages", []), "messages"):
-        result.messages.append(_parse_message(require_dict(raw, "message"), names, phone_number_id))
-    for raw in require_list(value.get("statuses", []), "statuses"):
-        result.statuses.append(_parse_status(require_dict(raw, "status")))
+    for field_name, parse in (("messages", lambda raw: _parse_message(raw, names, phone_number_id)),
+                              ("statuses", _parse_status)):
+        items = value.get(field_name, [])
+        if not isinstance(items, list):
+            result.unreadable.append(unreadable(KIND, items, f"{field_name} is not a list"))
+            continue
+        for raw in items:
+            try:
+                parsed = parse(require_dict(raw, field_name[:-1]))
+            except PayloadError as exc:
+                item_id = raw.get("id") if isinstance(raw, dict) else None
+                if field_name == "statuses" and item_id is not None:
+                    item_id = f"status:{item_id}:{raw.get('status')}"
+                result.unreadable.append(unreadable(KIND, raw, exc.reason, item_id))
+                continue
+            (result.messages if field_name == "messages" else result.statuses).append(parsed)
 
 
 def _parse_message(raw: dict, names: dict[str, str], phone_number_id: str | None) -> InboundMessage:
@@ -258,7 +284,9 @@ def send_template(client, graph_url, phone_number_id, access_token, to: str, nam
                  {"to": to, "type": "template", "template": template}, callback_data=callback_data)
 
 
-def mark_read(client, graph_url, phone_number_id, access_token, message_id: str) -> None:
+def mark_read(client, graph_url, phone_number_id, access_token, message_id: str,
+              timeout: float | None = None) -> None:
+    """Blue ticks for `message_id` (and, by WhatsApp's rule, every earlier message in that chat)."""
     call_json(
         client,
         "POST",
@@ -266,6 +294,7 @@ def mark_read(client, graph_url, phone_number_id, access_token, message_id: str)
         platform="WhatsApp",
         headers={"Authorization": f"Bearer {access_token}"},
         json={"messaging_product": "whatsapp", "status": "read", "message_id": message_id},
+        timeout=timeout,
     )
 
 

@@ -101,6 +101,12 @@ class Weights:
     text_neutral: float = 0.25
     time: float = -1.5  # times (age difference / window)
     related_category: float = -1.0
+    # Where the place is weak (both points snapped to one address or object: distance under `snapped_m`, or
+    # the same registered object), a related category must also agree in words: below `words_agree` the
+    # pair gets `words_differ_weak_place`, which keeps it a suggestion for staff instead of a merge.
+    snapped_m: float = 1.0
+    words_agree: float = 0.2
+    words_differ_weak_place: float = -4.0
     merge_score: float = 0.8  # at or above: merged automatically
     suggest_score: float = 0.2  # at or above: shown to staff as a candidate
 
@@ -153,11 +159,21 @@ def score_pair(ev: Evidence, weights: Weights = DEFAULT_WEIGHTS) -> tuple[float,
         terms["time"] = weights.time * min(1.0, ev.age_difference_days / ev.window_days)
     if not ev.same_category:
         terms["category"] = weights.related_category
+        if place_is_weak(ev, weights) and similarity < weights.words_agree and number_term <= 0:
+            reasons["weak_place_different_words"] = True
+            terms["words"] = weights.words_differ_weak_place
 
     logit = sum(terms.values())
     score = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, logit))))
     reasons["terms"] = {name: round(value, 2) for name, value in terms.items()}
     return score, reasons
+
+
+def place_is_weak(ev: Evidence, weights: Weights = DEFAULT_WEIGHTS) -> bool:
+    """Both reports sit on one snapped point (a typed address, an address or object the point was moved to):
+    then "0 m apart" says "same address", not "same spot", and the distance proves little."""
+    same_asset = bool(ev.use_assets and ev.new_asset and ev.known_asset and ev.new_asset == ev.known_asset)
+    return ev.distance_m <= weights.snapped_m or same_asset
 
 
 def _number_term(ev: Evidence, weights: Weights, reasons: dict) -> float:

@@ -10,6 +10,7 @@ report through the shared pipeline. Every reply goes through the outbox in the s
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import timedelta
 
 from flask import current_app
@@ -22,6 +23,8 @@ from meldingen.db import begin_write
 from meldingen.extensions import db
 from meldingen.intake import language as words
 from meldingen.intake.models import Conversation, ConversationMessage
+from meldingen.media import refusals
+from meldingen.media.refusals import refusal_text
 from meldingen.notify.hooks import status_name
 from meldingen.notify.outbox import queue_message
 from meldingen.notify.templates import render
@@ -49,13 +52,18 @@ def receive_message(message: InboundMessage, *, event=None, channel=None, photo_
     reporter = reporter_for(message, channel)
     conversation = conversation_for(reporter)
     photo_ids = list(photo_ids or [])
+    payload = (event.payload or {}) if event is not None else {}
     if event is not None and not media_errors:
-        media_errors = (event.payload or {}).get("media_errors") or []
+        media_errors = payload.get("media_errors") or []
+    # Codes of refused photos (media/refusals.py); an error without a code still gets a plain "unknown".
+    refused = list(payload.get("media_refusals") or message.media_refused or ())
+    if media_errors and not refused:
+        refused = [refusals.UNKNOWN]
     log_inbound(conversation, message, event, photo_ids)
     if message.text:
         conversation.language = words.detect_language(message.text, conversation.language or "nl")
         reporter.language = conversation.language
-    Intake(conversation, reporter, message).handle(photo_ids, list(media_errors))
+    Intake(conversation, reporter, message).handle(photo_ids, refused)
 
 
 handle_inbound_message = receive_message
@@ -196,9 +204,12 @@ class Intake:
 
     # --- one inbound message ---
 
-    def handle(self, photo_ids: list[int], media_errors: list[str]) -> None:
+    def handle(self, photo_ids: list[int], refused: list[str]) -> None:
         message = self.message
         text = (message.text or "").strip()
+        if refused and not photo_ids and message.kind == "photo" and (text or message.location):
+            # The photo is refused, the rest of its message is not: the caption counts as typed words.
+            return self._photo_refused_words_kept(refused, text)
         plain = words.normalise(text)
         if message.kind == "reply" or (plain and self._answers_option(plain)):
             if self._handle_choice(message.reply_id or self._option_for(plain), message.reply_title or text):
@@ -209,14 +220,25 @@ class Intake:
         if message.kind == "unsupported" and not photo_ids:
             self.reply("unsupported", self.cause())
             return self.save()
-        if media_errors and not photo_ids and message.kind == "photo":
-            self.reply("photo_rejected", self.cause(), values={"reason": "; ".join(media_errors)[:200]})
-            return self.save()
+        if refused:
+            self.reply("photo_rejected", self.cause(), values={"reason": refusal_text(refused, self.language)})
+            if not photo_ids and message.kind == "photo":
+                return self.save()
         if self.conversation.state == "reported":
             if message.kind == "photo" and not text and photo_ids and self._add_to_last_report(photo_ids):
                 return self.save()
             self._start_new_draft()
         self._fill_slots(message, text, photo_ids)
+        self._after_input()
+
+    def _photo_refused_words_kept(self, refused: list[str], text: str) -> None:
+        """Tell why the photo cannot be used, in the resident's language, and use the words and place anyway."""
+        self.reply("photo_rejected_words_kept", self.cause(),
+                   values={"reason": refusal_text(refused, self.language)})
+        self.message = replace(self.message, kind="text" if text else "location", media=())
+        if self.conversation.state == "reported":
+            self._start_new_draft()
+        self._fill_slots(self.message, text, [])
         self._after_input()
 
     def _after_input(self) -> None:
@@ -422,6 +444,14 @@ def act_on_conversation(conversation: Conversation, *, reporter: Reporter | None
                      location_request=True)
         return _asked(intake, missing)
     if not location and draft.get("gps_candidate") and not draft.get("gps_refused"):
+        named = _name_photo_place(draft["gps_candidate"], intake.language)
+        if named is not None and not named.served:
+            # Taken abroad or in another municipality: say where, in words, and ask for the real place.
+            draft.pop("gps_candidate", None)
+            draft["gps_refused"] = True
+            key = "photo_location_outside" if description else "photo_location_outside_and_description"
+            intake.reply(key, cause, values={"place": named.text}, location_request=True)
+            return _asked(intake, key)
         key = "confirm_photo_location" if description else "confirm_photo_location_and_description"
         candidate = draft["gps_candidate"]
         draft["awaiting"] = "gps_confirm"
@@ -567,6 +597,17 @@ def _last_public_note(report: Report) -> str | None:
     return None
 
 
+def _name_photo_place(candidate: dict, language: str):
+    """The photo's GPS named for the resident (geo/places.py), or None when it cannot be looked up."""
+    try:
+        from meldingen.geo.places import name_place
+
+        return name_place(candidate["lat"], candidate["lon"], language)
+    except Exception:  # the question still makes sense without a name: ask as before
+        log.info("no place name for photo location", exc_info=True)
+        return None
+
+
 def _describe_point(lat: float, lon: float) -> str:
     try:
         from meldingen.geo.lookup import lookup_point
@@ -579,6 +620,10 @@ def _describe_point(lat: float, lon: float) -> str:
         address = place.address
         return " ".join(str(p) for p in (address.get("street"), address.get("number")) if p) + (
             f", {address['city']}" if address.get("city") else "")
+    if place is not None:  # no address near: the neighbourhood and town, not raw coordinates
+        names = [place.area_names.get(level) for level in ("neighbourhood", "municipality")]
+        if any(names):
+            return ", ".join(dict.fromkeys(n for n in names if n))
     return f"{lat:.5f}, {lon:.5f}"
 
 

@@ -28,7 +28,8 @@ def store_photo(data: bytes, *, source: str, report_id: int | None = None, conve
     The GPS read from EXIF before it was stripped is kept on the row as a candidate location.
     """
     processed = process_image(data, max_bytes=current_app.config["MAX_PHOTO_BYTES"],
-                              max_pixels=current_app.config["MAX_PHOTO_PIXELS"])
+                              max_pixels=current_app.config["MAX_PHOTO_PIXELS"],
+                              max_declared_pixels=current_app.config["MAX_PHOTO_DECLARED_PIXELS"])
     token = secrets.token_urlsafe(24)
     folder = media_dir() / token[:2]
     folder.mkdir(parents=True, exist_ok=True)

@@ -107,7 +107,8 @@ def _waiting_message(reporter: Reporter) -> OutboundMessage | None:
     now = utcnow()
     candidates = db.session.scalars(
         select(OutboundMessage).where(OutboundMessage.reporter_id == reporter.id, OutboundMessage.state == "queued",
-                                      OutboundMessage.attempts == 0, OutboundMessage.next_attempt_at.is_not(None))
+                                      OutboundMessage.attempts == 0, OutboundMessage.next_attempt_at.is_not(None),
+                                      OutboundMessage.body != "")  # a read receipt carries no text to add to
         .order_by(OutboundMessage.id.desc())
     )
     for message in candidates:

@@ -28,6 +28,7 @@ from meldingen.channels.models import Channel, OutboundMessage
 from meldingen.extensions import db
 from meldingen.intake.models import Conversation
 from meldingen.recovery.policy import retry_delay, send_lease_seconds, short_reason, should_park
+from meldingen.notify import receipts
 from meldingen.reports.models import Reporter
 from meldingen.timeutil import as_aware_utc, utcnow
 
@@ -59,6 +60,8 @@ def deliver(message_id: int, now=None) -> str | None:
     due = as_aware_utc(message.next_attempt_at)
     if due is not None and due > now + timedelta(milliseconds=500):
         return None  # not yet: its timer (or the sweep) comes back
+    if receipts.is_read_receipt(message):
+        return deliver_read_receipt(message_id, now)
     wait = _pacing_wait(message, now)
     if wait > 0:
         message.next_attempt_at = now + timedelta(seconds=wait)
@@ -130,6 +133,51 @@ def record_sent(message_id: int, platform_id: str, now, tries: int = 5) -> None:
             if attempt == tries - 1:
                 raise  # left "sending": the lease sweep and the platform's receipts settle it
             time.sleep(min(4.0, 0.5 * 2 ** attempt))
+def deliver_read_receipt(message_id: int, now) -> str | None:
+    """Mark the resident's WhatsApp message read: claimed like any row, one short call, one retry at most.
+
+    Whatever happens here, the resident's message has been processed already; a failure is logged and kept on
+    the row, never raised and never a reason to call in a person.
+    """
+    claimed = db.session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.id == message_id, OutboundMessage.state == "queued")
+        .values(state="sending", attempts=OutboundMessage.attempts + 1, state_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    if claimed != 1:
+        return None
+    message = db.session.get(OutboundMessage, message_id)
+    db.session.refresh(message)
+    receipt = (message.payload or {}).get("read_receipt") or {}
+    channel = registry.channel_by_id(message.channel_kind, message.channel_id)
+    try:
+        if channel is None:
+            raise PlatformError(f"{message.channel_kind} channel is not configured", retryable=False)
+        phone_id = (receipt.get("phone_number_id") or channel.address
+                    or current_app.config.get("WHATSAPP_PHONE_NUMBER_ID") or "")
+        with httpx.Client() as client:
+            whatsapp.mark_read(client, channel.api_url, phone_id, channel.secret("access_token"),
+                               receipt["message_id"], timeout=receipts.RECEIPT_TIMEOUT_SECONDS)
+    except (PlatformError, KeyError) as exc:
+        error = exc.message if isinstance(exc, PlatformError) else "read receipt without a message id"
+        retry = isinstance(exc, PlatformError) and exc.retryable and message.attempts < receipts.RECEIPT_ATTEMPTS
+        message.state = "queued" if retry else "failed"
+        message.state_at = now
+        message.last_error = error
+        if retry:
+            message.next_attempt_at = now + timedelta(seconds=retry_delay(1))
+        db.session.commit()
+        log.info("read receipt %s not sent (%s)%s", message_id, error, "; one retry" if retry else "")
+        if retry:
+            jobs.enqueue_in(retry_delay(1), "notify.send", message_id=message_id)
+        return message.state
+    message.state = "sent"
+    message.state_at = now  # no sent_at: a receipt is not a message and does not count for pacing
+    message.last_error = None
+    db.session.commit()
+    return "sent"
 
 
 def send_due_messages(now=None, limit: int = 500) -> int:

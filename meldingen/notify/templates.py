@@ -53,6 +53,18 @@ DEFAULT_TEMPLATES: dict[str, dict[str, str]] = {
         "en": "Your photo was taken at {place}. Is the problem there? Please also describe in a few words "
               "what is wrong.",
     },
+    "photo_location_outside": {
+        "nl": "Uw foto is gemaakt {place}. Die plek valt buiten ons gebied. Waar is het probleem? Deel de locatie "
+              "of typ het adres.",
+        "en": "Your photo was taken {place}. That place is outside our area. Where is the problem? Share the "
+              "location or type the address.",
+    },
+    "photo_location_outside_and_description": {
+        "nl": "Uw foto is gemaakt {place}. Die plek valt buiten ons gebied. Waar is het probleem? Deel de locatie "
+              "of typ het adres. Beschrijf ook in een paar woorden wat er aan de hand is.",
+        "en": "Your photo was taken {place}. That place is outside our area. Where is the problem? Share the "
+              "location or type the address. Please also describe in a few words what is wrong.",
+    },
     "report_made": {
         "nl": "Bedankt voor uw melding! Uw meldnummer is {reference}.\n{resident_text}\n"
               "Wilt u weten hoe het ermee staat? Stuur: status {reference}",
@@ -139,8 +151,14 @@ DEFAULT_TEMPLATES: dict[str, dict[str, str]] = {
         "en": "Thank you, the photo was added to report {reference}.",
     },
     "photo_rejected": {
-        "nl": "Deze foto kunnen we niet gebruiken ({reason}). Stuur een andere foto, bijvoorbeeld jpg of png.",
-        "en": "We cannot use this photo ({reason}). Please send another photo, for example jpg or png.",
+        "nl": "Deze foto kunnen we niet gebruiken: {reason}. Stuur een andere foto, bijvoorbeeld jpg of png.",
+        "en": "We cannot use this photo: {reason}. Please send another photo, for example jpg or png.",
+    },
+    "photo_rejected_words_kept": {
+        "nl": "Deze foto kunnen we niet gebruiken: {reason}. Uw tekst hebben we wel ontvangen. U kunt nog een "
+              "andere foto sturen, maar dat hoeft niet.",
+        "en": "We cannot use this photo: {reason}. We did receive your text. You can send another photo, but "
+              "you do not have to.",
     },
     "unsupported": {
         "nl": "Sorry, dit soort berichten (zoals spraakberichten en stickers) kunnen we niet lezen. Wilt u het "
