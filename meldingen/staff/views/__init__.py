@@ -56,4 +56,4 @@ def _tile_origin(url: str) -> str:
     return f"{parts.scheme}://{host}"
 
 
-from meldingen.staff.views import admin, auth, backlog, fieldwork, inbox, search  # noqa: E402,F401  (routes on bp)
+from meldingen.staff.views import admin, auth, backlog, crew, fieldwork, inbox, search  # noqa: E402,F401  (routes on bp)
