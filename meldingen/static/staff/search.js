@@ -8,6 +8,15 @@
       document.querySelectorAll("#bulk-form input[name=reference]").forEach(function (box) { box.checked = all.checked; });
     });
   }
+  // Keep the link short: fields left empty stay out of the URL (the server reads a missing field as "all").
+  var form = document.getElementById("search-form");
+  if (form) {
+    form.addEventListener("submit", function () {
+      form.querySelectorAll("input[name], select[name]").forEach(function (field) {
+        if (!field.value) { field.disabled = true; }
+      });
+    });
+  }
   var KEY = "meldingen.savedSearches";
   var list = document.getElementById("saved-searches");
   function load() { try { return JSON.parse(localStorage.getItem(KEY) || "[]"); } catch (e) { return []; } }
