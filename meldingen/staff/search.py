@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, fields
 
-from sqlalchemy import String, and_, func, literal_column, or_, select, text
+from sqlalchemy import String, and_, column, func, literal_column, or_, select, table, text
+from sqlalchemy.orm import selectinload
 
 from meldingen.categories.models import Category
 from meldingen.db import is_sqlite
@@ -103,8 +104,13 @@ class SearchFilter:
         return not any(getattr(self, f.name) for f in fields(self) if f.name != "page")
 
 
+# The same with the columns qualified, for queries that join the FTS5 table (whose columns bear the same names);
+# PostgreSQL matches the index on the parsed expression, so qualified columns still use it.
+QUALIFIED_SEARCH_TEXT_SQL = SEARCH_TEXT_SQL.replace("coalesce(", "coalesce(reports.")
+
+
 def search_text_expression():
-    return literal_column(SEARCH_TEXT_SQL, type_=String)
+    return literal_column(QUALIFIED_SEARCH_TEXT_SQL, type_=String)
 
 
 def _like_pattern(word: str) -> str:
@@ -115,23 +121,31 @@ def _fts_phrase(word: str) -> str:
     return '"' + word.replace('"', '""') + '"'
 
 
+FTS = table("reports_search", column("rowid"))
+
+
 def match_terms(query, terms: SearchTerms):
-    """Restrict a select over Report to the reports that hold every word (and one of the references)."""
+    """Restrict a select over Report to the reports that hold every word (and one of the references).
+
+    Answers the query and the column to order by, newest first: on SQLite the FTS5 table drives the query in
+    its own rowid order (the report's id), so the first page of a common word is read without collecting all
+    its hits; on PostgreSQL the planner chooses between the trigram index and walking the ids backwards.
+    """
+    order = Report.id
     if terms.references:
         query = query.where(Report.reference.in_(terms.references))
     if not terms.words:
-        return query
+        return query, order
     indexed = [w for w in terms.words if len(w) >= MIN_INDEXED_LENGTH]
     short = [w for w in terms.words if len(w) < MIN_INDEXED_LENGTH]
     if not indexed and not terms.references:
         raise SearchTooShort("Typ minstens drie tekens, of een meldingnummer.")
-    sqlite = is_sqlite(db.session)
     if indexed:
-        if sqlite:
+        if is_sqlite(db.session):
             expression = " AND ".join(_fts_phrase(w) for w in indexed)
-            query = query.where(Report.id.in_(
-                select(literal_column("rowid")).select_from(text("reports_search"))
-                .where(text("reports_search MATCH :fts_expression").bindparams(fts_expression=expression))))
+            query = query.join(FTS, FTS.c.rowid == Report.id).where(
+                text("reports_search MATCH :fts_expression").bindparams(fts_expression=expression))
+            order = FTS.c.rowid
         else:
             query = query.where(and_(*(search_text_expression().ilike(_like_pattern(w), escape="\\")
                                        for w in indexed)))
@@ -139,14 +153,15 @@ def match_terms(query, terms: SearchTerms):
         # A house number ("7") or letter: the whole word among the address fields, or part of the text.
         query = query.where(or_(func.lower(Report.address_number) == word,
                                 search_text_expression().ilike(_like_pattern(word), escape="\\")))
-    return query
+    return query, order
 
 
 def search_query(staff, flt: SearchFilter):
-    """select(Report) of what the filter finds among the reports the staff member may see, newest first."""
+    """select(Report) of what the filter finds among the reports the staff member may see, and the column that
+    orders it newest first (descending ids: the order in which reports came in)."""
     query = scope_reports(select(Report), staff)
     terms = parse_query(flt.q)
-    query = match_terms(query, terms)
+    query, order = match_terms(query, terms)
     if flt.state == "open":
         query = query.where(Report.closed_at.is_(None))
     elif flt.state == "closed":
@@ -169,7 +184,7 @@ def search_query(staff, flt: SearchFilter):
         query = query.where(Report.assignee_id.is_(None))
     elif flt.assignee.isdigit():
         query = query.where(Report.assignee_id == int(flt.assignee[:9]))
-    return query
+    return query, order
 
 
 @dataclass
@@ -182,14 +197,15 @@ class SearchResult:
 
 def search_reports(staff, flt: SearchFilter) -> SearchResult:
     """One page of results, newest first, and how many there are (up to COUNT_LIMIT). Raises SearchTooShort."""
-    query = search_query(staff, flt)
+    query, order = search_query(staff, flt)
     capped = db.session.scalar(select(func.count()).select_from(
-        query.with_only_columns(Report.id).limit(COUNT_LIMIT + 1).subquery()))
+        query.with_only_columns(Report.id).order_by(order.desc()).limit(COUNT_LIMIT + 1).subquery()))
     total = min(capped, COUNT_LIMIT)
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(flt.page_number, pages)
-    reports = db.session.scalars(query.order_by(Report.created_at.desc(), Report.id.desc())
-                                 .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+    reports = db.session.scalars(query.order_by(order.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+                                 .options(selectinload(Report.category), selectinload(Report.department),
+                                          selectinload(Report.assignee))).all()
     return SearchResult(reports=reports, total=total, more=capped > COUNT_LIMIT, pages=pages)
 
 

@@ -28,24 +28,30 @@ SEARCH_TEXT_SQL = (
 FTS_COLUMNS = "reference, address_street, address_number, address_postcode, address_city, address_text, description"
 
 
+def sqlite_triggers() -> list[str]:
+    """The triggers that keep the FTS5 table in step with `reports` (bench/bench_search.py reuses them)."""
+    new = ", ".join(f"new.{c.strip()}" for c in FTS_COLUMNS.split(","))
+    old = ", ".join(f"old.{c.strip()}" for c in FTS_COLUMNS.split(","))
+    return [
+        f"CREATE TRIGGER reports_search_ai AFTER INSERT ON reports BEGIN "
+        f"INSERT INTO reports_search(rowid, {FTS_COLUMNS}) VALUES (new.id, {new}); END",
+        f"CREATE TRIGGER reports_search_ad AFTER DELETE ON reports BEGIN "
+        f"INSERT INTO reports_search(reports_search, rowid, {FTS_COLUMNS}) VALUES ('delete', old.id, {old}); END",
+        f"CREATE TRIGGER reports_search_au AFTER UPDATE OF {FTS_COLUMNS} ON reports BEGIN "
+        f"INSERT INTO reports_search(reports_search, rowid, {FTS_COLUMNS}) VALUES ('delete', old.id, {old}); "
+        f"INSERT INTO reports_search(rowid, {FTS_COLUMNS}) VALUES (new.id, {new}); END",
+    ]
+
+
 def upgrade():
     if op.get_bind().dialect.name == "postgresql":
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
         op.execute(f"CREATE INDEX ix_reports_search_trgm ON reports USING gin ({SEARCH_TEXT_SQL} gin_trgm_ops)")
         return
-    new = ", ".join(f"new.{c.strip()}" for c in FTS_COLUMNS.split(","))
-    old = ", ".join(f"old.{c.strip()}" for c in FTS_COLUMNS.split(","))
     op.execute(f"CREATE VIRTUAL TABLE reports_search USING fts5({FTS_COLUMNS}, content='reports', "
                "content_rowid='id', tokenize='trigram')")
-    op.execute(f"CREATE TRIGGER reports_search_ai AFTER INSERT ON reports BEGIN "
-               f"INSERT INTO reports_search(rowid, {FTS_COLUMNS}) VALUES (new.id, {new}); END")
-    op.execute(f"CREATE TRIGGER reports_search_ad AFTER DELETE ON reports BEGIN "
-               f"INSERT INTO reports_search(reports_search, rowid, {FTS_COLUMNS}) "
-               f"VALUES ('delete', old.id, {old}); END")
-    op.execute(f"CREATE TRIGGER reports_search_au AFTER UPDATE OF {FTS_COLUMNS} ON reports BEGIN "
-               f"INSERT INTO reports_search(reports_search, rowid, {FTS_COLUMNS}) "
-               f"VALUES ('delete', old.id, {old}); "
-               f"INSERT INTO reports_search(rowid, {FTS_COLUMNS}) VALUES (new.id, {new}); END")
+    for statement in sqlite_triggers():
+        op.execute(statement)
     op.execute("INSERT INTO reports_search(reports_search) VALUES ('rebuild')")
 
 
