@@ -132,7 +132,7 @@ def test_an_agent_sees_the_residents_photo_and_a_new_message_without_reloading(a
     page.wait_for_url("**/staff/inbox")
     item = page.locator(f"#inbox-list li[data-id='{conversation_id}']")
     assert "Fatima A. · WhatsApp · +31 6 •••• 5678" in item.inner_text()
-    assert "📍 locatie" in item.inner_text() and "medewerker kijkt mee" not in item.inner_text()
+    assert "Locatie gedeeld" in item.inner_text() and "medewerker kijkt mee" not in item.inner_text()
     screenshot(page, "agent-inbox-list")
     page.goto(f"{live_server}/staff/inbox/{conversation_id}")
     page.wait_for_function("document.querySelector('.chat-photo img') && "

@@ -80,7 +80,7 @@ def test_the_inbox_previews_the_residents_last_message_not_the_bots_and_masks_th
         photo_conversation, agent_client):
     html = agent_client.get("/staff/inbox").get_data(as_text=True)
     assert "Jan V. · WhatsApp · +31 6 •••• 5678" in html
-    assert "📍 locatie" in html and "Wat is er precies" not in html
+    assert "Locatie gedeeld" in html and "Wat is er precies" not in html
     assert "612345678" not in html and "Melder<" not in html
     # The list alone, as the page fetches it to refresh itself.
     fragment = agent_client.get("/staff/inbox?fragment=1").get_data(as_text=True)

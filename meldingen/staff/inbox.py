@@ -224,9 +224,9 @@ def preview_text(message: ConversationMessage | None) -> str:
     data = message.data or {}
     parts = []
     if data.get("photo_ids") or message.kind in ("photo", "image"):
-        parts.append("📷 foto")
+        parts.append("Foto")
     if data.get("location") or message.kind == "location":
-        parts.append("📍 locatie")
+        parts.append("Locatie gedeeld")
     if message.text:
         parts.append(message.text)
     elif not parts:
