@@ -100,6 +100,12 @@ def test_only_short_terms_are_refused_with_a_plain_dutch_reason(make_staff, app)
     response = client.get("/staff/search?q=40")
     assert response.status_code == 400
     assert "minstens drie tekens" in response.get_data(as_text=True)
+    # What a URL can carry never makes a server error: NUL, broken characters, numbers past any page.
+    for query in ("q=lantaarn%00paal&state=open%00", "q=%ED%A0%80stoep", "q=stoep&page=99999999999999999999",
+                  "assignee=99999999999999999999999", "state=%00&category=%00&department=%00&area=%00"):
+        assert client.get(f"/staff/search?{query}").status_code == 200, query
+    assert client.post("/staff/search/bulk", data={"reference": ["M-\x00AAAAA"], "action": "status",
+                                                   "status": "planned\x00"}).status_code == 303
 
 
 def test_filters_live_in_the_url_and_narrow_the_words(three_reports, make_staff, app):

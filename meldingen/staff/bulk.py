@@ -15,6 +15,7 @@ from meldingen.reports.services import change_status
 from meldingen.reports.statuses import TransitionRefused, load_status_table
 from meldingen.staff import report_actions
 from meldingen.staff.roles import STATUS_ROLES
+from meldingen.staff.search import clean_text
 
 ACTIONS = ("status", "department", "assignee")
 MAX_REPORTS = 200
@@ -33,14 +34,15 @@ class BulkOutcome:
 
 def apply_bulk(staff, references: list[str], action: str, value: str, note: str | None = None) -> BulkOutcome:
     """Apply one action to every report the staff member may see among `references`. Commits per report."""
-    references = list(dict.fromkeys(r.strip().upper() for r in references if r and r.strip()))
+    references = list(dict.fromkeys(clean_text(r).upper()[:20] for r in references if clean_text(r)))
     if not references:
         raise BulkInputError("Kies eerst een of meer meldingen.")
     if len(references) > MAX_REPORTS:
         raise BulkInputError(f"Kies hoogstens {MAX_REPORTS} meldingen tegelijk.")
     if action not in ACTIONS:
         raise BulkInputError("Kies wat er met de meldingen moet gebeuren.")
-    note = (note or "").strip()[:5000] or None
+    note = clean_text(note)[:5000] or None
+    value = clean_text(value)
     if action == "status":
         table = load_status_table()
         if value not in table.names:

@@ -70,6 +70,12 @@ def parse_query(q: str) -> SearchTerms:
     return SearchTerms(references=references[:MAX_TERMS], words=words[:MAX_TERMS])
 
 
+def clean_text(value) -> str:
+    """What a URL or form gave, without NUL and unpaired surrogates (PostgreSQL refuses both), trimmed."""
+    text_ = (value or "").replace("\x00", "")
+    return text_.encode("utf-8", "ignore").decode("utf-8").strip()
+
+
 @dataclass
 class SearchFilter:
     """The search and its filters; every field is a URL query parameter, so a search is a link."""
@@ -84,7 +90,7 @@ class SearchFilter:
 
     @classmethod
     def from_args(cls, args) -> SearchFilter:
-        values = {f.name: (args.get(f.name) or "").strip()[:300 if f.name == "q" else 60] for f in fields(cls)}
+        values = {f.name: clean_text(args.get(f.name))[:300 if f.name == "q" else 60] for f in fields(cls)}
         return cls(**{k: v for k, v in values.items() if v})
 
     def as_args(self, **changes) -> dict:

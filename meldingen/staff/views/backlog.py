@@ -94,8 +94,8 @@ def report_merge_preview(reference: str):
     from meldingen.dedup.merge_review import review_merge
 
     duplicate = report_or_404(reference)
-    typed = (request.args.get("target") or "").strip()[:40]
-    found = find_reference(typed) or typed.upper()
+    typed = (request.args.get("target") or "").replace("\x00", "").strip()[:40]
+    found = find_reference(typed)
     target = visible_report(current_user, found) if found else None
     if target is None:
         flash(f"Melding ‘{typed}’ niet gevonden." if typed else "Typ het nummer van de melding.", "error")
