@@ -54,6 +54,8 @@ def test_a_report_is_found_by_reference_part_of_the_street_house_number_postcode
     assert found(head, q="westerdok") == [tile.reference]
     assert found(head, q="Westerdoksdijk 40A") == [tile.reference]
     assert found(head, q="Westerdoksdijk 41") == []
+    assert found(head, q="westerdoksdijk 40") == [tile.reference]  # 40 finds 40A, 40-2 …
+    assert found(head, q="westerdoksdijk 4") == []  # … but 4 does not find 40A
     # The postcode as people write it.
     assert found(head, q="1013 AE") == [tile.reference]
     # Words of the description, in any case, all of them required.

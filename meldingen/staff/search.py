@@ -30,6 +30,7 @@ MAX_TERM_LENGTH = 60
 # The trigram indexes need three characters; shorter terms only narrow what longer ones found.
 MIN_INDEXED_LENGTH = 3
 
+HOUSE_NUMBER = re.compile(r"^\d{1,5}[a-z]?$")
 POSTCODE = re.compile(r"\b([1-9]\d{3})\s?([A-Za-z]{2})\b")
 WORD = re.compile(r"[\w'-]+", re.UNICODE)
 
@@ -123,6 +124,17 @@ def _like_pattern(word: str) -> str:
     return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+def house_number_matches(number: str):
+    """The house number as typed ("40", "40a"): that number, with any letter or addition ("40" finds 40, 40A and
+    40-2, not 400). An equality and two prefixes on one column: cheap on the rows the street already found."""
+    column_ = func.lower(Report.address_number)
+    if not number[-1].isdigit():
+        return or_(column_ == number, column_.like(number + "-%"))
+    return or_(column_ == number, column_.like(number + "-%"), column_.like(number + " %"),
+               and_(func.length(column_) == len(number) + 1,
+                    func.substr(column_, len(number) + 1, 1).between("a", "z"), column_.like(number + "_")))
+
+
 def _fts_phrase(word: str) -> str:
     return '"' + word.replace('"', '""') + '"'
 
@@ -142,8 +154,13 @@ def match_terms(query, terms: SearchTerms):
         query = query.where(Report.reference.in_(terms.references))
     if not terms.words:
         return query, order
-    indexed = [w for w in terms.words if len(w) >= MIN_INDEXED_LENGTH]
-    short = [w for w in terms.words if len(w) < MIN_INDEXED_LENGTH]
+    words = [w for w in terms.words if not HOUSE_NUMBER.match(w)]
+    numbers = [w for w in terms.words if HOUSE_NUMBER.match(w)]
+    if not any(len(w) >= MIN_INDEXED_LENGTH for w in words):
+        # Numbers alone ("1013", "250") are searched as text; with a street they are its house number.
+        words, numbers = terms.words, []
+    indexed = [w for w in words if len(w) >= MIN_INDEXED_LENGTH]
+    short = [w for w in words if len(w) < MIN_INDEXED_LENGTH]
     if not indexed and not terms.references:
         raise SearchTooShort("Typ minstens drie tekens, of een meldingnummer.")
     if indexed:
@@ -156,9 +173,11 @@ def match_terms(query, terms: SearchTerms):
             query = query.where(and_(*(search_text_expression().ilike(_like_pattern(w), escape="\\")
                                        for w in indexed)))
     for word in short:
-        # A house number ("7") or letter: the whole word among the address fields, or part of the text.
+        # A letter or two: the whole word among the address fields, or part of the text.
         query = query.where(or_(func.lower(Report.address_number) == word,
                                 search_text_expression().ilike(_like_pattern(word), escape="\\")))
+    for number in numbers:
+        query = query.where(house_number_matches(number))
     return query, order
 
 
