@@ -6,17 +6,18 @@ import re
 
 from geoalchemy2 import alembic_helpers
 
-# SpatiaLite and PostGIS keep their own tables in the same schema; autogenerate must never drop them.
+# SpatiaLite and PostGIS keep their own tables in the same schema; autogenerate must never drop them. The
+# staff search's FTS5 table (and its shadow tables) on SQLite is made by hand in migration 0009.
 _SYSTEM_TABLES = re.compile(
     r"^(spatial_ref_sys.*|geometry_columns.*|views_geometry_columns.*|virts_geometry_columns.*|"
     r"spatialite_history|sql_statements_log|SpatialIndex|ElementaryGeometries|KNN2?|data_licenses|"
     r"idx_.*|geography_columns|raster_columns|raster_overviews|topology|layer|spatial_ref_sys_aux|"
-    r"sqlite_sequence|vector_layers.*|geom_cols_ref_sys)$"
+    r"sqlite_sequence|vector_layers.*|geom_cols_ref_sys|reports_search.*)$"
 )
 
 
 # Indexes made by hand in migrations for one database only (e.g. a partial GiST index on PostGIS).
-_DATABASE_SPECIFIC_INDEXES = {"ix_reports_open_geom"}
+_DATABASE_SPECIFIC_INDEXES = {"ix_reports_open_geom", "ix_reports_search_trgm"}
 
 
 def include_name(name, type_, parent_names):

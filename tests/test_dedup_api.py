@@ -24,7 +24,8 @@ def test_merge_and_unmerge_by_hand(client, auth, make_staff):
     head, token = make_staff("head")
     known = make_report("Losse stoeptegel", point=AMSTERDAM)
     other = make_report("Tegel los", point=FAR)
-    merged = client.post(f"/api/v1/reports/{other.reference}/merge", json={"into": known.reference},
+    merged = client.post(f"/api/v1/reports/{other.reference}/merge",
+                         json={"into": known.reference, "reason": "Zelfde losse tegel, verkeerd punt geprikt"},
                          headers=auth(token))
     assert merged.status_code == 200
     assert merged.json["duplicate_of"] == known.reference and merged.json["status"] == "duplicate"
@@ -72,3 +73,48 @@ def test_only_deciders_of_the_own_organisation_merge(client, auth, make_staff):
     assert client.post(f"/api/v1/reports/{in_emmen.reference}/merge", json={"into": known.reference},
                        headers=auth(emmen_head)).status_code == 404
     assert client.get(f"/api/v1/reports/{other.reference}/candidates", headers=auth(emmen_head)).status_code == 404
+
+
+def test_merging_reports_200_m_apart_without_a_reason_is_refused_and_names_the_distance(client, auth, make_staff):
+    _, token = make_staff("head")
+    known = make_report("Losse stoeptegel", point=AMSTERDAM)
+    other = make_report("Tegel los", point=FAR)
+    refused = client.post(f"/api/v1/reports/{other.reference}/merge", json={"into": known.reference},
+                          headers=auth(token))
+    assert refused.status_code == 409
+    assert "give a reason" in refused.json["message"] and "m apart" in refused.json["message"]
+    db.session.expire_all()
+    assert other.duplicate_of_id is None and other.status == "new"
+
+
+def test_merging_reports_of_unrelated_categories_37_m_apart_needs_a_reason_which_both_histories_keep(
+        client, auth, make_staff):
+    _, token = make_staff("head")
+    known = make_report("Losse stoeptegel", point=AMSTERDAM)
+    other = make_report("Container zit vol", point=(AMSTERDAM[0], AMSTERDAM[1] + 37 / 67_900),
+                        category="container-is-vol")
+    url = f"/api/v1/reports/{other.reference}/merge"
+    preview = client.get(f"{url}?into={known.reference}", headers=auth(token))
+    assert preview.status_code == 200
+    body = preview.json
+    assert body["needs_reason"] is True and body["same_category"] is False and 35 < body["distance_m"] < 39
+    assert (body["duplicate"]["category"], body["into"]["category"]) == (
+        "container-is-vol", "onderhoud-stoep-straat-en-fietspad")
+    assert "different categories" in body["concerns"][0]
+    assert client.post(url, json={"into": known.reference}, headers=auth(token)).status_code == 409
+    done = client.post(url, json={"into": known.reference, "reason": "Melder bedoelde de tegel"},
+                       headers=auth(token))
+    assert done.status_code == 200 and done.json["duplicate_of"] == known.reference
+    db.session.expire_all()
+    for report in (known, other):
+        assert any(e.kind == "note" and "Melder bedoelde de tegel" in (e.note or "") for e in report.events)
+
+
+def test_a_near_pair_of_one_category_merges_without_a_reason(client, auth, make_staff):
+    _, token = make_staff("head")
+    known = make_report("Losse stoeptegel", point=AMSTERDAM)
+    other = make_report("Stoep verzakt", point=NEAR)
+    preview = client.get(f"/api/v1/reports/{other.reference}/merge?into={known.reference}", headers=auth(token))
+    assert preview.json["needs_reason"] is False and preview.json["concerns"] == []
+    assert client.post(f"/api/v1/reports/{other.reference}/merge", json={"into": known.reference},
+                       headers=auth(token)).status_code == 200

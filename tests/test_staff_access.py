@@ -133,6 +133,8 @@ PAGES = {
     "/staff/backlog": {"head", "admin"},
     "/staff/backlog.csv": {"head", "admin"},
     "/staff/inbox": {"agent", "admin"},
+    "/staff/search": {"crew", "head", "agent", "admin"},
+    "/staff/werk": {"crew", "head", "admin"},
     "/staff/admin": {"admin"},
     "/staff/admin/categories": {"admin"},
     "/staff/admin/departments": {"admin"},

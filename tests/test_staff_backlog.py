@@ -156,7 +156,9 @@ def test_duplicate_candidates_can_be_merged(head, backlog_reports):
     assert "Mogelijke dubbele meldingen" in page
     if not merge_available():
         pytest.skip("the duplicates service (meldingen.dedup.services.merge_reports) is not there yet")
-    response = client.post(f"/staff/reports/{second.reference}/merge", data={"target": first.reference})
+    # More than the category's duplicate distance apart: only with a reason (see tests/test_staff_merge.py).
+    response = client.post(f"/staff/reports/{second.reference}/merge",
+                           data={"target": first.reference, "reason": "Zelfde tegel, melder gaf de hoek op"})
     assert response.status_code == 303
     db.session.expire_all()
     assert second.duplicate_of_id == first.id

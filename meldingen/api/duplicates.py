@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from meldingen.api.auth import current_staff, token_required
@@ -12,10 +12,10 @@ from meldingen.api.reports import report_or_404, serialise
 from meldingen.dedup.services import (
     MergeRefused,
     find_duplicate_candidates,
-    merge_reports,
     stored_candidates,
     unmerge_report,
 )
+from meldingen.dedup.merge_review import MAX_REASON_LENGTH, merge_with_reason, review_merge
 from meldingen.extensions import db
 from meldingen.reports.access import scope_reports
 from meldingen.reports.models import Report
@@ -44,6 +44,32 @@ class CandidatesSchema(Schema):
 
 class MergeSchema(Schema):
     into = fields.String(required=True, metadata={"description": "reference of the known report"})
+    reason = fields.String(load_default=None, validate=validate.Length(max=MAX_REASON_LENGTH), metadata={
+        "description": "why these are one problem; required (else 409) where the reports differ in category, "
+                       "lie further apart than the category's duplicate distance, or a place is unknown"})
+
+
+class MergePreviewQuery(Schema):
+    into = fields.String(required=True, metadata={"description": "reference of the known report"})
+
+
+class MergeSideSchema(Schema):
+    reference = fields.String()
+    status = fields.String()
+    category = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    reporters_count = fields.Integer()
+
+
+class MergeReviewSchema(Schema):
+    duplicate = fields.Nested(MergeSideSchema)
+    into = fields.Nested(MergeSideSchema)
+    distance_m = fields.Float(allow_none=True)
+    duplicate_distance_m = fields.Float(metadata={"description": "the known report's category's duplicate distance"})
+    same_category = fields.Boolean()
+    days_apart = fields.Float()
+    needs_reason = fields.Boolean()
+    concerns = fields.List(fields.String())
 
 
 @blp.route("/<string:reference>/candidates")
@@ -82,16 +108,26 @@ def _candidate(candidate, source: str) -> dict:
 @blp.route("/<string:reference>/merge")
 class Merge(MethodView):
     @token_required("merge")
+    @blp.arguments(MergePreviewQuery, location="query")
+    @blp.response(200, MergeReviewSchema)
+    @blp.doc(security=[{"bearer": []}])
+    def get(self, args, reference):
+        """What a merge into `into` would join: distance, categories, dates, and whether it needs a reason."""
+        staff = current_staff()
+        return review_merge(report_or_404(staff, reference), report_or_404(staff, args["into"])).as_dict()
+
+    @token_required("merge")
     @blp.arguments(MergeSchema)
     @blp.response(200, ReportSchema)
     @blp.doc(security=[{"bearer": []}])
     def post(self, data, reference):
-        """Merge this report into a known one; 409 with the reason when it cannot be done."""
+        """Merge this report into a known one; 409 with the reason when it cannot be done, or when the two look
+        like different problems (category, distance, unknown place) and no `reason` was given."""
         staff = current_staff()
         duplicate = report_or_404(staff, reference)
         target = report_or_404(staff, data["into"])
         try:
-            merge_reports(duplicate, target, actor=staff.email, actor_id=staff.id)
+            merge_with_reason(duplicate, target, data.get("reason"), actor=staff.email, actor_id=staff.id)
         except MergeRefused as exc:
             db.session.rollback()
             abort(409, message=str(exc))

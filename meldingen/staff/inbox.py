@@ -185,3 +185,51 @@ def queue_reply_to_reporter(conversation: Conversation, body: str, key: str, sta
     db.session.add(message)
     db.session.flush()
     return message
+
+
+# --- what the agent sees: previews, new messages, photos ----------------------------------------------------
+
+def last_resident_messages(conversation_ids) -> dict[int, ConversationMessage]:
+    """Per conversation, the resident's own last message (not the bot's text): the inbox preview."""
+    ids = list(conversation_ids)
+    if not ids:
+        return {}
+    latest = (select(func.max(ConversationMessage.id))
+              .where(ConversationMessage.conversation_id.in_(ids), ConversationMessage.direction == "in")
+              .group_by(ConversationMessage.conversation_id))
+    rows = db.session.scalars(select(ConversationMessage).where(ConversationMessage.id.in_(latest)))
+    return {m.conversation_id: m for m in rows}
+
+
+def messages_after(conversation: Conversation, after_id: int, limit: int = 100) -> list[ConversationMessage]:
+    return db.session.scalars(select(ConversationMessage).where(
+        ConversationMessage.conversation_id == conversation.id, ConversationMessage.id > after_id)
+        .order_by(ConversationMessage.id).limit(limit)).all()
+
+
+def photos_of(messages) -> dict:
+    """The stored photos the messages refer to, by id (shown as pictures, not as "[photo]")."""
+    from meldingen.reports.models import Photo
+
+    ids = {int(i) for m in messages for i in (m.data or {}).get("photo_ids", []) if str(i).isdigit()}
+    if not ids:
+        return {}
+    return {p.id: p for p in db.session.scalars(select(Photo).where(Photo.id.in_(ids)))}
+
+
+def preview_text(message: ConversationMessage | None) -> str:
+    """One line for the inbox list: the words, or what was sent where there are none."""
+    if message is None:
+        return ""
+    data = message.data or {}
+    parts = []
+    if data.get("photo_ids") or message.kind in ("photo", "image"):
+        parts.append("Foto")
+    if data.get("location") or message.kind == "location":
+        parts.append("Locatie gedeeld")
+    if message.text:
+        parts.append(message.text)
+    elif not parts:
+        parts.append(f"bericht dat hier niet te tonen is ({data['unsupported']})" if data.get("unsupported")
+                     else f"[{message.kind}]")
+    return " · ".join(parts)

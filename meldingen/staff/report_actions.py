@@ -1,5 +1,6 @@
 """What staff do to one report from the web pages, through the shared report, media and dedup services:
-change its status with a note and a photo, reassign department or assignee, merge a duplicate."""
+change its status with a note and a photo, reassign department or assignee, undo a merge (merging by hand, with
+its review, is meldingen.dedup.merge_review.merge_with_reason)."""
 
 from __future__ import annotations
 
@@ -99,16 +100,6 @@ def duplicate_candidates(report: Report, staff) -> list[dict]:
 
 def merge_available() -> bool:
     return _dedup("merge_reports") is not None
-
-
-def merge_duplicate(duplicate: Report, target: Report, staff) -> None:
-    merge = _dedup("merge_reports")
-    if merge is None:
-        raise ActionRefused("Samenvoegen is nog niet beschikbaar.")
-    if duplicate.id == target.id:
-        raise ActionRefused("Een melding kan niet met zichzelf worden samengevoegd.")
-    merge(duplicate, target, actor=staff.email, actor_id=staff.id)
-    db.session.commit()
 
 
 def unmerge(duplicate: Report, staff) -> None:

@@ -35,4 +35,4 @@ def localtime(value) -> str:
     return value.astimezone(AMSTERDAM).strftime("%d-%m-%Y %H:%M") if value else ""
 
 
-from meldingen.staff.views import admin, auth, backlog, credentials, fieldwork, inbox, stuck  # noqa: E402,F401  (routes on bp)
+from meldingen.staff.views import admin, auth, backlog, credentials, crew, fieldwork, inbox, search, stuck  # noqa: E402,F401  (routes on bp)

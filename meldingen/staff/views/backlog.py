@@ -13,6 +13,7 @@ from meldingen.categories.models import Category
 from meldingen.extensions import db
 from meldingen.organisations.models import Department
 from meldingen.reports.access import visible_organisation_ids, visible_report
+from meldingen.reports.references import find_reference
 from meldingen.reports.statuses import load_status_table
 from meldingen.staff import backlog as backlog_service
 from meldingen.staff import report_actions
@@ -85,26 +86,65 @@ def report_assign(reference: str):
     return redirect(url_for("staff.report_page", reference=report.reference)), 303
 
 
+@bp.get("/reports/<reference>/merge")
+@roles_required(*BACKLOG_ROLES)
+def report_merge_preview(reference: str):
+    """Before a merge by typed reference: both reports side by side, their distance, categories and dates, and
+    a reason asked for where they look like different problems."""
+    from meldingen.dedup.merge_review import review_merge
+
+    duplicate = report_or_404(reference)
+    typed = (request.args.get("target") or "").replace("\x00", "").strip()[:40]
+    found = find_reference(typed)
+    target = visible_report(current_user, found) if found else None
+    if target is None:
+        flash(f"Melding ‘{typed}’ niet gevonden." if typed else "Typ het nummer van de melding.", "error")
+        return redirect(url_for("staff.report_page", reference=duplicate.reference)), 303
+    if target.id == duplicate.id:
+        flash("Een melding kan niet met zichzelf worden samengevoegd.", "error")
+        return redirect(url_for("staff.report_page", reference=duplicate.reference)), 303
+    return render_template("staff/merge.html", duplicate=duplicate, target=target,
+                           review=review_merge(duplicate, target), status_names=load_status_table().names)
+
+
 @bp.post("/reports/<reference>/merge")
 @action_required("merge")
 def report_merge(reference: str):
-    """Merge this report into the chosen candidate (the target keeps the work, its residents hear of it)."""
+    """Merge this report into the chosen one (the target keeps the work, its residents hear of it); where the
+    two look like different problems, only with a reason."""
+    from meldingen.dedup.merge_review import MergeNeedsReason, merge_with_reason
+    from meldingen.dedup.services import MergeRefused
+
     duplicate = visible_report(current_user, reference)
     target = visible_report(current_user, request.form.get("target", ""))
     if duplicate is None or target is None:
         abort(404)
     try:
-        report_actions.merge_duplicate(duplicate, target, current_user)
-    except report_actions.ActionRefused as exc:
+        merge_with_reason(duplicate, target, request.form.get("reason"), actor=current_user.email,
+                          actor_id=current_user.id)
+    except MergeNeedsReason:
         db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for("staff.report_page", reference=duplicate.reference)), 303
-    except ValueError as exc:  # the duplicates service refusing, e.g. across organisations
+        flash("Deze meldingen lijken over iets anders te gaan. Geef een reden om ze toch samen te voegen.", "error")
+        return redirect(url_for("staff.report_merge_preview", reference=duplicate.reference,
+                                target=target.reference)), 303
+    except MergeRefused as exc:
         db.session.rollback()
-        flash(f"Niet samengevoegd: {exc}", "error")
+        flash(f"Niet samengevoegd: {merge_refusal_in_dutch(exc, duplicate, target)}", "error")
         return redirect(url_for("staff.report_page", reference=duplicate.reference)), 303
+    db.session.commit()
     flash(f"{duplicate.reference} is samengevoegd met {target.reference}.")
     return redirect(url_for("staff.report_page", reference=target.reference)), 303
+
+
+def merge_refusal_in_dutch(exc: Exception, duplicate, target) -> str:
+    text = str(exc)
+    if "already merged" in text:
+        return f"{duplicate.reference} is al samengevoegd; maak dat eerst ongedaan."
+    if "closed" in text:
+        return f"{target.reference} is afgesloten; met een afgesloten melding kan niet worden samengevoegd."
+    if "different organisations" in text:
+        return "meldingen van verschillende organisaties kunnen niet samen."
+    return text
 
 
 @bp.post("/reports/<reference>/unmerge")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from meldingen.extensions import db
 from meldingen.staff import inbox as inbox_service
 from meldingen.staff.models import StaffUser
+from meldingen.staff.residents import resident_label
 from meldingen.staff.roles import action_required
 from meldingen.staff.views import bp
 from meldingen.timeutil import utcnow
@@ -20,7 +21,12 @@ def inbox():
     now = utcnow()
     conversations = inbox_service.waiting_conversations(current_user)
     holders = _holders(conversations, now)
-    return render_template("staff/inbox.html", conversations=conversations, holders=holders, now=now)
+    context = {"conversations": conversations, "holders": holders, "now": now, "resident_label": resident_label,
+               "previews": inbox_service.last_resident_messages(c.id for c in conversations),
+               "preview_text": inbox_service.preview_text}
+    if request.args.get("fragment") == "1":  # the list alone, for the page's own refresh every few seconds
+        return render_template("staff/_inbox_items.html", **context)
+    return render_template("staff/inbox.html", **context)
 
 
 def _holders(conversations, now) -> dict:
@@ -51,7 +57,25 @@ def _render_conversation(conversation, draft: str = "", error: str | None = None
         report = db.session.get(Report, conversation.last_report_id)
     return render_template("staff/conversation.html", conversation=conversation, holder=holder,
                            last_message_id=inbox_service.last_message_id(conversation.id), report=report,
-                           claim_minutes=inbox_service.claim_seconds() // 60, draft=draft, error=error), status
+                           claim_minutes=inbox_service.claim_seconds() // 60, draft=draft, error=error,
+                           photos=inbox_service.photos_of(conversation.messages), resident_label=resident_label,
+                           preview_text=inbox_service.preview_text,
+                           tile_url=current_app.config.get("TILE_URL") or ""), status
+
+
+@bp.get("/inbox/<int:conversation_id>/messages")
+@roles_required(*INBOX_ROLES)
+def conversation_messages(conversation_id: int):
+    """Messages after `after` (an id), each as the HTML the page shows: the page asks every few seconds."""
+    conversation = _conversation_or_404(conversation_id)
+    after = request.args.get("after", "0")
+    after_id = int(after[:12]) if after.isdigit() else 0
+    messages = inbox_service.messages_after(conversation, after_id)
+    photos = inbox_service.photos_of(messages)
+    items = [{"id": m.id, "direction": m.direction,
+              "html": render_template("staff/_message.html", m=m, photos=photos,
+                                      preview_text=inbox_service.preview_text)} for m in messages]
+    return jsonify({"messages": items, "last_id": messages[-1].id if messages else after_id})
 
 
 @bp.post("/inbox/<int:conversation_id>/claim")

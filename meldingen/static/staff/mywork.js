@@ -1,0 +1,52 @@
+/* "Mijn werk" on a crew's phone: nearest first from the phone's position, and the service worker that keeps the
+   list, its report pages and their photos on the phone and sends status changes made without signal later. */
+(function () {
+  "use strict";
+  var state = document.getElementById("offline-state");
+  var nearest = document.getElementById("nearest-first");
+  var queued = 0, kept = null;
+  function show() {
+    if (!state) { return; }
+    var parts = [];
+    if (kept !== null) { parts.push(kept + " pagina's en foto's bewaard voor gebruik zonder verbinding"); }
+    if (queued) { parts.push(queued + (queued === 1 ? " wijziging wacht" : " wijzigingen wachten") + " op verbinding"); }
+    if (!navigator.onLine) { parts.unshift("Geen verbinding"); }
+    state.textContent = parts.join(" · ");
+  }
+  if (nearest && navigator.geolocation) {
+    nearest.addEventListener("click", function () {
+      nearest.disabled = true;
+      navigator.geolocation.getCurrentPosition(function (pos) {
+        var url = nearest.dataset.url + "?lat=" + pos.coords.latitude.toFixed(5) + "&lon=" + pos.coords.longitude.toFixed(5);
+        window.location.assign(url);
+      }, function () {
+        nearest.disabled = false;
+        if (state) { state.textContent = "Uw positie is niet beschikbaar; de lijst staat op deadline."; }
+      }, { enableHighAccuracy: true, timeout: 10000, maximumAge: 60000 });
+    });
+  }
+  var script = document.getElementById("mywork-script");
+  if (!("serviceWorker" in navigator) || !script) { return; }
+  navigator.serviceWorker.addEventListener("message", function (event) {
+    var data = event.data || {};
+    if (data.type === "queue") { queued = data.count; }
+    if (data.type === "kept") { kept = data.count; document.body.dataset.offlineReady = "1"; }
+    show();
+  });
+  navigator.serviceWorker.register(script.dataset.sw, { scope: "/staff/" }).then(function () {
+    return navigator.serviceWorker.ready;
+  }).then(function (registration) {
+    var urls = [window.location.pathname + window.location.search];
+    document.querySelectorAll("#worklist li[data-report-url]").forEach(function (li) {
+      urls.push(li.dataset.reportUrl);
+      (li.dataset.photoUrls || "").split(" ").forEach(function (u) { if (u) { urls.push(u); } });
+    });
+    registration.active.postMessage({ type: "keep", urls: urls });
+    registration.active.postMessage({ type: "replay" });
+  });
+  window.addEventListener("online", function () {
+    show();
+    if (navigator.serviceWorker.controller) { navigator.serviceWorker.controller.postMessage({ type: "replay" }); }
+  });
+  window.addEventListener("offline", show);
+})();
