@@ -158,7 +158,8 @@ class ReportStatus(MethodView):
         staff = current_staff()
         report = report_or_404(staff, reference)
         try:
-            change_status(report, data["status"], data.get("note"), actor=staff.email, actor_id=staff.id)
+            change_status(report, data["status"], data.get("note"), actor=staff.email, actor_id=staff.id,
+                          resident_message=data.get("resident_message"))
         except TransitionRefused as exc:
             db.session.rollback()
             abort(409, message=exc.reason)
