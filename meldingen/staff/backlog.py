@@ -28,6 +28,18 @@ SORTS = {
 }
 
 
+MAX_AGE_DAYS = 36_500  # a hundred years: every age a report can have
+MAX_PAGE = 100_000
+
+
+class BacklogFilterError(ValueError):
+    """A filter value out of its bounds; the message (Dutch) says which and what is allowed."""
+
+
+def _whole_number_within(text: str, low: int, high: int) -> bool:
+    return text.isascii() and text.isdigit() and low <= int(text) <= high
+
+
 @dataclass
 class BacklogFilter:
     """What the head filters on; every field is a URL query parameter, so a filtered page can be shared."""
@@ -43,10 +55,15 @@ class BacklogFilter:
 
     @classmethod
     def from_args(cls, args) -> BacklogFilter:
+        """The filter from URL arguments; raises BacklogFilterError (Dutch) for a number out of its bounds."""
         values = {f.name: (args.get(f.name) or "").strip()[:100] for f in fields(cls)}
         result = cls(**{k: v for k, v in values.items() if v})
         if result.sort not in SORTS:
             result.sort = "deadline"
+        if result.min_age and not _whole_number_within(result.min_age, 0, MAX_AGE_DAYS):
+            raise BacklogFilterError(f"‘Minimaal dagen oud’ is een heel getal van 0 tot {MAX_AGE_DAYS}.")
+        if not _whole_number_within(result.page, 1, MAX_PAGE):
+            raise BacklogFilterError(f"Het paginanummer is een heel getal van 1 tot {MAX_PAGE}.")
         return result
 
     def as_args(self, **changes) -> dict:
@@ -58,10 +75,7 @@ class BacklogFilter:
 
     @property
     def page_number(self) -> int:
-        try:
-            return max(1, int(self.page))
-        except ValueError:
-            return 1
+        return int(self.page) if _whole_number_within(self.page, 1, MAX_PAGE) else 1
 
 
 def backlog_query(staff, flt: BacklogFilter, now=None, columns=None):

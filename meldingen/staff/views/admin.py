@@ -23,6 +23,7 @@ from meldingen.routing.models import RoutingRule
 from meldingen.staff.models import ROLES, StaffUser
 from meldingen.staff.roles import ADMIN_ROLES, ROLE_NAMES, is_service_point_staff, roles_required
 from meldingen.staff.views import bp
+from meldingen.web.errors import db_int
 
 SECTIONS = [
     ("staff.admin_categories", "Categorieën"),
@@ -93,7 +94,7 @@ def admin_categories():
 @roles_required(*ADMIN_ROLES)
 def admin_category_create():
     _require_service_point()
-    parent_id = request.form.get("parent_id", type=int)
+    parent_id = db_int(request.form.get("parent_id")) if request.form.get("parent_id") else None
     parent = db.session.get(Category, parent_id) if parent_id else None
     if parent_id and (parent is None or parent.parent_id is not None):
         abort(400)
@@ -252,7 +253,7 @@ def admin_templates():
 @bp.post("/admin/templates")
 @roles_required(*ADMIN_ROLES)
 def admin_template_save():
-    template_id = request.form.get("id", type=int)
+    template_id = db_int(request.form.get("id")) if request.form.get("id") else None
     body = (request.form.get("body") or "").strip()
     if not body:
         return _back("staff.admin_templates", error="Een antwoordtekst mag niet leeg zijn.")

@@ -144,7 +144,9 @@ def _active_category_tree() -> list[tuple[Category, list[Category]]]:
 def report_category(reference: str):
     """Correct the category: the report is routed again and the text is kept to train the classifier."""
     report = report_or_404(reference)
-    category = db.session.get(Category, request.form.get("category", type=int) or 0)
+    from meldingen.web.errors import db_int
+
+    category = db.session.get(Category, db_int(request.form.get("category") or 0))
     try:
         change_category(report, category, actor=current_user.email, actor_id=current_user.id,
                         staff_user=current_user)
