@@ -56,4 +56,4 @@ def _tile_origin(url: str) -> str:
     return f"{parts.scheme}://{host}"
 
 
-from meldingen.staff.views import admin, auth, backlog, fieldwork, inbox  # noqa: E402,F401  (routes on bp)
+from meldingen.staff.views import admin, admin_rules, admin_texts, auth, backlog, fieldwork, inbox  # noqa: E402,F401,E501
