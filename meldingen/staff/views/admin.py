@@ -77,7 +77,11 @@ def _render(template: str, **context):
 @bp.get("/admin")
 @roles_required(*ADMIN_ROLES)
 def admin_home():
-    return _render("index.html", organisations=_organisations())
+    """The overview, with the open work of the organisations the administrator keeps (its first screen)."""
+    from meldingen.staff.backlog import BacklogFilter, backlog_aggregates
+
+    return _render("index.html", organisations=_organisations(),
+                   work=backlog_aggregates(current_user, BacklogFilter()))
 
 
 # --- categories --------------------------------------------------------------------------------------------
