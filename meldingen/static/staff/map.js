@@ -20,7 +20,8 @@
     },
     onEachFeature: function (f, layer) { layer.bindTooltip(f.properties.name, { sticky: true }); }
   }).addTo(map);
-  var cluster = L.markerClusterGroup ? L.markerClusterGroup({ maxClusterRadius: 45, showCoverageOnHover: false })
+  var cluster = L.markerClusterGroup ? L.markerClusterGroup({ maxClusterRadius: 45, showCoverageOnHover: false,
+                                                                 disableClusteringAtZoom: 15 })
                                      : L.layerGroup();
   cluster.addTo(map);
   var reportUrl = el.dataset.reportUrl;
@@ -55,11 +56,11 @@
       legend.appendChild(item);
     });
   }
-  var bounds = null;
+  var bounds = null, areaBounds = null;  // fit to the reports when there are any, else to the area
   Promise.all([
     fetchJSON(el.dataset.areasUrl).then(function (data) {
       areas.addData(data);
-      if (data.features.length) { bounds = areas.getBounds(); }
+      if (data.features.length) { areaBounds = areas.getBounds(); }
     }).catch(function () {}),
     fetchJSON(el.dataset.reportsUrl).then(function (data) {
       var layer = L.geoJSON(data, { pointToLayer: marker });
@@ -69,7 +70,8 @@
       if (data.features.length) { bounds = layer.getBounds(); }
     })
   ]).then(function () {
-    if (bounds && bounds.isValid()) { map.fitBounds(bounds.pad(0.1), { maxZoom: 17 }); }
+    var target = bounds || areaBounds;
+    if (target && target.isValid()) { map.fitBounds(target.pad(0.1), { maxZoom: 17 }); }
     el.classList.add("loaded");
   }).catch(function () { el.classList.add("failed"); });
 
