@@ -15,13 +15,22 @@ from sqlalchemy import select
 from fake_tiles import FakeTileServer
 from meldingen.extensions import db
 from tests.factories import make_report
-from tests.test_staff_browser import browser, live_server, screenshot, sign_in  # noqa: F401  (fixtures)
+from tests.test_staff_browser import CHROMIUM, live_server, screenshot, sign_in  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.browser
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 PHONE = {"width": 390, "height": 844}
 LAPTOP = {"width": 1366, "height": 768}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One Chromium for the module (each test opens its own context)."""
+    with playwright_api.sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        yield instance
+        instance.close()
 
 
 @pytest.fixture(scope="module")
@@ -39,21 +48,22 @@ def colour_of(page, selector: str) -> str:
     return page.eval_on_selector(selector, "e => getComputedStyle(e).backgroundColor")
 
 
-def test_crew_map_on_a_phone_has_streets_and_pins_coloured_by_status_as_the_legend_says(
+def test_crew_on_a_phone_sees_streets_pins_coloured_as_the_legend_says_and_a_small_map_of_the_spot(
         app, live_server, browser, make_staff, tiles):  # noqa: F811
     from meldingen.reports.services import change_status
 
-    new = make_report("Losse stoeptegel", point=(52.3795, 4.8990))
-    busy = make_report("Glasbak vol", point=(52.3815, 4.8960), category="container-is-vol")
+    new = make_report("Losse stoeptegel", point=(52.3880, 4.8885))
+    busy = make_report("Glasbak vol", point=(52.3895, 4.8900), category="container-is-vol")
     change_status(busy, "in_progress")
-    planned = make_report("Tak hangt los", point=(52.3780, 4.8950), category="boom")
+    planned = make_report("Tak hangt los", point=(52.3872, 4.8915), category="boom")
     change_status(planned, "in_progress")
     change_status(planned, "planned")
-    late = make_report("Tegel al weken los", point=(52.3805, 4.9010))
+    late = make_report("Tegel al weken los", point=(52.3905, 4.8870))
     late.deadline = late.created_at - timedelta(days=1)
     crew, _ = make_staff("crew", "GM0363", new.department.code)
     for report in (busy, planned):
         report.department = new.department
+    reference = new.reference
     db.session.commit()
 
     context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
@@ -76,25 +86,15 @@ def test_crew_map_on_a_phone_has_streets_and_pins_coloured_by_status_as_the_lege
     assert letters and all(len(letter) == 1 for letter in letters)  # main category as a letter
     assert "W" in page.inner_text("#legend-categories")
     screenshot(page, "crew-map-streets")
-    context.close()
 
-
-def test_report_page_shows_a_small_map_of_the_spot(app, live_server, browser, make_staff):  # noqa: F811
-    report = make_report("Losse stoeptegel bij de ingang")
-    head, _ = make_staff("head", "GM0363")
-    reference = report.reference
-    db.session.commit()
-    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
-    page = context.new_page()
-    sign_in(page, live_server, head.email)
-    page.goto(f"{live_server}/staff/reports/{reference}")
+    page.goto(f"{live_server}/staff/reports/{reference}")  # one report: a small map of the spot
     page.wait_for_selector("#spot-map.loaded .marker-pin.st-new")
     page.wait_for_function("() => [...document.querySelectorAll('#spot-map .leaflet-tile')].some(t => t.naturalWidth > 0)")
     screenshot(page, "report-mini-map")
     context.close()
 
 
-def test_public_message_shows_the_exact_text_then_reaches_every_subscriber_and_internal_note_stays_inside(
+def test_head_on_a_laptop_sends_a_previewed_public_message_sees_a_truthful_backlog_and_dutch_error_pages(
         app, live_server, browser, make_staff):  # noqa: F811
     from meldingen.channels.models import OutboundMessage
     from meldingen.reports.models import Report, ReportSubscription, Reporter
@@ -128,21 +128,23 @@ def test_public_message_shows_the_exact_text_then_reaches_every_subscriber_and_i
     page.wait_for_selector(".flash.ok")
     assert "De melders krijgen uw bericht" in page.inner_text(".flash.ok")
     assert "Bericht aan melder:" in page.inner_text(".history") and "Interne notitie:" in page.inner_text(".history")
-    context.close()
 
-    db.session.rollback()
-    db.session.expire_all()
-    sent = db.session.scalars(select(OutboundMessage).where(OutboundMessage.report_id == report_id)).all()
-    assert len(sent) == 2 and all(m.body == shown for m in sent)
-    assert db.session.get(Report, report_id).status == "done"
-
-
-def test_error_pages_in_dutch_for_people(app, live_server, browser, make_staff):  # noqa: F811
-    head, _ = make_staff("head", "GM0363")
+    # the backlog fits a laptop: tables above the chart, "te laat" on screen, chart text readable
+    for i in range(4):
+        make_report(f"Melding {i}", point=(52.37 + i * 0.003, 4.88 + i * 0.002))
     db.session.commit()
-    context = browser.new_context(viewport=LAPTOP)
-    page = context.new_page()
-    sign_in(page, live_server, head.email)
+    page.goto(f"{live_server}/staff/backlog")
+    chart = page.locator("svg.chart").bounding_box()
+    for table in page.locator(".columns.tables table").all():
+        box = table.bounding_box()
+        assert box["y"] + box["height"] <= chart["y"] + 1  # none runs under the chart
+        header = table.locator("th", has_text="te laat").bounding_box()
+        assert header["x"] + header["width"] <= LAPTOP["width"]
+    assert page.locator("svg.chart text").first.bounding_box()["height"] >= 12  # was about 6 px
+    page.locator("svg.chart").scroll_into_view_if_needed()
+    screenshot(page, "head-backlog-chart")
+
+    # pages that fail like pages
     answer = page.goto(f"{live_server}/staff/backlog?min_age=99999999999999999999")
     assert answer.status == 400 and page.inner_text("h1") == "Dit klopt niet"
     assert "heel getal" in page.inner_text("main")
@@ -151,28 +153,12 @@ def test_error_pages_in_dutch_for_people(app, live_server, browser, make_staff):
     assert answer.status == 404 and page.inner_text("h1") == "Pagina niet gevonden"
     context.close()
 
-
-def test_backlog_fits_a_laptop_with_readable_chart_and_visible_late_column(app, live_server, browser,
-                                                                           make_staff):  # noqa: F811
-    for i in range(6):
-        make_report(f"Melding {i}", point=(52.37 + i * 0.003, 4.88 + i * 0.002))
-    head, _ = make_staff("head", "GM0363")
-    db.session.commit()
-    context = browser.new_context(viewport=LAPTOP)
-    page = context.new_page()
-    sign_in(page, live_server, head.email)
-    page.wait_for_url("**/staff/backlog")
-    chart = page.locator("svg.chart").bounding_box()
-    for table in page.locator(".columns.tables table").all():
-        box = table.bounding_box()
-        assert box["y"] + box["height"] <= chart["y"] + 1  # the tables stand above the chart, none under it
-        header = table.locator("th", has_text="te laat").bounding_box()
-        assert header["x"] + header["width"] <= LAPTOP["width"]  # the "te laat" column is on screen
-    text_height = page.locator("svg.chart text").first.bounding_box()["height"]
-    assert text_height >= 12  # chart text readable (was about 6 px)
-    page.locator("svg.chart").scroll_into_view_if_needed()
-    screenshot(page, "head-backlog-chart")
-    context.close()
+    db.session.rollback()
+    db.session.expire_all()
+    sent = db.session.scalars(select(OutboundMessage).where(OutboundMessage.report_id == report_id)).all()
+    assert len(sent) == 2 and all(m.body == shown for m in sent)
+    assert db.session.get(Report, report_id).status == "done"
+    assert all("glasbak 12" not in m.body for m in sent)
 
 
 def test_admin_builds_a_rule_from_pickers(app, live_server, browser, make_staff):  # noqa: F811
