@@ -24,7 +24,8 @@ def main(argv: list[str] | None = None) -> int:
     env = dict(os.environ, MELDINGEN_SCREENSHOT_DIR=str(Path(args.out).resolve()))
     env.pop("MELDINGEN_TEST_DATABASE_URL", None)  # one run is enough: SQLite
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "browser",
-               str(ROOT / "tests" / "test_staff_browser.py"), str(ROOT / "tests" / "test_staff_browser_worklists.py")]
+               str(ROOT / "tests" / "test_staff_browser.py"), str(ROOT / "tests" / "test_staff_browser_worklists.py"),
+               str(ROOT / "tests" / "test_staff_pages_browser.py")]
     result = subprocess.run(command, cwd=ROOT, env=env)
     if result.returncode == 0:
         for path in sorted(Path(args.out).glob("*.png")):

@@ -15,7 +15,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     configure_logging(app)
     install_input_guards(app)
     register_extensions(app)
+    bound_url_integers(app)
     register_blueprints(app)
+    register_error_pages(app)
     register_commands(app)
     return app
 
@@ -91,6 +93,18 @@ def _register_optional(app: Flask, spec: str) -> None:
     blueprint = import_optional(spec)
     if blueprint is not None:
         app.register_blueprint(blueprint)
+
+
+def bound_url_integers(app: Flask) -> None:
+    from meldingen.web.errors import bound_url_integers as bound
+
+    bound(app)
+
+
+def register_error_pages(app: Flask) -> None:
+    from meldingen.web.errors import register_error_pages as register
+
+    register(app)
 
 
 def register_commands(app: Flask) -> None:

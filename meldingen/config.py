@@ -36,8 +36,13 @@ DEFAULTS: dict[str, object] = {
     "CLASSIFIER_THRESHOLD": 0.45,
     "TIMEZONE": "Europe/Amsterdam",
     "RATELIMIT_STORAGE_URI": "memory://",
-    "TILE_URL": "",  # map tiles for staff maps, e.g. PDOK's BRT-Achtergrondkaart; empty: outlines only
-    "TILE_ATTRIBUTION": "",
+    # Base-map tiles of every staff and resident map ({z}/{x}/{y}, web mercator): PDOK's BRT-Achtergrondkaart
+    # (public, free, no key; the browser fetches them). Empty: area outlines only.
+    "TILE_URL": "https://service.pdok.nl/brt/achtergrondkaart/wmts/v2_0/standaard/EPSG:3857/{z}/{x}/{y}.png",
+    "TILE_ATTRIBUTION": 'Kaartgegevens &copy; <a href="https://www.kadaster.nl">Kadaster</a>',
+    # The municipality (CBS code) the website chat's pin map starts in when the page does not name one
+    # (/chat?gemeente=GM0363); empty: the area of every municipality this service point serves.
+    "CHAT_MUNICIPALITY": "",
     # Background work: "" chooses "rq" when BROKER_URL is set, else "thread" (inside the web process).
     "JOBS_BACKEND": "",
     # Area polygons answered from an in-process index (checked against the table every 10 s); "false": SQL.

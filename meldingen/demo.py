@@ -1,4 +1,5 @@
-"""Demo staff accounts for `make run`: created once, their logins printed every time."""
+"""Demo staff accounts and demo work (meldingen.demo_data) for `make run`: created once, the logins printed every
+time."""
 
 from __future__ import annotations
 
@@ -31,10 +32,15 @@ def main() -> None:
     app = create_app()
     with app.app_context():
         logins = ensure_demo_staff()
+        from meldingen.demo_data import load_demo_data
+
+        made = load_demo_data()
     base = f"http://127.0.0.1:{os.environ.get('PORT', '5000')}"
     print(f"\nDemo staff logins (password: {DEMO_PASSWORD}) at {base}/staff/login")
     for email, role, org in logins:
         print(f"  {email:38} {role:6} {org}")
+    print(f"Demo work: {made['reports']} new reports, {made['rules']} routing rules, "
+          f"{made['conversations']} chats waiting (none when they were there already)")
     print(f"Residents' website chat: {base}/chat\n")
 
 

@@ -203,6 +203,9 @@ def load_reply_templates() -> None:
     except ModuleNotFoundError:
         return
     install_default_templates()
+    from meldingen.notify.standard_texts import install_default_standard_texts
+
+    install_default_standard_texts()
 
 
 def after_sample_data_hooks() -> None:

@@ -53,6 +53,7 @@ def base_config(tmp_path, database_url: str, **extra) -> dict:
         "WTF_CSRF_ENABLED": False,
         "INTAKE_QUIET_SECONDS": 0,
         "CLASSIFIER_MODEL_PATH": str(CLASSIFIER_MODEL_DIR / "model.joblib"),
+        "TILE_URL": "",  # no outside traffic in tests: maps show area outlines only
     }
     config.update(extra)
     return config

@@ -170,11 +170,11 @@ def test_a_status_change_reaches_the_resident_with_the_note(kind, client, fake):
     change_status(report, "in_progress", actor="crew")  # residents are not told of this one
     db.session.commit()
     count = len(resident.replies())
-    change_status(report, "done", "Tegel is teruggelegd.", actor="crew")
+    change_status(report, "done", "intern: klus 4411", actor="crew", resident_message="Tegel is teruggelegd.")
     db.session.commit()
     assert len(resident.replies()) == count + 1
     assert report.reference in resident.replies()[-1] and "Afgehandeld" in resident.replies()[-1]
-    assert "Tegel is teruggelegd." in resident.replies()[-1]
+    assert "Tegel is teruggelegd." in resident.replies()[-1] and "klus 4411" not in resident.replies()[-1]
 
 
 def test_voice_and_stickers_get_a_request_to_type_or_send_a_photo(kind, client, fake):

@@ -266,7 +266,7 @@ def test_get_requests_filters_by_service_code_status_and_ids(app, client):
     light = make_report("Lamp kapot", category="straatverlichting-openbare-klok")
     # 150 m east: not a duplicate of the first tile.
     done = make_report("Tegel weer los", point=(AMSTERDAM[0], AMSTERDAM[1] + 0.0022))
-    change_status(done, "done", "De tegel is vastgezet.")
+    change_status(done, "done", "Intern: tegel 3 vervangen", resident_message="De tegel is vastgezet.")
     db.session.commit()
     old = make_report("Heel oud", created_at=utcnow() - timedelta(days=400))
 

@@ -80,20 +80,16 @@ def test_admin_adds_and_renames_departments_of_own_organisation_only(city_admin)
 
 
 def test_routing_rules_go_through_the_routing_service(city_admin, shared_admin):
-    conditions = {"sub_slugs": [a_sub_category().slug], "organisation_codes": ["GM0363"]}
-    response = city_admin.post("/staff/admin/rules", data={"name": "Eigen regel", "position": "5", "active": "1",
-                                                           "conditions": json.dumps(conditions),
-                                                           "department_code": "STW"})
+    form = {"name": "Eigen regel", "position": "5", "active": "1", "sub_slugs": [a_sub_category().slug],
+            "organisation_codes": ["GM0363"], "department_code": "STW"}
+    response = city_admin.post("/staff/admin/rules", data=form)
     assert response.status_code == 303
     rule = db.session.query(RoutingRule).filter_by(name="Eigen regel").one()
     assert rule.department_code == "STW" and rule.position == 5
+    assert rule.conditions == {"sub_slugs": [a_sub_category().slug], "organisation_codes": ["GM0363"]}
     # a municipality's admin may not make a rule for everyone
-    refused = city_admin.post("/staff/admin/rules", data={"name": "Voor iedereen", "conditions": "{}",
-                                                          "department_code": "STW"})
+    refused = city_admin.post("/staff/admin/rules", data={"name": "Voor iedereen", "department_code": "STW"})
     assert refused.status_code == 403
-    bad = shared_admin.post("/staff/admin/rules", data={"name": "Kapot", "conditions": "[1, 2"})
-    assert bad.status_code == 303
-    assert db.session.query(RoutingRule).filter_by(name="Kapot").count() == 0
     assert shared_admin.post(f"/staff/admin/rules/{rule.id}/delete").status_code == 303
     assert db.session.get(RoutingRule, rule.id) is None
 

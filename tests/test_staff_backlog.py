@@ -97,11 +97,27 @@ def test_weekly_chart_counts_in_and_out_and_is_svg(head, backlog_reports, make_s
     staff, _ = make_staff("head", "GM0363")
     weeks = weekly_in_out(staff)
     assert len(weeks) == 12
-    label, count_in, count_out = weeks[-1]
-    assert count_in == 3 and count_out == 1  # this week: three new in Amsterdam (one is 40 days old), one closed
+    label, count_in, count_out, merged = weeks[-1]
+    assert count_in == 3 and count_out == 1 and merged == 0  # this week: three new in Amsterdam (one is 40 days old), one closed
     client, _ = head
     page = client.get("/staff/backlog").get_data(as_text=True)
     assert '<svg xmlns="http://www.w3.org/2000/svg"' in page and f"{label}: 3 binnen" in page
+
+
+def test_weekly_chart_counts_merged_duplicates_apart_from_handled_work(head, backlog_reports, make_staff):
+    from meldingen.dedup.services import merge_reports
+    from meldingen.staff.backlog import weekly_in_out
+
+    staff, _ = make_staff("head", "GM0363")
+    duplicate = make_report("Nog een losse tegel", point=(52.3600, 4.9100))
+    merge_reports(duplicate, backlog_reports["pavement"], actor="tester")
+    db.session.commit()
+    label, count_in, handled, merged = weekly_in_out(staff)[-1]
+    assert (count_in, handled, merged) == (4, 1, 1)  # the merged one is not counted as handled work
+    client, _ = head
+    page = client.get("/staff/backlog").get_data(as_text=True)
+    assert f"{label}: 1 afgehandeld" in page and f"{label}: 1 samengevoegd (dubbel)" in page
+    assert 'font-size="14"' in page
 
 
 def test_csv_export_is_excel_friendly_and_follows_the_filter(head, backlog_reports):
@@ -119,6 +135,7 @@ def test_csv_export_is_excel_friendly_and_follows_the_filter(head, backlog_repor
     assert by_ref[tricky.reference][4].startswith("'=HYPERLINK(")  # formulas neutralised, quoting intact
     assert "\nnieuwe regel" in by_ref[tricky.reference][4]
     assert by_ref[backlog_reports["late"].reference][14] == "ja"
+    assert {row[1] for row in rows[1:]} == {"Gemeld"}  # statuses by their Dutch names, not codes
     late_only = client.get("/staff/backlog.csv?late=1&sep=comma").get_data().decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(late_only)))
     assert [r[0] for r in rows[1:]] == [backlog_reports["late"].reference]

@@ -161,7 +161,8 @@ class ReportStatus(MethodView):
         if not authz.may_set_status(staff, data["status"]):
             abort(403, message=f"your role ({staff.role}) may not set the status '{data['status']}'")
         try:
-            change_status(report, data["status"], data.get("note"), actor=staff.email, actor_id=staff.id)
+            change_status(report, data["status"], data.get("note"), actor=staff.email, actor_id=staff.id,
+                          resident_message=data.get("resident_message"))
         except UnknownStatus as exc:
             db.session.rollback()
             abort(422, message=exc.reason, errors={"json": {"status": [exc.reason]}})

@@ -29,7 +29,7 @@ from meldingen.notify.hooks import status_name
 from meldingen.notify.outbox import queue_message
 from meldingen.notify.templates import render
 from meldingen.reports import pipeline
-from meldingen.reports.models import Photo, Report, Reporter, ReportSubscription, Status
+from meldingen.reports.models import Photo, Report, Reporter, ReportSubscription
 from meldingen.reports.references import find_reference
 from meldingen.reports.services import NewReport, OutsideServiceArea, ReportInputError, add_event, create_report
 from meldingen.timeutil import as_aware_utc, utcnow
@@ -588,12 +588,10 @@ def _category_name(report: Report, language: str) -> str:
 
 
 def _last_public_note(report: Report) -> str | None:
-    """The note staff wrote with the last status change residents are told of."""
+    """The last message staff wrote to the residents with a status change (internal notes never)."""
     for item in reversed(report.events):
-        if item.kind == "status" and item.note:
-            status = db.session.get(Status, item.status) if item.status else None
-            if status is not None and status.notify_residents:
-                return item.note
+        if item.kind == "status" and (item.resident_message or "").strip():
+            return item.resident_message.strip()
     return None
 
 

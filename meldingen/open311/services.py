@@ -17,7 +17,7 @@ from meldingen.extensions import db
 from meldingen.inputs.bounds import EARLIEST_YEAR, LATEST_YEAR, in_date_range
 from meldingen.privacy.public import public_point
 from meldingen.open311.serialise import MAX_DESCRIPTION, PublicDetails
-from meldingen.reports.models import Report, ReportEvent, Status
+from meldingen.reports.models import Report, ReportEvent
 from meldingen.reports.services import (
     NewReport,
     OutsideServiceArea,
@@ -280,23 +280,22 @@ def metres_between(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 
 def public_details(reports: list[Report]) -> PublicDetails:
-    """Open statuses, each report's last note that residents were told, and organisations' own handling texts.
+    """Open statuses, each report's last message to its residents, and organisations' own handling texts.
 
-    A note is public when it came with a status change into a status that residents hear about (the status
-    table's `notify_residents`): that note was written to be sent to them. Other notes stay internal."""
+    Only what staff wrote for residents (`resident_message` of a status change) is public; the `note` of a
+    change is internal and never shown here."""
     details = PublicDetails(open_codes=load_open_codes())
     ids = [r.id for r in reports]
     if not ids:
         return details
-    told = select(Status.code).where(Status.notify_residents.is_(True))
-    for report_id, note in db.session.execute(
-        select(ReportEvent.report_id, ReportEvent.note)
-        .where(ReportEvent.report_id.in_(ids), ReportEvent.kind == "status", ReportEvent.note.is_not(None),
-               ReportEvent.status.in_(told))
+    for report_id, message in db.session.execute(
+        select(ReportEvent.report_id, ReportEvent.resident_message)
+        .where(ReportEvent.report_id.in_(ids), ReportEvent.kind == "status",
+               ReportEvent.resident_message.is_not(None))
         .order_by(ReportEvent.id)
     ):
-        if note.strip():
-            details.notes[report_id] = note.strip()
+        if message.strip():
+            details.notes[report_id] = message.strip()
     org_ids = {r.organisation_id for r in reports if r.organisation_id}
     if org_ids:
         for org_id, category_id, text in db.session.execute(

@@ -146,7 +146,8 @@ class ReportEvent(db.Model):
     actor: Mapped[str] = mapped_column(String(200), default="system")
     status: Mapped[str | None] = mapped_column(String(30))
     from_status: Mapped[str | None] = mapped_column(String(30))
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)  # internal: staff only, never shown to residents or the public
+    resident_message: Mapped[str | None] = mapped_column(Text)  # sent to the report's residents with this change
     data: Mapped[dict] = mapped_column(JSON, default=dict)
 
     report: Mapped[Report] = relationship(back_populates="events")

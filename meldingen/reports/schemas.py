@@ -28,7 +28,11 @@ class ReportCreateSchema(Schema):
 
 class StatusChangeSchema(Schema):
     status = fields.String(required=True, validate=validate.Length(min=1, max=30))
-    note = fields.String(load_default=None, validate=validate.Length(max=5000))
+    note = fields.String(load_default=None, validate=validate.Length(max=5000),
+                         metadata={"description": "internal: staff see it in the history, residents never"})
+    resident_message = fields.String(
+        load_default=None, validate=validate.Length(max=2000),
+        metadata={"description": "sent to every resident who follows the report, inside the status message"})
 
 
 class ReportQuerySchema(Schema):
@@ -132,7 +136,8 @@ def report_to_dict(report, *, photo_url=None) -> dict:
         "duplicates": [d.reference for d in report.duplicates],
         "reporters_count": report.reporters_count,
         "history": [
-            {"at": isoformat(e.at), "kind": e.kind, "status": e.status, "by": e.actor, "note": e.note}
+            {"at": isoformat(e.at), "kind": e.kind, "status": e.status, "by": e.actor, "note": e.note,
+             "resident_message": e.resident_message}
             for e in report.events
         ],
     }

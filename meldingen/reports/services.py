@@ -116,22 +116,29 @@ def _insert_with_unique_reference(report: Report) -> None:
 
 
 def change_status(report: Report, new_status: str, note: str | None = None, *, actor: str = "system",
-                  actor_id: int | None = None) -> ReportEvent:
-    """Move a report to another status if the status table allows it; raises TransitionRefused otherwise."""
+                  actor_id: int | None = None, resident_message: str | None = None) -> ReportEvent:
+    """Move a report to another status if the status table allows it; raises TransitionRefused otherwise.
+
+    `note` is internal (staff see it in the history; no resident or public output does). `resident_message`,
+    when given, goes to every resident who follows the report inside the status message (the hooks send it).
+    """
     table = load_status_table()
     table.check(report.status, new_status, note)
+    resident_message = (resident_message or "").strip() or None
     previous = report.status
     report.status = new_status
     report.updated_at = utcnow()
     report.closed_at = None if new_status in table.open_codes else utcnow()
     event = add_event(report, "status", actor=actor, actor_id=actor_id, status=new_status, from_status=previous,
                       note=note)
+    event.resident_message = resident_message
     for hook in STATUS_CHANGE_HOOKS:
-        hook(report, previous, new_status, note)
+        hook(report, previous, new_status, resident_message)
     return event
 
 
-# Called after a status change inside the same transaction (the outbox tells subscribed residents).
+# Called after a status change inside the same transaction as hook(report, previous, new_status,
+# resident_message): the outbox tells subscribed residents. The internal note is never passed on.
 STATUS_CHANGE_HOOKS: list = []
 
 

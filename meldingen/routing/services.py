@@ -122,9 +122,10 @@ def apply_route(report, decision: RoutingDecision, actor: str = "system") -> Non
 class RuleRefused(ValueError):
     """A rule change that is not valid or not allowed; the message says why."""
 
-    def __init__(self, message: str, status: int = 422):
+    def __init__(self, message: str, status: int = 422, dutch: str | None = None):
         super().__init__(message)
         self.status = status
+        self.dutch = dutch or message  # for the administration pages
 
 
 RULE_FIELDS = ("name", "position", "active", "conditions", "organisation_code", "department_code")
@@ -202,7 +203,8 @@ def save_rule(data: dict, staff, rule=None):
     if checked.organisation_code is not None and db.session.scalar(
         select(Organisation.id).where(Organisation.code == checked.organisation_code)
     ) is None:
-        raise RuleRefused(f"unknown organisation '{checked.organisation_code}'")
+        raise RuleRefused(f"unknown organisation '{checked.organisation_code}'",
+                          dutch=f"Organisatie {checked.organisation_code} bestaat niet.")
     if not may_administer_rule(staff, checked.conditions()):
         raise RuleRefused("limit the rule to your own organisation: conditions.organisation_codes = "
                           f"[\"{staff.organisation.code}\"]", status=403)
@@ -212,7 +214,9 @@ def save_rule(data: dict, staff, rule=None):
     if checked.department_code is not None and db.session.scalar(
         select(Department.id).where(Department.code == checked.department_code).limit(1)
     ) is None:
-        raise RuleRefused(f"unknown department '{checked.department_code}'")
+        raise RuleRefused(f"unknown department '{checked.department_code}'",
+                          dutch=f"Afdeling {checked.department_code} bestaat niet.")
+    check_rule_names_exist(checked)
     if values["position"] is None:
         last = db.session.scalar(select(RoutingRule.position).order_by(RoutingRule.position.desc()).limit(1))
         values["position"] = (last or 0) + 10
@@ -227,6 +231,33 @@ def save_rule(data: dict, staff, rule=None):
     rule.department_code = checked.department_code
     db.session.flush()
     return rule
+
+
+def check_rule_names_exist(rule) -> None:
+    """Every category slug, organisation and area a rule names must exist, or the rule would never match (a
+    typo like `lantaarnpaal-straatverlichting` would save and silently route nothing). Raises RuleRefused."""
+    from meldingen.categories.models import Category
+    from meldingen.geo.models import Area
+    from meldingen.organisations.models import Organisation
+
+    checks = [
+        (rule.main_slugs, select(Category.slug).where(Category.parent_id.is_(None)), "main category",
+         "hoofdcategorie"),
+        (rule.sub_slugs, select(Category.slug).where(Category.parent_id.is_not(None)), "sub category",
+         "subcategorie"),
+        (rule.organisation_codes, select(Organisation.code), "organisation", "organisatie"),
+        (rule.area_codes, select(Area.code), "area", "gebied"),
+    ]
+    for names, query, what, wat in checks:
+        if not names:
+            continue
+        column = query.selected_columns[0]
+        known = set(db.session.scalars(query.where(column.in_(sorted(names)))))
+        unknown = sorted(set(names) - known)
+        if unknown:
+            listed = ", ".join(unknown)
+            raise RuleRefused(f"unknown {what}: {listed}",
+                              dutch=f"Deze {wat} bestaat niet: {listed}. Kies uit de lijst.")
 
 
 def delete_rule(rule, staff) -> None:

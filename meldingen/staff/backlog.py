@@ -8,6 +8,7 @@ import csv
 import io
 from dataclasses import dataclass, fields
 from datetime import timedelta
+from typing import NamedTuple
 
 from sqlalchemy import Integer, and_, case, cast, func, or_, select
 
@@ -29,7 +30,16 @@ SORTS = {
 }
 
 
-MAX_AGE_DAYS = 36_500  # a filter on age beyond a century means nothing
+MAX_AGE_DAYS = 36_500  # a hundred years: every age a report can have
+MAX_PAGE = 100_000
+
+
+class BacklogFilterError(ValueError):
+    """A filter value out of its bounds; the message (Dutch) says which and what is allowed."""
+
+
+def _whole_number_within(text: str, low: int, high: int) -> bool:
+    return text.isascii() and text.isdigit() and low <= int(text) <= high
 
 
 @dataclass
@@ -47,10 +57,15 @@ class BacklogFilter:
 
     @classmethod
     def from_args(cls, args) -> BacklogFilter:
+        """The filter from URL arguments; raises BacklogFilterError (Dutch) for a number out of its bounds."""
         values = {f.name: (args.get(f.name) or "").strip()[:100] for f in fields(cls)}
         result = cls(**{k: v for k, v in values.items() if v})
         if result.sort not in SORTS:
             result.sort = "deadline"
+        if result.min_age and not _whole_number_within(result.min_age, 0, MAX_AGE_DAYS):
+            raise BacklogFilterError(f"‘Minimaal dagen oud’ is een heel getal van 0 tot {MAX_AGE_DAYS}.")
+        if not _whole_number_within(result.page, 1, MAX_PAGE):
+            raise BacklogFilterError(f"Het paginanummer is een heel getal van 1 tot {MAX_PAGE}.")
         return result
 
     def as_args(self, **changes) -> dict:
@@ -62,10 +77,7 @@ class BacklogFilter:
 
     @property
     def page_number(self) -> int:
-        try:
-            return min(max(1, int(self.page)), MAX_PAGE)
-        except ValueError:
-            return 1
+        return int(self.page) if _whole_number_within(self.page, 1, MAX_PAGE) else 1
 
 
 def backlog_query(staff, flt: BacklogFilter, now=None, columns=None):
@@ -189,27 +201,38 @@ def hotspots(staff, flt: BacklogFilter, now=None, cell_degrees: float = 0.002, l
     return [{"lat": lat, "lon": lon, "count": count, "late": int(late or 0)} for lat, lon, count, late in rows]
 
 
-def weekly_in_out(staff, weeks: int = 12, now=None) -> list[tuple[str, int, int]]:
-    """Reports in (created) and out (closed) per ISO week, the last `weeks` weeks, oldest first.
+class WeekCount(NamedTuple):
+    label: str  # ISO week, e.g. 2026-W48
+    created: int  # reports that came in
+    handled: int  # closed by work (done, cancelled, …)
+    merged: int  # closed because they were merged into a known report: not work done
 
-    One query of conditional sums over the organisation's reports (open or not), the same on both databases.
+
+def weekly_in_out(staff, weeks: int = 12, now=None) -> list[WeekCount]:
+    """Reports in (created), handled and merged (closed) per ISO week, the last `weeks` weeks, oldest first.
+
+    A merged duplicate is closed without any work on it, so it is counted apart from the handled ones. One query
+    of conditional sums over the organisation's reports (open or not), the same on both databases.
     """
     now = now or utcnow()
     local = now.astimezone(AMSTERDAM)
     monday = (local - timedelta(days=local.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
     starts = [monday - timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
     bounds = [(s, s + timedelta(weeks=1)) for s in starts]
+    merged = or_(Report.duplicate_of_id.is_not(None), Report.status == "duplicate")
     sums = []
     for start, end in bounds:
+        closed_in_week = and_(Report.closed_at >= start, Report.closed_at < end)
         sums.append(func.sum(case((and_(Report.created_at >= start, Report.created_at < end), 1), else_=0)))
-        sums.append(func.sum(case((and_(Report.closed_at >= start, Report.closed_at < end), 1), else_=0)))
+        sums.append(func.sum(case((and_(closed_in_week, ~merged), 1), else_=0)))
+        sums.append(func.sum(case((and_(closed_in_week, merged), 1), else_=0)))
     query = scope_reports(select(*sums).select_from(Report).where(
         or_(Report.created_at >= starts[0], Report.closed_at >= starts[0])), staff)
     values = db.session.execute(query).one()
     result = []
     for i, start in enumerate(starts):
         iso = start.isocalendar()
-        result.append((f"{iso[0]}-W{iso[1]:02d}", int(values[2 * i] or 0), int(values[2 * i + 1] or 0)))
+        result.append(WeekCount(f"{iso[0]}-W{iso[1]:02d}", *(int(values[3 * i + k] or 0) for k in range(3))))
     return result
 
 
@@ -225,7 +248,10 @@ def csv_rows(staff, flt: BacklogFilter, delimiter: str = ";", now=None, batch: i
     as needed by the csv module, formulas neutralised (a cell starting with = + - @ gets a leading quote)."""
     from sqlalchemy.orm import selectinload
 
+    from meldingen.reports.statuses import load_status_table
+
     now = now or utcnow()
+    status_names = load_status_table().names
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=delimiter, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
@@ -241,7 +267,7 @@ def csv_rows(staff, flt: BacklogFilter, delimiter: str = ";", now=None, batch: i
         address = " ".join(p for p in (report.address_street, report.address_number) if p) or (
             report.address_text or "")
         writer.writerow([_cell(v) for v in (
-            report.reference, report.status,
+            report.reference, status_names.get(report.status, report.status),
             category.parent.name if category is not None and category.parent is not None else "",
             category.name if category is not None else "",
             report.description, address, report.address_postcode or "", report.address_city or "",

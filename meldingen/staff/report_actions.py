@@ -22,8 +22,11 @@ class ActionRefused(Exception):
     """A refused action with the reason shown to the staff member (Dutch)."""
 
 
-def update_status_with_photo(report: Report, staff, new_status: str, note: str | None, upload=None):
+def update_status_with_photo(report: Report, staff, new_status: str, note: str | None, upload=None,
+                             resident_message: str | None = None):
     """Status change (the status-change hooks tell subscribed residents) plus an optional photo. Commits.
+
+    `note` stays internal; `resident_message` (staff chose "bericht aan melder") goes to the residents.
 
     Raises TransitionRefused (status table) or ImageRejected (photo); nothing is kept then.
     """
@@ -34,7 +37,8 @@ def update_status_with_photo(report: Report, staff, new_status: str, note: str |
     if upload is not None and upload.filename:
         data = upload.read(current_app.config["MAX_PHOTO_BYTES"] + 1)
         photo = store_photo(data, source="staff", report_id=report.id, uploaded_by_id=staff.id)
-    change_status(report, new_status, note, actor=staff.email, actor_id=staff.id)
+    change_status(report, new_status, note, actor=staff.email, actor_id=staff.id,
+                  resident_message=resident_message)
     if photo is not None:
         add_event(report, "photo", actor=staff.email, actor_id=staff.id, data={"photo": photo.token})
     db.session.commit()

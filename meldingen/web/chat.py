@@ -7,15 +7,24 @@ needed, and every message goes through the same intake as WhatsApp, Telegram and
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, current_app, render_template, request
 
 bp = Blueprint("chat", __name__)
 
 
 @bp.get("/chat")
 def chat_page():
+    """The chat page; its pin map starts over the municipality the page is for (`?gemeente=GM0363`, else the
+    configured CHAT_MUNICIPALITY, else every municipality served), so a tap lands in the right place."""
+    from meldingen.geo.bounds import municipality_bounds
+
+    code = (request.args.get("gemeente") or current_app.config.get("CHAT_MUNICIPALITY") or "").strip().upper()
+    bounds = municipality_bounds([code]) if code else None
+    if bounds is None:
+        bounds = municipality_bounds()
     return render_template(
         "chat/index.html",
         tile_url=current_app.config.get("TILE_URL") or "",
         tile_attribution=current_app.config.get("TILE_ATTRIBUTION") or "",
+        map_bounds=",".join(str(v) for v in bounds) if bounds else "",
     )

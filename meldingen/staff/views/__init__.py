@@ -35,4 +35,5 @@ def localtime(value) -> str:
     return value.astimezone(AMSTERDAM).strftime("%d-%m-%Y %H:%M") if value else ""
 
 
-from meldingen.staff.views import admin, auth, backlog, credentials, crew, fieldwork, inbox, search, stuck  # noqa: E402,F401  (routes on bp)
+from meldingen.staff.views import (  # noqa: E402,F401  (routes on bp)
+    admin, admin_rules, admin_texts, auth, backlog, credentials, crew, fieldwork, inbox, search, stuck)

@@ -5,7 +5,6 @@ channels and accounts."""
 
 from __future__ import annotations
 
-import json
 import tempfile
 from pathlib import Path
 
@@ -19,16 +18,18 @@ from meldingen.extensions import db
 from meldingen.notify.models import ReplyTemplate
 from meldingen.organisations.models import Department, Organisation
 from meldingen.reports.access import visible_organisation_ids
-from meldingen.routing.models import RoutingRule
+from meldingen.staff.admin_forms import FormRefused, parse_handling_days
 from meldingen.staff.models import ROLES, StaffUser
 from meldingen.staff.roles import ROLE_NAMES, action_required, is_service_point_staff
 from meldingen.staff.views import bp
+from meldingen.web.errors import db_int
 
 SECTIONS = [
     ("staff.admin_categories", "Categorieën"),
     ("staff.admin_departments", "Afdelingen"),
     ("staff.admin_rules", "Routeringsregels"),
     ("staff.admin_templates", "Antwoordteksten"),
+    ("staff.admin_standard_texts", "Standaardteksten"),
     ("staff.admin_imports", "Gebieden en objecten"),
     ("staff.admin_channels", "Kanalen"),
     ("staff.admin_accounts", "Medewerkers"),
@@ -79,7 +80,11 @@ def _render(template: str, **context):
 @bp.get("/admin")
 @action_required("administer")
 def admin_home():
-    return _render("index.html", organisations=_organisations())
+    """The overview, with the open work of the organisations the administrator keeps (its first screen)."""
+    from meldingen.staff.backlog import BacklogFilter, backlog_aggregates
+
+    return _render("index.html", organisations=_organisations(),
+                   work=backlog_aggregates(current_user, BacklogFilter()))
 
 
 # --- categories --------------------------------------------------------------------------------------------
@@ -96,7 +101,7 @@ def admin_categories():
 @action_required("edit_categories")
 def admin_category_create():
     _require_service_point()
-    parent_id = request.form.get("parent_id", type=int)
+    parent_id = db_int(request.form.get("parent_id")) if request.form.get("parent_id") else None
     parent = db.session.get(Category, parent_id) if parent_id else None
     if parent_id and (parent is None or parent.parent_id is not None):
         abort(400)
@@ -106,9 +111,13 @@ def admin_category_create():
         return _back("staff.admin_categories", error="Geef een naam en een slug (letters, cijfers, streepjes).")
     if db.session.scalar(select(Category.id).where(Category.parent_id == parent_id, Category.slug == slug)):
         return _back("staff.admin_categories", error=f"De slug {slug} bestaat al.")
-    category = Category(parent=parent, name=name[:200], slug=slug[:100], active=True,
+    category = Category(name=name[:200], slug=slug[:100], active=True,
                         position=len(parent.children) if parent else 0, department_codes=[])
-    _apply_category_form(category)
+    try:
+        _apply_category_form(category)
+    except FormRefused as exc:
+        return _back("staff.admin_categories", error=f"Categorie niet toegevoegd. {exc}")
+    category.parent = parent
     db.session.add(category)
     db.session.commit()
     return _back("staff.admin_categories", f"Categorie {name} toegevoegd.")
@@ -122,14 +131,18 @@ def admin_category_update(category_id: int):
     name = (request.form.get("name") or "").strip()
     if name:
         category.name = name[:200]
-    _apply_category_form(category)
+    try:
+        _apply_category_form(category)
+    except FormRefused as exc:
+        db.session.rollback()
+        return _back("staff.admin_categories", error=f"{category.name} niet opgeslagen. {exc}")
     db.session.commit()
     return _back("staff.admin_categories", f"Categorie {category.name} opgeslagen.")
 
 
 def _apply_category_form(category: Category) -> None:
-    days = (request.form.get("handling_days") or "").strip()
-    category.handling_days = int(days) if days.isdigit() else None
+    """Raises FormRefused (Dutch) for handling days that are not a whole number from 0; nothing is kept then."""
+    category.handling_days = parse_handling_days(request.form.get("handling_days"))
     category.calendar_days = request.form.get("calendar_days") == "1"
     category.active = request.form.get("active") == "1"
     text = (request.form.get("resident_text") or "").strip()
@@ -141,10 +154,28 @@ def _apply_category_form(category: Category) -> None:
 
 # --- departments -------------------------------------------------------------------------------------------
 
+DEPARTMENTS_PAGE_SIZE = 25
+
+
 @bp.get("/admin/departments")
 @action_required("edit_departments")
 def admin_departments():
-    return _render("departments.html", organisations=_organisations())
+    """One organisation's departments at a time, searchable by code or name, a page of 25 at a time."""
+    organisations = _organisations()
+    chosen = next((o for o in organisations if o.code == request.args.get("organisatie")),
+                  next((o for o in organisations if o.id == current_user.organisation_id), None)
+                  or (organisations[0] if organisations else None))
+    query = (request.args.get("q") or "").strip()[:100]
+    page = db_int(request.args.get("page") or 1, low=1, high=100_000)
+    departments, pages, total = [], 1, 0
+    if chosen is not None:
+        found = [d for d in chosen.departments
+                 if not query or query.lower() in d.code.lower() or query.lower() in d.name.lower()]
+        total = len(found)
+        pages = max(1, -(-total // DEPARTMENTS_PAGE_SIZE))
+        departments = found[(page - 1) * DEPARTMENTS_PAGE_SIZE: page * DEPARTMENTS_PAGE_SIZE]
+    return _render("departments.html", organisations=organisations, chosen=chosen, departments=departments,
+                   query=query, page=page, pages=pages, total=total)
 
 
 @bp.post("/admin/departments")
@@ -155,6 +186,8 @@ def admin_department_save():
     name = (request.form.get("name") or "").strip()[:200]
     if not code or not name:
         return _back("staff.admin_departments", error="Geef een code en een naam.")
+    if not code.replace("-", "").isalnum():
+        return _back("staff.admin_departments", error="Een afdelingscode bestaat uit letters en cijfers, bijv. STW.")
     department = db.session.scalar(select(Department).where(Department.organisation_id == org.id,
                                                             Department.code == code))
     if department is None:
@@ -164,77 +197,8 @@ def admin_department_save():
         department.name = name
         message = f"Afdeling {code} van {org.name} opgeslagen."
     db.session.commit()
-    return _back("staff.admin_departments", message)
-
-
-# --- routing rules -----------------------------------------------------------------------------------------
-
-@bp.get("/admin/rules")
-@action_required("read_rules")
-def admin_rules():
-    from meldingen.routing.services import may_administer_rule, readable_rules
-
-    rules = readable_rules(current_user)
-    return _render("rules.html", rules=rules, editable={r.id: may_administer_rule(current_user, r.conditions,
-                                                                                  r.organisation_code)
-                                                        for r in rules},
-                   json=json)
-
-
-@bp.post("/admin/rules")
-@bp.post("/admin/rules/<int:rule_id>")
-@action_required("edit_rules")
-def admin_rule_save(rule_id: int | None = None):
-    from meldingen.routing.services import RuleRefused, may_read_rule, save_rule
-
-    rule = None
-    if rule_id is not None:
-        rule = db.session.get(RoutingRule, rule_id)
-        if rule is None or not may_read_rule(current_user, rule):
-            abort(404)
-    try:
-        conditions = json.loads(request.form.get("conditions") or "{}")
-        if not isinstance(conditions, dict):
-            raise ValueError
-    except ValueError:
-        return _back("staff.admin_rules", error="De voorwaarden moeten een JSON-object zijn, bijv. "
-                                                 '{"sub_slugs": ["lantaarnpaal-straatverlichting"]}.')
-    position = (request.form.get("position") or "").strip()
-    data = {
-        "name": (request.form.get("name") or "").strip()[:200],
-        "active": request.form.get("active") == "1",
-        "conditions": conditions,
-        "organisation_code": (request.form.get("organisation_code") or "").strip().upper() or None,
-        "department_code": (request.form.get("department_code") or "").strip().upper() or None,
-    }
-    if position.lstrip("-").isdigit():
-        data["position"] = int(position)
-    try:
-        saved = save_rule(data, current_user, rule)
-    except RuleRefused as exc:
-        db.session.rollback()
-        if exc.status == 403:
-            abort(403)
-        return _back("staff.admin_rules", error=f"Regel niet opgeslagen: {exc}")
-    db.session.commit()
-    return _back("staff.admin_rules", f"Regel ‘{saved.name}’ opgeslagen.")
-
-
-@bp.post("/admin/rules/<int:rule_id>/delete")
-@action_required("edit_rules")
-def admin_rule_delete(rule_id: int):
-    from meldingen.routing.services import RuleRefused, delete_rule, may_read_rule
-
-    rule = db.session.get(RoutingRule, rule_id)
-    if rule is None or not may_read_rule(current_user, rule):
-        abort(404)
-    try:
-        delete_rule(rule, current_user)
-    except RuleRefused:
-        db.session.rollback()
-        abort(403)
-    db.session.commit()
-    return _back("staff.admin_rules", "Regel verwijderd.")
+    flash(message)
+    return redirect(url_for("staff.admin_departments", organisatie=org.code)), 303
 
 
 # --- reply templates ---------------------------------------------------------------------------------------
@@ -260,7 +224,7 @@ def admin_templates():
 @bp.post("/admin/templates")
 @action_required("edit_templates")
 def admin_template_save():
-    template_id = request.form.get("id", type=int)
+    template_id = db_int(request.form.get("id")) if request.form.get("id") else None
     body = (request.form.get("body") or "").strip()
     if not body:
         return _back("staff.admin_templates", error="Een antwoordtekst mag niet leeg zijn.")

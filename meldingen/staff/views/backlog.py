@@ -27,7 +27,7 @@ from meldingen.timeutil import as_aware_utc, utcnow
 @bp.get("/backlog")
 @action_required("view_backlog")
 def backlog():
-    flt = backlog_service.BacklogFilter.from_args(request.args)
+    flt = _filter_from_url()
     now = utcnow()
     rows, total = backlog_service.backlog_page(current_user, flt, now)
     table = load_status_table()
@@ -50,7 +50,7 @@ def backlog():
 @bp.get("/backlog.csv")
 @action_required("view_backlog")
 def backlog_csv():
-    flt = backlog_service.BacklogFilter.from_args(request.args)
+    flt = _filter_from_url()
     delimiter = "," if request.args.get("sep") == "comma" else ";"
     staff_id = current_user.id
     stamp = utcnow().strftime("%Y%m%d-%H%M")
@@ -72,10 +72,9 @@ def report_assign(reference: str):
     report = report_or_404(reference)
     department = request.form.get("department")
     assignee = request.form.get("assignee")
-    try:
-        assignee_id = int(assignee) if assignee not in (None, "") else (0 if assignee == "" else None)
-    except ValueError:
-        abort(400)
+    from meldingen.web.errors import db_int
+
+    assignee_id = db_int(assignee) if assignee not in (None, "") else (0 if assignee == "" else None)
     try:
         report_actions.reassign(report, current_user, department, assignee_id)
     except report_actions.ActionRefused as exc:
@@ -159,3 +158,12 @@ def report_unmerge(reference: str):
     else:
         flash(f"{duplicate.reference} is weer een eigen melding.")
     return redirect(url_for("staff.report_page", reference=duplicate.reference)), 303
+
+
+def _filter_from_url():
+    from meldingen.web.errors import DutchBadRequest
+
+    try:
+        return backlog_service.BacklogFilter.from_args(request.args)
+    except backlog_service.BacklogFilterError as exc:
+        raise DutchBadRequest(str(exc)) from None

@@ -23,6 +23,7 @@ from meldingen.staff.views import bp
 from meldingen.timeutil import as_aware_utc, utcnow
 
 LIST_LIMIT = 300
+MAX_RESIDENT_MESSAGE = 2000
 
 
 @bp.get("/map")
@@ -115,9 +116,16 @@ def report_page(reference: str):
         context["candidates"] = report_actions.duplicate_candidates(report, current_user) \
             if report.duplicate_of_id is None and report.is_open else []
         context["merge_available"] = report_actions.merge_available()
+    if buttons:
+        from meldingen.notify.hooks import subscribers
+        from meldingen.notify.standard_texts import texts_for_report
+
+        context["standard_texts"] = [t for t in texts_for_report(report) if t.status is None or t.status in buttons]
+        context["subscriber_count"] = len(subscribers(report))
+    needs_note = {s: table.moves.get((report.status, s), False) for s in buttons}
     return render_template(
-        "staff/report.html", report=report, buttons=buttons, status_names=table.names,
-        needs_note={s: table.moves.get((report.status, s), False) for s in buttons}, manage=manage,
+        "staff/report.html", report=report, buttons=buttons, status_names=table.names, needs_note=needs_note,
+        note_required_for=[table.names.get(s, s) for s, needed in needs_note.items() if needed], manage=manage,
         may_merge=may_merge,
         late=report.is_open and report.deadline is not None and as_aware_utc(report.deadline) < utcnow(),
         photo_url=_photo_url, **context)
@@ -135,7 +143,9 @@ def _active_category_tree() -> list[tuple[Category, list[Category]]]:
 def report_category(reference: str):
     """Correct the category: the report is routed again and the text is kept to train the classifier."""
     report = report_or_404(reference)
-    category = db.session.get(Category, request.form.get("category", type=int) or 0)
+    from meldingen.web.errors import db_int
+
+    category = db.session.get(Category, db_int(request.form.get("category") or 0))
     try:
         change_category(report, category, actor=current_user.email, actor_id=current_user.id,
                         staff_user=current_user)
@@ -155,13 +165,34 @@ def _photo_url(photo, thumbnail: bool = False) -> str:
 @bp.post("/reports/<reference>/status")
 @action_required("change_status")
 def report_status(reference: str):
+    """A status change with an internal note; with "bericht aan melder" also a message to the residents,
+    sent only after staff saw the exact text (the confirmation step, or the page's preview dialog)."""
+    from meldingen.notify.hooks import preview_status_messages
+
     report = report_or_404(reference)
     new_status = request.form.get("status", "")
     if not authz.may_set_status(current_user, new_status):
         abort(403)
+    note = request.form.get("note")
+    resident_message = None
+    if request.form.get("to_resident") == "1":
+        resident_message = (request.form.get("resident_message") or "").strip()
+        if not resident_message:
+            flash("Schrijf het bericht aan de melder, of zet ‘bericht aan melder’ uit.", "error")
+            return redirect(url_for("staff.report_page", reference=report.reference)), 303
+        if len(resident_message) > MAX_RESIDENT_MESSAGE:
+            flash(f"Het bericht aan de melder mag hoogstens {MAX_RESIDENT_MESSAGE} tekens lang zijn.", "error")
+            return redirect(url_for("staff.report_page", reference=report.reference)), 303
+        if request.form.get("confirmed") != "1":
+            names = load_status_table().names
+            return render_template("staff/confirm_message.html", report=report, status=new_status,
+                                   status_name=names.get(new_status, new_status), note=note or "",
+                                   resident_message=resident_message,
+                                   had_photo=bool(request.files.get("photo") and request.files["photo"].filename),
+                                   previews=preview_status_messages(report, new_status, resident_message))
     try:
-        report_actions.update_status_with_photo(report, current_user, new_status, request.form.get("note"),
-                                                request.files.get("photo"))
+        report_actions.update_status_with_photo(report, current_user, new_status, note,
+                                                request.files.get("photo"), resident_message=resident_message)
     except TransitionRefused as exc:
         db.session.rollback()
         flash(f"Niet gelukt: {exc.reason}", "error")
@@ -171,5 +202,20 @@ def report_status(reference: str):
         flash(f"De foto is niet opgeslagen: {exc.reason}", "error")
         return redirect(url_for("staff.report_page", reference=report.reference)), 303
     names = load_status_table().names
-    flash(f"Melding {report.reference} staat nu op ‘{names.get(new_status, new_status)}’.")
+    told = " De melders krijgen uw bericht." if resident_message else ""
+    flash(f"Melding {report.reference} staat nu op ‘{names.get(new_status, new_status)}’.{told}")
     return redirect(url_for("staff.report_page", reference=report.reference)), 303
+
+
+@bp.get("/reports/<reference>/message-preview")
+@roles_required(*STATUS_ROLES)
+def report_message_preview(reference: str):
+    """The exact texts residents would get for this status and message, per language (the page's preview)."""
+    from meldingen.notify.hooks import preview_status_messages
+
+    report = report_or_404(reference)
+    status = request.args.get("status", "")
+    if status not in load_status_table().names:
+        abort(400)
+    message = (request.args.get("message") or "")[:MAX_RESIDENT_MESSAGE]
+    return {"previews": preview_status_messages(report, status, message)}

@@ -106,10 +106,9 @@ def conversation_release(conversation_id: int):
 @action_required("use_inbox")
 def conversation_reply(conversation_id: int):
     conversation = _conversation_or_404(conversation_id)
-    try:
-        last_seen = int(request.form.get("last_message_id", ""))
-    except ValueError:
-        abort(400)
+    from meldingen.web.errors import db_int
+
+    last_seen = db_int(request.form.get("last_message_id", ""))
     resolved = request.form.get("resolved") == "1"
     try:
         inbox_service.reply_to_conversation(conversation, current_user, request.form.get("body", ""), last_seen,

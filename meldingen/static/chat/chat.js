@@ -143,9 +143,16 @@
     mapPanel.hidden = false;
     if (state.map) { state.map.invalidateSize(); return; }
     state.map = L.map("map").setView([52.2, 5.3], 7);
+    var box = (root.getAttribute("data-map-bounds") || "").split(",").map(parseFloat);
+    if (box.length === 4 && box.every(function (v) { return !isNaN(v); })) {  // the municipality of this page
+      state.map.fitBounds([[box[0], box[1]], [box[2], box[3]]]);
+    }
     window.chatTestHooks = { map: state.map };  // lets a browser test centre the map before it taps
     var tiles = root.getAttribute("data-tile-url");
-    if (tiles) { L.tileLayer(tiles, { maxZoom: 19, attribution: root.getAttribute("data-tile-attribution") || "" }).addTo(state.map); }
+    if (tiles) {
+      L.tileLayer(tiles, { maxZoom: 19, attribution: root.getAttribute("data-tile-attribution") || "" }).addTo(state.map);
+      state.map.attributionControl.setPrefix(false);
+    }
     state.map.on("click", function (event) {
       if (state.pin) { state.pin.setLatLng(event.latlng); } else { state.pin = L.marker(event.latlng).addTo(state.map); }
       sendPin.disabled = false;

@@ -1,19 +1,13 @@
-/* The field map: area outlines (usable without tiles), the team's open reports as markers coloured by main
-   category and shaped by status, clustered when dense; a marker opens the report page. No build step. */
+/* The field map: street tiles (PDOK by default) with area outlines (usable without tiles), the team's open
+   reports as pins coloured by status as the legend says (late: a red ring, letter: main category), clustered
+   when dense; a marker opens the report page. No build step. */
 (function () {
   "use strict";
   var el = document.getElementById("map");
   if (!el || !window.L) { return; }
   var map = L.map(el, { zoomControl: true, maxZoom: 19 }).setView([52.2, 5.3], 8);
-  if (el.dataset.tileUrl) {
-    L.tileLayer(el.dataset.tileUrl, { maxZoom: 19, attribution: el.dataset.tileAttribution || "" }).addTo(map);
-  }
-  var palette = ["#1f6fb2", "#d9822b", "#2e8540", "#7b4fb5", "#b5179e", "#0f7c8c", "#8c6d1f", "#c0392b", "#4a5568"];
-  function colourFor(slug) {
-    var h = 0;
-    for (var i = 0; i < slug.length; i++) { h = (h * 31 + slug.charCodeAt(i)) >>> 0; }
-    return palette[h % palette.length];
-  }
+  MeldingenPins.tiles(map, el);
+  var lettersShown = {};
   function fetchJSON(url) {
     return fetch(url, { credentials: "same-origin", headers: { "Accept": "application/geo+json" } })
       .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); });
@@ -26,16 +20,17 @@
     },
     onEachFeature: function (f, layer) { layer.bindTooltip(f.properties.name, { sticky: true }); }
   }).addTo(map);
-  var cluster = L.markerClusterGroup ? L.markerClusterGroup({ maxClusterRadius: 45, showCoverageOnHover: false })
+  var cluster = L.markerClusterGroup ? L.markerClusterGroup({ maxClusterRadius: 45, showCoverageOnHover: false,
+                                                                 disableClusteringAtZoom: 15 })
                                      : L.layerGroup();
   cluster.addTo(map);
   var reportUrl = el.dataset.reportUrl;
   function marker(feature, latlng) {
     var p = feature.properties;
-    var cls = "marker-pin st-" + p.status + (p.late ? " late" : "");
-    var icon = L.divIcon({ className: "", iconSize: [18, 18],
-      html: '<div class="' + cls + '" style="background:' + colourFor(p.main_category || "") + '"></div>' });
-    var m = L.marker(latlng, { icon: icon, title: p.reference + " " + p.category, alt: p.reference });
+    lettersShown[MeldingenPins.letterFor(p.main_category)] = true;
+    var icon = MeldingenPins.icon(p.status, p.late, p.main_category);
+    var m = L.marker(latlng, { icon: icon, title: p.reference + " " + p.category + " · " + p.status_name +
+                                                 (p.late ? " · te laat" : ""), alt: p.reference });
     var link = document.createElement("a");
     link.href = reportUrl.replace("REF", encodeURIComponent(p.reference));
     link.textContent = p.category + " (" + p.reference + ")";
@@ -48,20 +43,35 @@
     m.on("dblclick", function () { window.location.href = link.href; });
     return m;
   }
-  var bounds = null;
+  function showCategoryLetters() {
+    var legend = document.getElementById("legend-categories");
+    if (!legend) { return; }
+    Object.keys(lettersShown).sort().forEach(function (letter) {
+      var item = document.createElement("span");
+      item.className = "legend-letter";
+      var pin = document.createElement("b");
+      pin.textContent = letter;
+      item.appendChild(pin);
+      item.appendChild(document.createTextNode(" " + MeldingenPins.categoryName(letter)));
+      legend.appendChild(item);
+    });
+  }
+  var bounds = null, areaBounds = null;  // fit to the reports when there are any, else to the area
   Promise.all([
     fetchJSON(el.dataset.areasUrl).then(function (data) {
       areas.addData(data);
-      if (data.features.length) { bounds = areas.getBounds(); }
+      if (data.features.length) { areaBounds = areas.getBounds(); }
     }).catch(function () {}),
     fetchJSON(el.dataset.reportsUrl).then(function (data) {
       var layer = L.geoJSON(data, { pointToLayer: marker });
       cluster.addLayer(layer);
       el.dataset.markers = String(data.features.length);
+      showCategoryLetters();
       if (data.features.length) { bounds = layer.getBounds(); }
     })
   ]).then(function () {
-    if (bounds && bounds.isValid()) { map.fitBounds(bounds.pad(0.1), { maxZoom: 17 }); }
+    var target = bounds || areaBounds;
+    if (target && target.isValid()) { map.fitBounds(target.pad(0.1), { maxZoom: 17 }); }
     el.classList.add("loaded");
   }).catch(function () { el.classList.add("failed"); });
 

@@ -1,0 +1,153 @@
+"""Administrators' routing rules: a list that can be searched and paged, and one form per rule built from
+pickers (categories, organisations, areas, weekdays, times, target department) — validated against what exists
+by the routing services, refused with a Dutch reason and the typed values kept."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import or_, select
+
+from meldingen.categories.models import Category
+from meldingen.extensions import db
+from meldingen.geo.models import Area, Asset
+from meldingen.organisations.models import Department
+from meldingen.routing.models import RoutingRule
+from meldingen.staff.admin_forms import WEEKDAYS, FormRefused, rule_from_form
+from meldingen.staff.roles import ADMIN_ROLES, is_service_point_staff, roles_required
+from meldingen.staff.views import bp
+from meldingen.staff.views.admin import SECTIONS, _organisations
+from meldingen.web.errors import db_int
+
+RULES_PAGE_SIZE = 25
+
+
+def _render(template: str, status: int = 200, **context):
+    return render_template(f"staff/admin/{template}", sections=SECTIONS, shared=is_service_point_staff(current_user),
+                           **context), status
+
+
+@bp.get("/admin/rules")
+@roles_required(*ADMIN_ROLES)
+def admin_rules():
+    from meldingen.routing.services import may_administer_rule
+
+    query = (request.args.get("q") or "").strip()[:100]
+    page = db_int(request.args.get("page") or 1, low=1, high=100_000)
+    stmt = select(RoutingRule).order_by(RoutingRule.position, RoutingRule.id)
+    if query:
+        like = f"%{query}%"
+        stmt = stmt.where(or_(RoutingRule.name.ilike(like), RoutingRule.department_code.ilike(like),
+                              RoutingRule.organisation_code.ilike(like)))
+    rules = db.session.scalars(stmt).all()
+    pages = max(1, -(-len(rules) // RULES_PAGE_SIZE))
+    shown = rules[(page - 1) * RULES_PAGE_SIZE: page * RULES_PAGE_SIZE]
+    return _render("rules.html", rules=shown, total=len(rules), query=query, page=page, pages=pages,
+                   editable={r.id: may_administer_rule(current_user, r.conditions) for r in shown},
+                   describe=describe_rule)
+
+
+@bp.get("/admin/rules/new")
+@bp.get("/admin/rules/<int:rule_id>")
+@roles_required(*ADMIN_ROLES)
+def admin_rule_form(rule_id: int | None = None):
+    rule = (db.session.get(RoutingRule, rule_id) or abort(404)) if rule_id is not None else None
+    values = _values_of(rule) if rule is not None else {"active": True, "organisation_codes": _own_codes()}
+    return _render("rule_form.html", rule=rule, values=values, **_choices())
+
+
+@bp.post("/admin/rules")
+@bp.post("/admin/rules/<int:rule_id>")
+@roles_required(*ADMIN_ROLES)
+def admin_rule_save(rule_id: int | None = None):
+    from meldingen.routing.services import RuleRefused, save_rule
+
+    rule = (db.session.get(RoutingRule, rule_id) or abort(404)) if rule_id is not None else None
+    try:
+        data = rule_from_form(request.form)
+        saved = save_rule(data, current_user, rule)
+    except (FormRefused, RuleRefused) as exc:
+        db.session.rollback()
+        if isinstance(exc, RuleRefused) and exc.status == 403:
+            abort(403)
+        reason = exc.dutch if isinstance(exc, RuleRefused) else str(exc)
+        flash(f"Regel niet opgeslagen. {reason}", "error")
+        return _render("rule_form.html", status=422, rule=rule, values=_values_from_form(request.form),
+                       **_choices())
+    db.session.commit()
+    flash(f"Regel ‘{saved.name}’ opgeslagen.")
+    return redirect(url_for("staff.admin_rules")), 303
+
+
+@bp.post("/admin/rules/<int:rule_id>/delete")
+@roles_required(*ADMIN_ROLES)
+def admin_rule_delete(rule_id: int):
+    from meldingen.routing.services import RuleRefused, delete_rule
+
+    rule = db.session.get(RoutingRule, rule_id) or abort(404)
+    try:
+        delete_rule(rule, current_user)
+    except RuleRefused:
+        db.session.rollback()
+        abort(403)
+    db.session.commit()
+    flash("Regel verwijderd.")
+    return redirect(url_for("staff.admin_rules")), 303
+
+
+def _own_codes() -> list[str]:
+    return [] if is_service_point_staff(current_user) else [current_user.organisation.code]
+
+
+def _choices() -> dict:
+    organisations = [o for o in _organisations() if o.kind != "service_point"]
+    mains = db.session.scalars(select(Category).where(Category.parent_id.is_(None))
+                               .order_by(Category.position, Category.name)).all()
+    codes = [o.code for o in organisations]
+    areas = db.session.execute(
+        select(Area.code, Area.name, Area.level, Area.municipality_code)
+        .where(Area.level.in_(("municipality", "district")),
+               or_(Area.code.in_(codes), Area.municipality_code.in_(codes)))
+        .order_by(Area.level.desc(), Area.name)).all()
+    departments = db.session.execute(select(Department.code, Department.name)
+                                     .where(Department.organisation_id.in_([o.id for o in organisations]))
+                                     .order_by(Department.code)).all()
+    unique_departments = list({code: (code, name) for code, name in departments}.values())
+    asset_types = db.session.scalars(select(Asset.type).distinct().order_by(Asset.type)).all()
+    return {"organisations": organisations, "mains": mains, "areas": areas, "departments": unique_departments,
+            "asset_types": asset_types, "weekdays": WEEKDAYS}
+
+
+def _values_of(rule: RoutingRule) -> dict:
+    conditions = rule.conditions or {}
+    return {"name": rule.name, "position": rule.position, "active": rule.active,
+            "organisation_code": rule.organisation_code or "", "department_code": rule.department_code or "",
+            **{key: conditions.get(key) or [] for key in ("main_slugs", "sub_slugs", "organisation_codes",
+                                                            "area_codes", "asset_types", "weekdays")},
+            "time_from": conditions.get("time_from") or "", "time_to": conditions.get("time_to") or ""}
+
+
+def _values_from_form(form) -> dict:
+    values = {key: form.get(key, "") for key in ("name", "position", "organisation_code", "department_code",
+                                                  "time_from", "time_to")}
+    for key in ("main_slugs", "sub_slugs", "organisation_codes", "area_codes", "asset_types"):
+        values[key] = form.getlist(key)
+    values["weekdays"] = [int(d) for d in form.getlist("weekdays") if d.isdigit()]
+    values["active"] = form.get("active") == "1"
+    return values
+
+
+def describe_rule(rule: RoutingRule) -> str:
+    """A rule's conditions in words, for the list: "subcategorie: klok; ma, di; 22:00–07:00"."""
+    conditions = rule.conditions or {}
+    parts = []
+    for key, label in (("main_slugs", "hoofdcategorie"), ("sub_slugs", "subcategorie"),
+                       ("organisation_codes", "gemeente"), ("area_codes", "gebied"), ("asset_types", "object")):
+        if conditions.get(key):
+            parts.append(f"{label}: {', '.join(conditions[key])}")
+    if conditions.get("weekdays"):
+        names = dict(WEEKDAYS)
+        parts.append(", ".join(names.get(d, str(d)) for d in conditions["weekdays"]))
+    if conditions.get("time_from"):
+        parts.append(f"{conditions['time_from']}–{conditions['time_to']}")
+    return "; ".join(parts) or "alle meldingen"

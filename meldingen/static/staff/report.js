@@ -1,0 +1,69 @@
+/* One report: the small map of the spot, standard texts that fill the message to residents, and the preview of
+   the exact message before a status change with "bericht aan melder" is sent. */
+(function () {
+  "use strict";
+  var spot = document.getElementById("spot-map");
+  if (spot && window.L && window.MeldingenPins) {
+    var at = [parseFloat(spot.dataset.lat), parseFloat(spot.dataset.lon)];
+    var map = L.map(spot, { zoomControl: true, scrollWheelZoom: false, maxZoom: 19 }).setView(at, 17);
+    MeldingenPins.tiles(map, spot);
+    L.marker(at, { icon: MeldingenPins.icon(spot.dataset.status, spot.dataset.late === "true", spot.dataset.category),
+                   keyboard: false }).addTo(map);
+    L.circle(at, { radius: 25, color: "#13294b", weight: 1, fill: false, dashArray: "3 3" }).addTo(map);
+    spot.classList.add("loaded");
+  }
+
+  var form = document.getElementById("status-form");
+  if (!form) { return; }
+  var toResident = document.getElementById("to-resident");
+  var box = document.getElementById("resident-message");
+  var message = form.querySelector("textarea[name=resident_message]");
+  function showBox() { box.hidden = !toResident.checked; }
+  toResident.addEventListener("change", showBox);
+  showBox();
+  var picker = document.getElementById("standard-text");
+  if (picker) {
+    picker.addEventListener("change", function () {
+      if (picker.value) { message.value = picker.value; toResident.checked = true; showBox(); }
+    });
+  }
+
+  var dialog = document.getElementById("preview-dialog");
+  var confirmed = false;
+  var pending = null;
+  form.addEventListener("submit", function (event) {
+    if (confirmed || !toResident.checked || !message.value.trim() || !dialog || !dialog.showModal) { return; }
+    event.preventDefault();
+    pending = event.submitter;
+    var url = new URL(form.dataset.previewUrl, window.location.href);
+    url.searchParams.set("status", pending ? pending.value : "");
+    url.searchParams.set("message", message.value);
+    fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+      .then(function (data) {
+        var holder = document.getElementById("preview-texts");
+        holder.textContent = "";
+        data.previews.forEach(function (p) {
+          var head = document.createElement("h3");
+          head.textContent = (p.language === "en" ? "Engels" : "Nederlands") + " · " + p.residents +
+            (p.residents === 1 ? " melder" : " melders");
+          var text = document.createElement("pre");
+          text.className = "message-preview";
+          text.textContent = p.text;
+          holder.appendChild(head);
+          holder.appendChild(text);
+        });
+        dialog.showModal();
+      })
+      .catch(function () { confirmed = true; form.requestSubmit(pending); });  // the server asks instead
+  });
+  document.getElementById("preview-send").addEventListener("click", function () {
+    var flag = document.createElement("input");
+    flag.type = "hidden"; flag.name = "confirmed"; flag.value = "1";
+    form.appendChild(flag);
+    confirmed = true;
+    dialog.close();
+    form.requestSubmit(pending);
+  });
+  document.getElementById("preview-cancel").addEventListener("click", function () { dialog.close(); });
+})();
