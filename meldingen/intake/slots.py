@@ -50,12 +50,13 @@ def address_in_text(text: str, search) -> AddressInText | None:
     if not (parsed.number and (parsed.street or parsed.postcode)):
         return None
     found = search(text)
-    street = ((found or {}).get("address") or {}).get("street") or parsed.street
-    span = _address_span(text, parsed, street)
+    address = (found or {}).get("address") or {}
+    street = address.get("street") or parsed.street
+    span = _address_span(text, parsed, street, address.get("city"))
     if span is None:
         return None
-    start, end = span
-    description = _clean(text[:start] + " " + text[end:])
+    cut, start, end = span
+    description = _clean(text[:cut] + " " + text[end:])
     if found is None or (found.get("match") not in (None, "address")):
         # Unknown: an address with nothing else is asked about again; in a longer message the words win.
         if not description or len(text.split()) <= ADDRESS_ONLY_WORDS and _only_a_place(description):
@@ -64,7 +65,8 @@ def address_in_text(text: str, search) -> AddressInText | None:
     return AddressInText(found=found, address_text=text[start:end].strip(" ,.;:"), description=description)
 
 
-def _address_span(text: str, parsed, street: str | None) -> tuple[int, int] | None:
+def _address_span(text: str, parsed, street: str | None, city: str | None) -> tuple[int, int, int] | None:
+    """(where the words of the place start, lead-in included; where the address starts; where it ends)."""
     tokens = [(m.start(), m.end(), m.group(0)) for m in _TOKEN.finditer(text)]
     number_at = None
     for index, (_, _, token) in enumerate(tokens):
@@ -83,7 +85,7 @@ def _address_span(text: str, parsed, street: str | None) -> tuple[int, int] | No
     additions = {(parsed.letter or "").lower(), (parsed.suffix or "").lower()} - {""}
     if following and following[0][2].strip(",.;:-").lower() in additions:
         end_index += 1
-    end_index = _extend_over_postcode_and_city(tokens, end_index, parsed)
+    end_index = _extend_over_postcode_and_city(tokens, end_index, parsed, city)
 
     start_index = number_at
     if street:
@@ -102,18 +104,23 @@ def _address_span(text: str, parsed, street: str | None) -> tuple[int, int] | No
                 start_index = index
     if start_index == number_at and not parsed.postcode:
         return None  # the street is not in the words before the number: this is not an address
-    while start_index > 0 and tokens[start_index - 1][2].strip(",.:;").lower() in _LEAD_IN:
-        start_index -= 1
-    return tokens[start_index][0], tokens[end_index][1]
+    cut_index = start_index
+    while cut_index > 0 and tokens[cut_index - 1][2].strip(",.:;").lower() in _LEAD_IN:
+        cut_index -= 1
+    return tokens[cut_index][0], tokens[start_index][0], tokens[end_index][1]
 
 
-def _extend_over_postcode_and_city(tokens, end_index: int, parsed) -> int:
+def _extend_over_postcode_and_city(tokens, end_index: int, parsed, city: str | None) -> int:
+    """The postcode and the town after the number belong to the address: the town found, or (when the address
+    is unknown) a capitalised word or two after the number ("Kerkstraat 12, Emmen"), not "ligt glas"."""
     index = end_index
-    wanted = []
+    wanted = set()
     if parsed.postcode:
-        wanted += [parsed.postcode.lower(), parsed.postcode[:4], parsed.postcode[4:].lower()]
-    if parsed.city:
-        wanted += [w.lower() for w in parsed.city.split()]
+        wanted |= {parsed.postcode.lower(), parsed.postcode[:4], parsed.postcode[4:].lower()}
+    if city:
+        wanted |= {w.lower() for w in city.split()}
+    elif parsed.city and all(w[:1].isupper() for w in parsed.city.split()):
+        wanted |= {w.lower() for w in parsed.city.split()}
     while index + 1 < len(tokens) and tokens[index + 1][2].strip(",.;:").lower() in wanted:
         index += 1
     return index
