@@ -29,10 +29,6 @@ NO = {"nee", "no", "nope", "klopt niet", "n", "nee hoor", "nee iets anders", "ie
       "nee nieuw", "something else", "no new"}
 
 
-def normalise(text: str | None) -> str:
-    return " ".join((text or "").strip().lower().split()).rstrip(".!?")
-
-
 def detect_language(text: str | None, current: str = "nl") -> str:
     """"en" when the words are clearly more English than Dutch, "nl" when clearly Dutch, else `current`."""
     words = _WORD.findall((text or "").lower())

@@ -21,7 +21,7 @@ from meldingen.channels.messages import InboundMessage
 from meldingen.db import begin_write
 from meldingen.extensions import db
 from meldingen.intake import language as words
-from meldingen.intake.draft import RECENT_REPORT_SECONDS, Intake, flag_for_person, parse_time
+from meldingen.intake.draft import RECENT_REPORT_SECONDS, Intake, category_name, flag_for_person, parse_time
 from meldingen.intake.models import Conversation, ConversationMessage
 from meldingen.intake.reporting import _act_after_commit, act_if_due, act_on_conversation, act_on_due_conversations
 from meldingen.intake.slots import address_in_text
@@ -172,7 +172,8 @@ class MessageIntake(Intake):
         text = (message.text or "").strip()
         plain = normalise(text)
         if message.edited and original is not None and message.kind in ("text", "photo"):
-            return self._apply_edit(original, text)
+            if self._apply_edit(text):
+                return
         if message.kind == "reply" or (plain and self._answers_option(plain)):
             if self._handle_choice(message.reply_id or self._option_for(plain), message.reply_title or text):
                 return
@@ -260,8 +261,6 @@ class MessageIntake(Intake):
         self.save()
 
     def _category(self, report: Report) -> str:
-        from meldingen.intake.draft import category_name
-
         return category_name(report, self.language)
 
     def _correction(self, meaning: Understanding):
@@ -336,16 +335,20 @@ class MessageIntake(Intake):
 
     # --- an edit (Telegram edited_message): the new words replace the ones they edit ---
 
-    def _apply_edit(self, original: ConversationMessage, text: str) -> None:
-        sources = dict(self.draft.get("sources") or {})
-        source = sources.get(self.key)
-        if self.conversation.state == "reported" or source is None:
+    def _apply_edit(self, text: str) -> bool:
+        """True when the edit was applied; False when it is to be handled as a new message (it edits a
+        message that filled no slot of this draft, such as a greeting)."""
+        source = (self.draft.get("sources") or {}).get(self.key)
+        if self.conversation.state == "reported":
             report = self.recent_report()
             if report is not None and text:
                 add_event(report, "note", actor=f"melder via {self.reporter.channel_kind}",
                           note=f"De melder heeft een bericht aangepast: {text}"[:2000], data={"from_resident": True})
                 self.reply("edit_added", self.cause(), report_id=report.id, values={"reference": report.reference})
-            return self.save()
+            self.save()
+            return True
+        if source is None:
+            return False
         self.drop_unsent_questions()
         parts = list(self.draft.get("description") or [])
         if source.get("description") in parts:
@@ -356,6 +359,7 @@ class MessageIntake(Intake):
             self.draft.pop("address_failed", None)
         self._fill_slots(self.message, text, [])
         self._after_input()
+        return True
 
     # --- choices (buttons, numbered answers) ---
 
