@@ -109,3 +109,14 @@ def test_a_held_question_is_dropped_when_the_resident_writes_again(app, client, 
     db.session.expire_all()
     assert db.session.get(OutboundMessage, question.id).state == "superseded"
     assert resident.replies()[-1].startswith("Bedankt voor uw melding")
+
+
+def test_a_second_photo_while_the_question_waits_still_gets_the_question_once(app, client, fake):
+    app.config["NOTIFY_PACING_SECONDS"] = {"whatsapp": 6}
+    resident = RESIDENTS["whatsapp"](client, fake, USERS["whatsapp"][0])
+    resident.send_text("hallo")
+    resident.send_photo()  # "Waar is het probleem, en wat is er aan de hand?" waits for its turn
+    resident.send_photo()  # changes the draft: the waiting question is dropped and asked afresh
+    send_due_messages(now=utcnow() + timedelta(seconds=7))
+    replies = resident.replies()
+    assert len(replies) == 2 and sum("Waar is het probleem" in reply for reply in replies) == 1

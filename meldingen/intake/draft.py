@@ -55,8 +55,10 @@ class Intake:
             outbound.payload = {**(outbound.payload or {}), **payload_label}
 
     def drop_unsent_questions(self) -> None:
-        """The draft changed: a question about it that has not left yet would ask what is now known."""
-        supersede_questions(self.conversation.id)
+        """The draft changed: a question about it that has not left yet would ask what is now known. What is
+        still missing is asked afresh (not held back as "asked a moment ago")."""
+        if supersede_questions(self.conversation.id) and self.draft.get("asked"):
+            self.draft["asked"] = {**self.draft["asked"], "at": None}
 
     def cause(self) -> str:
         """The idempotency root of replies caused by this message (a redelivered message causes nothing new)."""
