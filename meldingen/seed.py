@@ -119,6 +119,7 @@ def _upsert_category(parent: Category | None, item: dict, position: int, message
                                else Category.parent_id == parent_id)
     )
     if category is not None:
+        _fill_shipped_texts(category, item, messages)
         return category  # administrators' edits win over the sample
     slo = item.get("slo") or {}
     distance, window, use_assets = DEDUP_DEFAULTS.get(item["slug"], DEFAULT_DEDUP)
@@ -126,12 +127,13 @@ def _upsert_category(parent: Category | None, item: dict, position: int, message
         parent_id=parent_id,
         slug=item["slug"],
         name=item["name"],
+        name_en=item.get("name_en"),
         active=bool(item.get("is_active", True)),
         position=position,
         handling_days=slo.get("n_days"),
         calendar_days=bool(slo.get("use_calendar_days", False)),
         handling_code=item.get("handling"),
-        resident_text=messages.get(item.get("handling") or ""),
+        resident_text=chat_handling_text(item.get("handling"), messages),
         department_codes=list(item.get("department_codes_inferred") or []),
         dedup_distance_m=distance if parent is not None else None,
         dedup_window_days=window if parent is not None else None,
@@ -143,6 +145,25 @@ def _upsert_category(parent: Category | None, item: dict, position: int, message
     db.session.add(category)
     db.session.flush()
     return category
+
+
+def chat_handling_text(code: str | None, messages: dict) -> str | None:
+    """What residents are told about handling, written for chat (Signalen's own text promises e-mail)."""
+    from meldingen.notify.templates import HANDLING_TEXTS
+
+    if not code:
+        return None
+    return (HANDLING_TEXTS.get(code) or {}).get("nl") or messages.get(code)
+
+
+def _fill_shipped_texts(category: Category, item: dict, messages: dict) -> None:
+    """Fill what an earlier sample left empty or shipped unchanged: the English name, and Signalen's e-mail
+    handling text (replaced by the chat text only while it is still exactly the shipped one)."""
+    if not category.name_en and item.get("name_en"):
+        category.name_en = item["name_en"]
+    code = item.get("handling")
+    if code and category.resident_text and category.resident_text == messages.get(code):
+        category.resident_text = chat_handling_text(code, messages)
 
 
 def load_routing_rules(rules: list[dict]) -> None:

@@ -149,17 +149,29 @@ class WhatsAppResident(Resident):
 class TelegramResident(Resident):
     kind = "telegram"
 
-    def _deliver(self, message: dict):
+    def __init__(self, client, fake, user: str):
+        super().__init__(client, fake, user)
+        self.message_ids: list[int] = []  # of the messages sent, for edits
+
+    def _deliver(self, message: dict, field: str = "message"):
         update_id = next(_ids) + 700000000
         message = {"message_id": update_id % 100000, "from": {"id": int(self.user), "is_bot": False,
                                                                 "first_name": "Bewoner"},
                    "chat": {"id": int(self.user), "type": "private", "first_name": "Bewoner"},
                    "date": int(time.time()), **message}
-        return self._post("/webhooks/telegram", data=json.dumps({"update_id": update_id, "message": message}),
+        if field == "message":
+            self.message_ids.append(message["message_id"])
+        return self._post("/webhooks/telegram", data=json.dumps({"update_id": update_id, field: message}),
                           content_type="application/json", headers={"X-Telegram-Bot-Api-Secret-Token": TG_SECRET})
 
     def send_text(self, text):
         return self._deliver({"text": text})
+
+    def edit_text(self, index: int, text: str):
+        """Edit the index-th message this resident sent: Telegram's edited_message, same message_id."""
+        now = int(time.time())
+        return self._deliver({"message_id": self.message_ids[index], "text": text, "date": now - 5,
+                              "edit_date": now}, field="edited_message")
 
     def send_photo(self, caption=None, data=None):
         file_id = f"FILE{next(_ids)}"

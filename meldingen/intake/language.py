@@ -1,4 +1,6 @@
-"""What a resident's words mean to the intake: Dutch or English, and the few commands it understands."""
+"""Which language a resident writes in (Dutch or English), and the words that answer a yes/no question.
+
+What a message means is decided in `meldingen.intake.understanding`."""
 
 from __future__ import annotations
 
@@ -10,27 +12,21 @@ _ENGLISH = {
     "my", "an", "of", "and", "on", "near", "report", "new", "loose", "tile", "pavement", "full", "bin", "tree",
     "fallen", "hole", "road", "lamp", "not", "working", "rubbish", "litter", "dumped", "outside", "in", "front",
     "yes", "no", "what", "where", "how", "this", "it", "has", "been", "for", "days", "weeks", "with",
+    "fixed", "update", "thanks", "cheers", "yet", "any", "news", "hello", "cancel", "still", "again",
+    "meant", "number", "your", "done", "when", "will", "be",
 }  # fmt: skip
 _DUTCH = {
     "de", "het", "een", "er", "kapot", "bij", "ligt", "liggen", "staat", "hallo", "hoi", "graag", "van", "en", "op",
     "melding", "nieuwe", "losse", "stoeptegel", "tegel", "lantaarnpaal", "straat", "vol", "container", "boom",
     "gat", "weg", "afval", "vuilnis", "niet", "doet", "al", "dagen", "weken", "voor", "deur", "ja", "nee", "wat",
-    "waar", "hoe", "dit", "is", "zijn", "met", "te", "dat", "die", "ik", "mijn", "stoep",
+    "waar", "hoe", "dit", "is", "zijn", "met", "te", "dat", "die", "ik", "mijn", "stoep", "bedankt", "dank",
+    "opgelost", "nummer", "nog", "steeds", "wanneer", "gemaakt", "hoor", "bedoel", "goedemorgen", "dankjewel",
 }  # fmt: skip
 
-GREETINGS = {"/start", "hallo", "hoi", "hi", "hello", "hey", "goedemorgen", "goedemiddag", "goedenavond", "help",
-             "/help", "start", "hallo!", "hoi!", "hello!"}
-CANCEL = {"stop", "annuleer", "annuleren", "cancel", "/stop", "/cancel", "stoppen"}
-START_OVER = {"nieuwe melding", "nieuw", "opnieuw", "new report", "new", "/new", "/nieuw", "start over"}
-YES = {"ja", "yes", "klopt", "jazeker", "ja hoor", "yep", "j", "y", "ok", "oké", "oke"}
-NO = {"nee", "no", "nope", "klopt niet", "n", "nee hoor"}
-# Asking for a person: the intake flags the conversation for the shared inbox.
-PERSON = re.compile(r"\b(medewerker|mens|iemand spreken|klacht|bellen|human|person|agent|complaint)\b", re.I)
-STATUS_WORD = re.compile(r"\bstatus\b|\bhoe staat\b|\bhow is\b", re.I)
-
-
-def normalise(text: str | None) -> str:
-    return " ".join((text or "").strip().lower().split()).rstrip(".!?")
+YES = {"ja", "yes", "klopt", "jazeker", "ja hoor", "yep", "j", "y", "ok", "oké", "oke", "ja klopt", "ja die",
+       "ja dat klopt", "yes please", "correct", "dat klopt", "inderdaad", "precies"}
+NO = {"nee", "no", "nope", "klopt niet", "n", "nee hoor", "nee iets anders", "iets anders", "nieuw",
+      "nee nieuw", "something else", "no new"}
 
 
 def detect_language(text: str | None, current: str = "nl") -> str:

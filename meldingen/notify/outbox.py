@@ -24,6 +24,12 @@ log = logging.getLogger(__name__)
 _PENDING = "meldingen_outbox_new"
 # Channels where messages waiting for their turn to the same person are combined into one.
 COMBINE_KINDS = frozenset({"whatsapp"})
+# Replies that ask the resident for something about the draft: once the draft changes (or becomes a report)
+# an unsent one would ask what the conversation has since answered, so it is dropped ("superseded").
+QUESTION_KEYS = frozenset({
+    "ask_location_and_description", "ask_location", "ask_description", "confirm_photo_location",
+    "confirm_photo_location_and_description", "address_not_found", "ask_about_report",
+})  # fmt: skip
 
 
 def queue_message(
@@ -94,6 +100,68 @@ def queue_text(reporter: Reporter, body: str, *, conversation: Conversation | No
     """A free text from staff (the shared inbox) to the resident."""
     return queue_message(reporter, body, key=idempotency_key, conversation=conversation, template_key="staff_reply",
                          staff_id=staff_id)
+
+
+def supersede_questions(conversation_id: int) -> int:
+    """Drop the conversation's questions that have not been sent yet (queued, never tried); returns how many.
+
+    A question combined with another message (WhatsApp pacing) is dropped only when all it holds are questions.
+    """
+    rows = db.session.scalars(
+        select(OutboundMessage).where(OutboundMessage.conversation_id == conversation_id,
+                                      OutboundMessage.state.in_(("queued", "held")),
+                                      OutboundMessage.template_key.in_(QUESTION_KEYS))
+    ).all()
+    dropped = 0
+    for row in rows:
+        if row.state == "queued" and (row.attempts or 0) > 0:
+            continue  # tried before: it may have reached the platform
+        keys = [k.rpartition(":")[2] for k in (row.payload or {}).get("combined_keys", [])]
+        if any(k not in QUESTION_KEYS for k in keys):
+            continue
+        row.state = "superseded"
+        row.state_at = utcnow()
+        row.last_error = "superseded: the conversation answered it before it was sent"
+        dropped += 1
+    if dropped:
+        db.session.flush()
+    return dropped
+
+
+def release_held_messages(reporter: Reporter) -> int:
+    """The resident wrote again, so WhatsApp's 24-hour window is open: messages held for it are sent after
+    commit. Held questions are dropped instead: the draft they asked about has moved on."""
+    rows = db.session.scalars(
+        select(OutboundMessage).where(OutboundMessage.reporter_id == reporter.id, OutboundMessage.state == "held")
+        .order_by(OutboundMessage.id)
+    ).all()
+    released = 0
+    for row in rows:
+        row.state_at = utcnow()
+        if row.template_key in QUESTION_KEYS:
+            row.state = "superseded"
+            row.last_error = "superseded: held question, the resident wrote again"
+            continue
+        row.state = "queued"
+        row.next_attempt_at = None
+        row.last_error = None
+        db.session.info.setdefault(_PENDING, []).append(row.id)
+        released += 1
+    if rows:
+        db.session.flush()
+        _unflag_waiting_conversations(reporter)
+    return released
+
+
+def _unflag_waiting_conversations(reporter: Reporter) -> None:
+    """A conversation flagged only because a message was held needs no person once it is released."""
+    for conversation in db.session.scalars(
+            select(Conversation).where(Conversation.reporter_id == reporter.id, Conversation.needs_person.is_(True),
+                                       Conversation.claimed_by_id.is_(None))):
+        if (conversation.needs_person_reason or "").startswith("bericht wacht"):
+            conversation.needs_person = False
+            conversation.needs_person_reason = None
+            conversation.needs_person_since = None
 
 
 def latest_conversation(reporter: Reporter) -> Conversation | None:

@@ -102,8 +102,46 @@ DEFAULT_TEMPLATES: dict[str, dict[str, str]] = {
               "town.",
     },
     "status_reply": {
-        "nl": "Melding {reference} ({category}): {status}.\n{note}",
-        "en": "Report {reference} ({category}): {status}.\n{note}",
+        "nl": "Melding {reference} ({category}): {status}.\n{expected}\n{note}",
+        "en": "Report {reference} ({category}): {status}.\n{expected}\n{note}",
+    },
+    "status_open_reports": {
+        "nl": "Dit zijn uw open meldingen, de nieuwste eerst:\n{reports}\n{more}",
+        "en": "These are your open reports, newest first:\n{reports}\n{more}",
+    },
+    "status_line": {
+        "nl": "- {reference} ({category}): {status}. {expected}",
+        "en": "- {reference} ({category}): {status}. {expected}",
+    },
+    "status_expected": {
+        "nl": "We verwachten het uiterlijk {date} op te lossen.",
+        "en": "We expect to deal with it by {date}.",
+    },
+    "status_more_reports": {
+        "nl": "En nog {count} meer. Stuur 'status' en een meldnummer voor één melding.",
+        "en": "And {count} more. Send 'status' and a reference for one report.",
+    },
+    "status_none_open": {
+        "nl": "U heeft op dit moment geen open meldingen. Uw laatste melding {reference} is: {status}.\n"
+              "Wilt u iets nieuws melden? Stuur een foto, de plek en een korte beschrijving.",
+        "en": "You have no open reports right now. Your last report {reference} is: {status}.\n"
+              "Want to report something new? Send a photo, the location and a short description.",
+    },
+    "thanks_reply": {
+        "nl": "Graag gedaan! Ziet u nog iets anders? Stuur dan gerust een nieuw bericht.",
+        "en": "You're welcome! If you see anything else, just send us a new message.",
+    },
+    "ask_about_report": {
+        "nl": "Bedoelt u uw melding {reference} ({category})?",
+        "en": "Do you mean your report {reference} ({category})?",
+    },
+    "correction_added": {
+        "nl": "Dank u. We hebben dit bij melding {reference} gezet, zodat de medewerker het ziet.",
+        "en": "Thank you. We have added this to report {reference}, so the person handling it will see it.",
+    },
+    "edit_added": {
+        "nl": "We hebben uw aangepaste bericht bij melding {reference} gezet.",
+        "en": "We have added your edited message to report {reference}.",
     },
     "status_reply_merged": {
         "nl": "Melding {own_reference} is samengevoegd met melding {reference} over hetzelfde probleem "
@@ -180,6 +218,88 @@ DEFAULT_TEMPLATES: dict[str, dict[str, str]] = {
         "en": "Reply with the number:",
     },
 }
+
+# How a category's reports are handled, per Signalen handling code: Signalen's handling times and the gist of
+# its texts, rewritten for chat (no e-mail; the resident does hear in this chat when the report is done).
+HANDLING_TEXTS: dict[str, dict[str, str]] = {
+    "A3DEC": {
+        "nl": "We lossen dit meestal binnen 3 werkdagen op. U krijgt een bericht in deze chat als het klaar is, of "
+              "als het langer duurt.",
+        "en": "We usually fix this within 3 working days. You will get a message in this chat when it is done, or "
+              "if it takes longer.",
+    },
+    "A3DEVOMC": {
+        "nl": "Binnen 3 werkdagen laten we u weten wat we hebben gedaan. Kunnen we het nog niet oppakken, dan hoort "
+              "u wanneer wel. U krijgt onze berichten in deze chat.",
+        "en": "Within 3 working days we will tell you what we have done. If we cannot deal with it yet, you will "
+              "hear when we can. Our messages come in this chat.",
+    },
+    "A3DMC": {
+        "nl": "Binnen 3 werkdagen laten we u weten wat we hebben gedaan. Kunnen we het nog niet oppakken, dan hoort "
+              "u wanneer wel. We houden u op de hoogte in deze chat.",
+        "en": "Within 3 working days we will tell you what we have done. If we cannot deal with it yet, you will "
+              "hear when we can. We will keep you posted in this chat.",
+    },
+    "A3WEC": {
+        "nl": "We lossen dit meestal binnen 3 weken op. U krijgt een bericht in deze chat als het klaar is, of als "
+              "het langer duurt.",
+        "en": "We usually fix this within 3 weeks. You will get a message in this chat when it is done, or if it "
+              "takes longer.",
+    },
+    "A3WMC": {
+        "nl": "Binnen 3 weken laten we u weten wat we hebben gedaan. Kunnen we het nog niet oppakken, dan hoort u "
+              "wanneer wel. We houden u op de hoogte in deze chat.",
+        "en": "Within 3 weeks we will tell you what we have done. If we cannot deal with it yet, you will hear when "
+              "we can. We will keep you posted in this chat.",
+    },
+    "GLADZC": {
+        "nl": "Bij gladheid door sneeuw of bladeren maken we eerst de hoofdwegen en fietsroutes schoon. Andere "
+              "plekken komen daarna.",
+        "en": "When snow or leaves make roads slippery, we clear the main roads and cycle routes first. Other "
+              "places follow after that.",
+    },
+    "I5DMC": {
+        "nl": "We plannen uw melding in. Binnen 5 werkdagen laten we u in deze chat weten hoe en wanneer we het "
+              "oplossen.",
+        "en": "We will plan your report. Within 5 working days we will tell you in this chat how and when we will "
+              "fix it.",
+    },
+    "KLOKLICHTZC": {
+        "nl": "Gevaarlijke situaties lossen we zo snel mogelijk op. Andere dingen kunnen wat langer duren. We kunnen "
+              "u niet altijd tussendoor laten weten hoe het gaat.",
+        "en": "We fix dangerous situations as soon as possible. Other things can take a little longer. We cannot "
+              "always tell you how it is going in the meantime.",
+    },
+    "REST": {
+        "nl": "We bekijken uw melding en sturen hem naar de afdeling die dit oplost. Is iets niet duidelijk? Dan "
+              "vragen we het u in deze chat.",
+        "en": "We will look at your report and send it to the team that deals with this. If anything is unclear, "
+              "we will ask you in this chat.",
+    },
+    "STOPEC": {
+        "nl": "Gevaarlijke situaties lossen we zo snel mogelijk op. Andere situaties meestal binnen 5 werkdagen. "
+              "Lukt dat niet, dan laten we u in deze chat weten hoe we het oppakken.",
+        "en": "We fix dangerous situations as soon as possible, other situations usually within 5 working days. "
+              "If we cannot, we will tell you in this chat how we will deal with it.",
+    },
+    "WS1EC": {
+        "nl": "We geven uw melding door aan de handhavers. Als het kan, komen ze meteen in actie, maar ze zijn niet "
+              "altijd snel genoeg ter plekke.\nBlijf overlast melden, ook als we niet meteen iets kunnen doen. We "
+              "gebruiken alle meldingen om overlast in de toekomst te beperken.",
+        "en": "We pass your report on to the enforcement officers. When they can, they act at once, but they "
+              "cannot always be there quickly enough.\nPlease keep reporting nuisance, even when we cannot act at "
+              "once. We use every report to reduce nuisance in the future.",
+    },
+    "WS2EC": {
+        "nl": "We geven uw melding door aan onze handhavers. Zij kijken of er meteen iets moet gebeuren, "
+              "bijvoorbeeld omdat er olie lekt of omdat de boot gevaarlijk is voor andere boten.\nIs dat niet "
+              "nodig, dan pakken we uw melding op buiten het vaarseizoen (september tot maart).",
+        "en": "We pass your report on to our enforcement officers. They check whether something must happen at "
+              "once, for example because oil is leaking or the boat is a danger to other boats.\nIf not, we will "
+              "deal with your report outside the boating season (September to March).",
+    },
+}
+DEFAULT_TEMPLATES.update({f"handling_{code}": texts for code, texts in HANDLING_TEXTS.items()})
 
 _FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
