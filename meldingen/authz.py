@@ -43,6 +43,8 @@ PERMISSIONS: dict[str, tuple[frozenset[str], str]] = {
     "edit_categories": (frozenset({"admin"}), "the category tree (service point only: it is shared)"),
     "import_geodata": (frozenset({"admin"}), "import areas and assets (service point only: they are shared)"),
     "read_audit": (frozenset({"admin"}), "the audit log of one's organisations"),
+    "edit_public_text": (frozenset({"head", "admin", "agent"}), "rewrite a report's public description"),
+    "resident_data": (frozenset({"admin"}), "export or erase what is held about one resident (AVG rights)"),
 }
 
 # Roles that may set only some statuses (a field crew: the buttons of the work itself).

@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from meldingen.audit.services import AuditFilter, entries_csv, readable_entries
 from meldingen.extensions import db
-from meldingen.staff.roles import ADMIN_ROLES, roles_required
+from meldingen.staff.roles import action_required
 from meldingen.timeutil import AMSTERDAM, utcnow
 
 bp = Blueprint("audit", __name__, url_prefix="/staff/admin")
@@ -34,7 +34,7 @@ def _filter_from_args(args) -> tuple[AuditFilter, list[str]]:
 
 
 @bp.get("/audit")
-@roles_required(*ADMIN_ROLES)
+@action_required("read_audit")
 def audit_log():
     flt, errors = _filter_from_args(request.args)
     page = max(1, min(request.args.get("page", 1, type=int) or 1, 100_000))
@@ -50,7 +50,7 @@ def audit_log():
 
 
 @bp.get("/audit.csv")
-@roles_required(*ADMIN_ROLES)
+@action_required("read_audit")
 def audit_csv():
     flt, _ = _filter_from_args(request.args)
     entries = db.session.scalars(readable_entries(current_user, flt).limit(CSV_LIMIT)).all()

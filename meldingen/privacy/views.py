@@ -14,7 +14,7 @@ from meldingen.privacy.public import PublicTextError, set_public_description
 from meldingen.privacy import residents as resident_data
 from meldingen.privacy.residents import erase_resident, resident_export_csv, visible_reporter
 from meldingen.reports.access import visible_report
-from meldingen.staff.roles import ADMIN_ROLES, roles_required
+from meldingen.staff.roles import action_required
 from meldingen.timeutil import utcnow
 
 bp = Blueprint("privacy", __name__, url_prefix="/staff")
@@ -32,7 +32,7 @@ def _no_store(response):
 
 
 @bp.post("/reports/<reference>/public-description")
-@roles_required(*PUBLIC_TEXT_ROLES)
+@action_required("edit_public_text")
 def report_public_description(reference: str):
     report = visible_report(current_user, reference)
     if report is None:
@@ -57,7 +57,7 @@ def _reporter_or_404(reporter_id: int):
 
 
 @bp.get("/admin/residents/<int:reporter_id>")
-@roles_required(*ADMIN_ROLES)
+@action_required("resident_data")
 def resident_page(reporter_id: int):
     reporter = _reporter_or_404(reporter_id)
     return render_template("privacy/resident.html", reporter=reporter, export=resident_data.resident_export(reporter),
@@ -65,7 +65,7 @@ def resident_page(reporter_id: int):
 
 
 @bp.get("/admin/residents/<int:reporter_id>/export.<fmt>")
-@roles_required(*ADMIN_ROLES)
+@action_required("resident_data")
 def resident_export(reporter_id: int, fmt: str):
     reporter = _reporter_or_404(reporter_id)
     export = resident_data.resident_export(reporter)
@@ -81,7 +81,7 @@ def resident_export(reporter_id: int, fmt: str):
 
 
 @bp.post("/admin/residents/<int:reporter_id>/erase")
-@roles_required(*ADMIN_ROLES)
+@action_required("resident_data")
 def resident_erase(reporter_id: int):
     reporter = _reporter_or_404(reporter_id)
     if request.form.get("confirm") != "wissen":

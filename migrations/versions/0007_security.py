@@ -1,7 +1,7 @@
 """security: session versions, named expiring API tokens, Open311 API keys per application
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0006
 Create Date: 2026-11-29 17:00:00
 
 - staff_users.session_version: stored in each staff session at sign-in and compared on every request;
@@ -16,7 +16,7 @@ import meldingen.db
 
 # revision identifiers, used by Alembic.
 revision = '0007'
-down_revision = '0004'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """attempts, next attempt and parking for inbound events, outbox messages and conversations
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0007
 Create Date: 2026-11-29 17:00:00
 
 Every piece of durable background work records its attempts and when it may be tried next, so sweeps take
@@ -15,7 +15,7 @@ from meldingen.db import UTCDateTime
 
 # revision identifiers, used by Alembic.
 revision = '0008'
-down_revision = '0004'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """a search index over reports: reference, address and words (staff search)
 
 Revision ID: 0009
-Revises: 0004
+Revises: 0008
 Create Date: 2026-11-29 17:00:00
 
 Staff search by reference, street, house number, postcode, place or any words of the description, as parts of
@@ -16,7 +16,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0009'
-down_revision = '0004'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """public messages apart from internal notes, and standard reply texts
 
 Revision ID: 0011
-Revises: 0004
+Revises: 0010
 Create Date: 2026-11-29 17:00:00
 
 A status change keeps two texts: `note` (internal, staff only) and `resident_message` (sent to every resident
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0011'
-down_revision = '0004'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 

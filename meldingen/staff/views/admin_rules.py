@@ -14,7 +14,7 @@ from meldingen.geo.models import Area, Asset
 from meldingen.organisations.models import Department
 from meldingen.routing.models import RoutingRule
 from meldingen.staff.admin_forms import WEEKDAYS, FormRefused, rule_from_form
-from meldingen.staff.roles import ADMIN_ROLES, is_service_point_staff, roles_required
+from meldingen.staff.roles import action_required, is_service_point_staff
 from meldingen.staff.views import bp
 from meldingen.staff.views.admin import SECTIONS, _organisations
 from meldingen.web.errors import db_int
@@ -28,9 +28,9 @@ def _render(template: str, status: int = 200, **context):
 
 
 @bp.get("/admin/rules")
-@roles_required(*ADMIN_ROLES)
+@action_required("read_rules")
 def admin_rules():
-    from meldingen.routing.services import may_administer_rule
+    from meldingen.routing.services import may_administer_rule, may_read_rule
 
     query = (request.args.get("q") or "").strip()[:100]
     page = db_int(request.args.get("page") or 1, low=1, high=100_000)
@@ -39,30 +39,30 @@ def admin_rules():
         like = f"%{query}%"
         stmt = stmt.where(or_(RoutingRule.name.ilike(like), RoutingRule.department_code.ilike(like),
                               RoutingRule.organisation_code.ilike(like)))
-    rules = db.session.scalars(stmt).all()
+    rules = [r for r in db.session.scalars(stmt) if may_read_rule(current_user, r)]  # other organisations': unseen
     pages = max(1, -(-len(rules) // RULES_PAGE_SIZE))
     shown = rules[(page - 1) * RULES_PAGE_SIZE: page * RULES_PAGE_SIZE]
     return _render("rules.html", rules=shown, total=len(rules), query=query, page=page, pages=pages,
-                   editable={r.id: may_administer_rule(current_user, r.conditions) for r in shown},
+                   editable={r.id: may_administer_rule(current_user, r.conditions, r.organisation_code) for r in shown},
                    describe=describe_rule)
 
 
 @bp.get("/admin/rules/new")
 @bp.get("/admin/rules/<int:rule_id>")
-@roles_required(*ADMIN_ROLES)
+@action_required("edit_rules")
 def admin_rule_form(rule_id: int | None = None):
-    rule = (db.session.get(RoutingRule, rule_id) or abort(404)) if rule_id is not None else None
+    rule = _readable_rule(rule_id) if rule_id is not None else None
     values = _values_of(rule) if rule is not None else {"active": True, "organisation_codes": _own_codes()}
     return _render("rule_form.html", rule=rule, values=values, **_choices())
 
 
 @bp.post("/admin/rules")
 @bp.post("/admin/rules/<int:rule_id>")
-@roles_required(*ADMIN_ROLES)
+@action_required("edit_rules")
 def admin_rule_save(rule_id: int | None = None):
     from meldingen.routing.services import RuleRefused, save_rule
 
-    rule = (db.session.get(RoutingRule, rule_id) or abort(404)) if rule_id is not None else None
+    rule = _readable_rule(rule_id) if rule_id is not None else None
     try:
         data = rule_from_form(request.form)
         saved = save_rule(data, current_user, rule)
@@ -80,11 +80,11 @@ def admin_rule_save(rule_id: int | None = None):
 
 
 @bp.post("/admin/rules/<int:rule_id>/delete")
-@roles_required(*ADMIN_ROLES)
+@action_required("edit_rules")
 def admin_rule_delete(rule_id: int):
     from meldingen.routing.services import RuleRefused, delete_rule
 
-    rule = db.session.get(RoutingRule, rule_id) or abort(404)
+    rule = _readable_rule(rule_id)
     try:
         delete_rule(rule, current_user)
     except RuleRefused:
@@ -93,6 +93,16 @@ def admin_rule_delete(rule_id: int):
     db.session.commit()
     flash("Regel verwijderd.")
     return redirect(url_for("staff.admin_rules")), 303
+
+
+def _readable_rule(rule_id: int) -> RoutingRule:
+    """The rule, if it concerns one of the organisations this member of staff acts for; else 404, as if absent."""
+    from meldingen.routing.services import may_read_rule
+
+    rule = db.session.get(RoutingRule, rule_id)
+    if rule is None or not may_read_rule(current_user, rule):
+        abort(404)
+    return rule
 
 
 def _own_codes() -> list[str]:

@@ -12,7 +12,7 @@ from meldingen.extensions import db
 from meldingen.notify.models import StandardText
 from meldingen.notify.standard_texts import StandardTextRefused, save_standard_text
 from meldingen.reports.statuses import load_status_table
-from meldingen.staff.roles import ADMIN_ROLES, is_service_point_staff, roles_required
+from meldingen.staff.roles import action_required, is_service_point_staff
 from meldingen.staff.views import bp
 from meldingen.staff.views.admin import SECTIONS, _organisations
 from meldingen.web.errors import db_int
@@ -26,7 +26,7 @@ def _kept_organisation_ids() -> list[int | None]:
 
 
 @bp.get("/admin/standard-texts")
-@roles_required(*ADMIN_ROLES)
+@action_required("edit_templates")
 def admin_standard_texts():
     kept = _kept_organisation_ids()
     texts = [t for t in db.session.scalars(select(StandardText).order_by(StandardText.status, StandardText.position,
@@ -42,7 +42,7 @@ def admin_standard_texts():
 
 @bp.post("/admin/standard-texts")
 @bp.post("/admin/standard-texts/<int:text_id>")
-@roles_required(*ADMIN_ROLES)
+@action_required("edit_templates")
 def admin_standard_text_save(text_id: int | None = None):
     kept = _kept_organisation_ids()
     text = None

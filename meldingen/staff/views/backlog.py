@@ -86,7 +86,7 @@ def report_assign(reference: str):
 
 
 @bp.get("/reports/<reference>/merge")
-@roles_required(*BACKLOG_ROLES)
+@action_required("view_backlog")
 def report_merge_preview(reference: str):
     """Before a merge by typed reference: both reports side by side, their distance, categories and dates, and
     a reason asked for where they look like different problems."""

@@ -8,13 +8,13 @@ from flask_login import current_user
 
 from meldingen.reports.statuses import load_status_table
 from meldingen.staff import mywork, workorder
-from meldingen.staff.roles import MAP_ROLES, REPORT_VIEW_ROLES, roles_required
+from meldingen.staff.roles import action_required
 from meldingen.staff.views import bp
 from meldingen.staff.views.fieldwork import _parse_point, _photo_url, report_or_404
 
 
 @bp.get("/werk")
-@roles_required(*MAP_ROLES)
+@action_required("view_map")
 def my_work():
     here = _parse_point(request.args.get("lat"), request.args.get("lon"))
     items = mywork.my_work(current_user, here)
@@ -35,7 +35,7 @@ def service_worker():
 
 
 @bp.get("/reports/<reference>/werkbon")
-@roles_required(*REPORT_VIEW_ROLES)
+@action_required("read_reports")
 def work_order(reference: str):
     report = report_or_404(reference)
     link = workorder.report_link(report, url_for("staff.report_page", reference=report.reference))

@@ -208,7 +208,7 @@ def report_status(reference: str):
 
 
 @bp.get("/reports/<reference>/message-preview")
-@roles_required(*STATUS_ROLES)
+@action_required("change_status")
 def report_message_preview(reference: str):
     """The exact texts residents would get for this status and message, per language (the page's preview)."""
     from meldingen.notify.hooks import preview_status_messages

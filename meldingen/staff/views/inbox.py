@@ -64,7 +64,7 @@ def _render_conversation(conversation, draft: str = "", error: str | None = None
 
 
 @bp.get("/inbox/<int:conversation_id>/messages")
-@roles_required(*INBOX_ROLES)
+@action_required("use_inbox")
 def conversation_messages(conversation_id: int):
     """Messages after `after` (an id), each as the HTML the page shows: the page asks every few seconds."""
     conversation = _conversation_or_404(conversation_id)

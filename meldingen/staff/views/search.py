@@ -14,7 +14,7 @@ from meldingen.reports.access import visible_organisation_ids
 from meldingen.staff import bulk as bulk_service
 from meldingen.staff import search as search_service
 from meldingen.staff.models import StaffUser
-from meldingen.staff.roles import BACKLOG_ROLES, REPORT_VIEW_ROLES, roles_required
+from meldingen.staff.roles import BACKLOG_ROLES, action_required
 from meldingen.staff.views import bp
 from meldingen.timeutil import as_aware_utc, utcnow
 
@@ -23,7 +23,7 @@ BULK_ROLES = BACKLOG_ROLES
 
 
 @bp.get("/search")
-@roles_required(*REPORT_VIEW_ROLES)
+@action_required("read_reports")
 def search():
     flt = search_service.SearchFilter.from_args(request.args)
     result, error = None, None
@@ -48,7 +48,7 @@ def search():
 
 
 @bp.post("/search/bulk")
-@roles_required(*BULK_ROLES)
+@action_required("assign")
 def search_bulk():
     back = request.form.get("back", "")
     if not back.startswith("/staff/search"):

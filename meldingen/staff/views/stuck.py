@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from meldingen.recovery import stuck
 from meldingen.reports.access import visible_organisation_ids
-from meldingen.staff.roles import ADMIN_ROLES, is_service_point_staff, roles_required
+from meldingen.staff.roles import action_required, is_service_point_staff
 from meldingen.staff.views import bp
 from meldingen.staff.views.admin import SECTIONS
 
@@ -23,14 +23,14 @@ def _visible(kind: str, item_id: int) -> bool:
 
 
 @bp.get("/admin/stuck")
-@roles_required(*ADMIN_ROLES)
+@action_required("administer")
 def admin_stuck():
     return render_template("staff/admin/stuck.html", sections=SECTIONS, items=stuck.stuck_items(_scope()),
                            kind_names=KIND_NAMES, shared=is_service_point_staff(current_user))
 
 
 @bp.post("/admin/stuck/<any(inbound, outbound, conversation):kind>/<int:item_id>/retry")
-@roles_required(*ADMIN_ROLES)
+@action_required("administer")
 def admin_stuck_retry(kind: str, item_id: int):
     if not _visible(kind, item_id):
         abort(404)
@@ -40,7 +40,7 @@ def admin_stuck_retry(kind: str, item_id: int):
 
 
 @bp.post("/admin/stuck/<any(inbound, outbound, conversation):kind>/<int:item_id>/dismiss")
-@roles_required(*ADMIN_ROLES)
+@action_required("administer")
 def admin_stuck_dismiss(kind: str, item_id: int):
     if not _visible(kind, item_id):
         abort(404)
