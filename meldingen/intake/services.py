@@ -24,7 +24,8 @@ from meldingen.intake import language as words
 from meldingen.intake.draft import RECENT_REPORT_SECONDS, Intake, category_name, flag_for_person, parse_time
 from meldingen.intake.inbound import conversation_for, edited_original, log_inbound, platform_message_key, reporter_for
 from meldingen.intake.models import Conversation, ConversationMessage
-from meldingen.intake.reporting import _act_after_commit, act_if_due, act_on_conversation, act_on_due_conversations
+from meldingen.intake.reporting import (_act_after_commit, act_if_due, act_on_conversation, act_on_due_conversations,
+                                        record_act_failure)
 from meldingen.intake.slots import address_in_text
 from meldingen.intake.status import answer_status, open_reports
 from meldingen.intake.understanding import Understanding, house_number_only, normalise, understand
@@ -39,7 +40,7 @@ from meldingen.timeutil import as_aware_utc, utcnow
 log = logging.getLogger(__name__)
 
 __all__ = ["receive_message", "handle_inbound_message", "act_if_due", "act_on_due_conversations",
-           "act_on_conversation", "flag_for_person"]
+           "act_on_conversation", "flag_for_person", "record_act_failure"]
 
 # A photo without words sent this soon after a report was made is added to it.
 ADD_PHOTOS_SECONDS = RECENT_REPORT_SECONDS

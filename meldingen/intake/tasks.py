@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from meldingen import jobs
-from meldingen.intake.reporting import act_if_due, act_on_due_conversations, record_act_failure
+from meldingen.intake.services import act_if_due, act_on_due_conversations, record_act_failure
 
 
 @jobs.task("intake.act")
