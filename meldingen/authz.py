@@ -58,6 +58,10 @@ SERVICE_POINT_ACTIONS = frozenset({"edit_categories", "import_geodata"})
 OPEN_ENDPOINTS: dict[str, str] = {
     "static": "everyone",
     "health.healthz": "everyone",
+    "health.readyz": "load balancers (is this process ready for traffic)",
+    "health.metrics": "monitoring (MELDINGEN_METRICS_TOKEN; off without it)",
+    "staff.service_worker": "any browser (the crew's offline worker script; it holds no data)",
+    "open311.service_request_updates": "everyone",
     "chat.chat_page": "residents",
     "webhooks.whatsapp_handshake": "platform (verify token)",
     "webhooks.whatsapp_notification": "platform (signature)",

@@ -24,7 +24,7 @@ class PublicDescriptionSchema(Schema):
 
 @blp.route("/<string:reference>/public-description")
 class PublicDescription(MethodView):
-    @token_required("admin", "head", "agent")
+    @token_required("edit_public_text")
     @blp.arguments(PublicDescriptionSchema)
     @blp.response(200, ReportSchema)
     @blp.doc(security=[{"bearer": []}])
@@ -50,7 +50,7 @@ def _reporter_of(reference: str):
 
 @blp.route("/<string:reference>/resident")
 class ResidentExport(MethodView):
-    @token_required("admin")
+    @token_required("resident_data")
     @blp.response(200)
     @blp.doc(security=[{"bearer": []}])
     def get(self, reference):
@@ -60,7 +60,7 @@ class ResidentExport(MethodView):
 
 @blp.route("/<string:reference>/resident/erase")
 class ResidentErase(MethodView):
-    @token_required("admin")
+    @token_required("resident_data")
     @blp.response(200)
     @blp.doc(security=[{"bearer": []}])
     def post(self, reference):
