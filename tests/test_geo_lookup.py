@@ -105,7 +105,7 @@ def test_nearest_asset_of_the_asked_type_within_its_distance(app, runner, tmp_pa
     register.write_text("id,lat,lon,model\nL-1,52.3877221,4.8925727,led\nL-2,52.3880,4.8930,led\n")
     bins = tmp_path / "bins.csv"
     bins.write_text("nummer,lat,lon\nB-9,52.38773,4.89258\n")
-    assert runner.invoke(args=["import", "assets", str(register), "--type", "streetlight", "--id-column", "id"]).exit_code == 0
+    assert runner.invoke(args=["import", "assets", str(register), "--type", "streetlight", "--id-column", "id", "--force"]).exit_code == 0
     assert runner.invoke(args=["import", "assets", str(bins), "--type", "litter_bin", "--id-column", "nummer"]).exit_code == 0
 
     anything = lookup_point(52.3877221, 4.8925727)

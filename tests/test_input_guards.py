@@ -189,3 +189,11 @@ def test_telegram_number_beyond_float_range_is_a_400(client):
         "X-Telegram-Bot-Api-Secret-Token": TG_SECRET, "Content-Type": "application/json"})
     assert response.status_code == 400
     assert db.session.scalar(select(func.count()).select_from(Report)) == 0
+
+
+@pytest.mark.parametrize("position", [10**30, -(10**30), 2**31])
+def test_a_routing_rule_position_beyond_the_column_is_a_422(client, make_staff, auth, position):
+    _, token = make_staff("admin", "DSP")
+    response = client.post("/api/v1/routing-rules", headers=auth(token),
+                           json={"name": "ver weg", "position": position, "conditions": {}, "organisation_code": "GM0363"})
+    assert response.status_code == 422 and "position" in response.get_json()["message"]

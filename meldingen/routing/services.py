@@ -128,6 +128,8 @@ class RuleRefused(ValueError):
         self.dutch = dutch or message  # for the administration pages
 
 
+MAX_POSITION = 1_000_000_000  # within the integer column, with room to insert after the last rule
+
 RULE_FIELDS = ("name", "position", "active", "conditions", "organisation_code", "department_code")
 
 
@@ -217,6 +219,8 @@ def save_rule(data: dict, staff, rule=None):
         raise RuleRefused(f"unknown department '{checked.department_code}'",
                           dutch=f"Afdeling {checked.department_code} bestaat niet.")
     check_rule_names_exist(checked)
+    if values["position"] is not None and not -MAX_POSITION <= int(values["position"]) <= MAX_POSITION:
+        raise RuleRefused(f"position must be a whole number from {-MAX_POSITION} to {MAX_POSITION}")
     if values["position"] is None:
         last = db.session.scalar(select(RoutingRule.position).order_by(RoutingRule.position.desc()).limit(1))
         values["position"] = (last or 0) + 10
