@@ -50,45 +50,37 @@ def messages_of(report) -> list[OutboundMessage]:
                               .order_by(OutboundMessage.id)).all()
 
 
-def test_an_internal_note_on_a_quiet_status_reaches_no_resident(crew_client, followed):
-    report, _ = followed
+def test_an_internal_note_reaches_no_resident(crew_client, followed):
+    report, residents = followed
     before = len(messages_of(report))
     answer = crew_client.post(f"/staff/reports/{report.reference}/status",
                               data={"status": "in_progress", "note": INTERNAL})
-    assert answer.status_code == 303
-    assert db.session.get(Report, report.id).status == "in_progress"
-    assert len(messages_of(report)) == before  # not one message
+    assert answer.status_code == 303 and db.session.get(Report, report.id).status == "in_progress"
+    assert len(messages_of(report)) == before  # a quiet status with a note: not one message
     assert report.events[-1].note == INTERNAL and report.events[-1].resident_message is None
-
-
-def test_an_internal_note_on_done_is_left_out_of_the_status_message_every_resident_gets(crew_client, followed):
-    report, residents = followed
-    before = len(messages_of(report))
+    # done is told to residents; the note written with it is not
     crew_client.post(f"/staff/reports/{report.reference}/status", data={"status": "done", "note": INTERNAL})
     new = messages_of(report)[before:]
     assert sorted(m.reporter_id for m in new) == sorted(r.id for r in residents)
     assert not [m for m in new if INTERNAL in m.body or "buurman" in m.body]
 
 
-def test_a_message_to_residents_is_shown_first_and_not_sent_before_it_is_confirmed(crew_client, followed):
-    report, _ = followed
+def test_a_message_to_residents_is_shown_first_then_reaches_every_subscriber_with_exactly_that_text(
+        crew_client, followed):
+    report, residents = followed
     before = len(messages_of(report))
     page = crew_client.post(f"/staff/reports/{report.reference}/status",
                             data={"status": "done", "note": INTERNAL, "to_resident": "1", "resident_message": PUBLIC})
-    assert page.status_code == 200
+    assert page.status_code == 200  # the confirmation step: nothing changed, nothing sent
     text = page.get_data(as_text=True)
     assert "Dit bericht krijgen de melders" in text
     assert f"Nieuws over uw melding {report.reference}: Afgehandeld.\nToelichting: {PUBLIC}" in text
     assert f"News about your report {report.reference}: Done.\nNote: {PUBLIC}" in text
     assert db.session.get(Report, report.id).status == "new" and len(messages_of(report)) == before
 
-
-def test_a_confirmed_message_reaches_every_subscriber_with_exactly_the_previewed_text(crew_client, followed):
-    report, residents = followed
     preview = crew_client.get(f"/staff/reports/{report.reference}/message-preview",
                               query_string={"status": "done", "message": PUBLIC}).json["previews"]
     assert {p["language"]: p["residents"] for p in preview} == {"nl": 2, "en": 1}
-    before = len(messages_of(report))
     crew_client.post(f"/staff/reports/{report.reference}/status",
                      data={"status": "done", "note": INTERNAL, "to_resident": "1", "resident_message": PUBLIC,
                            "confirmed": "1"})
@@ -102,8 +94,14 @@ def test_a_confirmed_message_reaches_every_subscriber_with_exactly_the_previewed
     assert event.note == INTERNAL and event.resident_message == PUBLIC
 
 
-def test_a_message_on_a_quiet_status_is_still_sent_because_staff_chose_to(crew_client, followed):
+def test_an_empty_message_is_refused_and_one_on_a_quiet_status_is_sent_because_staff_chose_to(crew_client,
+                                                                                              followed):
     report, residents = followed
+    answer = crew_client.post(f"/staff/reports/{report.reference}/status",
+                              data={"status": "done", "note": INTERNAL, "to_resident": "1", "resident_message": "  "},
+                              follow_redirects=True)
+    assert "Schrijf het bericht aan de melder" in answer.get_data(as_text=True)
+    assert db.session.get(Report, report.id).status == "new"
     before = len(messages_of(report))
     crew_client.post(f"/staff/reports/{report.reference}/status",
                      data={"status": "in_progress", "to_resident": "1", "resident_message": "We komen morgen kijken.",
@@ -112,16 +110,8 @@ def test_a_message_on_a_quiet_status_is_still_sent_because_staff_chose_to(crew_c
     assert len(new) == len(residents) and all("We komen morgen kijken." in m.body for m in new)
 
 
-def test_an_empty_message_to_residents_is_refused_with_a_dutch_reason(crew_client, followed):
-    report, _ = followed
-    answer = crew_client.post(f"/staff/reports/{report.reference}/status",
-                              data={"status": "done", "note": INTERNAL, "to_resident": "1", "resident_message": "  "},
-                              follow_redirects=True)
-    assert "Schrijf het bericht aan de melder" in answer.get_data(as_text=True)
-    assert db.session.get(Report, report.id).status == "new"
-
-
-def test_api_note_is_internal_and_resident_message_goes_to_every_subscriber(client, make_staff, followed):
+def test_api_note_is_internal_and_resident_message_reaches_every_subscriber_and_open311(client, make_staff,
+                                                                                      followed):
     report, residents = followed
     _user, token = make_staff("head", "GM0363")
     headers = {"Authorization": f"Bearer {token}"}
@@ -137,15 +127,8 @@ def test_api_note_is_internal_and_resident_message_goes_to_every_subscriber(clie
     new = messages_of(report)[before:]
     assert sorted(m.reporter_id for m in new) == sorted(r.id for r in residents)
     assert all(PUBLIC in m.body and "klus 77" not in m.body and "buurman" not in m.body for m in new)
-
-
-def test_open311_shows_the_message_to_residents_never_the_internal_note(client, make_staff, followed):
-    report, _ = followed
-    _user, token = make_staff("head", "GM0363")
-    client.post(f"/api/v1/reports/{report.reference}/status", headers={"Authorization": f"Bearer {token}"},
-                json={"status": "done", "note": INTERNAL, "resident_message": PUBLIC})
     body = client.get(f"/open311/v2/requests/{report.reference}.json").get_data(as_text=True)
-    assert PUBLIC in body and "buurman" not in body
+    assert PUBLIC in body and "buurman" not in body and "klus 77" not in body
 
 
 def test_standard_texts_for_the_status_and_category_are_offered_on_the_report_page(app, crew_client, followed,

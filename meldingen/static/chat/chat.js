@@ -142,10 +142,12 @@
   function openMap() {
     mapPanel.hidden = false;
     if (state.map) { state.map.invalidateSize(); return; }
-    state.map = L.map("map").setView([52.2, 5.3], 7);
+    state.map = L.map("map");
     var box = (root.getAttribute("data-map-bounds") || "").split(",").map(parseFloat);
     if (box.length === 4 && box.every(function (v) { return !isNaN(v); })) {  // the municipality of this page
-      state.map.fitBounds([[box[0], box[1]], [box[2], box[3]]]);
+      state.map.fitBounds([[box[0], box[1]], [box[2], box[3]]], { animate: false });
+    } else {
+      state.map.setView([52.2, 5.3], 7);
     }
     window.chatTestHooks = { map: state.map };  // lets a browser test centre the map before it taps
     var tiles = root.getAttribute("data-tile-url");
