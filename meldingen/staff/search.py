@@ -223,15 +223,44 @@ class SearchResult:
 def search_reports(staff, flt: SearchFilter) -> SearchResult:
     """One page of results, newest first, and how many there are (up to COUNT_LIMIT). Raises SearchTooShort."""
     query, order = search_query(staff, flt)
-    capped = db.session.scalar(select(func.count()).select_from(
-        query.with_only_columns(Report.id).order_by(order.desc()).limit(COUNT_LIMIT + 1).subquery()))
-    total = min(capped, COUNT_LIMIT)
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(flt.page_number, pages)
-    reports = db.session.scalars(query.order_by(order.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
-                                 .options(selectinload(Report.category), selectinload(Report.department),
-                                          selectinload(Report.assignee))).all()
+    rare = not is_sqlite(db.session) and words_are_rare_lately(parse_query(flt.q))
+    if rare:
+        # Few recent reports hold these words: walking the ids backwards would read the whole table to find
+        # them (the planner cannot know that two common words rarely meet). Collect the hits from the trigram
+        # index instead, then sort them.
+        db.session.execute(text("SET LOCAL enable_seqscan = off"))
+        order = Report.id + 0
+    try:
+        capped = db.session.scalar(select(func.count()).select_from(
+            query.with_only_columns(Report.id).order_by(order.desc()).limit(COUNT_LIMIT + 1).subquery()))
+        total = min(capped, COUNT_LIMIT)
+        pages = max(1, -(-total // PAGE_SIZE))
+        page = min(flt.page_number, pages)
+        reports = db.session.scalars(query.order_by(order.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+                                     .options(selectinload(Report.category), selectinload(Report.department),
+                                              selectinload(Report.assignee))).all()
+    finally:
+        if rare:
+            db.session.execute(text("SET LOCAL enable_seqscan TO DEFAULT"))
     return SearchResult(reports=reports, total=total, more=capped > COUNT_LIMIT, pages=pages)
+
+
+# How many of the newest reports the PostgreSQL plan choice looks at, and how many of them must hold the words
+# for "newest first, stop at a thousand" to be the quick way (then a thousand hits lie within ~40,000 reports).
+RECENT_PROBE = 2000
+RECENT_HITS_FOR_BACKWARD_SCAN = 50
+
+
+def words_are_rare_lately(terms: SearchTerms) -> bool:
+    """PostgreSQL only: do fewer than RECENT_HITS_FOR_BACKWARD_SCAN of the newest RECENT_PROBE reports hold
+    all the indexed words? A cheap, deterministic look (2,000 rows by primary key) before choosing the plan."""
+    indexed = [w for w in terms.words if len(w) >= MIN_INDEXED_LENGTH and not HOUSE_NUMBER.match(w)]
+    if not indexed or terms.references:
+        return False
+    recent = select(Report.__table__).order_by(Report.id.desc()).limit(RECENT_PROBE).subquery("reports")
+    hits = db.session.scalar(select(func.count()).select_from(recent).where(and_(*(
+        search_text_expression().ilike(_like_pattern(w), escape="\\") for w in indexed))))
+    return hits < RECENT_HITS_FOR_BACKWARD_SCAN
 
 
 def status_choices() -> list[tuple[str, str]]:
