@@ -159,7 +159,10 @@ def match_terms(query, terms: SearchTerms):
     if not any(len(w) >= MIN_INDEXED_LENGTH for w in words):
         # Numbers alone ("1013", "250") are searched as text; with a street they are its house number.
         words, numbers = terms.words, []
-    indexed = [w for w in words if len(w) >= MIN_INDEXED_LENGTH]
+    # A house number long enough for the index narrows through it too ("123" lies in "123A"; the address
+    # condition below then refuses 1234).
+    indexed = [w for w in words if len(w) >= MIN_INDEXED_LENGTH] + [n for n in numbers
+                                                                   if len(n) >= MIN_INDEXED_LENGTH]
     short = [w for w in words if len(w) < MIN_INDEXED_LENGTH]
     if not indexed and not terms.references:
         raise SearchTooShort("Typ minstens drie tekens, of een meldingnummer.")
