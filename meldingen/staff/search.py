@@ -124,10 +124,10 @@ def _like_pattern(word: str) -> str:
     return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def house_number_matches(number: str):
+def house_number_matches(number: str, address_number=None):
     """The house number as typed ("40", "40a"): that number, with any letter or addition ("40" finds 40, 40A and
     40-2, not 400). An equality and two prefixes on one column: cheap on the rows the street already found."""
-    column_ = func.lower(Report.address_number)
+    column_ = func.lower(Report.address_number if address_number is None else address_number)
     if not number[-1].isdigit():
         return or_(column_ == number, column_.like(number + "-%"))
     return or_(column_ == number, column_.like(number + "-%"), column_.like(number + " %"),
@@ -256,13 +256,16 @@ RECENT_HITS_FOR_BACKWARD_SCAN = 50
 
 def words_are_rare_lately(terms: SearchTerms) -> bool:
     """PostgreSQL only: do fewer than RECENT_HITS_FOR_BACKWARD_SCAN of the newest RECENT_PROBE reports hold
-    all the indexed words? A cheap, deterministic look (2,000 rows by primary key) before choosing the plan."""
+    all the words (and the house number)? A cheap, deterministic look (2,000 rows by primary key) before
+    choosing the plan."""
     indexed = [w for w in terms.words if len(w) >= MIN_INDEXED_LENGTH and not HOUSE_NUMBER.match(w)]
     if not indexed or terms.references:
         return False
+    numbers = [w for w in terms.words if HOUSE_NUMBER.match(w)]
     recent = select(Report.__table__).order_by(Report.id.desc()).limit(RECENT_PROBE).subquery("reports")
-    hits = db.session.scalar(select(func.count()).select_from(recent).where(and_(*(
-        search_text_expression().ilike(_like_pattern(w), escape="\\") for w in indexed))))
+    conditions = [search_text_expression().ilike(_like_pattern(w), escape="\\") for w in indexed]
+    conditions += [house_number_matches(n, recent.c.address_number) for n in numbers]
+    hits = db.session.scalar(select(func.count()).select_from(recent).where(and_(*conditions)))
     return hits < RECENT_HITS_FOR_BACKWARD_SCAN
 
 
