@@ -124,10 +124,10 @@ def _like_pattern(word: str) -> str:
     return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def house_number_matches(number: str):
+def house_number_matches(number: str, address_number=None):
     """The house number as typed ("40", "40a"): that number, with any letter or addition ("40" finds 40, 40A and
     40-2, not 400). An equality and two prefixes on one column: cheap on the rows the street already found."""
-    column_ = func.lower(Report.address_number)
+    column_ = func.lower(Report.address_number if address_number is None else address_number)
     if not number[-1].isdigit():
         return or_(column_ == number, column_.like(number + "-%"))
     return or_(column_ == number, column_.like(number + "-%"), column_.like(number + " %"),
@@ -159,7 +159,10 @@ def match_terms(query, terms: SearchTerms):
     if not any(len(w) >= MIN_INDEXED_LENGTH for w in words):
         # Numbers alone ("1013", "250") are searched as text; with a street they are its house number.
         words, numbers = terms.words, []
-    indexed = [w for w in words if len(w) >= MIN_INDEXED_LENGTH]
+    # A house number long enough for the index narrows through it too ("123" lies in "123A"; the address
+    # condition below then refuses 1234).
+    indexed = [w for w in words if len(w) >= MIN_INDEXED_LENGTH] + [n for n in numbers
+                                                                   if len(n) >= MIN_INDEXED_LENGTH]
     short = [w for w in words if len(w) < MIN_INDEXED_LENGTH]
     if not indexed and not terms.references:
         raise SearchTooShort("Typ minstens drie tekens, of een meldingnummer.")
@@ -223,15 +226,47 @@ class SearchResult:
 def search_reports(staff, flt: SearchFilter) -> SearchResult:
     """One page of results, newest first, and how many there are (up to COUNT_LIMIT). Raises SearchTooShort."""
     query, order = search_query(staff, flt)
-    capped = db.session.scalar(select(func.count()).select_from(
-        query.with_only_columns(Report.id).order_by(order.desc()).limit(COUNT_LIMIT + 1).subquery()))
-    total = min(capped, COUNT_LIMIT)
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(flt.page_number, pages)
-    reports = db.session.scalars(query.order_by(order.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
-                                 .options(selectinload(Report.category), selectinload(Report.department),
-                                          selectinload(Report.assignee))).all()
+    rare = not is_sqlite(db.session) and words_are_rare_lately(parse_query(flt.q))
+    if rare:
+        # Few recent reports hold these words: walking the ids backwards would read the whole table to find
+        # them (the planner cannot know that two common words rarely meet). Collect the hits from the trigram
+        # index instead, then sort them.
+        db.session.execute(text("SET LOCAL enable_seqscan = off"))
+        order = Report.id + 0
+    try:
+        capped = db.session.scalar(select(func.count()).select_from(
+            query.with_only_columns(Report.id).order_by(order.desc()).limit(COUNT_LIMIT + 1).subquery()))
+        total = min(capped, COUNT_LIMIT)
+        pages = max(1, -(-total // PAGE_SIZE))
+        page = min(flt.page_number, pages)
+        reports = db.session.scalars(query.order_by(order.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+                                     .options(selectinload(Report.category), selectinload(Report.department),
+                                              selectinload(Report.assignee))).all()
+    finally:
+        if rare:
+            db.session.execute(text("SET LOCAL enable_seqscan TO DEFAULT"))
     return SearchResult(reports=reports, total=total, more=capped > COUNT_LIMIT, pages=pages)
+
+
+# How many of the newest reports the PostgreSQL plan choice looks at, and how many of them must hold the words
+# for "newest first, stop at a thousand" to be the quick way (then a thousand hits lie within ~40,000 reports).
+RECENT_PROBE = 2000
+RECENT_HITS_FOR_BACKWARD_SCAN = 50
+
+
+def words_are_rare_lately(terms: SearchTerms) -> bool:
+    """PostgreSQL only: do fewer than RECENT_HITS_FOR_BACKWARD_SCAN of the newest RECENT_PROBE reports hold
+    all the words (and the house number)? A cheap, deterministic look (2,000 rows by primary key) before
+    choosing the plan."""
+    indexed = [w for w in terms.words if len(w) >= MIN_INDEXED_LENGTH and not HOUSE_NUMBER.match(w)]
+    if not indexed or terms.references:
+        return False
+    numbers = [w for w in terms.words if HOUSE_NUMBER.match(w)]
+    recent = select(Report.__table__).order_by(Report.id.desc()).limit(RECENT_PROBE).subquery("reports")
+    conditions = [search_text_expression().ilike(_like_pattern(w), escape="\\") for w in indexed]
+    conditions += [house_number_matches(n, recent.c.address_number) for n in numbers]
+    hits = db.session.scalar(select(func.count()).select_from(recent).where(and_(*conditions)))
+    return hits < RECENT_HITS_FOR_BACKWARD_SCAN
 
 
 def status_choices() -> list[tuple[str, str]]:
