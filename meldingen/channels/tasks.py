@@ -53,10 +53,10 @@ def process_event(event_id: int, attempt: int = 0) -> None:
         _process_claimed(event_id)
     except RetryLater as later:
         db.session.rollback()
-        record_failure(event_id, later.reason, now)
+        record_failure(event_id, later.reason, utcnow())  # the backoff counts from the failure, not the claim
     except Exception as exc:
         db.session.rollback()
-        record_failure(event_id, short_reason(exc), now)
+        record_failure(event_id, short_reason(exc), utcnow())
         raise
 
 
