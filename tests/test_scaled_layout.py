@@ -112,7 +112,7 @@ def telegram(fake):
 
 @pytest.fixture
 def layout(tmp_path, database_url, broker_url, telegram):
-    """2 web processes, 2 worker processes (no forking per job), 1 scheduler; started as the README says."""
+    """2 web processes, 4 worker processes (no forking per job) on their queues, 1 scheduler; as the README says."""
     from tests.conftest import make_app
 
     # The classifier model the workers load: trained once here, not by each worker at its first report.
@@ -143,7 +143,14 @@ def layout(tmp_path, database_url, broker_url, telegram):
     try:
         processes.start([sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "wsgi:app"], env,
                         tmp_path / "web.log")
-        processes.start([*meldingen, "worker", "--processes", "2", "--no-scheduler"], env, tmp_path / "worker.log")
+        # As the README's recipe: each kind of work on workers of its own; a sweep that does what it finds (a
+        # send to a hanging platform included) never holds up the intake or the replies of other residents.
+        processes.start([*meldingen, "worker", "--queues", "intake,inbound", "--no-scheduler"], env,
+                        tmp_path / "worker-intake.log")
+        processes.start([*meldingen, "worker", "--queues", "replies", "--processes", "2", "--no-scheduler"], env,
+                        tmp_path / "worker-replies.log")
+        processes.start([*meldingen, "worker", "--queues", "sweeps", "--no-scheduler"], env,
+                        tmp_path / "worker-sweeps.log")
         processes.start([*meldingen, "scheduler"], env, tmp_path / "scheduler.log")
         base_url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 90
@@ -158,7 +165,7 @@ def layout(tmp_path, database_url, broker_url, telegram):
                 logs = "\n".join(f"--- {p.name}\n{p.read_text()[-3000:]}" for p in tmp_path.glob("*.log"))
                 pytest.fail(f"the layout did not become ready (exited: {exited})\n{logs}")
             time.sleep(0.3)
-        _wait_for_workers(broker_url, 2)
+        _wait_for_workers(broker_url, 4)
         client = HttpClient(base_url)
         yield client
         client.http.close()
