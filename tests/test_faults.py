@@ -96,8 +96,11 @@ def test_web_process_killed_right_after_acknowledging_loses_nothing(database_url
                                                                   trained_classifier):
     """The embedded default: background work runs in the web process. Killed with a photo download in flight
     and quiet-period timers pending, a new process takes every acknowledged message up again."""
+    # A quiet period longer than the residents take to write: the kill comes after every acknowledgement and
+    # before any answer is on its way (a kill during a send is test_recovery's: such sends are settled per
+    # platform, or parked for a person when only a person can tell).
     env = service_env(database_url, fake, tmp_path, CLASSIFIER_MODEL_PATH=trained_classifier,
-                      JOBS_BACKEND="thread")
+                      JOBS_BACKEND="thread", INTAKE_QUIET_SECONDS=8)
     media = {"hang": True}
     web = WebServer(env, tmp_path, "web1")
     db = Database(database_url)
