@@ -72,8 +72,6 @@ def worker_command(queues, processes, scheduler, burst):
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
     if burst:
-        from meldingen.jobs.scheduler import Scheduler
-
         # Due delayed work first, so a burst run also does what is waiting.
         once = _make_scheduler(url)
         once.tick(0.0, {})

@@ -2,8 +2,9 @@
 
 RQ's default worker forks a child for every job, and each child builds the application again (about 100 ms a
 job). Here each process is an RQ `SimpleWorker` that runs jobs in itself with one application it keeps, and
-`--processes N` starts N of them (started with `spawn`, so none inherits a connection or a lock), restarts one
-that dies, and passes SIGTERM on so each finishes its job first. A job that hangs on a slow platform holds up one
+`--processes N` starts N of them (started with `spawn`, so none inherits a connection or a lock; each ends with
+its parent), restarts one that dies, and passes SIGTERM on so each finishes its job first. One process (the
+default) works in `meldingen worker` itself. A job that hangs on a slow platform holds up one
 process; the others go on, and work on other queues never waits behind it.
 """
 
@@ -19,8 +20,10 @@ import time
 log = logging.getLogger(__name__)
 
 
-def work(url: str, queue_names: list[str], burst: bool = False) -> None:
+def work(url: str, queue_names: list[str], burst: bool = False, child: bool = False) -> None:
     """One worker process: take jobs from the named queues, most urgent first, until told to stop."""
+    if child:
+        _die_with_parent()
     from redis import Redis
     from rq import Queue, SimpleWorker
 
@@ -32,6 +35,18 @@ def work(url: str, queue_names: list[str], burst: bool = False) -> None:
     queues = [Queue(name, connection=connection) for name in queue_names]
     worker = SimpleWorker(queues, connection=connection)
     worker.work(burst=burst, with_scheduler=False, logging_level="WARNING")
+
+
+def _die_with_parent() -> None:
+    """A worker process started by the pool ends when the pool's process ends, however it ends (SIGKILL
+    included): no orphan keeps taking jobs that a supervisor believes stopped (Linux; elsewhere a no-op)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 class Pool:
@@ -47,7 +62,7 @@ class Pool:
         self.stopping = threading.Event()
 
     def _start_one(self):
-        child = self.context.Process(target=work, args=(self.url, self.queue_names, self.burst),
+        child = self.context.Process(target=work, args=(self.url, self.queue_names, self.burst, True),
                                      name="meldingen-worker", daemon=False)
         child.start()
         return child
@@ -59,6 +74,10 @@ class Pool:
                 os.kill(child.pid, signal.SIGTERM)  # RQ's warm shutdown: finish the job at hand
 
     def run(self) -> None:
+        if self.size == 1:
+            # One worker: in this process, so that stopping or killing `meldingen worker` stops the work itself.
+            work(self.url, self.queue_names, self.burst)
+            return
         self.children = [self._start_one() for _ in range(self.size)]
         while True:
             for index, child in enumerate(self.children):
