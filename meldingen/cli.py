@@ -7,12 +7,8 @@ import sys
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
-from sqlalchemy import select
-
-from meldingen.extensions import db
-
 
 def meldingen_version() -> str:
     """The installed version of Meldingen (pyproject's `version`)."""
