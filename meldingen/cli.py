@@ -10,6 +10,7 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 
+
 def meldingen_version() -> str:
     """The installed version of Meldingen (pyproject's `version`)."""
     from importlib.metadata import PackageNotFoundError, version
