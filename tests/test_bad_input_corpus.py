@@ -316,6 +316,8 @@ def test_no_bad_input_to_any_route_gets_a_5xx_or_stores_what_it_should_not(app, 
     db.session.rollback()
     assert stored_strings_that_should_not_be(db) == []
     assert all(len(email) <= 254 for email in db.session.scalars(select(StaffUser.email)))
-    stuck = db.session.scalars(select(InboundEvent.external_key).where(InboundEvent.state != "done")).all()
+    # "unreadable": an item of a valid delivery that could not be read, kept raw with its reason (issue 12).
+    stuck = db.session.scalars(select(InboundEvent.external_key)
+                               .where(InboundEvent.state.not_in(("done", "unreadable")))).all()
     assert stuck == [], "acknowledged messages whose processing died"
     assert client.get("/healthz").status_code == 200

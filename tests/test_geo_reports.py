@@ -85,8 +85,9 @@ def test_lookup_api_outside_the_netherlands(client):
 @pytest.mark.parametrize("query", [{"lat": "abc", "lon": "4.9"}, {"lat": "0", "lon": "0"}, {"lat": "95", "lon": "4"}])
 def test_lookup_api_refuses_what_is_not_a_point(client, query):
     response = client.get("/api/v1/geo/lookup", query_string=query)
-    assert response.status_code == 400
-    assert response.get_json()["message"]
+    assert response.status_code in (400, 422)  # 422: not a number or out of range by the schema; 400: no point
+    body = response.get_json()
+    assert body.get("message") or body.get("errors")
 
 
 def test_the_report_carries_the_nearest_asset_of_its_categorys_type(app, tmp_path):

@@ -121,7 +121,8 @@ def test_message_with_fields_that_cannot_be_read_is_kept_with_its_reason_and_ans
     assert response.status_code == 200 and b"<Response>" in response.data
     (event,) = events()
     assert event.external_key == f"unreadable:{form['MessageSid']}" and event.state == "unreadable"
-    assert event.error == "MediaUrl0 is missing" and event.payload["raw"]["Body"] == form["Body"]
+    # Kept as sent, after the one normalisation at the door (the sample's NUL is taken out, issue 14).
+    assert event.error == "MediaUrl0 is missing" and event.payload["raw"]["Body"] == form["Body"].replace("\x00", "")
 
 
 @pytest.mark.parametrize("name", ["whatsapp_location_pin", "whatsapp_button", "whatsapp_voice"])

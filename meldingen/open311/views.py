@@ -60,7 +60,7 @@ def _open311_error(exc: Open311Error):
 
 
 @bp.errorhandler(HTTPException)
-@bp.errorhandler(413)  # by code too: the app's own 413/429 answers (meldingen.web.security) are not Open311's shape
+@bp.errorhandler(413)  # by code too: the app's 413/429 answers (meldingen.web.errors) are not Open311's shape
 @bp.errorhandler(429)
 def _http_error(exc: HTTPException):
     fmt = g.get("open311_format", "xml")
@@ -68,15 +68,10 @@ def _http_error(exc: HTTPException):
     return respond(fmt, "errors", serialise.errors_to_dicts(code, exc.description or exc.name), code)
 
 
-@bp.app_errorhandler(MethodNotAllowed)
-def _method_not_allowed(exc: MethodNotAllowed):
-    """A wrong method is refused by routing, before any blueprint handler runs: under /open311/ it still gets the
-    spec's error body (in the format of the path's extension) and an `Allow` header; under /api/ the API's JSON
-    error; elsewhere Werkzeug's own. (Flask keeps one app-wide handler per exception, so this one decides all.)"""
-    if not request.path.startswith(bp.url_prefix + "/"):
-        from meldingen.api.contract import method_not_allowed_json
-
-        return method_not_allowed_json(exc) if request.path.startswith("/api/") else exc
+def method_not_allowed(exc: MethodNotAllowed) -> Response:
+    """A wrong method is refused by routing, before any blueprint handler runs, so the app's one 405 handler
+    (meldingen.web.errors) calls this for /open311/ paths: the spec's error body (in the format of the path's
+    extension) and an `Allow` header."""
     fmt = "json" if request.path.endswith(".json") else "xml"
     allowed = sorted(exc.valid_methods or [])
     response = respond(fmt, "errors", serialise.errors_to_dicts(

@@ -9,14 +9,16 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 from werkzeug.routing import IntegerConverter
+
+from meldingen.web.security import refusal_with_reason
 
 log = logging.getLogger(__name__)
 
 MAX_DB_INT = 2_147_483_647
-# Machine surfaces: their clients read JSON (Open311 answers in its own format through its blueprint handler).
-JSON_PREFIXES = ("/api/", "/open311/", "/webhooks/", "/chat/api", "/healthz", "/media/")
+# Machine surfaces: their clients read JSON (Open311 answers in its own XML/JSON error format).
+MACHINE_PREFIXES = ("/api/", "/open311/", "/webhooks/", "/chat/api", "/healthz", "/media/")
 
 # status → (title, explanation, English title, English explanation). Plain language (B1).
 PAGES: dict[int, tuple[str, str, str, str]] = {
@@ -46,8 +48,9 @@ class BoundedIntegerConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
-def wants_json() -> bool:
-    return request.path.startswith(JSON_PREFIXES)
+def is_machine_surface() -> bool:
+    """The one place that decides between a machine's answer and a person's page."""
+    return request.path.startswith(MACHINE_PREFIXES)
 
 
 def error_page(code: int, description: str | None = None):
@@ -63,14 +66,28 @@ def bound_url_integers(app: Flask) -> None:
 
 
 def register_error_pages(app: Flask) -> None:
-    """After the APIs registered theirs: HTML for pages, the API's JSON handler for the machine surfaces."""
-    json_handler = app.error_handler_spec.get(None, {}).get(None, {}).get(HTTPException)
+    """Registered last, as the app's only HTTP error handlers (Flask keeps one per exception class, so every status
+    is decided here): machine surfaces get their own answer, people on staff and chat pages the Dutch page."""
+    json_handler = app.error_handler_spec.get(None, {}).get(None, {}).get(HTTPException)  # the API's (smorest)
+
+    def machine_answer(exc: HTTPException):
+        if isinstance(exc, MethodNotAllowed):  # refused by routing, so no blueprint handler ran
+            if request.path.startswith("/open311/"):
+                from meldingen.open311.views import method_not_allowed
+
+                return method_not_allowed(exc)  # the spec's error format, with `Allow`
+            from meldingen.api.contract import method_not_allowed_json
+
+            return method_not_allowed_json(exc)  # JSON with `Allow`
+        if exc.code in (413, 429):
+            return refusal_with_reason(exc)  # with the reason (and Retry-After)
+        return json_handler(exc) if json_handler is not None else exc
 
     def handle_http(exc: HTTPException):
-        if wants_json():
-            if json_handler is not None:
-                return json_handler(exc)
-            return exc
+        if is_machine_surface():
+            return machine_answer(exc)
+        if exc.code in (413, 429) and request.endpoint == "staff.login":
+            return refusal_with_reason(exc)  # the sign-in form itself says why
         if exc.code is None or exc.code < 400:
             return exc
         # Only texts we wrote in Dutch for people are shown (flask's own descriptions are English and generic).
@@ -80,7 +97,7 @@ def register_error_pages(app: Flask) -> None:
     def handle_500(exc):
         original = getattr(exc, "original_exception", None) or exc
         log.error("unhandled error on %s %s", request.method, request.path, exc_info=original)
-        if wants_json():
+        if is_machine_surface():
             if json_handler is not None:
                 return json_handler(InternalServerError())
             return {"code": 500, "status": "Internal Server Error"}, 500

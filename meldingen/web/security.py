@@ -38,8 +38,7 @@ def init_app(app: Flask) -> None:
     app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config)
     app.before_request(limit_body_size)
     app.after_request(security_headers)
-    app.register_error_handler(413, refusal_with_reason)
-    app.register_error_handler(429, refusal_with_reason)
+    # 413 and 429 are answered by refusal_with_reason through the app's one error dispatch (meldingen.web.errors).
 
 
 def refusal_with_reason(exc):
@@ -96,7 +95,7 @@ def limit_body_size() -> None:
 
 
 def content_security_policy(config) -> str:
-    images = ["'self'", "data:", "blob:", "https://service.pdok.nl"]
+    images = ["'self'", "data:", "blob:"]  # and the base map's tile host (PDOK by default), none without
     tiles = tile_origin(config.get("TILE_URL") or "")
     if tiles and tiles not in images:
         images.append(tiles)
