@@ -269,3 +269,18 @@ def bearer(token: str) -> dict:
 @pytest.fixture
 def auth():
     return bearer
+
+
+@pytest.fixture
+def real_redis_url():
+    """A real Redis, emptied (RQ's scheduler runs Lua scripts, and worker processes share it): CI has one."""
+    if not BROKER_URL:
+        if IN_CI:
+            pytest.fail("CI must set MELDINGEN_TEST_BROKER_URL")
+        pytest.skip("needs Redis (MELDINGEN_TEST_BROKER_URL)")
+    from redis import Redis
+
+    connection = Redis.from_url(BROKER_URL)
+    connection.flushdb()
+    connection.close()
+    return BROKER_URL

@@ -8,20 +8,12 @@ import time
 import pytest
 
 from meldingen import jobs
-from tests.conftest import BROKER_URL, CLASSIFIER_MODEL_DIR, IN_CI
+from tests.conftest import CLASSIFIER_MODEL_DIR
 
 
 @pytest.fixture
-def redis_url():
-    """A real Redis (RQ's scheduler runs Lua scripts, and worker processes share it)."""
-    if not BROKER_URL:
-        if IN_CI:
-            pytest.fail("CI must set MELDINGEN_TEST_BROKER_URL")
-        pytest.skip("needs Redis (MELDINGEN_TEST_BROKER_URL)")
-    from redis import Redis
-
-    Redis.from_url(BROKER_URL).flushdb()
-    return BROKER_URL
+def redis_url(real_redis_url):
+    return real_redis_url
 
 
 @pytest.mark.parametrize("task, queue", [
