@@ -10,7 +10,9 @@ from meldingen.extensions import db
 from meldingen.staff import inbox as inbox_service
 from meldingen.staff.models import StaffUser
 from meldingen.staff.residents import resident_label
+from meldingen.inputs.bounds import bounded_int
 from meldingen.staff.roles import action_required
+from meldingen.web.errors import MAX_DB_INT
 from meldingen.staff.views import bp
 from meldingen.timeutil import utcnow
 
@@ -68,8 +70,8 @@ def _render_conversation(conversation, draft: str = "", error: str | None = None
 def conversation_messages(conversation_id: int):
     """Messages after `after` (an id), each as the HTML the page shows: the page asks every few seconds."""
     conversation = _conversation_or_404(conversation_id)
-    after = request.args.get("after", "0")
-    after_id = int(after[:12]) if after.isdigit() else 0
+    # An id the database can hold; anything else reads from the start (a page that lost its place, or a probe).
+    after_id = bounded_int(request.args.get("after"), default=0, low=0, high=MAX_DB_INT)
     messages = inbox_service.messages_after(conversation, after_id)
     photos = inbox_service.photos_of(messages)
     items = [{"id": m.id, "direction": m.direction,
