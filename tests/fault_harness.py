@@ -231,23 +231,27 @@ class Database:
         return self.scalar(select(func.count()).select_from(Report))
 
     def stuck(self) -> int:
+        """Work waiting for a person, as on the staff stuck list (read receipts are never that)."""
         from meldingen.channels.models import InboundEvent, OutboundMessage
         from meldingen.intake.models import Conversation
+        from meldingen.notify.receipts import not_a_read_receipt
 
         return (self.scalar(select(func.count()).select_from(InboundEvent).where(InboundEvent.state == "parked"))
                 + self.scalar(select(func.count()).select_from(OutboundMessage).where(
-                    OutboundMessage.state.in_(("parked", "failed"))))
+                    OutboundMessage.state.in_(("parked", "failed")), not_a_read_receipt()))
                 + self.scalar(select(func.count()).select_from(Conversation).where(Conversation.parked_at.is_not(None))))
 
     def stuck_details(self) -> list[tuple]:
         from meldingen.channels.models import InboundEvent, OutboundMessage
         from meldingen.intake.models import Conversation
+        from meldingen.notify.receipts import not_a_read_receipt
 
         with Session(self.engine) as session:
             return ([("inbound", e.id, e.error) for e in session.scalars(
                         select(InboundEvent).where(InboundEvent.state == "parked"))]
                     + [("outbound", m.id, m.channel_kind, m.state, m.last_error) for m in session.scalars(
-                        select(OutboundMessage).where(OutboundMessage.state.in_(("parked", "failed"))))]
+                        select(OutboundMessage).where(OutboundMessage.state.in_(("parked", "failed")),
+                                                      not_a_read_receipt()))]
                     + [("conversation", c.id, c.act_error) for c in session.scalars(
                         select(Conversation).where(Conversation.parked_at.is_not(None)))])
 

@@ -159,7 +159,8 @@ def test_platform_500_then_hanging_then_back_gives_every_resident_one_answer(dat
                                 content_type="application/json")
             answer = originals[path](request)
             fields = json.loads(request.get_data()) if path != tw_send else dict(request.form)
-            landed.append((path, fields, answer.get_data(as_text=True)))
+            if fields.get("status") != "read":  # a WhatsApp read receipt is no message (and has no receipts)
+                landed.append((path, fields, answer.get_data(as_text=True)))
             if mode["now"] == "hang" and path != tg_send:
                 time.sleep(2.0)  # past PLATFORM_TIMEOUT: it landed, our call timed out
             return answer

@@ -156,10 +156,21 @@ def _process_claimed(event_id: int) -> None:
         mark_read = import_optional(READ_RECEIPT_HANDLER)
         if mark_read is not None:  # in this transaction: the receipt is queued exactly when the event is done
             mark_read(message, event=event, channel=channel)
-    event.state = "done"
-    event.processed_at = utcnow()
-    event.next_attempt_at = None
-    event.error = None
+    # Done only while the claim is still ours: an attempt that outlived its lease (a slow intake, a database
+    # briefly locked) may have been claimed again by the sweep; then only one of the two may commit its
+    # effects (the photo stored, the message taken in), or a photo would be stored and added twice.
+    db.session.flush()
+    still_ours = db.session.execute(
+        update(InboundEvent)
+        .where(InboundEvent.id == event_id, InboundEvent.state == "pending", InboundEvent.attempts == attempts)
+        .values(state="done", processed_at=utcnow(), next_attempt_at=None, error=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if still_ours != 1:
+        db.session.rollback()
+        log.warning("event %s: attempt %s outlived its lease and was taken over; its effects are dropped",
+                    event_id, attempts)
+        return
     db.session.commit()
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 
 from meldingen.channels.messages import InboundMessage
 from meldingen.channels.models import OutboundMessage
@@ -31,6 +31,27 @@ RECEIPT_ATTEMPTS = 2
 
 def is_read_receipt(message: OutboundMessage) -> bool:
     return message.template_key == READ_RECEIPT
+
+
+def not_a_read_receipt():
+    """SQL condition: the outbox row is a message (not a read receipt). For the stuck list and for counts of
+    what residents are told: a receipt is never work for a person."""
+    return or_(OutboundMessage.template_key.is_(None), OutboundMessage.template_key != READ_RECEIPT)
+
+
+def drop_unknown_receipt(message: OutboundMessage, now, reason: str) -> str:
+    """A receipt whose outcome is unknown (its call timed out, or its worker died during it) is simply failed,
+    quietly: it is never "unknown" or "parked", never settled, never sent again and never on the stuck list."""
+    db.session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.id == message.id, OutboundMessage.state.in_(("sending", "unknown", "parked")))
+        .values(state="failed", state_at=now, last_error=reason[:2000], next_attempt_at=None, parked_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    db.session.refresh(message)
+    log.info("read receipt %s dropped: %s", message.id, reason)
+    return message.state
 
 
 def queue_read_receipt(message: InboundMessage, *, event=None, channel=None) -> OutboundMessage | None:

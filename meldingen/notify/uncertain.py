@@ -33,6 +33,7 @@ from meldingen.channels import registry, twilio
 from meldingen.channels.base import PlatformError
 from meldingen.channels.models import OutboundMessage
 from meldingen.extensions import db
+from meldingen.notify import receipts
 from meldingen.recovery.policy import retry_delay, should_park, unconfirmed_wait
 from meldingen.reports.models import Reporter
 from meldingen.timeutil import as_aware_utc, utcnow
@@ -45,7 +46,10 @@ WAIT_FOR_RECEIPT = frozenset({"whatsapp", "twilio"})
 
 def mark_unknown(message: OutboundMessage, now, reason: str) -> str:
     """The send may or may not have landed: record that, and when to settle it. A receipt that came in while
-    the call was still running has settled it already; then that stands."""
+    the call was still running has settled it already; then that stands. A read receipt is never unknown: it
+    is dropped as failed, quietly."""
+    if receipts.is_read_receipt(message):
+        return receipts.drop_unknown_receipt(message, now, reason)
     wait = unconfirmed_wait() if message.channel_kind in WAIT_FOR_RECEIPT else timedelta(0)
     changed = db.session.execute(
         update(OutboundMessage)
@@ -73,6 +77,8 @@ def settle_unknown(message_id: int, now=None) -> str | None:
     message = db.session.get(OutboundMessage, message_id)
     if message is None or message.state != "unknown":
         return None  # a receipt settled it meanwhile
+    if receipts.is_read_receipt(message):  # only from before receipts were kept out of "unknown"
+        return receipts.drop_unknown_receipt(message, now, message.last_error or "outcome unknown")
     due = as_aware_utc(message.next_attempt_at)
     if due is not None and due > now + timedelta(milliseconds=500):
         return None

@@ -19,6 +19,7 @@ from meldingen import jobs
 from meldingen.channels.models import Channel, InboundEvent, OutboundMessage
 from meldingen.extensions import db
 from meldingen.intake.models import Conversation
+from meldingen.notify import receipts
 from meldingen.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,9 @@ def stuck_items(organisation_ids: list[int] | None, limit: int = 500) -> list[St
         items.append(StuckItem("inbound", event.id, event.channel_kind, event.parked_at, event.attempts or 0,
                                event.error or "", EXPLANATIONS[("inbound", "parked")], None,
                                _short(message.get("text") or message.get("kind") or "")))
-    outbound = select(OutboundMessage).where(OutboundMessage.state.in_(OUTBOUND_STUCK_STATES))
+    # A read receipt that failed is no work for a person (see notify/receipts.py): never on this list.
+    outbound = select(OutboundMessage).where(OutboundMessage.state.in_(OUTBOUND_STUCK_STATES),
+                                             receipts.not_a_read_receipt())
     if organisation_ids is not None:
         outbound = outbound.join(Conversation, Conversation.id == OutboundMessage.conversation_id).where(
             Conversation.organisation_id.in_(organisation_ids))
@@ -95,7 +98,7 @@ def retry(kind: str, item_id: int, staff_email: str) -> bool:
         task, kwargs = "channels.process_event", {"event_id": item_id}
     elif kind == "outbound":
         message = db.session.get(OutboundMessage, item_id)
-        if message is None or message.state not in OUTBOUND_STUCK_STATES:
+        if message is None or message.state not in OUTBOUND_STUCK_STATES or receipts.is_read_receipt(message):
             return False
         message.state, message.attempts, message.next_attempt_at, message.parked_at = "queued", 0, now, None
         message.state_at = now
@@ -125,7 +128,7 @@ def dismiss(kind: str, item_id: int, staff_email: str) -> bool:
         event.state = "dismissed"
     elif kind == "outbound":
         message = db.session.get(OutboundMessage, item_id)
-        if message is None or message.state not in OUTBOUND_STUCK_STATES:
+        if message is None or message.state not in OUTBOUND_STUCK_STATES or receipts.is_read_receipt(message):
             return False
         message.state = "dismissed"
         message.state_at = utcnow()
