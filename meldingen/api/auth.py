@@ -31,26 +31,27 @@ def staff_for_token(token: str | None) -> StaffUser | None:
     if api_token is None or not api_token.is_valid(now) or not api_token.user.active:
         return None
     if api_token.last_used_at is None or now - as_aware_utc(api_token.last_used_at) >= LAST_USED_EVERY:
-        record_token_use(api_token.id, now)
+        record_last_use(ApiToken, api_token.id, now)
     return db.session.get(StaffUser, api_token.user_id)
 
 
-def record_token_use(token_id: int, now) -> None:
-    """Set last_used_at in a transaction of its own, committed at once: no row lock lasts as long as the request,
-    and two requests in the same minute write once (the condition is in the UPDATE itself)."""
+def record_last_use(model, row_id: int, now) -> None:
+    """Set a key's last_used_at (an API token, an Open311 key) in a transaction of its own, committed at once: no
+    row lock lasts as long as the request, and two requests in the same minute write once (the condition is in the
+    UPDATE itself)."""
     db.session.commit()  # end the read: on SQLite a read transaction cannot become a write after another writer
     try:
         db.session.execute(
-            update(ApiToken)
-            .where(ApiToken.id == token_id,
-                   or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - LAST_USED_EVERY))
+            update(model)
+            .where(model.id == row_id,
+                   or_(model.last_used_at.is_(None), model.last_used_at < now - LAST_USED_EVERY))
             .values(last_used_at=now)
             .execution_options(synchronize_session=False)
         )
         db.session.commit()
     except OperationalError:  # bookkeeping must never fail the request
         db.session.rollback()
-        log.warning("could not record the use of API token %s", token_id)
+        log.warning("could not record the use of %s %s", model.__tablename__, row_id)
 
 
 def staff_from_bearer_token() -> StaffUser | None:

@@ -6,7 +6,7 @@ organisations its organisation acts for. Only the key's SHA-256 is stored; the k
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select
 
 from meldingen.extensions import db
 from meldingen.organisations.models import Organisation
@@ -51,7 +51,7 @@ def revoke_key(key_id: int, organisation_ids: list[int] | None = None) -> Open31
 
 def application_for_key(text: str | None) -> Open311ApiKey | None:
     """The unrevoked key with this text, or None; its last use is written at most once a minute, at once."""
-    from meldingen.api.auth import LAST_USED_EVERY
+    from meldingen.api.auth import record_last_use
 
     if not text or len(text) > 200:
         return None
@@ -59,15 +59,6 @@ def application_for_key(text: str | None) -> Open311ApiKey | None:
                                                         Open311ApiKey.revoked_at.is_(None)))
     if key is None:
         return None
-    now = utcnow()
     key_id = key.id
-    db.session.commit()
-    db.session.execute(
-        update(Open311ApiKey)
-        .where(Open311ApiKey.id == key_id,
-               or_(Open311ApiKey.last_used_at.is_(None), Open311ApiKey.last_used_at < now - LAST_USED_EVERY))
-        .values(last_used_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
+    record_last_use(Open311ApiKey, key_id, utcnow())
     return db.session.get(Open311ApiKey, key_id)
