@@ -53,6 +53,9 @@ DEFAULTS: dict[str, object] = {
     "INBOX_CLAIM_SECONDS": 600,
     # JSON: least seconds between two messages to one resident, per platform (WhatsApp: combine, not burst).
     "NOTIFY_PACING_SECONDS": {"whatsapp": 6.0, "telegram": 1.0, "twilio": 1.0, "webchat": 0.0},
+    # Sends in flight at once per platform channel, across all workers: a platform that hangs keeps at most
+    # this many workers waiting (the recipe runs 4 reply workers, so the other platforms always have one).
+    "NOTIFY_CONCURRENCY": {"whatsapp": 3, "telegram": 3, "twilio": 3},
     # JSON: approved templates for messages outside WhatsApp's 24-hour window, by purpose ("*" for any), e.g.
     # {"status_changed": {"name": "melding_status", "language": "nl", "parameters": ["reference", "status"]}}
     "WHATSAPP_TEMPLATES": {},
@@ -102,7 +105,7 @@ DEFAULTS: dict[str, object] = {
 
 INT_KEYS = {"INTAKE_QUIET_SECONDS", "RETRY_MAX_ATTEMPTS", "MAX_PHOTO_BYTES", "MAX_PHOTO_PIXELS", "MAX_PHOTO_DECLARED_PIXELS",
             "INBOX_CLAIM_SECONDS", "PROXY_FIX", "MAX_IMPORT_BYTES", "RETENTION_DAYS"}
-JSON_KEYS = {"NOTIFY_PACING_SECONDS", "RETRY_SECONDS", "WHATSAPP_TEMPLATES", "TWILIO_TEMPLATES"}
+JSON_KEYS = {"NOTIFY_PACING_SECONDS", "NOTIFY_CONCURRENCY", "RETRY_SECONDS", "WHATSAPP_TEMPLATES", "TWILIO_TEMPLATES"}
 FLOAT_KEYS = {"SWEEP_SECONDS", "SCHEDULER_INTERVAL", "GEOCODER_TIMEOUT", "ADDRESS_MAX_DISTANCE_M", "ASSET_MAX_DISTANCE_M",
               "CLASSIFIER_THRESHOLD", "WORK_LEASE_SECONDS", "PLATFORM_TIMEOUT", "UNCONFIRMED_WAIT_SECONDS"}
 

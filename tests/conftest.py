@@ -122,7 +122,10 @@ class PostgresAdmin:
         with self.engine.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
             if template:
-                conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+                # FILE_COPY copies the template's files (0.1 s); PostgreSQL 15's default WAL_LOG writes the whole
+                # template through the WAL (0.4 s), once per test.
+                strategy = " STRATEGY FILE_COPY" if conn.dialect.server_version_info >= (15,) else ""
+                conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"{strategy}'))
             else:
                 conn.execute(text(f'CREATE DATABASE "{name}"'))
         if not template:

@@ -171,3 +171,22 @@ def test_importing_the_model_module_does_not_import_scikit_learn():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parent.parent)
     assert out.stdout.strip() == "False"
+
+
+def test_fast_probabilities_equal_scikit_learns_on_every_shipped_text(classifier, training):
+    """The array path that skips scikit-learn's per-class input checks must give the very same numbers."""
+    import numpy as np
+
+    examples, _ = training
+    texts = [t for t, _ in examples] + ["", "x" * 6000, "🙂🙂🙂", "Lantaarnpaal kapot bij nummer 12"]
+    fast = classifier._fast_path()
+    assert fast is not None
+    np.testing.assert_allclose(fast(texts), classifier.pipeline.predict_proba(texts), rtol=0, atol=1e-12)
+
+
+def test_a_model_of_two_categories_keeps_scikit_learns_own_path(training):
+    examples, sub_to_main = training
+    two = sorted({s for _, s in examples})[:2]
+    small = train_classifier([(t, s) for t, s in examples if s in two], {s: sub_to_main[s] for s in two})
+    assert small._fast_path() is None
+    assert small.suggest("kapotte lantaarnpaal", k=1)

@@ -69,7 +69,29 @@ class CategoryClassifier:
 
     def probabilities(self, texts: list[str]):
         """Calibrated probabilities, one row per text, columns in the order of `classes`."""
-        return self.pipeline.predict_proba([t[:MAX_TEXT_CHARS] for t in texts])
+        texts = [t[:MAX_TEXT_CHARS] for t in texts]
+        fast = self._fast_path()
+        if fast is None:
+            return self.pipeline.predict_proba(texts)
+        return fast(texts)
+
+    def _fast_path(self):
+        """The pipeline's own arithmetic in a few array operations, or None for a shape it does not know.
+
+        scikit-learn's calibrated classifier validates its input once per class (86 times per text), which
+        costs three quarters of a suggestion; the sums are the same: features of each vectorizer side by
+        side, the SVM's decision function, each class's sigmoid, rows normalised to one. A test holds the
+        two paths equal on every shipped text.
+        """
+        cached = self.__dict__.get("_fast")
+        if cached is not None or "_fast" in self.__dict__:
+            return cached
+        self.__dict__["_fast"] = None
+        try:
+            self.__dict__["_fast"] = _compile_fast_path(self.pipeline)
+        except (AttributeError, KeyError, TypeError, ValueError):
+            pass
+        return self.__dict__["_fast"]
 
     def suggest(self, text: str, allowed_sub_slugs: set[str] | None = None, k: int = 3) -> list[Suggestion]:
         """The k most likely sub categories, best first; categories not allowed are never suggested.
@@ -117,6 +139,44 @@ class CategoryClassifier:
 
         data = joblib.load(Path(path))
         return cls(pipeline=data["pipeline"], sub_to_main=data["sub_to_main"], metadata=data["metadata"])
+
+
+def _compile_fast_path(pipeline):
+    """A function texts -> probabilities equal to `pipeline.predict_proba`, for the pipeline `_build_pipeline`
+    makes (a FeatureUnion of vectorizers into a sigmoid-calibrated linear model, one calibrated classifier)."""
+    import numpy as np
+    import scipy.sparse as sp
+    from scipy.special import expit
+
+    union = pipeline.named_steps["features"]
+    model = pipeline.named_steps["model"]
+    if getattr(union, "transformer_weights", None) or model.method != "sigmoid":
+        return None
+    if len(model.calibrated_classifiers_) != 1:
+        return None
+    calibrated = model.calibrated_classifiers_[0]
+    estimator = calibrated.estimator
+    classes = np.asarray(model.classes_)
+    if len(classes) < 3 or list(estimator.classes_) != list(classes):
+        return None  # binary models keep scikit-learn's own path
+    vectorizers = [v for _, v in union.transformer_list if v not in ("drop", "passthrough")]
+    coef_t = np.asarray(estimator.coef_).T
+    intercept = np.asarray(estimator.intercept_)
+    a = np.array([c.a_ for c in calibrated.calibrators], dtype=np.float64)
+    b = np.array([c.b_ for c in calibrated.calibrators], dtype=np.float64)
+    n_classes = len(classes)
+
+    def predict_proba(texts: list[str]):
+        features = sp.hstack([v.transform(texts) for v in vectorizers]).tocsr()
+        scores = np.asarray(features @ coef_t) + intercept
+        proba = expit(-(a * scores.astype(np.float64) + b))
+        denominator = proba.sum(axis=1)[:, np.newaxis]
+        uniform = np.full_like(proba, 1 / n_classes)
+        proba = np.divide(proba, denominator, out=uniform, where=denominator != 0)
+        proba[(1.0 < proba) & (proba <= 1.0 + 1e-5)] = 1.0
+        return proba
+
+    return predict_proba
 
 
 def metadata_path(model_path: str | Path) -> Path:

@@ -89,7 +89,10 @@ def run_sweeps_forever(enqueue_all: Callable[[], None], interval: float, stop: t
 
 class SyncBackend:
     def __init__(self, app: Flask):
+        from meldingen.jobs.slots import LocalSlots
+
         self.app = app
+        self.slots = LocalSlots()
 
     def enqueue(self, name: str, kwargs: dict) -> None:
         run_task(self.app, name, kwargs)
@@ -101,7 +104,10 @@ class SyncBackend:
 
 class ThreadBackend:
     def __init__(self, app: Flask, workers: int = 4):
+        from meldingen.jobs.slots import LocalSlots
+
         self.app = app
+        self.slots = LocalSlots()
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="meldingen-job")
         self._sweeper: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -132,8 +138,11 @@ class RQBackend:
         from redis import Redis
         from rq import Queue
 
+        from meldingen.jobs.slots import RedisSlots
+
         self.app = app
         self.connection = Redis.from_url(url)
+        self.slots = RedisSlots(self.connection)
         self.queues = {name: Queue(name, connection=self.connection) for name in QUEUES}
 
     def enqueue(self, name: str, kwargs: dict) -> None:
@@ -195,6 +204,14 @@ def enqueue(name: str, **kwargs) -> None:
 
 def enqueue_in(seconds: float, name: str, **kwargs) -> None:
     current_app.extensions["meldingen_jobs"].enqueue_in(seconds, name, kwargs)
+
+
+def concurrency_slot(key: str, limit: int | None, lease_seconds: float):
+    """`with concurrency_slot(key, limit, lease) as free:` at most `limit` holders of `key` at once, across every
+    worker that shares this deployment's job backend (see `jobs/slots.py`); `free` is False when all are taken."""
+    from meldingen.jobs.slots import slot
+
+    return slot(current_app.extensions["meldingen_jobs"].slots, key, limit, lease_seconds)
 
 
 def run_task(app: Flask, name: str, kwargs: dict, raise_errors: bool | None = None):

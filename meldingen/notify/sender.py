@@ -42,6 +42,21 @@ WINDOW_MARGIN = timedelta(minutes=1)
 WINDOW_ERRORS = frozenset({"131047", "63016"})
 
 
+# How long a send waits before it looks again for a free slot of its platform.
+SLOT_WAIT_SECONDS = 0.5
+
+
+def concurrency_limit(kind: str) -> int | None:
+    """Sends in flight at once on one channel of this platform (NOTIFY_CONCURRENCY); None: no limit."""
+    if kind == "webchat":
+        return None  # nothing leaves the service: the chat page collects its messages
+    configured = current_app.config.get("NOTIFY_CONCURRENCY")
+    if isinstance(configured, str):
+        configured = json.loads(configured) if configured.strip() else {}
+    value = (configured or {}).get(kind, (configured or {}).get("*"))
+    return int(value) if value else None
+
+
 def pacing_seconds(kind: str) -> float:
     configured = current_app.config.get("NOTIFY_PACING_SECONDS")
     if isinstance(configured, str) and configured.strip():
@@ -60,6 +75,19 @@ def deliver(message_id: int, now=None) -> str | None:
     due = as_aware_utc(message.next_attempt_at)
     if due is not None and due > now + timedelta(milliseconds=500):
         return None  # not yet: its timer (or the sweep) comes back
+    kind = message.channel_kind
+    with jobs.concurrency_slot(f"send:{kind}:{message.channel_id or 0}", concurrency_limit(kind),
+                               send_lease_seconds()) as free:
+        if not free:
+            # Every slot of this platform is in a send (a slow or hanging platform): come back shortly, and
+            # leave this worker to other residents' messages meanwhile.
+            jobs.enqueue_in(SLOT_WAIT_SECONDS, "notify.send", message_id=message_id)
+            return "queued"
+        return _deliver_with_slot(message, now)
+
+
+def _deliver_with_slot(message: OutboundMessage, now) -> str | None:
+    message_id = message.id
     if receipts.is_read_receipt(message):
         return deliver_read_receipt(message_id, now)
     wait = _pacing_wait(message, now)
