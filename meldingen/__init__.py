@@ -12,6 +12,8 @@ from meldingen.config import load_config
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     load_config(app, test_config)
+    # What the caller set, for processes of this app's own (the background child re-creates the app from it).
+    app.extensions["meldingen_config_overrides"] = _picklable(test_config or {})
     configure_logging(app)
     install_input_guards(app)
     register_extensions(app)
@@ -20,6 +22,19 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_error_pages(app)
     register_commands(app)
     return app
+
+
+def _picklable(config: dict) -> dict:
+    import pickle
+
+    kept = {}
+    for key, value in config.items():
+        try:
+            pickle.dumps(value)
+        except Exception:
+            continue
+        kept[key] = value
+    return kept
 
 
 def configure_logging(app: Flask) -> None:

@@ -73,7 +73,9 @@ def dispose_app(application) -> None:
     from meldingen.extensions import db
 
     backend = application.extensions.get("meldingen_jobs")
-    if getattr(backend, "stop", None) is not None:
+    if getattr(backend, "close", None) is not None:
+        backend.close()  # a background process ends with the test, not after its database is gone
+    elif getattr(backend, "stop", None) is not None:
         backend.stop.set()  # the in-process sweeps end with the test, not after its database is gone
     with application.app_context():
         db.session.remove()

@@ -16,8 +16,8 @@ from werkzeug.wrappers import Response
 
 from conftest import BROKER_URL, CLASSIFIER_MODEL_DIR, PG_URL, build_schema_and_sample, make_app
 from fake_chat_platform import WA_PHONE_ID, install_send_routes
-from fault_harness import (Database, HttpClient, OwnPostgres, PlatformConfirmations, WebServer, Worker, duplicates,
-                           postgres_bin, reference_replies, residents, service_env, wait_until)
+from fault_harness import (Database, HttpClient, OwnPostgres, PlatformConfirmations, WebServer, Worker, alive,
+                           children_of, duplicates, postgres_bin, reference_replies, residents, service_env, wait_until)
 
 AMSTERDAM = (52.3877221, 4.8925727)
 RECOVERY_TIMEOUT = 40.0
@@ -94,13 +94,14 @@ _media_ids = iter(range(1, 10**6))
 
 def test_web_process_killed_right_after_acknowledging_loses_nothing(database_url, tmp_path, fake, backend,
                                                                   trained_classifier):
-    """The embedded default: background work runs in the web process. Killed with a photo download in flight
-    and quiet-period timers pending, a new process takes every acknowledged message up again."""
+    """The embedded default: background work runs in the web process's child. Killed with a photo download in
+    flight and quiet-period timers pending, the child goes with it, and a new process takes every acknowledged
+    message up again."""
     # A quiet period longer than the residents take to write: the kill comes after every acknowledgement and
     # before any answer is on its way (a kill during a send is test_recovery's: such sends are settled per
     # platform, or parked for a person when only a person can tell).
     env = service_env(database_url, fake, tmp_path, CLASSIFIER_MODEL_PATH=trained_classifier,
-                      JOBS_BACKEND="thread", INTAKE_QUIET_SECONDS=8)
+                      INTAKE_QUIET_SECONDS=8)
     media = {"hang": True}
     web = WebServer(env, tmp_path, "web1")
     db = Database(database_url)
@@ -112,7 +113,10 @@ def test_web_process_killed_right_after_acknowledging_loses_nothing(database_url
         send_photo_through(people[0], fake, hanging_media(fake, media))
         for person in people:
             report_problem(person)
+        background = children_of(web.proc.pid)
+        assert background, "the embedded default runs its background work in a child of the web process"
         web.kill()  # right after the last acknowledgement: a download in flight, timers pending
+        wait_until(lambda: not any(alive(pid) for pid in background), 10, what="the background process to end")
         acknowledged = client.acknowledged
         media["hang"] = False
         web = WebServer(env, tmp_path, "web2")

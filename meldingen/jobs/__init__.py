@@ -6,7 +6,9 @@ Callers name a task and pass JSON-able arguments: `enqueue("media.fetch", photo_
 
 Backends (config `JOBS_BACKEND`, chosen automatically when empty):
 - "sync": run at once in the caller's thread (tests).
-- "thread": a small thread pool and timer inside the web process (embedded default).
+- "process": the embedded default: the web process hands its tasks to one child process, which runs them in a
+  thread pool with timers and the sweeps (so acknowledgements never wait for the interpreter behind them).
+- "thread": a small thread pool and timer inside the calling process (CLI commands; tests).
 - "rq": RQ queues on `BROKER_URL`, run by `meldingen worker` (non-forking workers, one app per process);
   delayed work and the periodic sweeps are moved onto the queues by one scheduler (`jobs/scheduler.py`).
 
@@ -17,6 +19,7 @@ At scale, work of one kind waits only behind work of its own kind: each task run
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
@@ -133,6 +136,132 @@ class ThreadBackend:
         timer.start()
 
 
+class ProcessBackend:
+    """The embedded default: the background work runs in one child process of the web process.
+
+    A web process that also classified, routed and sent in its own threads made residents' webhooks wait for the
+    interpreter lock behind that work (acknowledgements of 0.4 s at 100 requests a second). Here the web process
+    only stores and acknowledges; it hands each task to its child, which runs them in a `ThreadBackend` of its
+    own (timers, the periodic sweeps, per-platform send slots) on the same database. The child is started by the
+    first request and again whenever it is found dead; it ends with the web process (however that ends). What
+    was handed to a child that died is durable in the database and taken up by the next one's sweeps.
+
+    Outside a web server (CLI commands, which make an app, enqueue and exit) the work runs in threads, as before.
+    """
+
+    def __init__(self, app: Flask, overrides: dict):
+        from meldingen.jobs.slots import LocalSlots
+
+        self.app = app
+        self.slots = LocalSlots()
+        self.overrides = overrides
+        self.stop = threading.Event()
+        self.serving = False
+        self._lock = threading.Lock()
+        self._child = None
+        self._queue = None
+        self._threads: ThreadBackend | None = None
+
+    def start_sweeps(self) -> None:
+        """Called before each request: the first one starts the child (which runs the sweeps)."""
+        if not self.serving:
+            self.serving = True
+        self._ensure_child()
+
+    def _ensure_child(self) -> None:
+        if self._child is not None and self._child.is_alive():
+            return
+        import multiprocessing
+
+        with self._lock:
+            if self.stop.is_set() or (self._child is not None and self._child.is_alive()):
+                return
+            if self._child is not None:
+                log.warning("background process %s ended (exit %s); starting another", self._child.pid,
+                            self._child.exitcode)
+            context = multiprocessing.get_context("spawn")  # a fork of a threaded server could inherit a lock
+            self._queue = context.Queue()
+            self._child = context.Process(target=background_main, args=(self._queue, self.overrides, os.getpid()),
+                                          name="meldingen-background", daemon=True)
+            self._child.start()
+
+    def _in_threads(self) -> "ThreadBackend":
+        if self._threads is None:
+            self._threads = ThreadBackend(self.app)
+        return self._threads
+
+    def enqueue(self, name: str, kwargs: dict) -> None:
+        self.enqueue_in(0.0, name, kwargs)
+
+    def enqueue_in(self, seconds: float, name: str, kwargs: dict) -> None:
+        if not self.serving:
+            backend = self._in_threads()
+            backend.enqueue(name, kwargs) if seconds <= 0 else backend.enqueue_in(seconds, name, kwargs)
+            return
+        self._ensure_child()
+        if self._queue is not None:
+            self._queue.put((max(0.0, seconds), name, kwargs))
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop the child (it finishes the task at hand within `timeout`, else it is ended)."""
+        self.stop.set()
+        child, queue = self._child, self._queue
+        if child is None:
+            return
+        if child.is_alive() and queue is not None:
+            try:
+                queue.put(None)
+            except (OSError, ValueError):
+                pass
+            child.join(timeout)
+        if child.is_alive():
+            child.terminate()
+            child.join(timeout)
+        if queue is not None:
+            queue.close()
+            queue.join_thread()
+
+
+def background_main(queue, overrides: dict, parent_pid: int) -> None:
+    """The child of `ProcessBackend`: an app of its own, its tasks in threads, until told or orphaned."""
+    from queue import Empty
+
+    # Not the parent-death signal: Linux sends it when the *thread* that started the child ends, and a
+    # development server's request threads end after each request. The parent is looked for every half second.
+    from meldingen import create_app
+
+    app = create_app({**overrides, "JOBS_BACKEND": "thread"})
+    backend = app.extensions["meldingen_jobs"]
+    backend.start_sweeps()
+    with app.app_context():
+        try:
+            from meldingen.classify.services import get_classifier
+
+            get_classifier()  # before the first resident's report, not during it
+        except Exception:
+            log.exception("background process: classifier not loaded")
+    while True:
+        try:
+            item = queue.get(timeout=0.5)
+        except Empty:
+            if os.getppid() != parent_pid:
+                # The web process is gone: so is this one, at once. Work in flight was claimed with a lease in
+                # the database; the next web process's child takes it up.
+                os._exit(0)
+            continue
+        except (EOFError, OSError):
+            os._exit(0)
+        if item is None:
+            break
+        seconds, name, kwargs = item
+        if seconds > 0:
+            backend.enqueue_in(seconds, name, kwargs)
+        else:
+            backend.enqueue(name, kwargs)
+    backend.stop.set()
+    backend.pool.shutdown(wait=True, cancel_futures=True)
+
+
 class RQBackend:
     def __init__(self, app: Flask, url: str):
         from redis import Redis
@@ -182,16 +311,18 @@ def rq_retry():
 
 
 def init_app(app: Flask) -> None:
-    backend_name = app.config.get("JOBS_BACKEND") or ("rq" if app.config.get("BROKER_URL") else "thread")
+    backend_name = app.config.get("JOBS_BACKEND") or ("rq" if app.config.get("BROKER_URL") else "process")
     app.extensions["meldingen_jobs_delayed"] = []
     if backend_name == "sync":
         backend = SyncBackend(app)
     elif backend_name == "rq":
         backend = RQBackend(app, app.config["BROKER_URL"])
-    else:
+    elif backend_name == "thread":
         backend = ThreadBackend(app)
+    else:
+        backend = ProcessBackend(app, overrides=app.extensions.get("meldingen_config_overrides", {}))
     app.extensions["meldingen_jobs"] = backend
-    if isinstance(backend, ThreadBackend):
+    if isinstance(backend, (ThreadBackend, ProcessBackend)):
         app.before_request(lambda: backend.start_sweeps())
     # Task modules register session listeners when imported; import them now, not first inside a commit.
     _import_task_modules()

@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 def work(url: str, queue_names: list[str], burst: bool = False, child: bool = False) -> None:
     """One worker process: take jobs from the named queues, most urgent first, until told to stop."""
     if child:
-        _die_with_parent()
+        die_with_parent()
     from redis import Redis
     from rq import Queue, SimpleWorker
 
@@ -37,7 +37,7 @@ def work(url: str, queue_names: list[str], burst: bool = False, child: bool = Fa
     worker.work(burst=burst, with_scheduler=False, logging_level="WARNING")
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """A worker process started by the pool ends when the pool's process ends, however it ends (SIGKILL
     included): no orphan keeps taking jobs that a supervisor believes stopped (Linux; elsewhere a no-op)."""
     try:
