@@ -220,3 +220,34 @@ def test_a_second_number_stored_in_the_database_is_routed_by_phone_number_id(cli
     assert post(client, body, secret="second-secret").status_code == 200
     by_key = {e.external_key: e.channel_id for e in events()}
     assert by_key["wamid.B3"] == channel.id
+
+
+def test_a_channel_switched_off_here_refuses_its_deliveries_at_once(client):
+    """Stored channels are cached for a few seconds per process; a change this process commits drops the cache."""
+    channel = Channel(kind="whatsapp", name="Tweede nummer", address="222222222222222",
+                      secrets={"app_secret": "second-secret"})
+    db.session.add(channel)
+    db.session.commit()
+    assert post(client, body_of("text"), secret="second-secret").status_code == 200  # now cached
+    channel.active = False
+    db.session.commit()
+    assert post(client, body_of("batch"), secret="second-secret").status_code == 403
+
+
+def test_a_channel_changed_by_another_process_is_seen_once_the_cache_expires(app, client, monkeypatch):
+    from sqlalchemy import update
+
+    from meldingen.channels import registry
+
+    channel = Channel(kind="whatsapp", name="Tweede nummer", address="222222222222222",
+                      secrets={"app_secret": "second-secret"})
+    db.session.add(channel)
+    db.session.commit()
+    assert post(client, body_of("text"), secret="second-secret").status_code == 200
+    # Another process switches it off: a plain UPDATE, no ORM object of this process changes.
+    db.session.execute(update(Channel).where(Channel.id == channel.id).values(active=False))
+    db.session.commit()
+    assert post(client, body_of("image_caption"), secret="second-secret").status_code == 200  # still cached
+    later = registry._clock() + registry.CHANNEL_CACHE_SECONDS + 1
+    monkeypatch.setattr(registry, "_clock", lambda: later)
+    assert post(client, body_of("batch"), secret="second-secret").status_code == 403
