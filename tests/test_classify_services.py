@@ -171,3 +171,21 @@ def test_api_classify_answers_empty_and_huge_texts_sanely(client, make_staff, au
 
 def test_api_classify_needs_a_token(client):
     assert client.post("/api/v1/classify", json={"text": "lamp kapot"}).status_code == 401
+
+
+def test_a_category_switched_off_is_never_suggested_from_the_next_report_on(app):
+    """The category tree is cached per process; a change committed here is seen at once, also a bulk UPDATE."""
+    from sqlalchemy import update
+
+    from meldingen.categories.models import Category
+    from meldingen.classify.services import active_sub_categories
+
+    tree = active_sub_categories()
+    slug = next(iter(tree))
+    db.session.execute(update(Category).where(Category.slug == slug).values(active=False))
+    db.session.commit()
+    assert slug not in active_sub_categories()
+    category = db.session.scalar(select(Category).where(Category.slug == slug))
+    category.active = True
+    db.session.commit()
+    assert slug in active_sub_categories()

@@ -237,17 +237,17 @@ def test_a_channel_switched_off_here_refuses_its_deliveries_at_once(client):
 def test_a_channel_changed_by_another_process_is_seen_once_the_cache_expires(app, client, monkeypatch):
     from sqlalchemy import update
 
-    from meldingen.channels import registry
+    from meldingen import cache
 
     channel = Channel(kind="whatsapp", name="Tweede nummer", address="222222222222222",
                       secrets={"app_secret": "second-secret"})
     db.session.add(channel)
     db.session.commit()
     assert post(client, body_of("text"), secret="second-secret").status_code == 200
-    # Another process switches it off: a plain UPDATE, no ORM object of this process changes.
-    db.session.execute(update(Channel).where(Channel.id == channel.id).values(active=False))
-    db.session.commit()
+    # Another process switches it off (a connection of its own: nothing this process's session commits).
+    with db.engine.begin() as other:
+        other.execute(update(Channel).where(Channel.id == channel.id).values(active=False))
     assert post(client, body_of("image_caption"), secret="second-secret").status_code == 200  # still cached
-    later = registry._clock() + registry.CHANNEL_CACHE_SECONDS + 1
-    monkeypatch.setattr(registry, "_clock", lambda: later)
+    later = cache._clock() + cache.DEFAULT_SECONDS + 1
+    monkeypatch.setattr(cache, "_clock", lambda: later)
     assert post(client, body_of("batch"), secret="second-secret").status_code == 403

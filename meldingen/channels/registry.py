@@ -6,13 +6,12 @@ default channel that lives in the environment (MELDINGEN_WHATSAPP_*, _TELEGRAM_*
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
-from flask import current_app, has_app_context
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from flask import current_app
+from sqlalchemy import select
 
+from meldingen import cache
 from meldingen.channels import telegram, twilio, whatsapp
 from meldingen.channels.models import Channel
 from meldingen.extensions import db
@@ -76,45 +75,19 @@ def _from_row(row: Channel) -> ChannelConfig:
                          settings.get("api_url") or defaults.get(row.kind, ""), row.organisation_id)
 
 
-# Stored channels are read on every webhook (to verify its signature) and change a few times a year: each process
-# keeps them this long. A change made by this process is seen at once (the cache is dropped on its commit);
-# another process sees it within this many seconds.
-CHANNEL_CACHE_SECONDS = 5.0
-_CACHE_KEY = "meldingen_channel_cache"
-_clock = time.monotonic
+# Stored channels are read on every webhook (to verify its signature): kept per process for a few seconds
+# (`meldingen/cache.py`), dropped at once when this process commits a change to one.
+cache.watch(Channel)
 
 
 def stored_channels(kind: str) -> list[ChannelConfig]:
-    """The active stored channels of `kind`, from this process's short-lived cache when it is fresh."""
-    cache = current_app.extensions.setdefault(_CACHE_KEY, {})
-    now = _clock()
-    cached = cache.get(kind)
-    if cached is not None and cached[0] > now:
-        return cached[1]
-    rows = db.session.scalars(select(Channel).where(Channel.kind == kind, Channel.active.is_(True))
-                              .order_by(Channel.id))
-    found = [_from_row(row) for row in rows]
-    seconds = float(current_app.config.get("CHANNEL_CACHE_SECONDS", CHANNEL_CACHE_SECONDS))
-    if seconds > 0:
-        cache[kind] = (now + seconds, found)
-    return found
+    """The active stored channels of `kind` (from this process's short-lived cache when it is fresh)."""
+    def load() -> list[ChannelConfig]:
+        rows = db.session.scalars(select(Channel).where(Channel.kind == kind, Channel.active.is_(True))
+                                  .order_by(Channel.id))
+        return [_from_row(row) for row in rows]
 
-
-@event.listens_for(Session, "after_flush")
-def _note_channel_changes(session: Session, _context) -> None:
-    if any(isinstance(obj, Channel) for obj in (*session.new, *session.dirty, *session.deleted)):
-        session.info["meldingen_channels_changed"] = True
-
-
-@event.listens_for(Session, "after_commit")
-def _drop_cache_after_channel_change(session: Session) -> None:
-    if session.info.pop("meldingen_channels_changed", False) and has_app_context():
-        current_app.extensions.pop(_CACHE_KEY, None)
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_channel_changes(session: Session) -> None:
-    session.info.pop("meldingen_channels_changed", None)
+    return cache.cached(f"channels:{kind}", load)
 
 
 def channels_of_kind(kind: str) -> list[ChannelConfig]:

@@ -10,6 +10,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
+from meldingen import cache
 from meldingen.categories.models import Category
 from meldingen.classify.models import TrainingExample
 from meldingen.extensions import db
@@ -62,8 +63,16 @@ def get_classifier():
         return _cache[key][1]
 
 
+cache.watch(Category)
+
+
 def active_sub_categories() -> dict[str, str]:
-    """sub slug -> main slug of every sub category that is active under an active main category."""
+    """sub slug -> main slug of every sub category that is active under an active main category (read on every
+    report: kept per process for a few seconds, dropped at once when this process changes a category)."""
+    return dict(cache.cached("active_sub_categories", _load_active_sub_categories))
+
+
+def _load_active_sub_categories() -> dict[str, str]:
     parent = aliased(Category)
     rows = db.session.execute(
         select(Category.slug, parent.slug)
