@@ -219,8 +219,10 @@ def answer_button_press(channel: registry.ChannelConfig, callback_query_id: str)
     import httpx
 
     try:
-        with httpx.Client() as client:
-            telegram.answer_callback_query(client, channel.api_url, channel.secret("bot_token"), callback_query_id)
+        from meldingen.channels.http import platform_client
+
+        telegram.answer_callback_query(platform_client(), channel.api_url, channel.secret("bot_token"),
+                                       callback_query_id)
     except PlatformError as exc:
         log.info("callback query not answered: %s", exc.message)
 

@@ -63,18 +63,15 @@ def photo_file(photo: Photo, thumbnail: bool = False) -> Path:
 
 def fetch_platform_media(channel: ChannelConfig, ref: str, client: httpx.Client | None = None) -> Download:
     """Download one platform media reference with the channel's credentials (raises PlatformError)."""
+    from meldingen.channels.http import platform_client
+
     max_bytes = current_app.config["MAX_PHOTO_BYTES"]
-    own_client = client is None
-    client = client or httpx.Client()
-    try:
-        if channel.kind == "whatsapp":
-            return whatsapp.fetch_media(client, channel.api_url, channel.secret("access_token"), ref, max_bytes)
-        if channel.kind == "telegram":
-            return telegram.fetch_media(client, channel.api_url, channel.secret("bot_token"), ref, max_bytes)
-        if channel.kind == "twilio":
-            return twilio.fetch_media(client, channel.api_url, channel.secret("account_sid"),
-                                      channel.secret("auth_token"), ref, max_bytes)
-        raise ValueError(f"{channel.kind} media are not fetched from a platform")
-    finally:
-        if own_client:
-            client.close()
+    client = client or platform_client()  # the process's shared client unless the caller brings its own
+    if channel.kind == "whatsapp":
+        return whatsapp.fetch_media(client, channel.api_url, channel.secret("access_token"), ref, max_bytes)
+    if channel.kind == "telegram":
+        return telegram.fetch_media(client, channel.api_url, channel.secret("bot_token"), ref, max_bytes)
+    if channel.kind == "twilio":
+        return twilio.fetch_media(client, channel.api_url, channel.secret("account_sid"),
+                                  channel.secret("auth_token"), ref, max_bytes)
+    raise ValueError(f"{channel.kind} media are not fetched from a platform")

@@ -17,12 +17,12 @@ import json
 import logging
 from datetime import timedelta
 
-import httpx
 from flask import current_app
 from sqlalchemy import func, select, update
 
 from meldingen import jobs
 from meldingen.channels import registry, telegram, twilio, whatsapp
+from meldingen.channels.http import platform_client
 from meldingen.channels.base import PlatformError
 from meldingen.channels.models import Channel, OutboundMessage
 from meldingen.extensions import db
@@ -185,9 +185,8 @@ def deliver_read_receipt(message_id: int, now) -> str | None:
             raise PlatformError(f"{message.channel_kind} channel is not configured", retryable=False)
         phone_id = (receipt.get("phone_number_id") or channel.address
                     or current_app.config.get("WHATSAPP_PHONE_NUMBER_ID") or "")
-        with httpx.Client() as client:
-            whatsapp.mark_read(client, channel.api_url, phone_id, channel.secret("access_token"),
-                               receipt["message_id"], timeout=receipts.RECEIPT_TIMEOUT_SECONDS)
+        whatsapp.mark_read(platform_client(), channel.api_url, phone_id, channel.secret("access_token"),
+                           receipt["message_id"], timeout=receipts.RECEIPT_TIMEOUT_SECONDS)
     except (PlatformError, KeyError) as exc:
         error = exc.message if isinstance(exc, PlatformError) else "read receipt without a message id"
         retry = isinstance(exc, PlatformError) and exc.retryable and message.attempts < receipts.RECEIPT_ATTEMPTS
@@ -335,50 +334,50 @@ def send_on_platform(message: OutboundMessage, reporter: Reporter, now) -> str:
         raise PlatformError(f"{kind} channel is not configured", retryable=False)
     to = reporter.platform_id
     reference = f"outbox:{message.id}"  # echoed in the platform's receipts (see notify/uncertain.py)
-    with httpx.Client() as client:
-        if kind == "whatsapp":
-            phone_id = channel.address or current_app.config.get("WHATSAPP_PHONE_NUMBER_ID") or ""
-            args = (client, channel.api_url, phone_id, channel.secret("access_token"), to)
-            if not inside_window(reporter, now):
-                template = template_for(message, "WHATSAPP_TEMPLATES")
-                if not template:
-                    raise HeldForStaff("outside the 24-hour window and no template for "
-                                       f"{message.template_key or 'this message'}")
-                return whatsapp.send_template(*args, template["name"], template.get("language", "nl"),
-                                              _parameters(message, template.get("parameters", ())),
-                                              callback_data=reference)
-            if payload.get("location_request"):
-                return whatsapp.send_location_request(*args, message.body[:1024], callback_data=reference)
-            if buttons:
-                return whatsapp.send_buttons(*args, message.body[:1024], buttons[:3], callback_data=reference)
-            return whatsapp.send_text(*args, message.body, callback_data=reference)
-        if kind == "telegram":
-            args = (client, channel.api_url, channel.secret("bot_token"), to)
-            if payload.get("location_request"):
-                return telegram.send_location_request(*args, message.body, payload.get("location_label")
-                                                      or "📍 Deel locatie")
-            if buttons:
-                return telegram.send_buttons(*args, message.body, buttons)
-            return telegram.send_message(*args, message.body, telegram.REMOVE_KEYBOARD)
-        if kind == "twilio":
-            sender = twilio_sender(channel, to)
-            callback = None
-            if current_app.config.get("PUBLIC_URL"):
-                # Our outbox id in the URL: Twilio's status callbacks then name the row even if the send's own
-                # answer never arrived (a timeout).
-                callback = current_app.config["PUBLIC_URL"].rstrip("/") + f"/webhooks/twilio?outbox={message.id}"
-            send = lambda **kw: twilio.send_message(  # noqa: E731
-                client, channel.api_url, channel.secret("account_sid"), channel.secret("auth_token"), sender, to,
-                status_callback=callback, **kw)
-            if to.startswith("whatsapp:") and not inside_window(reporter, now):
-                template = template_for(message, "TWILIO_TEMPLATES")
-                if not template:
-                    raise HeldForStaff("outside the 24-hour window and no template for "
-                                       f"{message.template_key or 'this message'}")
-                variables = {str(i + 1): p for i, p in
-                             enumerate(_parameters(message, template.get("parameters", ())))}
-                return send(content_sid=template["content_sid"], content_variables=json.dumps(variables))
-            return send(body=message.body)
+    client = platform_client()
+    if kind == "whatsapp":
+        phone_id = channel.address or current_app.config.get("WHATSAPP_PHONE_NUMBER_ID") or ""
+        args = (client, channel.api_url, phone_id, channel.secret("access_token"), to)
+        if not inside_window(reporter, now):
+            template = template_for(message, "WHATSAPP_TEMPLATES")
+            if not template:
+                raise HeldForStaff("outside the 24-hour window and no template for "
+                                   f"{message.template_key or 'this message'}")
+            return whatsapp.send_template(*args, template["name"], template.get("language", "nl"),
+                                          _parameters(message, template.get("parameters", ())),
+                                          callback_data=reference)
+        if payload.get("location_request"):
+            return whatsapp.send_location_request(*args, message.body[:1024], callback_data=reference)
+        if buttons:
+            return whatsapp.send_buttons(*args, message.body[:1024], buttons[:3], callback_data=reference)
+        return whatsapp.send_text(*args, message.body, callback_data=reference)
+    if kind == "telegram":
+        args = (client, channel.api_url, channel.secret("bot_token"), to)
+        if payload.get("location_request"):
+            return telegram.send_location_request(*args, message.body, payload.get("location_label")
+                                                  or "📍 Deel locatie")
+        if buttons:
+            return telegram.send_buttons(*args, message.body, buttons)
+        return telegram.send_message(*args, message.body, telegram.REMOVE_KEYBOARD)
+    if kind == "twilio":
+        sender = twilio_sender(channel, to)
+        callback = None
+        if current_app.config.get("PUBLIC_URL"):
+            # Our outbox id in the URL: Twilio's status callbacks then name the row even if the send's own
+            # answer never arrived (a timeout).
+            callback = current_app.config["PUBLIC_URL"].rstrip("/") + f"/webhooks/twilio?outbox={message.id}"
+        send = lambda **kw: twilio.send_message(  # noqa: E731
+            client, channel.api_url, channel.secret("account_sid"), channel.secret("auth_token"), sender, to,
+            status_callback=callback, **kw)
+        if to.startswith("whatsapp:") and not inside_window(reporter, now):
+            template = template_for(message, "TWILIO_TEMPLATES")
+            if not template:
+                raise HeldForStaff("outside the 24-hour window and no template for "
+                                   f"{message.template_key or 'this message'}")
+            variables = {str(i + 1): p for i, p in
+                         enumerate(_parameters(message, template.get("parameters", ())))}
+            return send(content_sid=template["content_sid"], content_variables=json.dumps(variables))
+        return send(body=message.body)
     raise PlatformError(f"cannot send on {kind}", retryable=False)
 
 

@@ -25,11 +25,11 @@ import logging
 from datetime import timedelta
 from email.utils import parsedate_to_datetime
 
-import httpx
 from sqlalchemy import update
 
 from meldingen import jobs
 from meldingen.channels import registry, twilio
+from meldingen.channels.http import platform_client
 from meldingen.channels.base import PlatformError
 from meldingen.channels.models import OutboundMessage
 from meldingen.extensions import db
@@ -102,10 +102,9 @@ def _settle_with_twilio_list(message: OutboundMessage, now) -> str:
         return _finish(message, "parked", now, error="Twilio channel or resident gone; cannot check the send")
     attempted = as_aware_utc(message.last_attempt_at) or as_aware_utc(message.state_at) or now
     try:
-        with httpx.Client() as client:
-            listed = twilio.list_messages(client, channel.api_url, channel.secret("account_sid"),
-                                          channel.secret("auth_token"), twilio_sender(channel, reporter.platform_id),
-                                          reporter.platform_id, attempted)
+        listed = twilio.list_messages(platform_client(), channel.api_url, channel.secret("account_sid"),
+                                      channel.secret("auth_token"), twilio_sender(channel, reporter.platform_id),
+                                      reporter.platform_id, attempted)
     except PlatformError as exc:
         checks = int((message.payload or {}).get("unknown_checks", 0)) + 1
         message.payload = {**(message.payload or {}), "unknown_checks": checks}
