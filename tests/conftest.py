@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import itertools
 import os
+import queue
 import shutil
 import tempfile
+import threading
 import uuid
 from pathlib import Path
 
@@ -175,11 +177,100 @@ def sample_templates(tmp_path_factory):
         return built[backend]
 
     yield get
+    while _copies:  # no copy is being made from a template that is about to go
+        _copies.popitem()[1].close()
     for admin in admins:
         for name in built.values():
             if not name.endswith(".sqlite"):
                 admin.drop(name)
         admin.engine.dispose()
+
+
+class PostgresCopies:
+    """Fresh copies of the template database, made ahead in a thread of their own while the tests run, and
+    dropped there after use: a copy and a drop cost about a second of the server's time each under load, and
+    were most of the PostGIS half's time when each test waited for them."""
+
+    AHEAD = 2
+
+    def __init__(self, template: str):
+        self.admin = PostgresAdmin(PG_URL)
+        self.template = template
+        self.ready: queue.Queue = queue.Queue()
+        self.used: queue.Queue = queue.Queue()
+        self.wake = threading.Event()
+        self.stopping = threading.Event()
+        self.made = 0
+        self.thread = threading.Thread(target=self._run, name="pg-copies", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                self._drop(self.used.get_nowait())
+                continue
+            except queue.Empty:
+                pass
+            if self.made - self._taken < self.AHEAD:
+                name = f"meldingen_t_{os.getpid()}_{next(_counter)}"
+                try:
+                    self.ready.put((name, self.admin.create(name, template=self.template)))
+                except Exception as exc:  # the test that takes it fails with the reason
+                    self.ready.put(exc)
+                self.made += 1
+                continue
+            self.wake.wait(0.5)
+            self.wake.clear()
+
+    _taken = 0
+
+    def _drop(self, name: str) -> None:
+        try:
+            self.admin.drop(name)
+        except Exception as exc:  # a leftover database is not worth failing a later test for
+            print(f"could not drop {name}: {exc}")
+
+    def take(self) -> tuple[str, str]:
+        self._taken += 1
+        self.wake.set()
+        item = self.ready.get(timeout=300)
+        if isinstance(item, Exception):
+            raise item
+        return item
+
+    def give_back(self, name: str) -> None:
+        self.used.put(name)
+        self.wake.set()
+
+    def close(self) -> None:
+        self.stopping.set()
+        self.wake.set()
+        self.thread.join(60)
+        for source in (self.used, self.ready):
+            while True:
+                try:
+                    item = source.get_nowait()
+                except queue.Empty:
+                    break
+                if not isinstance(item, Exception):
+                    self._drop(item if isinstance(item, str) else item[0])
+        self.admin.engine.dispose()
+
+
+_copies: dict[str, PostgresCopies] = {}
+
+
+def postgres_copies(template: str) -> PostgresCopies:
+    if template not in _copies:
+        _copies[template] = PostgresCopies(template)
+    return _copies[template]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_postgres_copies():
+    yield
+    while _copies:
+        _copies.popitem()[1].close()
 
 
 @pytest.fixture(params=BACKENDS)
@@ -196,13 +287,11 @@ def database_url(backend, sample_templates, tmp_path):
         shutil.copyfile(template, path)
         yield f"sqlite:///{path}"
         return
-    admin = PostgresAdmin(PG_URL)
-    name = f"meldingen_t_{os.getpid()}_{next(_counter)}"
-    url = admin.create(name, template=template)
+    copies = postgres_copies(template)
+    name, url = copies.take()
     yield url
     close_created_apps()
-    admin.drop(name)
-    admin.engine.dispose()
+    copies.give_back(name)
 
 
 @pytest.fixture
