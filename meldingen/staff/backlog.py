@@ -132,9 +132,10 @@ class Aggregates:
 def backlog_aggregates(staff, flt: BacklogFilter, now=None) -> Aggregates:
     """Counts over the filtered backlog by category, area and age, and how many are late.
 
-    One pass over the open reports: they are first counted per (sub category, area, age bucket, late), a few
-    thousand groups at most, and the three breakdowns are sums over those groups (UNION ALL over one CTE, the
-    same SQL on both databases). Four GROUP BYs over the reports themselves read every open report four times.
+    One pass over the open reports: they are first counted per (sub category, area, age bucket, late), groups
+    far fewer than the reports at scale (about 24,000 for 160,000 open reports in Amsterdam), and the three
+    breakdowns are sums over those groups (UNION ALL over one CTE, the same SQL on both databases). A GROUP BY per
+    breakdown over the reports themselves read every open report four times.
     """
     now = now or utcnow()
     late = case((Report.deadline < now, 1), else_=0)
