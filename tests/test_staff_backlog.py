@@ -82,6 +82,53 @@ def test_aggregates_by_category_area_and_age_come_from_the_database(app, make_st
     assert sum(c for _a, c, _l in result.by_area) == 3
 
 
+def test_aggregates_count_every_open_report_once_per_breakdown(app, make_staff, backlog_reports):
+    """The breakdowns by category, area and age are each a full partition of the open backlog, late counted apart."""
+    from meldingen.reports.models import Report
+    from meldingen.staff.backlog import AGE_BUCKETS, BacklogFilter, backlog_aggregates
+
+    now = utcnow()
+    for days, deadline_days, category, point in [(0, 5, "container-is-vol", (52.3600, 4.9000)),
+                                                 (10, -2, "container-is-vol", (52.3700, 4.9200)),
+                                                 (45, -20, "straatverlichting-openbare-klok", (52.3550, 4.8700)),
+                                                 (200, -150, "container-is-kapot", (52.3900, 4.8500))]:
+        report = make_report(f"Melding van {days} dagen oud", category=category, point=point)
+        report.created_at, report.deadline = now - timedelta(days=days, hours=1), now + timedelta(days=deadline_days)
+    db.session.commit()
+    staff, _ = make_staff("head", "GM0363")
+    result = backlog_aggregates(staff, BacklogFilter(), now)
+
+    reports = [r for r in db.session.query(Report).filter(Report.organisation_id == staff.organisation_id)
+               if r.is_open and r.duplicate_of_id is None]
+    late = [r for r in reports if r.deadline is not None and r.deadline < now]
+    assert (result.total, result.late) == (len(reports), len(late)) == (7, 4)
+
+    def main_slug(r):
+        return "" if r.category is None else r.category.main_slug
+
+    expected_categories = {}
+    for r in reports:
+        count, late_count = expected_categories.get(main_slug(r), (0, 0))
+        expected_categories[main_slug(r)] = (count + 1, late_count + (r in late))
+    assert {slug: (count, lt) for slug, _name, count, lt in result.by_category} == expected_categories
+    assert [count for _s, _n, count, _l in result.by_category] == sorted(
+        (count for count, _l in expected_categories.values()), reverse=True)
+
+    expected_areas = {}
+    for r in reports:
+        code = r.district_code or r.municipality_code or ""
+        count, late_count = expected_areas.get(code, (0, 0))
+        expected_areas[code] = (count + 1, late_count + (r in late))
+    assert {code: (count, lt) for code, count, lt in result.by_area} == expected_areas
+
+    def bucket(r):
+        days = (now - r.created_at).days
+        return next(label for low, high, label in AGE_BUCKETS if days >= low and (high is None or days < high))
+
+    assert result.by_age == [(label, sum(1 for r in reports if bucket(r) == label)) for _l, _h, label in AGE_BUCKETS]
+    assert dict(result.by_age) == {"< 1 week": 3, "1–4 weken": 1, "1–3 maanden": 2, "> 3 maanden": 1}
+
+
 def test_hotspots_group_nearby_open_reports(app, make_staff, backlog_reports):
     from meldingen.staff.backlog import BacklogFilter, hotspots
 

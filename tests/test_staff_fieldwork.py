@@ -69,6 +69,68 @@ def test_database_built_geojson_equals_the_python_baseline(app, make_staff):
         == [True]
 
 
+def test_database_built_geojson_escapes_names_and_leaves_no_category_empty_like_the_python_baseline(app, make_staff):
+    from sqlalchemy import text
+
+    from meldingen.staff.mapdata import open_reports_geojson, open_reports_geojson_python
+
+    report = make_report("Een")
+    report.category.name = 'Tegel "los" \\ scheef – één\ttab'
+    db.session.commit()
+    make_report("Twee", point=(52.3795, 4.8990))
+    db.session.execute(text("UPDATE reports SET category_id = NULL WHERE description = 'Twee'"))
+    db.session.commit()
+    staff, _ = make_staff("head", "GM0363")
+    in_db, in_python = json.loads(open_reports_geojson(staff)), json.loads(open_reports_geojson_python(staff))
+    assert in_db == in_python
+    by_reference = {f["properties"]["reference"]: f["properties"] for f in in_db["features"]}
+    assert by_reference[report.reference]["category"] == 'Tegel "los" \\ scheef – één\ttab'
+    assert "" in {props["category"] for props in by_reference.values()}
+
+
+def test_the_map_shows_every_change_at_once_even_when_served_again_quickly(app, make_staff):
+    """Whatever keeps a served map for the next request must never show it after something on it changed."""
+    from datetime import timedelta
+
+    from sqlalchemy import text
+
+    from meldingen.reports.services import change_status
+    from meldingen.staff.mapdata import open_reports_geojson
+    from meldingen.timeutil import utcnow
+
+    report = make_report("Een")
+    report.deadline = utcnow() + timedelta(hours=1)
+    db.session.commit()
+    staff, _ = make_staff("crew", "GM0363", report.department.code)
+
+    def features(now=None):
+        return {f["properties"]["reference"]: f["properties"]
+                for f in json.loads(open_reports_geojson(staff, now))["features"]}
+
+    assert features()[report.reference]["status"] == "new"
+    assert features()[report.reference]["status"] == "new"  # served twice: the same
+    change_status(report, "in_progress", "we gaan erheen")
+    db.session.commit()
+    assert features()[report.reference]["status"] == "in_progress"
+    report.category.name = "Hernoemd"
+    db.session.commit()
+    assert features()[report.reference]["category"] == "Hernoemd"
+    # A change made with plain SQL (no updated_at) shows as well.
+    db.session.execute(text("UPDATE reports SET reporters_count = 4 WHERE id = :id"), {"id": report.id})
+    db.session.commit()
+    assert features()[report.reference]["reporters"] == 4
+    # The deadline passes without any change in the database.
+    assert features()[report.reference]["late"] is False
+    assert features(utcnow() + timedelta(hours=2))[report.reference]["late"] is True
+    assert features()[report.reference]["late"] is False
+    other = make_report("Twee", point=(52.3795, 4.8990))
+    db.session.commit()
+    assert other.department_id != report.department_id or other.reference in features()
+    change_status(report, "done", "klaar")
+    db.session.commit()
+    assert report.reference not in features()
+
+
 def test_closed_and_merged_reports_are_not_on_the_map(crew):
     from meldingen.reports.services import change_status
 
