@@ -87,6 +87,28 @@ def test_of_two_schedulers_one_is_active_and_the_sweeps_are_queued_once(redis_ur
     second.rq.release_locks()
 
 
+def test_a_scheduler_killed_with_its_locks_is_replaced_within_the_lock_lifetime(redis_url):
+    """Killed (no release), its locks lapse after LOCK_SECONDS unless renewed; a standby then takes over."""
+    from redis import Redis
+
+    from meldingen.jobs.scheduler import HEARTBEAT_SECONDS, LOCK_SECONDS, Scheduler
+
+    first, second = Scheduler(redis_url), Scheduler(redis_url)
+    first.tick(time.monotonic(), {})
+    assert first.active
+    connection = Redis.from_url(redis_url)
+    lock_key = first.rq.get_locking_key("intake")
+    assert 0 < connection.ttl(lock_key) <= LOCK_SECONDS
+    assert HEARTBEAT_SECONDS < LOCK_SECONDS / 2  # renewed twice within a lifetime: a slow round does not lose it
+    second_state: dict = {}
+    second.tick(time.monotonic(), second_state)
+    assert not second.active
+    connection.delete(*(first.rq.get_locking_key(name) for name in first.queue_names))  # the lapse, without waiting
+    second.tick(time.monotonic() + 2, second_state)
+    assert second.active
+    second.rq.release_locks()
+
+
 def test_worker_processes_run_jobs_without_forking_one_per_job(tmp_path, database_url, redis_url, monkeypatch):
     """Two long-lived worker processes drain the queues; every job ran in one of those two processes."""
     from redis import Redis

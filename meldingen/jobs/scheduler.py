@@ -4,7 +4,7 @@ RQ's own scheduler lives inside a worker and looks once a second, and a worker t
 let timers slip; a resident then waits seconds beyond the quiet period for the reference. This loop looks every
 `SCHEDULER_INTERVAL` seconds (0.1 by default) with RQ's own registries and locks: any number may run (one in each
 `meldingen worker`, or `meldingen scheduler` on its own), Redis locks make exactly one active, the others stand
-by and take over within a minute when the active one's lock lapses.
+by and take over within LOCK_SECONDS (10 s) when the active one's lock lapses.
 """
 
 from __future__ import annotations
@@ -15,6 +15,11 @@ import time
 from typing import Callable
 
 log = logging.getLogger(__name__)
+
+# How long the active scheduler's locks live without renewal (a standby takes over within this), and how often
+# they are renewed.
+LOCK_SECONDS = 10
+HEARTBEAT_SECONDS = 2.0
 
 
 class Scheduler:
@@ -27,8 +32,11 @@ class Scheduler:
 
         self.connection = Redis.from_url(url)
         names = queue_names or (*QUEUES, LEGACY_QUEUE)
-        # RQ's `interval` only sets its locks' lifetime (a whole number of seconds plus 60); this loop keeps its own.
         self.rq = RQScheduler(list(names), connection=self.connection, interval=1, logging_level=logging.WARNING)
+        # RQ's `interval` is used here only for its locks' lifetime, which RQ makes `interval + 60` seconds: a
+        # scheduler killed with its worker left every timer waiting a minute for the lock to lapse. The locks
+        # live LOCK_SECONDS and are renewed every HEARTBEAT_SECONDS; this loop keeps its own interval.
+        self.rq.interval = LOCK_SECONDS - 60
         self.interval = interval
         self.sweep_seconds = sweep_seconds
         self.queue_names = set(names)
@@ -47,7 +55,7 @@ class Scheduler:
         self.enqueue_due_jobs(time.time())
         if now >= state.get("next_heartbeat", 0.0):
             self.rq.heartbeat()
-            state["next_heartbeat"] = now + 5.0
+            state["next_heartbeat"] = now + HEARTBEAT_SECONDS
         if "sweeps" in self.rq.acquired_locks and now >= state.get("next_sweep", 0.0):
             enqueue_sweeps(self.connection)
             state["next_sweep"] = now + self.sweep_seconds
@@ -93,7 +101,7 @@ class Scheduler:
                 self.rq.release_locks()
                 self.rq.register_death()
             except Exception:
-                log.warning("scheduler could not release its locks; they lapse within a minute")
+                log.warning("scheduler could not release its locks; they lapse within %s s", LOCK_SECONDS)
 
 
 def enqueue_sweeps(connection) -> None:
