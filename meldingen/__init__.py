@@ -73,6 +73,9 @@ def register_extensions(app: Flask) -> None:
     security.init_app(app)
     jobs.init_app(app)
     import meldingen.notify.hooks  # noqa: F401  (residents hear of status changes; the outbox sends after commit)
+    # The intake's own hooks (its answer inside the report's transaction, its quiet-period timers) register at
+    # import: imported at app start, so no event listener is added while events are running.
+    import meldingen.intake.services  # noqa: F401
     from meldingen.audit.services import init_app as init_audit
 
     init_audit(app)  # staff actions and reads of residents' data go to the audit log

@@ -57,3 +57,35 @@ def test_two_timers_firing_together_make_one_report(app, client):
     assert db.session.scalar(select(func.count()).select_from(Report)) == 1
     answers = db.session.scalars(select(OutboundMessage.body)).all()
     assert len(answers) == 1 and "M-" in answers[0]
+
+
+def test_the_reports_place_and_category_are_worked_out_before_the_lock_webhooks_wait_for(app, client, monkeypatch):
+    """On SQLite every webhook's insert waits for the write lock: the intake must not hold it while it looks up the
+    place and runs the classifier (PostgreSQL: the resident's row lock, which the next message waits for)."""
+    from meldingen.geo import lookup
+    from meldingen.reports import pipeline
+
+    session = client.post("/chat/api/sessions").json["session"]
+    chat(client, session, id="message-0001", text="De lantaarnpaal voor mijn deur doet het niet meer")
+    chat(client, session, id="message-0002", location={"lat": 52.3877221, "lon": 4.8925727})
+    conversation_id = db.session.scalar(select(Conversation.id))
+    db.session.remove()
+
+    def holding_a_lock() -> bool:
+        connection = db.session.connection()
+        if connection.dialect.name == "sqlite":
+            return connection.connection.dbapi_connection.in_transaction  # a write began: the lock is ours
+        return bool(connection.exec_driver_sql(  # SELECT … FOR UPDATE on the resident holds RowShareLock
+            "SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid() AND mode = 'RowShareLock' "
+            "AND relation = 'reporters'::regclass").scalar())
+
+    seen = []
+    real_lookup, real_suggest = lookup.lookup_point, pipeline._suggest
+    monkeypatch.setattr(lookup, "lookup_point", lambda *a, **k: (seen.append(("place", holding_a_lock())),
+                                                                  real_lookup(*a, **k))[1])
+    monkeypatch.setattr(pipeline, "_suggest", lambda text: (seen.append(("category", holding_a_lock())),
+                                                             real_suggest(text))[1])
+    later = utcnow().replace(year=utcnow().year + 1)
+    assert act_if_due(conversation_id, now=later) == "reported"
+    assert ("place", False) in seen and ("category", False) in seen
+    assert ("place", True) not in seen and ("category", True) not in seen  # not done again under the lock

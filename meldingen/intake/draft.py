@@ -75,7 +75,7 @@ class Intake:
         return bool(self.draft.get("photos") or self.draft.get("location") or self.draft.get("description"))
 
     def description(self) -> str:
-        return " ".join(self.draft.get("description") or []).strip()
+        return draft_description(self.draft)
 
     def start_new_draft(self) -> None:
         for photo in db.session.scalars(select(Photo).where(Photo.id.in_(self.draft.get("photos") or []),
@@ -102,6 +102,11 @@ class Intake:
             recently_reported=not collecting and self.recent_report() is not None,
             has_open_report=has_open_report,
         )
+
+
+def draft_description(draft: dict) -> str:
+    """The resident's words so far, as the report's description."""
+    return " ".join(draft.get("description") or []).strip()
 
 
 def category_name(report: Report, language: str) -> str:

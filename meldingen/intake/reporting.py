@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from meldingen import jobs
 from meldingen.db import begin_write
 from meldingen.extensions import db
-from meldingen.intake.draft import Intake, category_name, flag_for_person, parse_time
+from meldingen.intake.draft import Intake, category_name, draft_description, flag_for_person, parse_time
 from meldingen.intake.models import Conversation
 from meldingen.notify.hooks import status_name
 from meldingen.reports import pipeline
@@ -268,9 +268,13 @@ def act_if_due(conversation_id: int, now=None) -> str:
     conversation = db.session.get(Conversation, conversation_id)
     if conversation is None:
         return "gone"
-    location = (conversation.draft or {}).get("location") or {}
+    draft = conversation.draft or {}
+    location = draft.get("location") or {}
     if location.get("address_text") and location.get("lat") is None:
         pipeline.resolve_typed_address(location["address_text"])  # before the lock: no network call under it
+    if conversation.state != "reported" and location.get("lat") is not None:
+        # The report's place and category, worked out before the lock that every webhook's insert waits for.
+        pipeline.prepare(location.get("lat"), location.get("lon"), draft_description(draft))
     begin_write(db.session)  # SQLite: two timers firing together must not both act (PostgreSQL: row lock below)
     reporter_query = select(Reporter).where(Reporter.id == conversation.reporter_id)
     if db.session.get_bind().dialect.name == "postgresql":

@@ -74,8 +74,3 @@ def tell_subscribers(report: Report, previous: str | None, new_status: str, resi
 
 if tell_subscribers not in STATUS_CHANGE_HOOKS:
     STATUS_CHANGE_HOOKS.append(tell_subscribers)
-
-
-# The intake's own hooks (its answer inside the report's transaction, its quiet-period timers) are registered
-# at import; importing it here, at app start, keeps event listeners from being added while events are running.
-import meldingen.intake.services  # noqa: E402,F401

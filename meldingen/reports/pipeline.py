@@ -36,6 +36,9 @@ def resolve_place(new: NewReport):
     from meldingen.geo.lookup import InvalidPoint, lookup_point
 
     if new.lat is not None or new.lon is not None:
+        prepared = db.session.info.get(_PREPARED, {}).pop(("place", new.lat, new.lon), None)
+        if prepared is not None:
+            return prepared
         try:
             return lookup_point(new.lat, new.lon)
         except InvalidPoint as exc:
@@ -74,6 +77,7 @@ def resolve_typed_address(text: str) -> tuple[dict | None, bool]:
 
 
 _ADDRESS_ANSWERS = "meldingen_typed_address_answers"
+_PREPARED = "meldingen_prepared_report"
 
 
 @event.listens_for(Session, "after_commit")
@@ -81,6 +85,36 @@ _ADDRESS_ANSWERS = "meldingen_typed_address_answers"
 def _forget_address_answers(session: Session) -> None:
     if not session.in_nested_transaction():
         session.info.pop(_ADDRESS_ANSWERS, None)
+        session.info.pop(_PREPARED, None)
+
+
+def prepare(lat, lon, description: str | None) -> None:
+    """Work out a coming report's place and suggested category now, before the caller takes its lock.
+
+    Both only read what changes a few times a year (areas, addresses, the model); the intake calls this before
+    it takes SQLite's write lock (or the resident's row lock) to make a report, and the pipeline then takes
+    these answers instead of computing them with the lock held, which every webhook's insert waits for.
+    Remembered until the transaction ends; an input that changed in between is simply computed again."""
+    from meldingen.geo.lookup import InvalidPoint, lookup_point
+
+    prepared = db.session.info.setdefault(_PREPARED, {})
+    if lat is not None and lon is not None:
+        try:
+            prepared[("place", lat, lon)] = lookup_point(lat, lon)
+        except InvalidPoint:
+            pass  # the pipeline says why, under the lock, as before
+    text = (description or "").strip()
+    if text:
+        prepared[("category", text)] = _suggest(text)
+
+
+def _suggest(text: str) -> dict | None:
+    try:
+        from meldingen.classify.services import suggest_categories
+    except ModuleNotFoundError:
+        return None
+    suggestions = suggest_categories(text, k=1)
+    return suggestions[0] if suggestions else None
 
 
 def choose_category(new: NewReport):
@@ -90,14 +124,10 @@ def choose_category(new: NewReport):
         if category is None or not category.active:
             raise ReportInputError(f"unknown or inactive category '{new.category_slug}'")
         return category, None, True
-    suggestion = None
-    try:
-        from meldingen.classify.services import suggest_categories
-
-        suggestions = suggest_categories(new.description, k=1)
-        suggestion = suggestions[0] if suggestions else None
-    except ModuleNotFoundError:
-        suggestion = None
+    text = (new.description or "").strip()
+    prepared = db.session.info.get(_PREPARED, {})
+    key = ("category", text)
+    suggestion = prepared.pop(key) if key in prepared else _suggest(text) if text else None
     if suggestion is not None:
         category = find_sub_category(suggestion["sub_slug"])
         if category is not None:
