@@ -205,4 +205,7 @@ def write_report(path: Path, args, results: dict) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM, after every process was stopped and the database dropped
+        sys.exit("interrupted")
