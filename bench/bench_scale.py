@@ -1,12 +1,14 @@
 """Benchmark of the scaled layout against the embedded default, in one run (issue 16).
 
-Each layout is started as an operator starts it, as subprocesses, on a fresh database holding the sample data:
+Each layout is started as an operator starts it (bench/layouts.py), as subprocesses, on a fresh database holding
+the sample data:
 - scaled: PostgreSQL/PostGIS + Redis; gunicorn with deploy/gunicorn.conf.py (2 processes × 4 threads); workers
   `--queues intake` ×2, `--queues replies` ×2, `--queues inbound` ×2, `--queues sweeps` ×1; `meldingen scheduler`.
 - embedded (the baseline, what `make run` serves): waitress with 8 threads, SQLite/SpatiaLite, background work in
   threads inside the web process.
 
-Residents are on Telegram, whose Bot API is faked on loopback in this process. Each conversation is a text ("the
+Residents are on Telegram, whose Bot API is faked on loopback in this process (WhatsApp's Graph API too, for the
+replies and read receipts of the acknowledgement phases). Each conversation is a text ("the
 street light is broken", varied) and then a shared location (spread over Amsterdam, so no two are duplicates).
 Conversations start on schedule (open loop) at each rate. Measured: webhook acknowledgement p50/p99, and the time
 from a resident's last message to the reply carrying the reference, beyond the quiet period (p50/p99). For the
@@ -15,140 +17,33 @@ scaled layout also: the same while the platform hangs for one resident (its send
     .venv/bin/python bench/bench_scale.py [--rates 2,5,10] [--seconds 15] [--quiet 2] [--out docs/perf/scale.md]
 
 PostGIS: MELDINGEN_BENCH_PG_URL (admin URL); Redis: MELDINGEN_BENCH_REDIS_URL (default redis://127.0.0.1:6379/14,
-flushed).
+emptied before and after).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import random
-import signal
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
-import httpx
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from bench.bench_webhooks import closed_loop, open_loop, percentile  # noqa: E402
 from bench.common import machine, postgres_database  # noqa: E402
-from bench.bench_webhooks import SECRET, closed_loop, free_port, open_loop, percentile  # noqa: E402
-from fake_chat_platform import TG_SECRET, TG_TOKEN, TelegramResident, install_send_routes  # noqa: E402
-from fake_platforms import start_fake_platform  # noqa: E402
-from werkzeug.wrappers import Response  # noqa: E402
+from bench.layouts import (HttpClient, Layout, base_env, emptied_redis, pg_admin_url, prepare_database,  # noqa: E402
+                           random_amsterdam_point, redis_url, start_embedded, start_fake, start_scaled,
+                           stop_cleanly_on_sigterm)
+from fake_chat_platform import TelegramResident  # noqa: E402
 
-MELDINGEN = [sys.executable, "-c", "from meldingen.cli import main; main()"]
 PROBLEMS = ["De lantaarnpaal is kapot", "Straatlantaarn brandt niet meer", "Losse stoeptegel, struikelgevaar",
             "Kuil in de weg bij de stoep", "Container zit vol en er staat afval naast", "Boom hangt over het fietspad",
             "Prullenbak zit helemaal vol", "Graffiti op de muur van het viaduct"]
-
-
-class HttpClient:
-    """The Flask test client's `post`, over real HTTP, recording each acknowledgement's latency."""
-
-    def __init__(self, base_url: str, acks: list):
-        self.http = httpx.Client(base_url=base_url, timeout=30)
-        self.acks = acks
-
-    def post(self, path, data=None, content_type=None, headers=None, json=None):
-        headers = {**(headers or {}), **({"Content-Type": content_type} if content_type else {})}
-        began = time.perf_counter()
-        response = self.http.post(path, content=data, headers=headers)
-        self.acks.append((time.perf_counter() - began) * 1000)
-        response.data = response.content
-        return response
-
-
-class Layout:
-    def __init__(self, name: str, env: dict, base_url: str, log_dir: Path):
-        self.name, self.env, self.base_url, self.log_dir = name, env, base_url, log_dir
-        self.processes: list[subprocess.Popen] = []
-
-    def start(self, args: list[str], label: str) -> None:
-        with (self.log_dir / f"{self.name}-{label}.log").open("wb") as log:
-            self.processes.append(subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                                   start_new_session=True))
-
-    def wait_ready(self, path: str = "/readyz", timeout: float = 180) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(self.base_url + path, timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if any(p.poll() is not None for p in self.processes):
-                raise SystemExit(f"{self.name}: a process ended early; see {self.log_dir}")
-            time.sleep(0.3)
-        raise SystemExit(f"{self.name}: not ready within {timeout} s; see {self.log_dir}")
-
-    def stop(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in self.processes:
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-
-
-def prepare_database(env: dict) -> None:
-    for args in (["db", "upgrade"], ["load-sample-data"]):
-        subprocess.run([*MELDINGEN, *args], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)
-    # The classifier model every process loads, trained once here.
-    subprocess.run([sys.executable, "-c", "from meldingen import create_app\n"
-                    "from meldingen.classify.services import get_classifier\n"
-                    "app = create_app()\nwith app.app_context(): get_classifier()"],
-                   cwd=ROOT, env=env, check=True)
-
-
-def base_env(tmp: Path, fake_url: str, quiet: float) -> dict:
-    return {**os.environ, "MELDINGEN_SECRET_KEY": "bench", "MELDINGEN_MEDIA_DIR": str(tmp / "media"),
-            "MELDINGEN_CLASSIFIER_MODEL_PATH": str(tmp / "model.joblib"), "MELDINGEN_GEOCODER_URL": "off",
-            "MELDINGEN_INTAKE_QUIET_SECONDS": str(int(quiet)), "MELDINGEN_TELEGRAM_BOT_TOKEN": TG_TOKEN,
-            "MELDINGEN_TELEGRAM_SECRET_TOKEN": TG_SECRET, "MELDINGEN_TELEGRAM_API_URL": fake_url,
-            "MELDINGEN_NOTIFY_PACING_SECONDS": json.dumps({"telegram": 0}), "MELDINGEN_WHATSAPP_APP_SECRET": SECRET}
-
-
-def start_scaled(tmp: Path, env: dict) -> Layout:
-    port = free_port()
-    layout = Layout("scaled", {**env, "MELDINGEN_BIND": f"127.0.0.1:{port}", "MELDINGEN_WEB_WORKERS": "2",
-                               "MELDINGEN_ACCESS_LOG": "/dev/null"}, f"http://127.0.0.1:{port}", tmp)
-    layout.start([sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "bench.bare_wsgi:app"], "web")
-    layout.start([*MELDINGEN, "worker", "--queues", "intake", "--processes", "2", "--no-scheduler"], "intake")
-    layout.start([*MELDINGEN, "worker", "--queues", "replies", "--processes", "2", "--no-scheduler"], "replies")
-    layout.start([*MELDINGEN, "worker", "--queues", "inbound", "--processes", "2", "--no-scheduler"], "inbound")
-    layout.start([*MELDINGEN, "worker", "--queues", "sweeps", "--no-scheduler"], "sweeps")
-    layout.start([*MELDINGEN, "scheduler"], "scheduler")
-    layout.wait_ready()
-    from redis import Redis
-    from rq import Worker
-
-    deadline = time.monotonic() + 120
-    while len(Worker.all(connection=Redis.from_url(env["MELDINGEN_BROKER_URL"]))) < 7:
-        if time.monotonic() > deadline:
-            raise SystemExit("scaled: worker processes did not register")
-        time.sleep(0.3)
-    return layout
-
-
-def start_embedded(tmp: Path, env: dict) -> Layout:
-    port = free_port()
-    layout = Layout("embedded", env, f"http://127.0.0.1:{port}", tmp)
-    layout.start([sys.executable, "-m", "waitress", "--host", "127.0.0.1", "--port", str(port), "--threads", "8",
-                  "bench.bare_wsgi:app"], "web")
-    layout.wait_ready("/healthz")
-    return layout
 
 
 def run_conversations(layout: Layout, fake, rate: float, seconds: float, quiet: float, hanging: bool = False) -> dict:
@@ -166,19 +61,20 @@ def run_conversations(layout: Layout, fake, rate: float, seconds: float, quiet: 
         if delay > 0:
             time.sleep(delay)
         resident = TelegramResident(client, fake, users[index])
-        lat, lon = 52.34 + random.random() * 0.06, 4.85 + random.random() * 0.08
         resident.send_text(random.choice(PROBLEMS))
-        resident.send_location(round(lat, 6), round(lon, 6))
+        resident.send_location(*random_amsterdam_point())
         last_message[users[index]] = time.monotonic()
 
     with ThreadPoolExecutor(max_workers=64) as pool:
         list(pool.map(converse, range(count)))
-    waited = [u for u in users if not (hanging and u == users[0])]
+    waited = {u for u in users if not (hanging and u == users[0])}
     deadline = time.monotonic() + quiet + 60
     replies: dict[str, float] = {}
     while time.monotonic() < deadline and len(replies) < len(waited):
         for chat, at, _text in list(fake.sends):
-            if chat in last_message and chat not in replies and at >= last_message[chat]:
+            # Only the residents waited for: the hanging resident's send is recorded as it begins, and counting
+            # it ended the wait before the other resident's reply could come.
+            if chat in waited and chat in last_message and chat not in replies and at >= last_message[chat]:
                 replies[chat] = at
         time.sleep(0.1)
     beyond = [(replies[u] - last_message[u] - quiet) * 1000 for u in waited if u in replies]
@@ -202,24 +98,6 @@ def acknowledgements(layout: Layout, args) -> dict:
     return out
 
 
-def start_fake():
-    fake, stop = start_fake_platform()
-    install_send_routes(fake)
-    fake.hanging, fake.sends = set(), []
-    release = threading.Event()
-
-    def send_message(request):
-        body = json.loads(request.get_data())
-        fake.sends.append((str(body["chat_id"]), time.monotonic(), body["text"]))
-        if str(body["chat_id"]) in fake.hanging:
-            release.wait(60)
-        return Response(json.dumps({"ok": True, "result": {"message_id": len(fake.sends)}}),
-                        content_type="application/json")
-
-    fake.routes[("POST", f"/bot{TG_TOKEN}/sendMessage")] = send_message
-    return fake, release, stop
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rates", default="2,5,10")
@@ -230,8 +108,8 @@ def main() -> None:
     parser.add_argument("--out", default=str(ROOT / "docs" / "perf" / "scale.md"))
     args = parser.parse_args()
     rates = [float(r) for r in args.rates.split(",")]
-    pg_admin = os.environ.get("MELDINGEN_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-    redis_url = os.environ.get("MELDINGEN_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+    stop_cleanly_on_sigterm()
+    pg_admin, broker = pg_admin_url(), redis_url()
     results: dict = {"scaled": {}, "embedded": {}, "acks": {}}
     with tempfile.TemporaryDirectory(prefix="meldingen-bench-scale-") as tmp_name:
         tmp = Path(tmp_name)
@@ -251,25 +129,23 @@ def main() -> None:
                 layout.stop()
             pg_url, drop = postgres_database(pg_admin, prefix="meldingen_bench_scale")
             try:
-                from redis import Redis
-
-                Redis.from_url(redis_url).flushdb()
-                scaled_env = {**env, "MELDINGEN_DATABASE_URL": pg_url, "MELDINGEN_BROKER_URL": redis_url}
-                print("scaled: preparing the database", flush=True)
-                prepare_database(scaled_env)
-                layout = start_scaled(tmp, scaled_env)
-                try:
-                    for rate in rates:
-                        results["scaled"][rate] = run_conversations(layout, fake, rate, args.seconds, args.quiet)
-                        print("scaled", rate, results["scaled"][rate], flush=True)
-                    rate = rates[len(rates) // 2]
-                    results["hanging"] = {rate: run_conversations(layout, fake, rate, args.seconds, args.quiet,
-                                                                  hanging=True)}
-                    print("scaled, hanging platform", rate, results["hanging"][rate], flush=True)
-                    results["acks"]["scaled"] = acknowledgements(layout, args)
-                finally:
-                    release.set()
-                    layout.stop()
+                with emptied_redis(broker):
+                    scaled_env = {**env, "MELDINGEN_DATABASE_URL": pg_url, "MELDINGEN_BROKER_URL": broker}
+                    print("scaled: preparing the database", flush=True)
+                    prepare_database(scaled_env)
+                    layout = start_scaled(tmp, scaled_env)
+                    try:
+                        for rate in rates:
+                            results["scaled"][rate] = run_conversations(layout, fake, rate, args.seconds, args.quiet)
+                            print("scaled", rate, results["scaled"][rate], flush=True)
+                        rate = rates[len(rates) // 2]
+                        results["hanging"] = {rate: run_conversations(layout, fake, rate, args.seconds, args.quiet,
+                                                                      hanging=True)}
+                        print("scaled, hanging platform", rate, results["hanging"][rate], flush=True)
+                        results["acks"]["scaled"] = acknowledgements(layout, args)
+                    finally:
+                        release.set()
+                        layout.stop()
             finally:
                 drop()
         finally:
@@ -329,4 +205,7 @@ def write_report(path: Path, args, results: dict) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM, after every process was stopped and the database dropped
+        sys.exit("interrupted")

@@ -20,6 +20,7 @@ import http.client
 import json
 import os
 import platform
+import random
 import socket
 import subprocess
 import sys
@@ -28,6 +29,7 @@ import textwrap
 import threading
 import time
 import uuid
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
@@ -36,6 +38,7 @@ from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-app-secret"
+PHONE_NUMBER_ID = "106540352242922"  # our WhatsApp number, as Meta names it in each notification
 
 SERVER = textwrap.dedent("""
     import sys, logging
@@ -72,23 +75,44 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def whatsapp_body() -> bytes:
-    """A text message as Meta sends it, with a fresh wamid so every request is a new event."""
-    wamid = "wamid.BENCH" + uuid.uuid4().hex
+def whatsapp_notification(**value) -> bytes:
+    """A notification as Meta posts it, for our number, with `value`'s items (messages, contacts, statuses)."""
     return json.dumps({"object": "whatsapp_business_account", "entry": [{"id": "102290129340398", "changes": [{
         "field": "messages", "value": {
             "messaging_product": "whatsapp",
-            "metadata": {"display_phone_number": "15550783881", "phone_number_id": "106540352242922"},
-            "contacts": [{"profile": {"name": "Bench Bewoner"}, "wa_id": "31612345678"}],
-            "messages": [{"from": "31612345678", "id": wamid, "timestamp": str(int(time.time())), "type": "text",
-                          "text": {"body": "Losse stoeptegel voor nummer 12, struikelgevaar"}}]}}]}]}).encode()
+            "metadata": {"display_phone_number": "15550783881", "phone_number_id": PHONE_NUMBER_ID}, **value}}]}]}
+    ).encode()
 
 
-def request_for(base: str, target: str) -> tuple[str, bytes, dict]:
+def whatsapp_body() -> bytes:
+    """A text message as Meta sends it, with a fresh wamid so every request is a new event."""
+    wamid = "wamid.BENCH" + uuid.uuid4().hex
+    return whatsapp_notification(
+        contacts=[{"profile": {"name": "Bench Bewoner"}, "wa_id": "31612345678"}],
+        messages=[{"from": "31612345678", "id": wamid, "timestamp": str(int(time.time())), "type": "text",
+                   "text": {"body": "Losse stoeptegel voor nummer 12, struikelgevaar"}}])
+
+
+def whatsapp_status_body() -> bytes:
+    """A delivery receipt as Meta sends it for a message we sent ("delivered" or "read"): most of a WhatsApp
+    number's webhook traffic. It is applied to the outbox in the request itself; nothing is queued."""
+    return whatsapp_notification(statuses=[{
+        "id": "wamid.OUT" + uuid.uuid4().hex, "status": random.choice(("delivered", "read")),
+        "timestamp": str(int(time.time())), "recipient_id": "31612345678"}])
+
+
+def whatsapp_headers(body: bytes) -> dict:
+    return {"Content-Type": "application/json",
+            "X-Hub-Signature-256": "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()}
+
+
+def request_for(base: str, target) -> tuple[str, bytes, dict]:
+    """The next request, (url, body, headers), for `target`: "webhook" (a signed WhatsApp text), "bare" (the same
+    to the bare endpoint), or a function of the base URL that makes one."""
+    if callable(target):
+        return target(base)
     body = whatsapp_body()
-    headers = {"Content-Type": "application/json",
-               "X-Hub-Signature-256": "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()}
-    return f"{base}/webhooks/whatsapp" if target == "webhook" else f"{base}/bench/bare", body, headers
+    return f"{base}/webhooks/whatsapp" if target == "webhook" else f"{base}/bench/bare", body, whatsapp_headers(body)
 
 
 class Clients(threading.local):
@@ -112,11 +136,12 @@ class Clients(threading.local):
         return 0
 
 
-def open_loop(base: str, target: str, rate: float, seconds: float, workers: int = 64) -> dict:
+def open_loop(base: str, target, rate: float, seconds: float, workers: int = 64, ok=(200,)) -> dict:
     clients = Clients()
     total = int(rate * seconds)
     latencies: list[float] = []
     errors = 0
+    statuses: Counter = Counter()  # status code → requests (0: no answer)
     lock = threading.Lock()
     start = time.perf_counter() + 0.2
 
@@ -131,38 +156,48 @@ def open_loop(base: str, target: str, rate: float, seconds: float, workers: int 
         elapsed = (time.perf_counter() - scheduled) * 1000
         with lock:
             latencies.append(elapsed)
-            if status != 200:
+            statuses[status] += 1
+            if status not in ok:
                 errors += 1
 
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    pool = ThreadPoolExecutor(max_workers=workers)
+    try:
         list(pool.map(send, range(total)))
-    return {"n": total, "errors": errors, "p50": percentile(latencies, 50), "p90": percentile(latencies, 90),
-            "p99": percentile(latencies, 99), "max": max(latencies)}
+    finally:  # on Ctrl-C, the sends not yet begun are dropped
+        pool.shutdown(wait=True, cancel_futures=True)
+    elapsed = time.perf_counter() - start
+    return {"n": total, "errors": errors, "rps": (total - errors) / elapsed, "p50": percentile(latencies, 50),
+            "p90": percentile(latencies, 90), "p99": percentile(latencies, 99), "max": max(latencies),
+            "statuses": dict(statuses)}
 
 
-def closed_loop(base: str, target: str, concurrency: int, seconds: float) -> dict:
+def closed_loop(base: str, target, concurrency: int, seconds: float, ok=(200,)) -> dict:
+    """`concurrency` clients, each sending its next request when the answer to its last has come; req/s counts
+    the requests answered with a status in `ok`."""
     clients = Clients()
     stop_at = time.perf_counter() + seconds
     counts, errors, latencies = [0], [0], []
+    statuses: Counter = Counter()
     lock = threading.Lock()
 
     def worker() -> None:
         while time.perf_counter() < stop_at:
             url, body, headers = request_for(base, target)
             began = time.perf_counter()
-            ok = clients.post(url, body, headers) == 200
+            status = clients.post(url, body, headers)
             with lock:
                 counts[0] += 1
                 latencies.append((time.perf_counter() - began) * 1000)
-                errors[0] += 0 if ok else 1
+                statuses[status] += 1
+                errors[0] += 0 if status in ok else 1
 
     began = time.perf_counter()
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(concurrency)]
     [t.start() for t in threads]
     [t.join() for t in threads]
     elapsed = time.perf_counter() - began
-    return {"n": counts[0], "errors": errors[0], "rps": counts[0] / elapsed, "p50": percentile(latencies, 50),
-            "p99": percentile(latencies, 99)}
+    return {"n": counts[0], "errors": errors[0], "rps": (counts[0] - errors[0]) / elapsed,
+            "p50": percentile(latencies, 50), "p99": percentile(latencies, 99), "statuses": dict(statuses)}
 
 
 def main() -> None:

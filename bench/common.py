@@ -1,9 +1,10 @@
-"""What every benchmark shares: a line describing the machine, and a throw-away PostGIS database."""
+"""What every benchmark shares: a line describing the machine, the head of a page, a throw-away PostGIS database."""
 
 from __future__ import annotations
 
 import os
 import platform
+from datetime import date
 from pathlib import Path
 
 
@@ -17,6 +18,24 @@ def machine() -> str:
     except OSError:
         pass
     return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, {platform.system()} {platform.release()}"
+
+
+def page_head(title: str, command: str, load_average: tuple, smoke: str | None = None) -> list[str]:
+    """The first lines of a docs/perf page: title, a warning when `smoke` says the run was too small to measure,
+    the machine, the date, the exact command, and the load average before and after the run."""
+    lines = [f"## {title}", ""]
+    if smoke:
+        lines += [f"**Smoke run** ({smoke}): it shows that the bench works; the figures are not measurements.", ""]
+    return lines + [f"Machine: {machine()}. Measured {date.today().isoformat()} with `{command}`. Load average "
+                    f"(1 min) before {load_average[0][0]:.1f}, after {load_average[1][0]:.1f}.", ""]
+
+
+def write_page(path: Path, lines: list[str], command: str) -> None:
+    """Write a docs/perf page, ending with how to make it again."""
+    lines = [*lines, "", f"Reproduce: `{command}` (or `make bench`).", ""]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines), encoding="utf-8")
+    print(f"wrote {path}")
 
 
 def postgres_database(admin_url: str, prefix: str = "meldingen_bench"):
