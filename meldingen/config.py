@@ -45,6 +45,13 @@ DEFAULTS: dict[str, object] = {
     "CHAT_MUNICIPALITY": "",
     # Background work: "" chooses "rq" when BROKER_URL is set, else "thread" (inside the web process).
     "JOBS_BACKEND": "",
+    # Webhook deliveries written to files and imported by the background process: "auto" does so on SQLite with
+    # the embedded default's background process (channels/spool.py); "on" or "off" to choose.
+    "INBOX_SPOOL": "auto",
+    # Niceness of background work (`meldingen worker`, the embedded default's background process): when the cores
+    # are busy, web processes answering webhooks and staff come first.
+    "WORKER_NICE": 10,
+    "INBOX_SPOOL_DIR": "",
     # Area polygons answered from an in-process index (checked against the table every 10 s); "false": SQL.
     "GEO_AREA_CACHE": True,
     # Where the classifier model lives; empty: instance/classifier/model.joblib.
@@ -103,7 +110,7 @@ DEFAULTS: dict[str, object] = {
     "RETENTION_DAYS": 365,
 }
 
-INT_KEYS = {"INTAKE_QUIET_SECONDS", "RETRY_MAX_ATTEMPTS", "MAX_PHOTO_BYTES", "MAX_PHOTO_PIXELS", "MAX_PHOTO_DECLARED_PIXELS",
+INT_KEYS = {"INTAKE_QUIET_SECONDS", "WORKER_NICE", "RETRY_MAX_ATTEMPTS", "MAX_PHOTO_BYTES", "MAX_PHOTO_PIXELS", "MAX_PHOTO_DECLARED_PIXELS",
             "INBOX_CLAIM_SECONDS", "PROXY_FIX", "MAX_IMPORT_BYTES", "RETENTION_DAYS"}
 JSON_KEYS = {"NOTIFY_PACING_SECONDS", "NOTIFY_CONCURRENCY", "RETRY_SECONDS", "WHATSAPP_TEMPLATES", "TWILIO_TEMPLATES"}
 FLOAT_KEYS = {"SWEEP_SECONDS", "SCHEDULER_INTERVAL", "GEOCODER_TIMEOUT", "ADDRESS_MAX_DISTANCE_M", "ASSET_MAX_DISTANCE_M",

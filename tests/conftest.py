@@ -24,12 +24,33 @@ from meldingen import create_app
 
 PG_URL = os.environ.get("MELDINGEN_TEST_DATABASE_URL", "")
 BROKER_URL = os.environ.get("MELDINGEN_TEST_BROKER_URL", "")
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")  # "gw0", "gw1", … when the suite runs in parallel
+if BROKER_URL and _WORKER.startswith("gw") and _WORKER[2:].isdigit():
+    # Each parallel worker flushes and fills a Redis database of its own: 15 for gw0, 14 for gw1, …
+    from redis.connection import parse_url as _parse_redis_url
+
+    _db = int(_parse_redis_url(BROKER_URL).get("db", 0) or 0) - int(_WORKER[2:])
+    BROKER_URL = BROKER_URL.rsplit("/", 1)[0] + f"/{max(_db, 0)}" if "/" in BROKER_URL.split("://", 1)[1] \
+        else BROKER_URL + f"/{max(_db, 0)}"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 if IN_CI and not PG_URL:
     raise pytest.UsageError("CI is set but MELDINGEN_TEST_DATABASE_URL is not: the PostGIS tests would not run")
 
 BACKENDS = ["sqlite"] + (["postgis"] if PG_URL else [])
+
+# Modules whose tests start servers, workers, databases or a browser of their own: when the suite runs in
+# parallel (`-n 2 --dist loadgroup`), they share one worker, one at a time, so no two of them compete for the
+# cores and stretch each other's time-bounded waits.
+PROCESS_MODULES = {"test_faults", "test_scaled_layout", "test_jobs_process", "test_jobs_scale", "test_jobs",
+                   "test_webchat_browser", "test_staff_browser", "test_staff_browser_worklists",
+                   "test_staff_pages_browser", "test_recovery"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.module.__name__.rsplit(".", 1)[-1] in PROCESS_MODULES:
+            item.add_marker(pytest.mark.xdist_group("processes"))
 _counter = itertools.count()
 # One classifier model for the whole session, trained on first use, outside the repository's instance folder.
 CLASSIFIER_MODEL_DIR = Path(tempfile.mkdtemp(prefix="meldingen-classifier-"))

@@ -109,6 +109,18 @@ def test_a_scheduler_killed_with_its_locks_is_replaced_within_the_lock_lifetime(
     second.rq.release_locks()
 
 
+def test_workers_lower_their_priority_and_never_raise_it_back():
+    """Background work yields the cores to web processes (run in a child: the test process keeps its own)."""
+    import subprocess
+    import sys
+
+    script = ("import os\nfrom meldingen.jobs.worker import lower_priority\n"
+              "lower_priority(7); first = os.getpriority(os.PRIO_PROCESS, 0)\n"
+              "lower_priority(3); print(first, os.getpriority(os.PRIO_PROCESS, 0))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["7", "7"]
+
+
 def test_worker_processes_run_jobs_without_forking_one_per_job(tmp_path, database_url, redis_url, monkeypatch):
     """Two long-lived worker processes drain the queues; every job ran in one of those two processes."""
     from redis import Redis

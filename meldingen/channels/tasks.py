@@ -37,6 +37,14 @@ _warned_no_intake = False
 READ_RECEIPT_HANDLER = "meldingen.notify.receipts:queue_read_receipt"
 
 
+@jobs.task("channels.import_spool")
+def import_spool() -> None:
+    """Deliveries the embedded default's webhooks wrote to the inbox spool, into the database (channels/spool.py)."""
+    from meldingen.channels import spool
+
+    spool.import_waiting()
+
+
 @jobs.task("channels.process_event")
 def process_event(event_id: int, attempt: int = 0) -> None:
     """Process one stored event, at least once and with its effects once.

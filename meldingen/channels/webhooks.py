@@ -50,7 +50,7 @@ def _bad_shape(kind: str, reason: str) -> Response:
     return Response(f"bad request: {reason}", status=400, mimetype="text/plain")
 
 
-def _commit_and_enqueue(event_ids: list[int], kind: str = "", channel_key: str = "") -> None:
+def commit_and_enqueue(event_ids: list[int], kind: str = "", channel_key: str = "") -> None:
     """Commit the stored events, then hand them to the workers; above the channel's limit the work is queued for
     a little later instead (the delivery itself is never refused: the platform would only send it again)."""
     db.session.commit()
@@ -60,6 +60,53 @@ def _commit_and_enqueue(event_ids: list[int], kind: str = "", channel_key: str =
             jobs.enqueue_in(delay, "channels.process_event", event_id=event_id)
         else:
             jobs.enqueue("channels.process_event", event_id=event_id)
+
+
+def accept(delivery: dict) -> None:
+    """A verified, well-formed delivery: stored now, or spooled for the background process to store
+    (`channels/spool.py`: the embedded default's webhooks never wait for SQLite's write lock)."""
+    from meldingen.channels import spool
+
+    if spool.enabled():
+        spool.write(delivery)
+        jobs.enqueue("channels.import_spool")
+        return
+    commit_and_enqueue(*store_delivery(delivery))
+
+
+def store_delivery(delivery: dict) -> tuple[list[int], str, str]:
+    """Store one delivery's messages and receipts (not committed): (new message events, kind, channel key).
+
+    `delivery` is {"kind", "raw": the platform's body, "verified": ids of the channels whose secret verified it
+    (None: the default channel), "outbox": Twilio's outbox reference}, as the webhook made it."""
+    kind, raw = delivery["kind"], delivery["raw"]
+    ids = delivery.get("verified") or []
+    verified = [c for c in registry.channels_of_kind(kind) if c.channel_id in ids]
+    if not verified:
+        raise LookupError(f"{kind} delivery: the channel that verified it is gone")
+    if kind == "telegram":
+        channel = verified[0]
+        parsed = telegram.parse_webhook(raw)
+        # update_id counts per bot: the bot id keeps two bots' updates apart.
+        bot = channel.address or "default"
+        event_ids = record_delivery(
+            parsed,
+            channel_for=lambda m: channel.channel_id,
+            message_key=lambda m: f"{bot}:{m.external_id}",
+            raw=raw,
+            unreadable_key=lambda u: f"{bot}:{u.event_key}",
+        )
+        if not parsed.messages and not parsed.unreadable:  # an update of no interest is stored once, for the record
+            insert_event("telegram", f"{bot}:{raw['update_id']}", channel.channel_id, {"raw": raw}, state="done")
+        return event_ids, "telegram", bot
+    parsed = whatsapp.parse_webhook(raw) if kind == "whatsapp" else twilio.parse_webhook(raw)
+    if kind == "twilio" and delivery.get("outbox") and parsed.statuses:
+        parsed.statuses = [replace(s, reference=f"outbox:{delivery['outbox']}") for s in parsed.statuses]
+
+    def channel_for(message: InboundMessage) -> int | None:
+        return (registry.for_address(kind, message.channel_address, verified) or verified[0]).channel_id
+
+    return record_delivery(parsed, channel_for=channel_for, raw=raw), kind, str(verified[0].channel_id)
 
 
 # --- WhatsApp Cloud API ---------------------------------------------------------------------------------
@@ -90,12 +137,7 @@ def whatsapp_notification():
     except JSONRefused as exc:
         return _bad_shape("whatsapp", str(exc))
 
-    def channel_for(message: InboundMessage) -> int | None:
-        channel = registry.for_address("whatsapp", message.channel_address, verified) or verified[0]
-        return channel.channel_id
-
-    _commit_and_enqueue(record_delivery(parsed, channel_for=channel_for, raw=raw), "whatsapp",
-                        str(verified[0].channel_id))
+    accept({"kind": "whatsapp", "raw": raw, "verified": [c.channel_id for c in verified]})
     return Response("", status=200)
 
 
@@ -116,18 +158,7 @@ def telegram_update():
         return _bad_shape("telegram", exc.reason)
     except JSONRefused as exc:
         return _bad_shape("telegram", str(exc))
-    # update_id counts per bot: the bot id keeps two bots' updates apart.
-    bot = channel.address or "default"
-    event_ids = record_delivery(
-        parsed,
-        channel_for=lambda m: channel.channel_id,
-        message_key=lambda m: f"{bot}:{m.external_id}",
-        raw=raw,
-        unreadable_key=lambda u: f"{bot}:{u.event_key}",
-    )
-    if not parsed.messages and not parsed.unreadable:  # an update of no interest is still stored once, for the record
-        insert_event("telegram", f"{bot}:{raw['update_id']}", channel.channel_id, {"raw": raw}, state="done")
-    _commit_and_enqueue(event_ids, "telegram", bot)
+    accept({"kind": "telegram", "raw": raw, "verified": [channel.channel_id]})
     return jsonify({})
 
 
@@ -165,15 +196,9 @@ def twilio_message():
     except JSONRefused as exc:
         return _bad_shape("twilio", str(exc))
 
-    def channel_for(message: InboundMessage) -> int | None:
-        channel = registry.for_address("twilio", message.channel_address, verified) or verified[0]
-        return channel.channel_id
-
     outbox_ref = request.args.get("outbox")  # our StatusCallback URL names the outbox row (signed with the URL)
-    if outbox_ref and parsed.statuses:
-        parsed.statuses = [replace(s, reference=f"outbox:{outbox_ref[:20]}") for s in parsed.statuses]
-    _commit_and_enqueue(record_delivery(parsed, channel_for=channel_for, raw=form), "twilio",
-                        str(verified[0].channel_id))
+    accept({"kind": "twilio", "raw": form, "verified": [c.channel_id for c in verified],
+            "outbox": outbox_ref[:20] if outbox_ref else None})
     return Response(EMPTY_TWIML, mimetype="text/xml")
 
 
@@ -248,7 +273,7 @@ def _event_exists(external_key: str):
 
 def _store_chat(parsed: ParsedWebhook):
     event_ids = record_delivery(parsed, channel_for=lambda m: None)
-    _commit_and_enqueue(event_ids)
+    commit_and_enqueue(event_ids)
     return jsonify({"stored": bool(event_ids)}), 200
 
 

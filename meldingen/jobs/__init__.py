@@ -64,7 +64,8 @@ def _import_task_modules() -> None:
 
 # Sweeps that pick up due work whose timer was lost (a restart, a crashed worker): task name → run every
 # SWEEP_SECONDS. They are idempotent: each claims its rows atomically.
-PERIODIC_TASKS = ["channels.process_due", "notify.send_due", "intake.act_due", "privacy.retention"]
+PERIODIC_TASKS = ["channels.import_spool", "channels.process_due", "notify.send_due", "intake.act_due",
+                  "privacy.retention"]
 
 # Queues, most urgent first: a worker listening on several takes from the first non-empty one.
 # "intake": quiet-period timers (a resident waits for the reference); "replies": messages out (a slow platform
@@ -231,8 +232,12 @@ def background_main(queue, overrides: dict, parent_pid: int) -> None:
     from meldingen import create_app
 
     app = create_app({**overrides, "JOBS_BACKEND": "thread"})
+    from meldingen.jobs.worker import lower_priority
+
+    lower_priority(int(app.config.get("WORKER_NICE", 10)))  # the web process answers first when cores are busy
     backend = app.extensions["meldingen_jobs"]
     backend.start_sweeps()
+    backend.enqueue("channels.import_spool", {})  # deliveries a previous process acknowledged and left
     with app.app_context():
         try:
             from meldingen.classify.services import get_classifier

@@ -47,8 +47,10 @@ def _make_scheduler(url: str):
 @click.option("--scheduler/--no-scheduler", default=True, show_default=True,
               help="also stand by as the scheduler (one in the deployment is active, by a lock in Redis)")
 @click.option("--burst", is_flag=True, help="stop when the queues are empty")
+@click.option("--nice", type=click.IntRange(0, 19), default=None,
+              help="CPU niceness of the workers, so web processes come first (default MELDINGEN_WORKER_NICE, 10)")
 @with_appcontext
-def worker_command(queues, processes, scheduler, burst):
+def worker_command(queues, processes, scheduler, burst, nice):
     """Background workers on the job queues (needs MELDINGEN_BROKER_URL)."""
     from meldingen.extensions import db
     from meldingen.jobs.worker import Pool
@@ -57,7 +59,8 @@ def worker_command(queues, processes, scheduler, burst):
     names = _queue_names(queues)
     for engine in db.engines.values():
         engine.dispose()  # this process only supervises; the workers open their own connections
-    pool = Pool(url, names, processes, burst=burst)
+    nice = int(current_app.config.get("WORKER_NICE", 10)) if nice is None else nice
+    pool = Pool(url, names, processes, burst=burst, nice=nice)
     stop = threading.Event()
     if scheduler and not burst:
         from meldingen.jobs.scheduler import run_in_thread

@@ -20,10 +20,21 @@ import time
 log = logging.getLogger(__name__)
 
 
-def work(url: str, queue_names: list[str], burst: bool = False, child: bool = False) -> None:
+def lower_priority(nice: int) -> None:
+    """Run at this niceness (never raising it back): when the cores are busy, the web processes that answer
+    webhooks and staff get them first, and background work takes what is left (Unix; elsewhere a no-op)."""
+    try:
+        if nice > os.getpriority(os.PRIO_PROCESS, 0):
+            os.setpriority(os.PRIO_PROCESS, 0, min(19, nice))
+    except (AttributeError, OSError):
+        pass
+
+
+def work(url: str, queue_names: list[str], burst: bool = False, child: bool = False, nice: int = 0) -> None:
     """One worker process: take jobs from the named queues, most urgent first, until told to stop."""
     if child:
         die_with_parent()
+    lower_priority(nice)
     from redis import Redis
     from rq import Queue, SimpleWorker
 
@@ -52,8 +63,9 @@ def die_with_parent() -> None:
 class Pool:
     """N worker processes, kept at N until stopped."""
 
-    def __init__(self, url: str, queue_names: list[str], processes: int, burst: bool = False):
+    def __init__(self, url: str, queue_names: list[str], processes: int, burst: bool = False, nice: int = 0):
         self.url = url
+        self.nice = nice
         self.queue_names = queue_names
         self.size = max(1, processes)
         self.burst = burst
@@ -62,7 +74,7 @@ class Pool:
         self.stopping = threading.Event()
 
     def _start_one(self):
-        child = self.context.Process(target=work, args=(self.url, self.queue_names, self.burst, True),
+        child = self.context.Process(target=work, args=(self.url, self.queue_names, self.burst, True, self.nice),
                                      name="meldingen-worker", daemon=False)
         child.start()
         return child
@@ -76,7 +88,7 @@ class Pool:
     def run(self) -> None:
         if self.size == 1:
             # One worker: in this process, so that stopping or killing `meldingen worker` stops the work itself.
-            work(self.url, self.queue_names, self.burst)
+            work(self.url, self.queue_names, self.burst, nice=self.nice)
             return
         self.children = [self._start_one() for _ in range(self.size)]
         while True:
