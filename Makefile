@@ -31,8 +31,11 @@ run: install
 	PORT=$(PORT) $(PY) -m meldingen.demo
 	$(VENV)/bin/waitress-serve --host 127.0.0.1 --port $(PORT) --threads 8 --call meldingen:create_app
 
+# Two parts: the tests on the app in parallel (pytest-xdist, one worker per core), then the tests that start
+# servers, workers and browsers of their own, alone, so nothing competes with their time-bounded waits.
 test: install
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto -m "not processes"
+	$(PY) -m pytest -q -m processes
 
 bench: install
 	$(PY) -m bench

@@ -258,9 +258,10 @@ def write_report(path: Path, args, results: dict, stored: int, database_url: str
         f"database {backend}. Load from a separate process over loopback.",
         "",
         "Each webhook request is a WhatsApp text message with a fresh wamid, signed with X-Hub-Signature-256: the "
-        "endpoint verifies the signature, parses, inserts the raw event (unique key, ON CONFLICT DO NOTHING), "
-        "commits and answers 200; processing is queued to the in-process job pool afterwards. The bare endpoint is "
-        "a Flask view on the same server that answers 200 and does nothing.",
+        "endpoint verifies the signature and parses; on SQLite (the embedded default) it writes the delivery to the "
+        "inbox spool and answers 200, and the background process stores it as a raw event (unique key, ON "
+        "CONFLICT DO NOTHING) and processes it; on PostgreSQL it inserts and commits the event itself. The bare "
+        "endpoint is a Flask view on the same server that answers 200 and does nothing.",
         "",
         f"## Open loop at {args.rate:.0f} req/s for {args.seconds:.0f} s (latency from the scheduled send time)",
         "",

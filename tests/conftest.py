@@ -39,9 +39,9 @@ if IN_CI and not PG_URL:
 
 BACKENDS = ["sqlite"] + (["postgis"] if PG_URL else [])
 
-# Modules whose tests start servers, workers, databases or a browser of their own: when the suite runs in
-# parallel (`-n 2 --dist loadgroup`), they share one worker, one at a time, so no two of them compete for the
-# cores and stretch each other's time-bounded waits.
+# Modules whose tests start servers, workers, databases or a browser of their own, and wait for them with time
+# bounds: marked `processes`. `make test` runs the rest in parallel (pytest-xdist) and these afterwards on their
+# own, so nothing else competes with them for the cores.
 PROCESS_MODULES = {"test_faults", "test_scaled_layout", "test_jobs_process", "test_jobs_scale", "test_jobs",
                    "test_webchat_browser", "test_staff_browser", "test_staff_browser_worklists",
                    "test_staff_pages_browser", "test_recovery"}
@@ -50,7 +50,7 @@ PROCESS_MODULES = {"test_faults", "test_scaled_layout", "test_jobs_process", "te
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.module.__name__.rsplit(".", 1)[-1] in PROCESS_MODULES:
-            item.add_marker(pytest.mark.xdist_group("processes"))
+            item.add_marker(pytest.mark.processes)
 _counter = itertools.count()
 # One classifier model for the whole session, trained on first use, outside the repository's instance folder.
 CLASSIFIER_MODEL_DIR = Path(tempfile.mkdtemp(prefix="meldingen-classifier-"))
