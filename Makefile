@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 PORT ?= 5000
 
-.PHONY: install run test bench system-deps demo-data clean
+.PHONY: install run test lint mypy-baseline bench system-deps demo-data clean
 
 # SpatiaLite cannot come from pip; install it with apt where we may, else say exactly what is missing.
 system-deps:
@@ -36,6 +36,16 @@ run: install
 test: install
 	$(PY) -m pytest -q -n auto -m "not processes"
 	$(PY) -m pytest -q -m processes
+
+# The house rules: ruff clean, mypy no worse than its baseline, the import contracts of pyproject.toml kept.
+lint: install
+	$(VENV)/bin/ruff check meldingen tests bench migrations wsgi.py
+	$(VENV)/bin/mypy 2>/dev/null | $(VENV)/bin/mypy-baseline filter --baseline-path mypy-baseline.txt --no-colors --hide-stats
+	$(VENV)/bin/lint-imports
+
+# After fixing type errors: write the smaller baseline (it may only shrink; review the diff).
+mypy-baseline: install
+	$(VENV)/bin/mypy 2>/dev/null | $(VENV)/bin/mypy-baseline sync --baseline-path mypy-baseline.txt
 
 bench: install
 	$(PY) -m bench
