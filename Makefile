@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 PORT ?= 5000
 
-.PHONY: install run test bench house system-deps demo-data clean
+.PHONY: install run test bench system-deps demo-data clean
 
 # SpatiaLite cannot come from pip; install it with apt where we may, else say exactly what is missing.
 system-deps:
@@ -44,6 +44,7 @@ bench: install
 # channels/, ruff and mypy counts, the two traced walks): a Markdown table; docs/perf/house.md says what is counted.
 # Uses the existing .venv (no install step); e.g. `make house PY=/work/main/.venv/bin/python HOUSE_ARGS="--json out.json"`.
 HOUSE_ARGS ?=
+.PHONY: house
 house:
 	PYTHONPATH=$(CURDIR) $(PY) bench/house.py --root $(CURDIR) $(HOUSE_ARGS)
 
