@@ -50,5 +50,13 @@ mypy-baseline: install
 bench: install
 	$(PY) -m bench
 
+# Issue 20's house measurements of this tree (package cycles, commit() placement, platform branches outside
+# channels/, ruff and mypy counts, the two traced walks): a Markdown table; docs/perf/house.md says what is counted.
+# Uses the existing .venv (no install step); e.g. `make house PY=/work/main/.venv/bin/python HOUSE_ARGS="--json out.json"`.
+HOUSE_ARGS ?=
+.PHONY: house
+house:
+	PYTHONPATH=$(CURDIR) $(PY) bench/house.py --root $(CURDIR) $(HOUSE_ARGS)
+
 clean:
 	rm -rf $(VENV) instance .pytest_cache
