@@ -120,9 +120,12 @@ def bound_url_integers(app: Flask) -> None:
 
 
 def register_error_pages(app: Flask) -> None:
+    from meldingen.api.contract import method_not_allowed_json
+    from meldingen.open311.views import method_not_allowed
     from meldingen.web.errors import register_error_pages as register
 
-    register(app)
+    # Each machine surface answers a method it does not allow in its own format (Open311's error list, JSON).
+    register(app, method_not_allowed={"/open311/": method_not_allowed, "": method_not_allowed_json})
 
 
 def register_commands(app: Flask) -> None:

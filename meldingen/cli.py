@@ -147,7 +147,8 @@ def import_addresses_command(file):
 def import_assets_command(file, asset_type, id_column, lat_column, lon_column, organisation, delimiter, encoding,
                           force):
     """Load an asset register from CSV (also as Dutch Excel saves it: ";" and decimal commas, Windows-1252)."""
-    from meldingen.geo.imports import ImportFileError, asset_types_in_use, import_assets
+    from meldingen.geo.imports import ImportFileError, import_assets
+    from meldingen.routing.assets import asset_types_in_use
 
     in_use = asset_types_in_use()
     if asset_type not in in_use:

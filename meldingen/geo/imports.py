@@ -179,20 +179,6 @@ def _coordinates(row: dict, lat_column: str, lon_column: str) -> tuple[float, fl
     return validate_point(decimal_number(row.get(lat_column)), decimal_number(row.get(lon_column)))
 
 
-def asset_types_in_use() -> list[str]:
-    """The asset types that categories or routing rules refer to: assets of other types are never used."""
-    from meldingen.categories.models import Category
-    from meldingen.routing.models import RoutingRule
-
-    types: set[str] = set()
-    for listed in db.session.scalars(select(Category.asset_types)):
-        types.update(t for t in listed or [] if isinstance(t, str))
-    for conditions in db.session.scalars(select(RoutingRule.conditions)):
-        listed = (conditions or {}).get("asset_types") if isinstance(conditions, dict) else None
-        types.update(t for t in listed or [] if isinstance(t, str))
-    return sorted(types)
-
-
 def import_addresses(path: Path, progress: Progress = _no_progress) -> ImportResult:
     """Load BAG addresses from a CSV with the columns of the shared sample (nummeraanduiding_id, …, lat, lon)."""
     from meldingen.geo.addressparse import normalise_postcode, street_key

@@ -7,8 +7,9 @@ like 99999999999999999999 is a 404, never a database overflow (a 500)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 
-from flask import Flask, render_template, request
+from flask import Flask, Response, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 from werkzeug.routing import IntegerConverter
 
@@ -65,20 +66,21 @@ def bound_url_integers(app: Flask) -> None:
     app.url_map.converters["int"] = BoundedIntegerConverter
 
 
-def register_error_pages(app: Flask) -> None:
+def register_error_pages(app: Flask, method_not_allowed: Mapping[str, Callable[[MethodNotAllowed], Response]]) -> None:
     """Registered last, as the app's only HTTP error handlers (Flask keeps one per exception class, so every status
-    is decided here): machine surfaces get their own answer, people on staff and chat pages the Dutch page."""
+    is decided here): machine surfaces get their own answer, people on staff and chat pages the Dutch page.
+
+    `method_not_allowed` maps a path prefix to the answer of that surface to a method it does not allow (refused by
+    routing, so no blueprint handler runs); the longest matching prefix wins, "" is every other machine path. The
+    surfaces bring their own format (the app factory passes them), so this module depends on none of them."""
+    prefixes = sorted(method_not_allowed, key=len, reverse=True)
     json_handler = app.error_handler_spec.get(None, {}).get(None, {}).get(HTTPException)  # the API's (smorest)
 
     def machine_answer(exc: HTTPException):
         if isinstance(exc, MethodNotAllowed):  # refused by routing, so no blueprint handler ran
-            if request.path.startswith("/open311/"):
-                from meldingen.open311.views import method_not_allowed
-
-                return method_not_allowed(exc)  # the spec's error format, with `Allow`
-            from meldingen.api.contract import method_not_allowed_json
-
-            return method_not_allowed_json(exc)  # JSON with `Allow`
+            prefix = next((p for p in prefixes if request.path.startswith(p)), None)
+            if prefix is not None:
+                return method_not_allowed[prefix](exc)  # the surface's own format, with `Allow`
         if exc.code in (413, 429):
             return refusal_with_reason(exc)  # with the reason (and Retry-After)
         return json_handler(exc) if json_handler is not None else exc
