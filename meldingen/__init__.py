@@ -71,6 +71,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "staff.login"
     limiter.init_app(app)
     security.init_app(app)
+    # Here, not later: the task modules it imports register session listeners, in this order with the next two.
     register_jobs(app)
     import meldingen.notify.hooks  # noqa: F401  (residents hear of status changes; the outbox sends after commit)
     # The intake's own hooks (its answer inside the report's transaction, its quiet-period timers) register at

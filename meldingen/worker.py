@@ -64,14 +64,13 @@ def _broker_url() -> str:
 
 
 def _queue_names(value: str | None) -> list[str]:
-    from meldingen.jobs import LEGACY_QUEUE, QUEUES
-
+    known = [*jobs.QUEUES, jobs.LEGACY_QUEUE]
     if not value:
-        return [*QUEUES, LEGACY_QUEUE]
+        return known
     names = [name.strip() for name in value.split(",") if name.strip()]
-    unknown = [name for name in names if name not in (*QUEUES, LEGACY_QUEUE)]
+    unknown = [name for name in names if name not in known]
     if unknown:
-        raise click.BadParameter(f"unknown queue {', '.join(unknown)}; the queues are {', '.join(QUEUES)}",
+        raise click.BadParameter(f"unknown queue {', '.join(unknown)}; the queues are {', '.join(jobs.QUEUES)}",
                                  param_hint="--queues")
     return names
 
