@@ -63,8 +63,7 @@ def register_tasks(app: Flask, tasks: Mapping[str, Callable[..., Any]]) -> None:
 
 def registered_tasks(app: Flask | None = None) -> dict[str, Callable[..., Any]]:
     """The app's task table (the current app's by default), name → function."""
-    app = app if app is not None else current_app._get_current_object()
-    return dict(app.extensions.get(TASKS_EXTENSION, {}))
+    return dict((app if app is not None else current_app).extensions.get(TASKS_EXTENSION, {}))
 
 
 def task_function(app: Flask, name: str) -> Callable[..., Any]:
@@ -85,16 +84,14 @@ def queue_for(task_name: str) -> str:
 def enqueue(name: str, **kwargs: Any) -> None:
     """Run a task in the background, after the current transaction has been committed by the caller.
     A name this app has no task for raises UnknownTask here, in the caller."""
-    app = current_app._get_current_object()
-    task_function(app, name)
-    app.extensions[BACKEND_EXTENSION].enqueue(name, kwargs)
+    task_function(current_app, name)
+    current_app.extensions[BACKEND_EXTENSION].enqueue(name, kwargs)
 
 
 def enqueue_in(seconds: float, name: str, **kwargs: Any) -> None:
     """Run a task in the background after `seconds` (timers; delayed retries). Unknown names raise as in enqueue."""
-    app = current_app._get_current_object()
-    task_function(app, name)
-    app.extensions[BACKEND_EXTENSION].enqueue_in(seconds, name, kwargs)
+    task_function(current_app, name)
+    current_app.extensions[BACKEND_EXTENSION].enqueue_in(seconds, name, kwargs)
 
 
 def concurrency_slot(key: str, limit: int | None, lease_seconds: float):

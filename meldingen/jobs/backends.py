@@ -22,6 +22,7 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from flask import Flask
 
@@ -79,7 +80,11 @@ class ThreadBackend:
             if self._sweeper is not None:
                 return
             interval = float(self.app.config.get("SWEEP_SECONDS", 15))
-            enqueue_all = lambda: [self.enqueue(name, {}) for name in jobs.PERIODIC_TASKS]  # noqa: E731
+
+            def enqueue_all() -> None:
+                for name in jobs.PERIODIC_TASKS:
+                    self.enqueue(name, {})
+
             self._sweeper = threading.Thread(target=run_sweeps_forever, args=(enqueue_all, interval, self.stop),
                                              name="meldingen-sweeps", daemon=True)
             self._sweeper.start()
@@ -115,8 +120,8 @@ class ProcessBackend:
         self.stop = threading.Event()
         self.serving = False
         self._lock = threading.Lock()
-        self._child = None
-        self._queue = None
+        self._child: Any = None  # a spawned multiprocessing.Process, and its queue of tasks
+        self._queue: Any = None
         self._threads: ThreadBackend | None = None
 
     def start_sweeps(self) -> None:
