@@ -123,7 +123,7 @@ def sample(layout: Layout, admin_engine, database: str, redis) -> dict:
     """What must stay flat, now."""
     from sqlalchemy import text
 
-    from meldingen.jobs import queue_stats
+    from meldingen.jobs.backends import queue_stats
 
     rss: dict[str, int] = defaultdict(int)
     pids: dict[str, set] = defaultdict(set)

@@ -320,7 +320,7 @@ def wait_for_queues(broker: str, timeout: float = 30) -> bool:
     """Until no job waits or runs on any queue (delayed jobs aside); False when that did not happen in time."""
     from redis import Redis
 
-    from meldingen.jobs import queue_stats
+    from meldingen.jobs.backends import queue_stats
 
     connection = Redis.from_url(broker)
     deadline = time.monotonic() + timeout

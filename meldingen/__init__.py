@@ -17,6 +17,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     configure_logging(app)
     install_input_guards(app)
     register_extensions(app)
+    connect_intake(app)
     bound_url_integers(app)
     register_blueprints(app)
     register_error_pages(app)
@@ -51,10 +52,9 @@ def install_input_guards(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from meldingen import jobs
     from meldingen.db import engine_options, install_spatialite
     from meldingen.extensions import csrf, db, limiter, login_manager, migrate
-    from meldingen.migrations_support import migrate_options
+    from meldingen.migrations_support import migrate_options, migrations_dir
     from meldingen.web import security
 
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
@@ -64,14 +64,15 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             install_spatialite(db.engine)
-    migrate.init_app(app, db, directory=str(_migrations_dir()), **migrate_options())
+    migrate.init_app(app, db, directory=str(migrations_dir()), **migrate_options())
     csrf.init_app(app)
     login_manager.init_app(app)
     import meldingen.staff.login  # noqa: F401  (registers the user loader)
     login_manager.login_view = "staff.login"
     limiter.init_app(app)
     security.init_app(app)
-    jobs.init_app(app)
+    # Here, not later: the task modules it imports register session listeners, in this order with the next two.
+    register_jobs(app)
     import meldingen.notify.hooks  # noqa: F401  (residents hear of status changes; the outbox sends after commit)
     # The intake's own hooks (its answer inside the report's transaction, its quiet-period timers) register at
     # import: imported at app start, so no event listener is added while events are running.
@@ -81,35 +82,43 @@ def register_extensions(app: Flask) -> None:
     init_audit(app)  # staff actions and reads of residents' data go to the audit log
 
 
+def register_jobs(app: Flask) -> None:
+    """Background work: every task by name (`meldingen/tasks.py`), and the backend that runs them; the embedded
+    background process makes its own app with this factory and starts with the worker entry's first work."""
+    from meldingen.jobs.backends import init_app
+    from meldingen.tasks import register_tasks
+    from meldingen.worker import start_background_process
+
+    register_tasks(app)
+    init_app(app, app_factory=create_app, on_start=start_background_process)
+
+
+def connect_intake(app: Flask) -> None:
+    """Residents' messages, stored and their media fetched by `channels`, go to the intake; a message it took in
+    is marked read through the outbox. Connected once per process (blinker keeps one connection per function)."""
+    from meldingen.intake.services import receive_message
+    from meldingen.notify.receipts import queue_read_receipt
+    from meldingen.signals import message_processed, message_received
+
+    message_received.connect(receive_message)
+    message_processed.connect(queue_read_receipt)
+
+
 def register_blueprints(app: Flask) -> None:
     from meldingen.api import register_api
-    from meldingen.web.health import bp as health_bp
+    from meldingen.audit.views import bp as audit_bp
+    from meldingen.channels.webhooks import bp as webhooks_bp
+    from meldingen.media.views import bp as media_bp
+    from meldingen.open311.views import bp as open311_bp
+    from meldingen.privacy.views import bp as privacy_bp
+    from meldingen.staff.views import bp as staff_bp
     from meldingen.web.chat import bp as chat_bp
+    from meldingen.web.health import bp as health_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(chat_bp)
     register_api(app)
-    # Further surfaces (webhooks, Open311, staff pages) register here.
-    for module_name in OPTIONAL_BLUEPRINTS:
-        _register_optional(app, module_name)
-
-
-# Blueprints of later pieces of work: "module:attribute". Each is registered when its module exists.
-OPTIONAL_BLUEPRINTS: list[str] = [
-    "meldingen.channels.webhooks:bp",
-    "meldingen.staff.views:bp",
-    "meldingen.open311.views:bp",
-    "meldingen.media.views:bp",
-    "meldingen.privacy.views:bp",
-    "meldingen.audit.views:bp",
-]
-
-
-def _register_optional(app: Flask, spec: str) -> None:
-    from meldingen.plugins import import_optional
-
-    blueprint = import_optional(spec)
-    if blueprint is not None:
+    for blueprint in (webhooks_bp, staff_bp, open311_bp, media_bp, privacy_bp, audit_bp):
         app.register_blueprint(blueprint)
 
 
@@ -133,8 +142,3 @@ def register_commands(app: Flask) -> None:
 
     register_cli(app)
 
-
-def _migrations_dir():
-    from pathlib import Path
-
-    return Path(__file__).resolve().parent.parent / "migrations"

@@ -35,35 +35,23 @@ def main() -> None:
 
 
 def register_cli(app: Flask) -> None:
+    """Every command group of `meldingen`, by name."""
+    from meldingen.classify.cli import classifier_cli
+    from meldingen.privacy.cli import anonymise_command
+    from meldingen.staff.cli import open311_cli, staff_revoke_command, staff_tokens_command
+    from meldingen.worker import jobs_cli, scheduler_command, worker_command
+
     app.cli.add_command(load_sample_data_command)
     app.cli.add_command(import_group)
     app.cli.add_command(staff_group)
-    from meldingen.staff.cli import open311_cli, staff_revoke_command, staff_tokens_command
-
     staff_group.add_command(staff_tokens_command)
     staff_group.add_command(staff_revoke_command)
     app.cli.add_command(open311_cli)
-    for spec in EXTRA_COMMANDS:
-        _add_optional_command(app, spec)
-
-
-# Command groups of later work, "module:attribute", added when the module exists.
-EXTRA_COMMANDS = [
-    "meldingen.classify.cli:classifier_cli",
-    "meldingen.intake.cli:intake_cli",
-    "meldingen.jobs.cli:worker_command",
-    "meldingen.jobs.cli:scheduler_command",
-    "meldingen.jobs.cli:jobs_cli",
-    "meldingen.privacy.cli:anonymise_command",
-]
-
-
-def _add_optional_command(app: Flask, spec: str) -> None:
-    from meldingen.plugins import import_optional
-
-    command = import_optional(spec)
-    if command is not None:
-        app.cli.add_command(command)
+    app.cli.add_command(classifier_cli)
+    app.cli.add_command(worker_command)
+    app.cli.add_command(scheduler_command)
+    app.cli.add_command(jobs_cli)
+    app.cli.add_command(anonymise_command)
 
 
 def _progress(items, label):

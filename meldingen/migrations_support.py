@@ -1,8 +1,10 @@
-"""Alembic settings that keep spatial system tables out of autogenerate and render spatial DDL portably."""
+"""Where the migrations are, and the Alembic settings that keep spatial system tables out of autogenerate and
+render spatial DDL portably."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from geoalchemy2 import alembic_helpers
 
@@ -45,3 +47,8 @@ def migrate_options() -> dict:
         "render_item": alembic_helpers.render_item,
         "process_revision_directives": process_revision_directives,
     }
+
+
+def migrations_dir() -> Path:
+    """The Alembic migrations of this source tree (the app factory's Flask-Migrate, the readiness check's head)."""
+    return Path(__file__).resolve().parent.parent / "migrations"

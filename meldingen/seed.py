@@ -218,13 +218,11 @@ def load_sample_data(sample_dir: Path = SAMPLE_DIR, progress: Callable | None = 
 
 
 def load_reply_templates() -> None:
-    """Reply templates shipped with the intake, when that module provides defaults."""
-    try:
-        from meldingen.notify.templates import install_default_templates
-    except ModuleNotFoundError:
-        return
-    install_default_templates()
+    """The reply templates and staff's standard texts shipped with the outbox."""
     from meldingen.notify.standard_texts import install_default_standard_texts
+    from meldingen.notify.templates import install_default_templates
+
+    install_default_templates()
 
     install_default_standard_texts()
 

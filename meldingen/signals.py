@@ -34,5 +34,9 @@ category_changed = _signals.signal("category-changed")
 # InboundMessage; keywords: event, channel, photo_ids, media_errors. Exactly one receiver must be connected.
 message_received = _signals.signal("message-received")
 
+# A resident's message was taken in by the intake (in the transaction that marks its event done): what confirms
+# it to the resident reacts (the read receipt). sender: the InboundMessage; keywords: event, channel.
+message_processed = _signals.signal("message-processed")
+
 # The sample data were loaded (`meldingen load-sample-data`). sender: the app.
 sample_data_loaded = _signals.signal("sample-data-loaded")

@@ -15,7 +15,7 @@ from fake_chat_platform import TelegramResident, install_send_routes, platform_c
 from fault_harness import alive, wait_until
 from meldingen import jobs
 from meldingen.extensions import db
-from meldingen.jobs import ProcessBackend
+from meldingen.jobs.backends import ProcessBackend
 from meldingen.reports.models import Report
 
 AMSTERDAM = (52.3877221, 4.8925727)

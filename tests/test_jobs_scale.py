@@ -8,6 +8,7 @@ import time
 import pytest
 
 from meldingen import jobs
+from meldingen.jobs import backends
 from tests.conftest import CLASSIFIER_MODEL_DIR
 
 
@@ -41,7 +42,7 @@ def test_replies_and_timers_go_to_their_own_queues_on_redis(tmp_path, database_u
         jobs.enqueue_in(30, "intake.act", conversation_id=1)
     assert Queue("replies", connection=connection).count == 1
     assert Queue("intake", connection=connection).count == 0  # not due yet: held until its time
-    assert jobs.queue_stats(connection)["intake"]["delayed"] == 1
+    assert backends.queue_stats(connection)["intake"]["delayed"] == 1
 
 
 def test_the_scheduler_moves_a_timer_onto_its_queue_once_it_is_due_and_not_before(redis_url):
@@ -54,7 +55,7 @@ def test_the_scheduler_moves_a_timer_onto_its_queue_once_it_is_due_and_not_befor
 
     connection = Redis.from_url(redis_url)
     intake = Queue("intake", connection=connection)
-    job = jobs.schedule_precisely(intake, 0.4, "meldingen.jobs.run_in_worker", ("intake.act", {}))
+    job = backends.schedule_precisely(intake, 0.4, backends.RQ_ENTRY, ("intake.act", {}))
     due = connection.zscore(ScheduledJobRegistry(queue=intake).key, job.id)
     assert due != int(due)  # kept to the fraction of a second, not truncated
     scheduler, state = Scheduler(redis_url, sweep_seconds=3600), {}
@@ -128,6 +129,7 @@ def test_worker_processes_run_jobs_without_forking_one_per_job(tmp_path, databas
     from rq.registry import FinishedJobRegistry
 
     from meldingen.jobs.worker import Pool
+    from meldingen.worker import prepare_worker_process
 
     for key, value in {"DATABASE_URL": database_url, "BROKER_URL": redis_url, "GEOCODER_URL": "off",
                        "MEDIA_DIR": str(tmp_path / "media"), "SECRET_KEY": "x",
@@ -135,8 +137,9 @@ def test_worker_processes_run_jobs_without_forking_one_per_job(tmp_path, databas
         monkeypatch.setenv(f"MELDINGEN_{key}", value)
     connection = Redis.from_url(redis_url)
     sweeps = Queue("sweeps", connection=connection)
+    # Jobs name their entry point as every version queued them: "meldingen.jobs.run_in_worker".
     queued = [sweeps.enqueue("meldingen.jobs.run_in_worker", name, {}) for name in jobs.PERIODIC_TASKS * 3]
-    pool = Pool(redis_url, ["sweeps"], processes=2, burst=True)
+    pool = Pool(redis_url, ["sweeps"], processes=2, prepare=prepare_worker_process, burst=True)
     pool.run()
     assert all(child.exitcode == 0 for child in pool.children)
     assert FinishedJobRegistry("sweeps", connection=connection).count == len(queued)

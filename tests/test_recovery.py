@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -97,20 +98,34 @@ TG_SEND = f"/bot{TG_TOKEN}/sendMessage"
 # --- inbound events ---------------------------------------------------------------------------------------
 
 
-def test_event_whose_processing_failed_is_taken_up_by_the_sweep_and_becomes_a_report(client, fake, monkeypatch):
-    import meldingen.intake.services as intake
+@contextmanager
+def intake_failing_with(error: Exception):
+    """The intake (the receiver of `message_received`) raises `error` until the block ends."""
+    from meldingen.intake.services import receive_message
+    from meldingen.signals import message_received
 
-    real = intake.receive_message
-    monkeypatch.setattr(intake, "receive_message", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("db gone")))
-    resident = RESIDENTS["whatsapp"](client, fake, "31633333333")
-    resident.send_location(*AMSTERDAM)
-    resident.send_text("Er ligt glas op het fietspad")
-    db.session.rollback()
-    pending = db.session.scalars(select(InboundEvent).where(InboundEvent.state == "pending")).all()
-    assert len(pending) == 2 and all(e.attempts == 1 and "db gone" in e.error for e in pending)
-    assert report_count() == 0
+    def failing(message, **kwargs):
+        raise error
 
-    monkeypatch.setattr(intake, "receive_message", real)
+    message_received.disconnect(receive_message)
+    message_received.connect(failing)
+    try:
+        yield
+    finally:
+        message_received.disconnect(failing)
+        message_received.connect(receive_message)
+
+
+def test_event_whose_processing_failed_is_taken_up_by_the_sweep_and_becomes_a_report(client, fake):
+    with intake_failing_with(RuntimeError("db gone")):
+        resident = RESIDENTS["whatsapp"](client, fake, "31633333333")
+        resident.send_location(*AMSTERDAM)
+        resident.send_text("Er ligt glas op het fietspad")
+        db.session.rollback()
+        pending = db.session.scalars(select(InboundEvent).where(InboundEvent.state == "pending")).all()
+        assert len(pending) == 2 and all(e.attempts == 1 and "db gone" in e.error for e in pending)
+        assert report_count() == 0
+
     assert process_due() == 2
     db.session.rollback()
     assert db.session.scalar(select(func.count()).where(InboundEvent.state == "pending")) == 0
@@ -118,13 +133,11 @@ def test_event_whose_processing_failed_is_taken_up_by_the_sweep_and_becomes_a_re
     assert len([t for t in resident.replies() if find_reference(t)]) == 1
 
 
-def test_event_that_keeps_failing_is_parked_on_the_stuck_list_and_not_retried_again(client, fake, monkeypatch):
-    import meldingen.intake.services as intake
-
-    monkeypatch.setattr(intake, "receive_message", lambda *a, **k: (_ for _ in ()).throw(ValueError("bug")))
-    RESIDENTS["telegram"](client, fake, "555666777").send_text("Afval naast de container")
-    for _ in range(5):
-        process_due()
+def test_event_that_keeps_failing_is_parked_on_the_stuck_list_and_not_retried_again(client, fake):
+    with intake_failing_with(ValueError("bug")):
+        RESIDENTS["telegram"](client, fake, "555666777").send_text("Afval naast de container")
+        for _ in range(5):
+            process_due()
     db.session.rollback()
     event = db.session.scalar(select(InboundEvent).where(InboundEvent.channel_kind == "telegram")
                               .order_by(InboundEvent.id.desc()))

@@ -211,15 +211,11 @@ def test_reassign_to_another_organisations_staff_is_refused(head, backlog_report
 
 
 def test_duplicate_candidates_can_be_merged(head, backlog_reports):
-    from meldingen.staff.report_actions import merge_available
-
     client, _ = head
     first = backlog_reports["pavement"]
     second = make_report("Losse stoeptegel, iets verderop", point=(52.3660, 4.8850))
     page = client.get(f"/staff/reports/{second.reference}").get_data(as_text=True)
     assert "Mogelijke dubbele meldingen" in page
-    if not merge_available():
-        pytest.skip("the duplicates service (meldingen.dedup.services.merge_reports) is not there yet")
     # More than the category's duplicate distance apart: only with a reason (see tests/test_staff_merge.py).
     response = client.post(f"/staff/reports/{second.reference}/merge",
                            data={"target": first.reference, "reason": "Zelfde tegel, melder gaf de hoek op"})

@@ -6,9 +6,10 @@ from flask import Flask
 
 
 def register_api(app: Flask) -> None:
-    from meldingen.api import geo, reports
+    from meldingen.api import classify, duplicates, geo, photos, reports, routing_rules
     from meldingen.api.contract import install_contract_headers, install_contract_plugin
     from meldingen.extensions import api, csrf
+    from meldingen.privacy import api as privacy_api
 
     app.config.setdefault("API_TITLE", "Meldingen API")
     app.config.setdefault("API_VERSION", "v1")
@@ -21,27 +22,8 @@ def register_api(app: Flask) -> None:
     install_contract_headers(app)
     from meldingen.web.limits import limit_api_blueprint
 
-    for blueprint in (reports.blp, geo.blp, *extra_blueprints()):
+    for blueprint in (reports.blp, geo.blp, classify.blp, routing_rules.blp, photos.blp, duplicates.blp,
+                      privacy_api.blp):
         csrf.exempt(blueprint)  # token auth, no cookies: CSRF does not apply
         limit_api_blueprint(blueprint)  # per token (per address without one)
         api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")
-
-
-# API blueprints of later work, "module:attribute", registered when the module exists.
-EXTRA_API_BLUEPRINTS = [
-    "meldingen.api.classify:blp",
-    "meldingen.api.routing_rules:blp",
-    "meldingen.api.photos:blp",
-    "meldingen.api.duplicates:blp",
-    "meldingen.api.admin:blp",
-    "meldingen.privacy.api:blp",
-]
-
-
-def extra_blueprints():
-    from meldingen.plugins import import_optional
-
-    for spec in EXTRA_API_BLUEPRINTS:
-        blueprint = import_optional(spec)
-        if blueprint is not None:
-            yield blueprint

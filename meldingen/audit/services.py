@@ -104,10 +104,8 @@ def _signed_in_staff():
     staff = g.get("staff")  # the JSON API's token user
     if staff is not None:
         return staff
-    try:
-        from flask_login import current_user
-    except ImportError:  # pragma: no cover - flask-login is a dependency
-        return None
+    from flask_login import current_user
+
     user = current_user._get_current_object() if current_user else None
     return user if user is not None and getattr(user, "is_authenticated", False) else None
 

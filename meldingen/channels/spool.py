@@ -60,7 +60,7 @@ def enabled() -> bool:
     if setting != "auto":
         return False
     from meldingen.extensions import db
-    from meldingen.jobs import ProcessBackend
+    from meldingen.jobs.backends import ProcessBackend
 
     return (db.engine.dialect.name == "sqlite"
             and isinstance(current_app.extensions.get("meldingen_jobs"), ProcessBackend))

@@ -22,22 +22,19 @@ from meldingen.extensions import db
 from meldingen.media import refusals
 from meldingen.media.images import ImageRejected
 from meldingen.media.services import fetch_platform_media, store_photo
-from meldingen.plugins import import_optional
 from meldingen.recovery.policy import lease_seconds, lease_until, retry_delay, short_reason, should_park
 from meldingen.reports.models import Photo
+from meldingen.signals import message_processed, message_received
 from meldingen.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
-# The intake's entry point: receive_message(message, *, event, channel, photo_ids). Looked up at run time,
-# so channels do not depend on the intake's module at import.
-INTAKE_HANDLER = "meldingen.intake.services:receive_message"
-_warned_no_intake = False
-# Processed messages are marked read (WhatsApp's blue ticks) through the outbox; also looked up at run time.
-READ_RECEIPT_HANDLER = "meldingen.notify.receipts:queue_read_receipt"
 
 
-@jobs.task("channels.import_spool")
+class NoIntake(RuntimeError):
+    """Nothing takes in residents' messages (no receiver of `signals.message_received`): the event stays pending."""
+
+
 def import_spool() -> None:
     """Deliveries the embedded default's webhooks wrote to the inbox spool, into the database (channels/spool.py)."""
     from meldingen.channels import spool
@@ -45,7 +42,6 @@ def import_spool() -> None:
     spool.import_waiting()
 
 
-@jobs.task("channels.process_event")
 def process_event(event_id: int, attempt: int = 0) -> None:
     """Process one stored event, at least once and with its effects once.
 
@@ -68,7 +64,6 @@ def process_event(event_id: int, attempt: int = 0) -> None:
         raise
 
 
-@jobs.task("channels.process_due")
 def process_due(limit: int = 200) -> int:
     """The sweep: pending events whose backoff or lease has passed, and those whose first job was lost."""
     from meldingen.jobs import run_task
@@ -142,6 +137,9 @@ def _process_claimed(event_id: int) -> None:
     channel = registry.channel_by_id(message.channel_kind, event.channel_id)
     attempts = event.attempts
     db.session.rollback()  # no transaction stays open while the platforms are called
+    if not message_received.receivers:
+        # The intake is connected by the app factory (`connect_intake`); without it no message may count as done.
+        raise NoIntake("no intake connected to message_received; the event is kept for a later attempt")
     if message.callback_query_id and channel is not None:
         answer_button_press(channel, message.callback_query_id)
     refused: list[str] = list(message.media_refused)
@@ -158,12 +156,10 @@ def _process_claimed(event_id: int) -> None:
     # media_errors: the detail for staff and logs (English); media_refusals: codes the resident is told about.
     event.payload = {**event.payload, "photo_ids": photo_ids, "media_errors": media_errors,
                      "media_refusals": refused}
-    handler = _intake_handler()
-    if handler is not None:
-        handler(message, event=event, channel=channel, photo_ids=photo_ids)
-        mark_read = import_optional(READ_RECEIPT_HANDLER)
-        if mark_read is not None:  # in this transaction: the receipt is queued exactly when the event is done
-            mark_read(message, event=event, channel=channel)
+    # The intake takes the message in this transaction, and what reacts to a processed message (the read receipt:
+    # WhatsApp's blue ticks, queued in the outbox) does too: exactly when the event is done.
+    message_received.send(message, event=event, channel=channel, photo_ids=photo_ids, media_errors=media_errors)
+    message_processed.send(message, event=event, channel=channel)
     # Done only while the claim is still ours: an attempt that outlived its lease (a slow intake, a database
     # briefly locked) may have been claimed again by the sweep; then only one of the two may commit its
     # effects (the photo stored, the message taken in), or a photo would be stored and added twice.
@@ -234,12 +230,3 @@ def answer_button_press(channel: registry.ChannelConfig, callback_query_id: str)
     except PlatformError as exc:
         log.info("callback query not answered: %s", exc.message)
 
-
-def _intake_handler():
-    handler = import_optional(INTAKE_HANDLER)
-    if handler is None:
-        global _warned_no_intake
-        if not _warned_no_intake and not current_app.testing:
-            _warned_no_intake = True
-            log.warning("no intake installed; inbound events are stored but not assembled into reports")
-    return handler

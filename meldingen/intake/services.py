@@ -1,7 +1,7 @@
 """The chat intake: one draft per resident and channel, filled by whatever arrives, turned into a report.
 
-`receive_message` is called by the channels worker for every stored inbound message (the seam named in
-`meldingen.channels.tasks.INTAKE_HANDLER`). It first decides what the message means (`understanding`:
+`receive_message` is called by the channels worker for every stored inbound message (it receives
+`signals.message_received`, connected by `create_app`). It first decides what the message means (`understanding`:
 greeting, thanks, status question, correction, cancel, a request for a person, something about a report
 already made, or a problem) and answers the first kinds at once; a problem fills the draft's slots (photos,
 location, description; `slots` takes a typed address out of a sentence) in any order, and after a quiet period

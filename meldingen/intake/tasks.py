@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from meldingen import jobs
 from meldingen.intake.services import act_if_due, act_on_due_conversations, record_act_failure
 
 
-@jobs.task("intake.act")
 def act(conversation_id: int) -> None:
     try:
         act_if_due(conversation_id)
@@ -15,6 +13,5 @@ def act(conversation_id: int) -> None:
         raise
 
 
-@jobs.task("intake.act_due")
 def act_due() -> None:
     act_on_due_conversations()

@@ -1,4 +1,4 @@
-"""`meldingen worker`: long-lived worker processes on the RQ queues, no process forked per job.
+"""The worker processes behind `meldingen worker`: long-lived processes on the RQ queues, no process forked per job.
 
 RQ's default worker forks a child for every job, and each child builds the application again (about 100 ms a
 job). Here each process is an RQ `SimpleWorker` that runs jobs in itself with one application it keeps, and
@@ -6,6 +6,9 @@ job). Here each process is an RQ `SimpleWorker` that runs jobs in itself with on
 its parent), restarts one that dies, and passes SIGTERM on so each finishes its job first. One process (the
 default) works in `meldingen worker` itself. A job that hangs on a slow platform holds up one
 process; the others go on, and work on other queues never waits behind it.
+
+Each process first calls the `prepare` it was given (the entry layer's `meldingen.worker.prepare_worker_process`:
+make the app, install it for `jobs.run_in_worker`, load the classifier): nothing here makes an app itself.
 """
 
 from __future__ import annotations
@@ -16,8 +19,13 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 
 log = logging.getLogger(__name__)
+
+# Called once in each worker process with its queue names, before the first job (a module-level function: it is
+# pickled by name into spawned processes).
+Prepare = Callable[[list[str]], None]
 
 
 def lower_priority(nice: int) -> None:
@@ -30,7 +38,8 @@ def lower_priority(nice: int) -> None:
         pass
 
 
-def work(url: str, queue_names: list[str], burst: bool = False, child: bool = False, nice: int = 0) -> None:
+def work(url: str, queue_names: list[str], prepare: Prepare, burst: bool = False, child: bool = False,
+         nice: int = 0) -> None:
     """One worker process: take jobs from the named queues, most urgent first, until told to stop."""
     if child:
         die_with_parent()
@@ -38,10 +47,7 @@ def work(url: str, queue_names: list[str], burst: bool = False, child: bool = Fa
     from redis import Redis
     from rq import Queue, SimpleWorker
 
-    from meldingen.jobs import LEGACY_QUEUE, warm_up_worker
-
-    # Only the intake and inbound events classify; a worker for replies needs no model in memory.
-    warm_up_worker(classifier=bool({"intake", "inbound", LEGACY_QUEUE} & set(queue_names)))
+    prepare(queue_names)
     connection = Redis.from_url(url)
     queues = [Queue(name, connection=connection) for name in queue_names]
     worker = SimpleWorker(queues, connection=connection)
@@ -63,8 +69,10 @@ def die_with_parent() -> None:
 class Pool:
     """N worker processes, kept at N until stopped."""
 
-    def __init__(self, url: str, queue_names: list[str], processes: int, burst: bool = False, nice: int = 0):
+    def __init__(self, url: str, queue_names: list[str], processes: int, prepare: Prepare, burst: bool = False,
+                 nice: int = 0):
         self.url = url
+        self.prepare = prepare
         self.nice = nice
         self.queue_names = queue_names
         self.size = max(1, processes)
@@ -74,7 +82,8 @@ class Pool:
         self.stopping = threading.Event()
 
     def _start_one(self):
-        child = self.context.Process(target=work, args=(self.url, self.queue_names, self.burst, True, self.nice),
+        child = self.context.Process(target=work,
+                                     args=(self.url, self.queue_names, self.prepare, self.burst, True, self.nice),
                                      name="meldingen-worker", daemon=False)
         child.start()
         return child
@@ -88,7 +97,7 @@ class Pool:
     def run(self) -> None:
         if self.size == 1:
             # One worker: in this process, so that stopping or killing `meldingen worker` stops the work itself.
-            work(self.url, self.queue_names, self.burst, nice=self.nice)
+            work(self.url, self.queue_names, self.prepare, self.burst, nice=self.nice)
             return
         self.children = [self._start_one() for _ in range(self.size)]
         while True:

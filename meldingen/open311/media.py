@@ -17,7 +17,6 @@ from urllib.parse import urlsplit
 import httpx
 from flask import current_app
 
-from meldingen import jobs
 from meldingen.channels.base import PlatformError, download
 from meldingen.extensions import db
 
@@ -69,7 +68,6 @@ def fetch_media_url(url: str, client: httpx.Client) -> bytes:
                     credential_origins=()).data
 
 
-@jobs.task("open311.fetch_media")
 def fetch_media(report_id: int, urls: list[str]) -> None:
     from meldingen.media.images import ImageRejected
     from meldingen.media.services import store_photo

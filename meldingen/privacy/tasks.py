@@ -6,14 +6,12 @@ from datetime import timedelta
 
 from flask import current_app
 
-from meldingen.jobs import task
 from meldingen.timeutil import as_aware_utc, utcnow
 
 RUN_EVERY = timedelta(hours=24)
 START_ACTION = "retention.start"
 
 
-@task("privacy.retention")
 def run_retention_when_due() -> dict | None:
     """Anonymise what is past MELDINGEN_RETENTION_DAYS, when the last run (in the audit log) is a day old.
 

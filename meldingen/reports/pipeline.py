@@ -66,10 +66,8 @@ def resolve_typed_address(text: str) -> tuple[dict | None, bool]:
     answers = db.session.info.setdefault(_ADDRESS_ANSWERS, {})
     if text in answers:
         return answers[text]
-    try:
-        from meldingen.geo.search import search
-    except ModuleNotFoundError:
-        return None, False
+    from meldingen.geo.search import search
+
     outcome = search(text, limit=1)
     answer = (outcome.results[0] if outcome.results else None, outcome.geocoder == "unavailable")
     answers[text] = answer
@@ -109,10 +107,8 @@ def prepare(lat, lon, description: str | None) -> None:
 
 
 def _suggest(text: str) -> dict | None:
-    try:
-        from meldingen.classify.services import suggest_categories
-    except ModuleNotFoundError:
-        return None
+    from meldingen.classify.services import suggest_categories
+
     suggestions = suggest_categories(text, k=1)
     return suggestions[0] if suggestions else None
 

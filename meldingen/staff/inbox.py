@@ -16,6 +16,7 @@ from sqlalchemy import func, or_, select, update
 
 from meldingen.extensions import db
 from meldingen.intake.models import Conversation, ConversationMessage
+from meldingen.notify.outbox import queue_text
 from meldingen.reports.access import visible_organisation_ids
 from meldingen.timeutil import as_aware_utc, utcnow
 
@@ -151,35 +152,15 @@ def reply_to_conversation(conversation: Conversation, staff, body: str, last_see
 
 def queue_reply_to_reporter(conversation: Conversation, body: str, key: str, staff_id: int) -> ConversationMessage:
     """The seam to the outbox: a free-text message to the conversation's resident on its own channel, and the
-    conversation's record of it. `meldingen.notify.outbox.queue_text` writes both; without the outbox the message
-    is written to the outbox table as "queued" for the sender to pick up."""
-    import importlib
-
-    try:
-        outbox = importlib.import_module("meldingen.notify.outbox")
-    except ModuleNotFoundError as exc:
-        if exc.name != "meldingen.notify.outbox":
-            raise
-        outbox = None
-    queue_text = getattr(outbox, "queue_text", None)
-    if queue_text is not None:
-        outbound = queue_text(conversation.reporter, body, conversation=conversation, idempotency_key=key,
-                              staff_id=staff_id)
-        db.session.flush()
-        recorded = db.session.scalar(select(ConversationMessage).where(
-            ConversationMessage.outbound_message_id == outbound.id).order_by(ConversationMessage.id.desc()).limit(1))
-        if recorded is not None:
-            return recorded
-    else:
-        from meldingen.channels.models import OutboundMessage
-
-        outbound = db.session.scalar(select(OutboundMessage).where(OutboundMessage.idempotency_key == key))
-        if outbound is None:
-            outbound = OutboundMessage(idempotency_key=key, channel_kind=conversation.channel_kind,
-                                       channel_id=conversation.channel_id, reporter_id=conversation.reporter_id,
-                                       conversation_id=conversation.id, body=body, state="queued")
-            db.session.add(outbound)
-            db.session.flush()
+    conversation's record of it. `meldingen.notify.outbox.queue_text` writes both (the record is written here
+    when the outbox did not)."""
+    outbound = queue_text(conversation.reporter, body, conversation=conversation, idempotency_key=key,
+                          staff_id=staff_id)
+    db.session.flush()
+    recorded = db.session.scalar(select(ConversationMessage).where(
+        ConversationMessage.outbound_message_id == outbound.id).order_by(ConversationMessage.id.desc()).limit(1))
+    if recorded is not None:
+        return recorded
     message = ConversationMessage(conversation_id=conversation.id, direction="out", at=utcnow(), kind="text",
                                   text=body, staff_id=staff_id, outbound_message_id=outbound.id)
     db.session.add(message)

@@ -7,10 +7,11 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy import select
 
+from meldingen.dedup import services as dedup_services
 from meldingen.extensions import db
 from meldingen.organisations.models import Department
 from meldingen.reports.access import scope_reports
-from meldingen.reports.models import DuplicateCandidate, Report
+from meldingen.reports.models import Report
 from meldingen.reports.services import add_event, change_status
 from meldingen.staff.models import StaffUser
 
@@ -77,46 +78,14 @@ def reassign(report: Report, staff, department_code: str | None, assignee_id: in
 
 
 def duplicate_candidates(report: Report, staff) -> list[dict]:
-    """Reports that may be the same problem, from the duplicates service when it is there, else the stored
-    suggestions; only those the staff member may see."""
-    candidates: list[tuple[Report, float | None]] = []
-    find = _dedup("find_duplicate_candidates")
-    if find is not None:
-        for item in find(report) or []:
-            target = getattr(item, "report", None) or getattr(item, "candidate", None) or item
-            score = getattr(item, "score", None)
-            if isinstance(item, dict):
-                target, score = item.get("report") or item.get("candidate"), item.get("score")
-            if isinstance(target, Report):
-                candidates.append((target, score))
-    else:
-        rows = db.session.execute(
-            select(Report, DuplicateCandidate.score)
-            .join(DuplicateCandidate, DuplicateCandidate.candidate_id == Report.id)
-            .where(DuplicateCandidate.report_id == report.id, DuplicateCandidate.state == "suggested")
-            .order_by(DuplicateCandidate.score.desc())
-        ).all()
-        candidates = [(r, s) for r, s in rows]
+    """Reports that may be the same problem, from the duplicates service; only those the staff member may see."""
+    candidates = [(found.report, found.score) for found in dedup_services.find_duplicate_candidates(report)]
     visible_ids = set(db.session.scalars(scope_reports(
         select(Report.id).where(Report.id.in_([c.id for c, _ in candidates] or [0])), staff)))
     return [{"report": c, "score": s} for c, s in candidates if c.id in visible_ids and c.id != report.id]
 
 
-def merge_available() -> bool:
-    return _dedup("merge_reports") is not None
-
-
 def unmerge(duplicate: Report, staff) -> None:
-    undo = _dedup("unmerge_report")
-    if undo is None:
-        raise ActionRefused("Ontkoppelen is nog niet beschikbaar.")
-    undo(duplicate, actor=staff.email, actor_id=staff.id)
+    dedup_services.unmerge_report(duplicate, actor=staff.email, actor_id=staff.id)
     db.session.commit()
 
-
-def _dedup(name: str):
-    try:
-        from meldingen.dedup import services
-    except ImportError:
-        return None
-    return getattr(services, name, None)

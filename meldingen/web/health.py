@@ -54,9 +54,9 @@ def _schema_head() -> str | None:
     if head is None:
         from alembic.script import ScriptDirectory
 
-        from meldingen import _migrations_dir
+        from meldingen.migrations_support import migrations_dir
 
-        head = ScriptDirectory(str(_migrations_dir())).get_current_head()
+        head = ScriptDirectory(str(migrations_dir())).get_current_head()
         current_app.extensions["meldingen_schema_head"] = head
     return head
 
@@ -94,7 +94,7 @@ def metrics():
                         headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
     lines = []
     if current_app.config.get("BROKER_URL"):
-        from meldingen.jobs import queue_stats
+        from meldingen.jobs.backends import queue_stats
 
         stats = queue_stats(_redis())
         for metric, key, help_text in (

@@ -115,7 +115,6 @@ def report_page(reference: str):
     if may_merge:
         context["candidates"] = report_actions.duplicate_candidates(report, current_user) \
             if report.duplicate_of_id is None and report.is_open else []
-        context["merge_available"] = report_actions.merge_available()
     if buttons:
         from meldingen.notify.hooks import subscribers
         from meldingen.notify.standard_texts import texts_for_report

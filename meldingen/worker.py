@@ -1,14 +1,59 @@
-"""Commands of the job queue: `meldingen worker`, `meldingen scheduler`, `meldingen jobs status`."""
+"""The worker entry: the apps of background processes, and the commands of the job queue (`meldingen worker`,
+`meldingen scheduler`, `meldingen jobs status`).
+
+`jobs/` carries tasks but never makes an app: an RQ worker process gets its app from
+`prepare_worker_process` (given to `jobs.worker.Pool`), and the embedded background process of a web process is
+made by the app factory with `start_background_process` as its first work (given to `jobs.backends.init_app` by
+`create_app`). Both warm the classifier here, before the first resident's report rather than during it.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 import signal
 import threading
 
 import click
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import with_appcontext
+
+from meldingen import jobs
+
+log = logging.getLogger(__name__)
+
+# Only the intake and inbound events classify; a worker for replies needs no model in memory.
+CLASSIFYING_QUEUES = {"intake", "inbound", jobs.LEGACY_QUEUE}
+
+
+def warm_up(app: Flask) -> None:
+    """Load the classifier now, so the first resident does not wait for it (a worker without a model still sends
+    replies and fetches photos)."""
+    from meldingen.classify.services import get_classifier
+
+    with app.app_context():
+        try:
+            get_classifier()
+        except Exception:
+            log.exception("worker warm-up: classifier not loaded")
+
+
+def prepare_worker_process(queue_names: list[str]) -> None:
+    """In each `meldingen worker` process, before its first job: its one app, installed for `jobs.run_in_worker`."""
+    from meldingen import create_app
+
+    app = create_app()
+    jobs.install_worker_app(app)
+    if CLASSIFYING_QUEUES & set(queue_names):
+        warm_up(app)
+
+
+def start_background_process(app: Flask) -> None:
+    """The first work of the embedded background process: deliveries a previous process acknowledged and left in
+    the inbox spool, then the classifier."""
+    with app.app_context():
+        jobs.enqueue("channels.import_spool")
+    warm_up(app)
 
 
 def _broker_url() -> str:
@@ -19,14 +64,13 @@ def _broker_url() -> str:
 
 
 def _queue_names(value: str | None) -> list[str]:
-    from meldingen.jobs import LEGACY_QUEUE, QUEUES
-
+    known = [*jobs.QUEUES, jobs.LEGACY_QUEUE]
     if not value:
-        return [*QUEUES, LEGACY_QUEUE]
+        return known
     names = [name.strip() for name in value.split(",") if name.strip()]
-    unknown = [name for name in names if name not in (*QUEUES, LEGACY_QUEUE)]
+    unknown = [name for name in names if name not in known]
     if unknown:
-        raise click.BadParameter(f"unknown queue {', '.join(unknown)}; the queues are {', '.join(QUEUES)}",
+        raise click.BadParameter(f"unknown queue {', '.join(unknown)}; the queues are {', '.join(jobs.QUEUES)}",
                                  param_hint="--queues")
     return names
 
@@ -60,7 +104,7 @@ def worker_command(queues, processes, scheduler, burst, nice):
     for engine in db.engines.values():
         engine.dispose()  # this process only supervises; the workers open their own connections
     nice = int(current_app.config.get("WORKER_NICE", 10)) if nice is None else nice
-    pool = Pool(url, names, processes, burst=burst, nice=nice)
+    pool = Pool(url, names, processes, prepare=prepare_worker_process, burst=burst, nice=nice)
     stop = threading.Event()
     if scheduler and not burst:
         from meldingen.jobs.scheduler import run_in_thread
@@ -107,6 +151,6 @@ def jobs_status():
     """Depth and age of each queue as JSON (for monitoring)."""
     from redis import Redis
 
-    from meldingen.jobs import queue_stats
+    from meldingen.jobs.backends import queue_stats
 
     click.echo(json.dumps(queue_stats(Redis.from_url(_broker_url())), indent=2))
