@@ -410,3 +410,12 @@ def template_parameters(message: OutgoingMessage, names: Sequence[str]) -> list[
 
 def no_template(message: OutgoingMessage, window: str = "24-hour window") -> HeldForStaff:
     return HeldForStaff(f"outside the {window} and no template for {message.template_key or 'this message'}")
+
+
+def numbered_choices(reply: Reply, text: Callable[[str], str]) -> Reply:
+    """For a platform without buttons (SMS, Signal): the choices as a numbered list under the text; the
+    buttons stay on the reply (the intake reads an answer "2" by them)."""
+    if not reply.buttons:
+        return reply
+    lines = "\n".join(f"{i + 1}. {b['title']}" for i, b in enumerate(reply.buttons))
+    return dataclasses.replace(reply, text=f"{reply.text}\n{text('choose_number')}\n{lines}")
