@@ -1,4 +1,6 @@
-"""Twilio Messaging (SMS and WhatsApp): X-Twilio-Signature, form parsing, Messages.json and media download."""
+"""Twilio Messaging (SMS and WhatsApp): X-Twilio-Signature, form parsing, Messages.json and media download, and
+Twilio's adapter (`TwilioAdapter`): numbered choices for SMS, the window and templates for WhatsApp recipients,
+and the message list that settles a send whose answer never came."""
 
 from __future__ import annotations
 
