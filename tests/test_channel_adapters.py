@@ -18,10 +18,10 @@ from urllib.parse import parse_qs, urlencode
 
 import httpx
 import pytest
+from fake_platforms import jpeg_bytes
 from flask import Flask
 
-from fake_platforms import jpeg_bytes
-from meldingen.channels import models, telegram, twilio, webchat, whatsapp
+from meldingen.channels import models, twilio, webchat, whatsapp
 from meldingen.channels.adapter import (
     ChannelAdapter,
     ChannelConfig,

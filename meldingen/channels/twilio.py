@@ -36,7 +36,13 @@ from meldingen.channels.adapter import (
     numbered_choices,
     template_parameters,
 )
-from meldingen.channels.base import Download, PlatformError, call_json, download, same_origin
+from meldingen.channels.base import (
+    Download,
+    PlatformError,
+    call_json,
+    download,
+    same_origin,
+)
 from meldingen.channels.http import platform_client
 from meldingen.channels.messages import (
     DeliveryStatus,
@@ -146,7 +152,7 @@ def parse_webhook(form: Mapping[str, Any], now: datetime | None = None) -> Parse
     """An incoming message or a status callback; Twilio sends no timestamp, so `now` (receipt) stands in."""
     if not isinstance(form, Mapping):
         raise PayloadError("body is not form data")
-    get = lambda name: optional_str(form.get(name))  # noqa: E731
+    get = lambda name: optional_str(form.get(name))
     sid = get("MessageSid") or get("SmsMessageSid") or get("SmsSid")
     if not sid:
         raise PayloadError("MessageSid is missing")
