@@ -6,7 +6,8 @@ What this module decides:
   (HMAC-SHA256 of the raw body under the app secret). Several entries and events per delivery are normal;
   one event that cannot be read is kept raw and skipped, the others are read.
 - A message's `mid` is its idempotency key; a postback (a tapped button) has a `mid` too. Echoes (`is_echo`:
-  copies of what the page itself sent) and reactions are not messages of the resident and are ignored.
+  copies of what the page itself sent) and reactions are not messages of the resident. An echo that carries
+  our outbox reference (sent as the message's `metadata`) is a "sent" receipt of that row.
 - Attachments: `image` is a photo (its CDN URL is the media reference, fetched at once: it expires), a
   sticker (an image with `sticker_id`) is not; Messenger no longer sends locations, so a place arrives as a
   map link (a `fallback` attachment or in the text) and is read by `channels/maplinks.py`; the legacy
@@ -29,13 +30,28 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import httpx
 
 from meldingen.channels import maplinks
+from meldingen.channels.adapter import (
+    MASK,
+    Capabilities,
+    ChannelAdapter,
+    ChannelConfig,
+    Delivery,
+    HeldForStaff,
+    OutgoingMessage,
+    StoredDelivery,
+    WebhookAnswer,
+    WebhookRequest,
+    WebhookRoute,
+    inside_window,
+)
 from meldingen.channels.base import Download, PlatformError, call_json, download
+from meldingen.channels.http import platform_client
 from meldingen.channels.messages import (
     DeliveryStatus,
     InboundMessage,
@@ -132,7 +148,13 @@ def parse_webhook(payload: Any) -> ParsedWebhook:
 def _parse_event(event: dict, page_id: str | None, result: ParsedWebhook) -> None:
     message = event.get("message")
     if isinstance(message, dict) and message.get("is_echo"):
-        return  # a copy of what the page sent
+        # A copy of what the page sent: not the resident's. When it carries our outbox reference (the
+        # `metadata` of our send) it tells that the message landed, even if the send's answer never came.
+        metadata = message.get("metadata")
+        if isinstance(metadata, str) and metadata.startswith("outbox:") and message.get("mid"):
+            result.statuses.append(DeliveryStatus(KIND, require_str(message["mid"], "message.mid"), "sent",
+                                                  from_ms(event.get("timestamp"), "timestamp"), reference=metadata))
+        return
     sender = require_str(require_dict(event.get("sender"), "sender").get("id"), "sender.id")
     recipient = event.get("recipient") if isinstance(event.get("recipient"), dict) else {}
     address = optional_str(recipient.get("id")) or page_id
@@ -287,3 +309,126 @@ def sender_action(client: httpx.Client, graph_url: str, page_token: str, to: str
 def fetch_media(client: httpx.Client, url: str, max_bytes: int) -> Download:
     """An attachment from the CDN URL Messenger sent (signed and short-lived: no token goes with it)."""
     return download(client, url, platform="Messenger", max_bytes=max_bytes, credential_origins=())
+
+
+# --- The adapter -----------------------------------------------------------------------------------------
+
+STAFF_REPLY = "staff_reply"  # the outbox purpose of a person's reply (notify/outbox.py): may go as HUMAN_AGENT
+HUMAN_AGENT = "HUMAN_AGENT"
+
+
+class MessengerAdapter(ChannelAdapter):
+    """Facebook Messenger through a Facebook Page (see the module's docstring for what it decides)."""
+
+    kind = KIND
+    name = "Messenger"
+    secret_names = ("app_secret", "verify_token", "page_access_token")
+    capabilities = Capabilities(
+        buttons=MAX_QUICK_REPLIES, location_request=False, read_receipts=True, delivery_receipts=True,
+        service_window=timedelta(hours=24), templates=False, max_text_length=MAX_TEXT, pacing_seconds=1.0,
+        concurrency=3,
+    )
+    webhook = WebhookRoute("/webhooks/messenger", "messenger_event", "messenger_handshake")
+    refusal = "missing or wrong X-Hub-Signature-256"
+
+    # --- configuration ---
+
+    def default_channel(self, config: Mapping[str, Any]) -> ChannelConfig | None:
+        secrets = {"app_secret": config.get("MESSENGER_APP_SECRET"),
+                   "verify_token": config.get("MESSENGER_VERIFY_TOKEN"),
+                   "page_access_token": config.get("MESSENGER_PAGE_ACCESS_TOKEN")}
+        if not (secrets["app_secret"] or secrets["verify_token"]):
+            return None
+        return ChannelConfig(KIND, None, None, secrets, self.default_api_url(config))
+
+    def default_api_url(self, config: Mapping[str, Any]) -> str:
+        return str(config.get("MESSENGER_GRAPH_URL") or DEFAULT_GRAPH_URL)
+
+    # --- receiving ---
+
+    def handshake(self, request: WebhookRequest, channels: Sequence[ChannelConfig]) -> WebhookAnswer | None:
+        for channel in channels:
+            challenge = verify_handshake(request.args, channel.secret("verify_token"))
+            if challenge is not None:
+                return WebhookAnswer(challenge)
+        return None
+
+    def verify(self, request: WebhookRequest, channels: Sequence[ChannelConfig]) -> list[ChannelConfig]:
+        header = request.header(SIGNATURE_HEADER)
+        return [c for c in channels if verify_signature(c.secret("app_secret"), request.body, header)]
+
+    def parse(self, raw: Any) -> ParsedWebhook:
+        return parse_webhook(raw)
+
+    def store(self, delivery: Delivery, parsed: ParsedWebhook, verified: Sequence[ChannelConfig]) -> StoredDelivery:
+        """As every platform, with each read or delivery watermark also applied to the messages it covers."""
+        expanded = []
+        for status in parsed.statuses:
+            expanded.append(status)
+            if is_watermark(status):
+                expanded.extend(watermark_statuses(status, _sent_before(status)))
+        parsed.statuses = expanded
+        return super().store(delivery, parsed, verified)
+
+    # --- after receiving ---
+
+    def fetch_media(self, ref: str, channel: ChannelConfig, *, max_bytes: int,
+                    client: httpx.Client | None = None) -> Download:
+        return fetch_media(client or platform_client(), ref, max_bytes)
+
+    def read_receipt(self, message: InboundMessage) -> dict | None:
+        return {"recipient": message.platform_user_id, "message_id": message.external_id}
+
+    def mark_read(self, receipt: Mapping[str, Any], channel: ChannelConfig, *, timeout: float | None = None,
+                  client: httpx.Client | None = None) -> None:
+        sender_action(client or platform_client(), channel.api_url, channel.secret("page_access_token"),
+                      receipt["recipient"], "mark_seen", timeout=timeout)
+
+    # --- sending ---
+
+    def send(self, message: OutgoingMessage, channel: ChannelConfig, *, now: datetime,
+             client: httpx.Client | None = None) -> str:
+        """A RESPONSE inside the 24-hour window; outside it only a person's reply (HUMAN_AGENT, 7 days), the
+        rest is held for staff. Our outbox reference goes as `metadata`: the page's echo of the message
+        carries it back, which settles a send whose answer never came."""
+        tag = None
+        if not inside_window(message.last_inbound_at, now, timedelta(hours=24)):
+            if message.template_key == STAFF_REPLY and inside_window(message.last_inbound_at, now,
+                                                                      timedelta(days=HUMAN_AGENT_DAYS)):
+                tag = HUMAN_AGENT
+            else:
+                raise HeldForStaff("outside Messenger's 24-hour window: only a person may write (7 days)")
+        body = message_body(message.to, message.text, message.buttons, tag=tag)
+        body["message"]["metadata"] = message.reference
+        try:
+            answer = _send(client or platform_client(), channel.api_url, channel.secret("page_access_token"), body)
+        except PlatformError as exc:
+            if exc.code == WINDOW_ERROR:
+                raise HeldForStaff(f"Messenger refused: outside the window ({exc.message})") from None
+            raise
+        mid = answer.get("message_id")
+        if not isinstance(mid, str) or not mid:
+            raise PlatformError("Messenger answered without a message_id", retryable=False)
+        return mid
+
+    def masked_id(self, platform_id: str | None) -> str | None:
+        return f"PSID {MASK}{platform_id[-4:]}" if platform_id and len(platform_id) > 8 else None
+
+
+def _sent_before(status: DeliveryStatus) -> list[str]:
+    """The mids of our messages to the watermark's resident sent at or before it and not yet at its state."""
+    from sqlalchemy import select
+
+    from meldingen.channels.models import OutboundMessage
+    from meldingen.extensions import db
+    from meldingen.reports.models import Reporter
+
+    earlier = ("sent",) if status.status == "delivered" else ("sent", "delivered")
+    return list(db.session.scalars(
+        select(OutboundMessage.platform_message_id)
+        .join(Reporter, Reporter.id == OutboundMessage.reporter_id)
+        .where(OutboundMessage.channel_kind == KIND, Reporter.channel_kind == KIND,
+               Reporter.platform_id == watermark_recipient(status), OutboundMessage.state.in_(earlier),
+               OutboundMessage.platform_message_id.is_not(None), OutboundMessage.sent_at <= status.at)
+        .order_by(OutboundMessage.id).limit(200)
+    ))

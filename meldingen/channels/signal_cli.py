@@ -26,7 +26,7 @@ What this module decides:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
@@ -34,6 +34,17 @@ from urllib.parse import quote
 import httpx
 
 from meldingen.channels import maplinks
+from meldingen.channels.adapter import (
+    Capabilities,
+    ChannelAdapter,
+    ChannelConfig,
+    Delivery,
+    OutgoingMessage,
+    Reply,
+    StoredDelivery,
+    masked_phone,
+    numbered_choices,
+)
 from meldingen.channels.base import (
     Download,
     PlatformError,
@@ -42,6 +53,7 @@ from meldingen.channels.base import (
     error_for_response,
     platform_timeout,
 )
+from meldingen.channels.http import platform_client
 from meldingen.channels.messages import (
     DeliveryStatus,
     InboundMessage,
@@ -197,7 +209,8 @@ def receive(client: httpx.Client, api_url: str, number: str) -> list:
     if response.status_code >= 300:
         error = error_for_response(response, "Signal bridge")
         if response.status_code == 400 and "websocket" in response.text.lower():
-            error.message += " (the bridge runs in json-rpc mode; Meldingen needs normal or native mode)"
+            raise PlatformError(error.message + " (the bridge runs in json-rpc mode; Meldingen needs normal or "
+                                "native mode)", retryable=False, status_code=400)
         raise error
     try:
         body = response.json()
@@ -208,13 +221,6 @@ def receive(client: httpx.Client, api_url: str, number: str) -> list:
     if not isinstance(body, list):
         raise PlatformError("Signal bridge answered an unexpected JSON shape on receive", retryable=False)
     return body
-
-
-def numbered_choices(text: str, buttons: Sequence[tuple[str, str]], prompt: str) -> str:
-    """Signal has no buttons: the choices as a numbered list under the text."""
-    if not buttons:
-        return text
-    return text + "\n" + prompt + "\n" + "\n".join(f"{i + 1}. {title}" for i, (_, title) in enumerate(buttons))
 
 
 def send_message(client: httpx.Client, api_url: str, number: str, to: str, text: str,
@@ -261,3 +267,84 @@ def fetch_attachment(client: httpx.Client, api_url: str, attachment_id: str, max
         raise PlatformError("Signal attachment id is not a plain name", retryable=False)
     return download(client, _url(api_url, f"/v1/attachments/{quote(attachment_id)}"), platform="Signal bridge",
                     max_bytes=max_bytes, credential_origins=())
+
+
+# --- The adapter -----------------------------------------------------------------------------------------
+
+
+class SignalAdapter(ChannelAdapter):
+    """Signal through the municipality's signal-cli-rest-api, polled (see the module's docstring)."""
+
+    kind = KIND
+    name = "Signal"
+    secret_names = ()  # the bridge has no credentials of its own: it lives on a private network
+    capabilities = Capabilities(
+        buttons=0, location_request=False, read_receipts=True, delivery_receipts=False,
+        service_window=None, templates=False, max_text_length=MAX_TEXT, pacing_seconds=1.0, concurrency=2,
+        polled=True,
+    )
+    webhook = None
+
+    # --- configuration ---
+
+    def default_channel(self, config: Mapping[str, Any]) -> ChannelConfig | None:
+        api_url, number = config.get("SIGNAL_API_URL"), config.get("SIGNAL_NUMBER")
+        if not (api_url and number):
+            return None
+        return ChannelConfig(KIND, None, str(number), {}, str(api_url))
+
+    # --- receiving ---
+
+    def receive(self, channel: ChannelConfig, *, client: httpx.Client | None = None) -> list[Any]:
+        """Every waiting envelope, each one delivery: stored one by one under its (source, timestamp) key."""
+        if not (channel.api_url and channel.address):
+            return []
+        return receive(client or platform_client(), channel.api_url, channel.address)
+
+    def parse(self, raw: Any) -> ParsedWebhook:
+        return parse_received(raw if isinstance(raw, list) else [raw])
+
+    def store(self, delivery: Delivery, parsed: ParsedWebhook, verified: Sequence[ChannelConfig]) -> StoredDelivery:
+        """Keys carry our number too: the same resident's message to two municipal numbers is two messages."""
+        from meldingen.channels.inbound import insert_event, record_delivery
+
+        channel = verified[0]
+        number = channel.address or "default"
+        event_ids = record_delivery(parsed, channel_for=lambda m: channel.channel_id,
+                                    message_key=lambda m: f"{number}:{m.external_id}", raw=delivery.raw,
+                                    unreadable_key=lambda u: f"{number}:{u.event_key}")
+        if not (parsed.messages or parsed.statuses or parsed.unreadable):
+            key = envelope_key(delivery.raw)  # typing, sync, group: kept once, for the record
+            if key is not None:
+                insert_event(KIND, f"{number}:other:{key}", channel.channel_id, {"raw": delivery.raw}, state="done")
+        return StoredDelivery(event_ids, number)
+
+    # --- after receiving ---
+
+    def fetch_media(self, ref: str, channel: ChannelConfig, *, max_bytes: int,
+                    client: httpx.Client | None = None) -> Download:
+        return fetch_attachment(client or platform_client(), channel.api_url, ref, max_bytes)
+
+    def read_receipt(self, message: InboundMessage) -> dict | None:
+        timestamp = message.external_id.rpartition(":")[2]
+        if not timestamp.isdigit():
+            return None
+        return {"recipient": message.platform_user_id, "timestamp": int(timestamp), "message_id": message.external_id}
+
+    def mark_read(self, receipt: Mapping[str, Any], channel: ChannelConfig, *, timeout: float | None = None,
+                  client: httpx.Client | None = None) -> None:
+        send_read_receipt(client or platform_client(), channel.api_url, channel.address or "",
+                          receipt["recipient"], int(receipt["timestamp"]), timeout=timeout)
+
+    # --- sending ---
+
+    def send(self, message: OutgoingMessage, channel: ChannelConfig, *, now: datetime,
+             client: httpx.Client | None = None) -> str:
+        return send_message(client or platform_client(), channel.api_url, channel.address or "", message.to,
+                            message.text)
+
+    def format_reply(self, reply: Reply, text: Callable[[str], str]) -> Reply:
+        return numbered_choices(reply, text)
+
+    def masked_id(self, platform_id: str | None) -> str | None:
+        return masked_phone(platform_id)
