@@ -284,6 +284,7 @@ class SignalAdapter(ChannelAdapter):
         polled=True,
     )
     webhook = None
+    receive_batch_size = RECEIVE_MAX_MESSAGES  # a full batch: more may wait, polled again at once
 
     # --- configuration ---
 
@@ -292,6 +293,10 @@ class SignalAdapter(ChannelAdapter):
         if not (api_url and number):
             return None
         return ChannelConfig(KIND, None, str(number), {}, str(api_url))
+
+    def default_api_url(self, config: Mapping[str, Any]) -> str:
+        """A stored channel (another number) on the same bridge, unless its settings name its own."""
+        return str(config.get("SIGNAL_API_URL") or "")
 
     # --- receiving ---
 

@@ -48,6 +48,7 @@ def registered_tasks() -> dict[str, Callable]:
 TASK_MODULES = [
     "meldingen.media.tasks",
     "meldingen.channels.tasks",
+    "meldingen.channels.polling",
     "meldingen.intake.tasks",
     "meldingen.notify.tasks",
     "meldingen.open311.media",
@@ -64,7 +65,7 @@ def _import_task_modules() -> None:
 
 # Sweeps that pick up due work whose timer was lost (a restart, a crashed worker): task name → run every
 # SWEEP_SECONDS. They are idempotent: each claims its rows atomically.
-PERIODIC_TASKS = ["channels.import_spool", "channels.process_due", "notify.send_due", "intake.act_due",
+PERIODIC_TASKS = ["channels.import_spool", "channels.process_due", "channels.poll", "notify.send_due", "intake.act_due",
                   "privacy.retention"]
 
 # Queues, most urgent first: a worker listening on several takes from the first non-empty one.
