@@ -4,6 +4,7 @@ calls as Messenger receives them (faked at the HTTP boundary with httpx.MockTran
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -208,3 +209,134 @@ def test_default_channel_comes_from_the_environment():
     channel = ADAPTER.default_channel({"MESSENGER_APP_SECRET": "a", "MESSENGER_VERIFY_TOKEN": "v",
                                        "MESSENGER_PAGE_ACCESS_TOKEN": "t"})
     assert channel.secret("page_access_token") == "t" and channel.api_url == messenger.DEFAULT_GRAPH_URL
+
+
+# --- Through the app: /webhooks/messenger, the outbox, receipts ------------------------------------------
+
+from sqlalchemy import select  # noqa: E402
+
+from fake_chat_platform import (  # noqa: E402
+    FB_SECRET,
+    RESIDENTS,
+    USERS,
+    install_send_routes,
+    platform_config,
+)
+from meldingen.channels.models import InboundEvent, OutboundMessage  # noqa: E402
+from meldingen.extensions import db  # noqa: E402
+
+AMSTERDAM = (52.3877221, 4.8925727)
+
+
+@pytest.fixture
+def app_config(fake):
+    install_send_routes(fake)
+    return platform_config(fake)
+
+
+def post(client, body, secret: str = FB_SECRET):
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return client.post("/webhooks/messenger", data=raw, content_type="application/json",
+                       headers={messenger.SIGNATURE_HEADER: messenger.sign(secret, raw)})
+
+
+def events():
+    return db.session.scalars(select(InboundEvent).order_by(InboundEvent.id)).all()
+
+
+def test_webhook_handshake_answers_the_challenge(client):
+    query = {"hub.mode": "subscribe", "hub.verify_token": "fb-verify", "hub.challenge": "CHALLENGE_ACCEPTED"}
+    response = client.get("/webhooks/messenger", query_string=query)
+    assert response.status_code == 200 and response.get_data(as_text=True) == "CHALLENGE_ACCEPTED"
+    assert client.get("/webhooks/messenger", query_string={**query, "hub.verify_token": "x"}).status_code == 403
+
+
+def test_signed_delivery_is_stored_once_and_a_wrong_signature_stores_nothing(client):
+    assert post(client, load("text"), secret="wrong").status_code == 403
+    assert events() == []
+    assert post(client, load("text")).status_code == 200
+    assert post(client, load("text")).status_code == 200  # Meta redelivers: nothing new
+    (event,) = events()
+    assert event.channel_kind == "messenger" and event.external_key == load("text")["entry"][0]["messaging"][0][
+        "message"]["mid"]
+
+
+def test_a_body_not_of_the_page_shape_gets_400(client):
+    assert post(client, {"object": "instagram", "entry": []}).status_code == 400
+    assert events() == []
+
+
+def test_a_batch_stores_its_messages_and_keeps_the_unreadable_event(client):
+    assert post(client, load("batch")).status_code == 200
+    states = sorted(e.state for e in events())
+    assert states.count("unreadable") == 1 and len([e for e in events() if e.external_key.startswith("m_batch")]) == 2
+
+
+def _conversation(client, fake):
+    resident = RESIDENTS["messenger"](client, fake, USERS["messenger"][0])
+    resident.send_text("Losse stoeptegel")
+    resident.send_location(*AMSTERDAM)
+    return resident
+
+
+def _messages():
+    return db.session.scalars(select(OutboundMessage).where(OutboundMessage.template_key != "read_receipt")
+                              .order_by(OutboundMessage.id)).all()
+
+
+def test_delivery_and_read_watermark_receipts_reach_the_outbox(client, fake):
+    resident = _conversation(client, fake)
+    sent = _messages()
+    assert len(sent) == 2 and all(m.state == "sent" for m in sent)
+    first = sent[0].platform_message_id
+    delivery = {"object": "page", "entry": [{"id": "104857600000001", "time": 1, "messaging": [
+        {"sender": {"id": resident.user}, "recipient": {"id": "104857600000001"},
+         "delivery": {"mids": [first], "watermark": int(time.time() * 1000)}}]}]}
+    assert post(client, delivery).status_code == 200
+    db.session.expire_all()
+    assert [m.state for m in _messages()] == ["delivered", "sent"]
+    read = {"object": "page", "entry": [{"id": "104857600000001", "time": 1, "messaging": [
+        {"sender": {"id": resident.user}, "recipient": {"id": "104857600000001"}, "timestamp": 1,
+         "read": {"watermark": int(time.time() * 1000) + 1000}}]}]}
+    assert post(client, read).status_code == 200
+    db.session.expire_all()
+    assert [m.state for m in _messages()] == ["read", "read"]
+
+
+def test_the_residents_message_is_marked_seen_and_replies_carry_our_reference(client, fake):
+    _conversation(client, fake)
+    bodies = [json.loads(s.body) for s in fake.requests_to("/fb/v21.0/me/messages")]
+    assert {"recipient": {"id": USERS["messenger"][0]}, "sender_action": "mark_seen"} in bodies
+    replies = [b for b in bodies if "message" in b]
+    assert all(b["messaging_type"] == "RESPONSE" and b["message"]["metadata"].startswith("outbox:") for b in replies)
+
+
+def test_an_echo_with_our_reference_settles_a_send_whose_answer_never_came(client, fake):
+    _conversation(client, fake)
+    row = _messages()[-1]
+    row.state, row.platform_message_id, row.sent_at = "unknown", None, None
+    db.session.commit()
+    echo = load("echo")
+    echo["entry"][0]["messaging"][0]["message"]["metadata"] = f"outbox:{row.id}"
+    assert post(client, echo).status_code == 200
+    db.session.expire_all()
+    row = db.session.get(OutboundMessage, row.id)
+    assert (row.state, row.platform_message_id) == ("sent", "m_echo0001")
+
+
+def test_a_status_update_outside_the_window_is_held_until_the_resident_writes_again(client, fake):
+    from meldingen.reports.models import Report, Reporter
+    from meldingen.reports.services import change_status
+
+    resident = _conversation(client, fake)
+    reporter = db.session.scalar(select(Reporter).where(Reporter.channel_kind == "messenger"))
+    reporter.last_inbound_at = reporter.last_inbound_at - timedelta(days=2)
+    db.session.commit()
+    report = db.session.scalar(select(Report))
+    count = len(resident.replies())
+    change_status(report, "done", actor="crew", resident_message="Tegel is teruggelegd.")
+    db.session.commit()
+    held = _messages()[-1]
+    assert held.state == "held" and len(resident.replies()) == count
+    resident.send_text(f"status {report.reference}")
+    assert any("Tegel is teruggelegd." in text for text in resident.replies()[count:])

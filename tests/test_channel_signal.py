@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -168,3 +169,111 @@ def test_default_channel_needs_the_bridge_and_the_number():
     assert ADAPTER.default_channel({"SIGNAL_API_URL": "http://bridge"}) is None
     channel = ADAPTER.default_channel({"SIGNAL_API_URL": "http://bridge:8080", "SIGNAL_NUMBER": OURS})
     assert (channel.address, channel.api_url) == (OURS, "http://bridge:8080")
+
+
+# --- Through the app: the poll, the outbox, receipts ------------------------------------------------------
+
+from sqlalchemy import select  # noqa: E402
+from werkzeug.wrappers import Response  # noqa: E402
+
+from fake_chat_platform import RESIDENTS, SIGNAL_NUMBER, USERS, install_send_routes, platform_config  # noqa: E402
+from meldingen.channels.models import InboundEvent, OutboundMessage  # noqa: E402
+from meldingen.extensions import db  # noqa: E402
+from meldingen.jobs import run_task  # noqa: E402
+
+AMSTERDAM = (52.3877221, 4.8925727)
+
+
+@pytest.fixture
+def app_config(fake):
+    install_send_routes(fake)
+    return platform_config(fake)
+
+
+def poll(app, fake, items) -> None:
+    fake.signal_inbox.extend(items)
+    run_task(app, "channels.poll", {})
+
+
+def events():
+    return db.session.scalars(select(InboundEvent).order_by(InboundEvent.id)).all()
+
+
+def test_the_poll_stores_each_envelope_once_under_our_number_source_and_timestamp(app, fake):
+    poll(app, fake, load("text"))
+    poll(app, fake, load("text"))  # the same envelope again (a bridge that answered, then failed): nothing new
+    (event,) = events()
+    assert event.channel_kind == "signal" and event.external_key == f"{SIGNAL_NUMBER}:{RESIDENT}:1749416382987"
+    assert fake.signal_inbox == []
+
+
+def test_typing_and_sync_envelopes_are_kept_for_the_record_and_not_processed(app, fake):
+    poll(app, fake, load("typing_and_sync"))
+    assert [e.state for e in events()] == ["done", "done"]
+
+
+def test_an_unreadable_envelope_is_kept_raw_and_the_good_one_is_processed(app, fake):
+    poll(app, fake, load("malformed_batch"))
+    states = sorted(e.state for e in events())
+    assert states == ["done", "unreadable", "unreadable"]
+
+
+def test_a_bridge_that_is_down_loses_nothing(app, fake):
+    fake.signal_inbox.extend(load("text"))
+    receive = fake.routes[("GET", f"/signal/v1/receive/{SIGNAL_NUMBER}")]
+    fake.routes[("GET", f"/signal/v1/receive/{SIGNAL_NUMBER}")] = lambda r: Response("bad gateway", status=502)
+    run_task(app, "channels.poll", {})
+    assert events() == [] and len(fake.signal_inbox) == 1  # still waiting at the bridge
+    fake.routes[("GET", f"/signal/v1/receive/{SIGNAL_NUMBER}")] = receive
+    run_task(app, "channels.poll", {})
+    assert len(events()) == 1
+
+
+def _messages():
+    return db.session.scalars(select(OutboundMessage).where(OutboundMessage.template_key != "read_receipt")
+                              .order_by(OutboundMessage.id)).all()
+
+
+def test_receipts_move_our_messages_to_delivered_and_read(app, client, fake):
+    resident = RESIDENTS["signal"](client, fake, USERS["signal"][0])
+    resident.send_text("Losse stoeptegel")
+    resident.send_location(*AMSTERDAM)
+    sent = _messages()
+    assert len(sent) == 2 and all(m.state == "sent" for m in sent)
+    timestamps = [int(m.platform_message_id.rpartition(":")[2]) for m in sent]
+    now = int(time.time() * 1000)
+
+    def receipt(kind: str, stamps: list[int], when: int) -> dict:
+        return {"envelope": {"source": resident.user, "sourceNumber": resident.user, "sourceDevice": 1,
+                             "timestamp": when, "receiptMessage": {
+                                 "when": when, "isDelivery": kind == "delivery", "isRead": kind == "read",
+                                 "isViewed": False, "timestamps": stamps}}, "account": SIGNAL_NUMBER}
+
+    poll(app, fake, [receipt("delivery", timestamps, now), receipt("read", timestamps[:1], now + 1)])
+    db.session.expire_all()
+    assert [m.state for m in _messages()] == ["read", "delivered"]
+
+
+def test_the_residents_message_gets_a_read_receipt_once_processed(client, fake):
+    resident = RESIDENTS["signal"](client, fake, USERS["signal"][0])
+    resident.send_text("Losse stoeptegel")
+    (receipt,) = fake.requests_to(f"/signal/v1/receipts/{SIGNAL_NUMBER}")
+    body = json.loads(receipt.body)
+    assert body["receipt_type"] == "read" and body["recipient"] == resident.user
+
+
+def test_choices_arrive_as_a_numbered_list_and_the_number_answers(client, fake):
+    from PIL import Image
+
+    from fake_platforms import jpeg_bytes
+
+    exif = Image.Exif()
+    exif[0x8825] = {1: "N", 2: (52.0, 23.0, 15.8), 3: "E", 4: (4.0, 53.0, 33.26)}
+    resident = RESIDENTS["signal"](client, fake, USERS["signal"][0])
+    resident.send_photo(caption="Graffiti op de muur", data=jpeg_bytes(exif=exif))
+    question = resident.replies()[-1]
+    assert "Is het probleem daar" in question and "\n1. " in question
+    resident.send_text("1")
+    from meldingen.reports.models import Report
+
+    assert db.session.scalar(select(Report)) is not None
