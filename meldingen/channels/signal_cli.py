@@ -199,7 +199,7 @@ def _url(api_url: str, path: str) -> str:
 def receive(client: httpx.Client, api_url: str, number: str) -> list:
     """The envelopes waiting at the bridge; the bridge forgets them once answered (store them at once)."""
     try:
-        response = client.get(_url(api_url, f"/v1/receive/{quote(number)}"),
+        response = client.get(_url(api_url, f"/v1/receive/{quote(number, safe="+")}"),
                               params={"timeout": RECEIVE_TIMEOUT_SECONDS, "ignore_stories": "true",
                                       "max_messages": RECEIVE_MAX_MESSAGES, "send_read_receipts": "false"},
                               timeout=httpx.Timeout(RECEIVE_TIMEOUT_SECONDS + 15.0, connect=5.0),
@@ -239,14 +239,14 @@ def send_message(client: httpx.Client, api_url: str, number: str, to: str, text:
 def send_read_receipt(client: httpx.Client, api_url: str, number: str, to: str, timestamp: int,
                       timeout: float | None = None) -> None:
     """Tell the resident their message (sent at `timestamp`) was read."""
-    _call_no_content(client, "POST", _url(api_url, f"/v1/receipts/{quote(number)}"),
+    _call_no_content(client, "POST", _url(api_url, f"/v1/receipts/{quote(number, safe="+")}"),
                      {"receipt_type": "read", "recipient": to, "timestamp": int(timestamp)}, timeout)
 
 
 def typing(client: httpx.Client, api_url: str, number: str, to: str, started: bool = True,
            timeout: float | None = None) -> None:
     """Show (or stop showing) "typing…" to the resident."""
-    _call_no_content(client, "PUT" if started else "DELETE", _url(api_url, f"/v1/typing-indicator/{quote(number)}"),
+    _call_no_content(client, "PUT" if started else "DELETE", _url(api_url, f"/v1/typing-indicator/{quote(number, safe="+")}"),
                      {"recipient": to}, timeout)
 
 
@@ -272,12 +272,19 @@ def fetch_attachment(client: httpx.Client, api_url: str, attachment_id: str, max
 # --- The adapter -----------------------------------------------------------------------------------------
 
 
+def bridge_url(channel: ChannelConfig) -> str:
+    """The channel's bridge: its own `api_url` secret, else the one configured (MELDINGEN_SIGNAL_API_URL)."""
+    return channel.secret("api_url") or channel.api_url
+
+
 class SignalAdapter(ChannelAdapter):
     """Signal through the municipality's signal-cli-rest-api, polled (see the module's docstring)."""
 
     kind = KIND
     name = "Signal"
-    secret_names = ()  # the bridge has no credentials of its own: it lives on a private network
+    # The bridge has no credentials of its own (it lives on a private network); a stored channel on another
+    # bridge names it as its secret `api_url` (secret: behind a proxy it may carry the proxy's credentials).
+    secret_names = ("api_url",)
     capabilities = Capabilities(
         buttons=0, location_request=False, read_receipts=True, delivery_receipts=False,
         service_window=None, templates=False, max_text_length=MAX_TEXT, pacing_seconds=1.0, concurrency=2,
@@ -302,9 +309,9 @@ class SignalAdapter(ChannelAdapter):
 
     def receive(self, channel: ChannelConfig, *, client: httpx.Client | None = None) -> list[Any]:
         """Every waiting envelope, each one delivery: stored one by one under its (source, timestamp) key."""
-        if not (channel.api_url and channel.address):
+        if not (bridge_url(channel) and channel.address):
             return []
-        return receive(client or platform_client(), channel.api_url, channel.address)
+        return receive(client or platform_client(), bridge_url(channel), channel.address)
 
     def parse(self, raw: Any) -> ParsedWebhook:
         return parse_received(raw if isinstance(raw, list) else [raw])
@@ -328,7 +335,7 @@ class SignalAdapter(ChannelAdapter):
 
     def fetch_media(self, ref: str, channel: ChannelConfig, *, max_bytes: int,
                     client: httpx.Client | None = None) -> Download:
-        return fetch_attachment(client or platform_client(), channel.api_url, ref, max_bytes)
+        return fetch_attachment(client or platform_client(), bridge_url(channel), ref, max_bytes)
 
     def read_receipt(self, message: InboundMessage) -> dict | None:
         timestamp = message.external_id.rpartition(":")[2]
@@ -338,14 +345,14 @@ class SignalAdapter(ChannelAdapter):
 
     def mark_read(self, receipt: Mapping[str, Any], channel: ChannelConfig, *, timeout: float | None = None,
                   client: httpx.Client | None = None) -> None:
-        send_read_receipt(client or platform_client(), channel.api_url, channel.address or "",
+        send_read_receipt(client or platform_client(), bridge_url(channel), channel.address or "",
                           receipt["recipient"], int(receipt["timestamp"]), timeout=timeout)
 
     # --- sending ---
 
     def send(self, message: OutgoingMessage, channel: ChannelConfig, *, now: datetime,
              client: httpx.Client | None = None) -> str:
-        return send_message(client or platform_client(), channel.api_url, channel.address or "", message.to,
+        return send_message(client or platform_client(), bridge_url(channel), channel.address or "", message.to,
                             message.text)
 
     def format_reply(self, reply: Reply, text: Callable[[str], str]) -> Reply:
