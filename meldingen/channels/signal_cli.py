@@ -199,7 +199,7 @@ def _url(api_url: str, path: str) -> str:
 def receive(client: httpx.Client, api_url: str, number: str) -> list:
     """The envelopes waiting at the bridge; the bridge forgets them once answered (store them at once)."""
     try:
-        response = client.get(_url(api_url, f"/v1/receive/{quote(number, safe="+")}"),
+        response = client.get(_url(api_url, f"/v1/receive/{quote(number, safe='+')}"),
                               params={"timeout": RECEIVE_TIMEOUT_SECONDS, "ignore_stories": "true",
                                       "max_messages": RECEIVE_MAX_MESSAGES, "send_read_receipts": "false"},
                               timeout=httpx.Timeout(RECEIVE_TIMEOUT_SECONDS + 15.0, connect=5.0),
@@ -239,14 +239,14 @@ def send_message(client: httpx.Client, api_url: str, number: str, to: str, text:
 def send_read_receipt(client: httpx.Client, api_url: str, number: str, to: str, timestamp: int,
                       timeout: float | None = None) -> None:
     """Tell the resident their message (sent at `timestamp`) was read."""
-    _call_no_content(client, "POST", _url(api_url, f"/v1/receipts/{quote(number, safe="+")}"),
+    _call_no_content(client, "POST", _url(api_url, f"/v1/receipts/{quote(number, safe='+')}"),
                      {"receipt_type": "read", "recipient": to, "timestamp": int(timestamp)}, timeout)
 
 
 def typing(client: httpx.Client, api_url: str, number: str, to: str, started: bool = True,
            timeout: float | None = None) -> None:
     """Show (or stop showing) "typing…" to the resident."""
-    _call_no_content(client, "PUT" if started else "DELETE", _url(api_url, f"/v1/typing-indicator/{quote(number, safe="+")}"),
+    _call_no_content(client, "PUT" if started else "DELETE", _url(api_url, f"/v1/typing-indicator/{quote(number, safe='+')}"),
                      {"recipient": to}, timeout)
 
 
