@@ -10,11 +10,17 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select
 
+from fake_chat_platform import FB_SECRET, RESIDENTS, USERS, install_send_routes, platform_config
 from meldingen.channels import messenger
 from meldingen.channels.adapter import ChannelConfig, HeldForStaff, OutgoingMessage
 from meldingen.channels.base import PlatformError
 from meldingen.channels.messages import PayloadError
+from meldingen.channels.models import InboundEvent, OutboundMessage
+from meldingen.extensions import db
+from meldingen.reports.models import Report, Reporter
+from meldingen.reports.services import change_status
 
 PAYLOADS = Path(__file__).parent / "payloads" / "messenger"
 PSID, PAGE = "7712345678901234", "104857600000001"
@@ -186,7 +192,8 @@ def test_other_errors_stay_platform_errors_retryable_when_they_may_pass():
 def test_mark_seen_is_a_sender_action():
     seen: list[httpx.Request] = []
     (message,) = messenger.parse_webhook(load("text")).messages
-    ADAPTER.mark_read(ADAPTER.read_receipt(message), CHANNEL, timeout=5, client=_graph({"recipient_id": PSID}, seen=seen))
+    ADAPTER.mark_read(ADAPTER.read_receipt(message), CHANNEL, timeout=5,
+                      client=_graph({"recipient_id": PSID}, seen=seen))
     assert json.loads(seen[0].content) == {"recipient": {"id": PSID}, "sender_action": "mark_seen"}
 
 
@@ -212,18 +219,6 @@ def test_default_channel_comes_from_the_environment():
 
 
 # --- Through the app: /webhooks/messenger, the outbox, receipts ------------------------------------------
-
-from sqlalchemy import select  # noqa: E402
-
-from fake_chat_platform import (  # noqa: E402
-    FB_SECRET,
-    RESIDENTS,
-    USERS,
-    install_send_routes,
-    platform_config,
-)
-from meldingen.channels.models import InboundEvent, OutboundMessage  # noqa: E402
-from meldingen.extensions import db  # noqa: E402
 
 AMSTERDAM = (52.3877221, 4.8925727)
 
@@ -325,9 +320,6 @@ def test_an_echo_with_our_reference_settles_a_send_whose_answer_never_came(clien
 
 
 def test_a_status_update_outside_the_window_is_held_until_the_resident_writes_again(client, fake):
-    from meldingen.reports.models import Report, Reporter
-    from meldingen.reports.services import change_status
-
     resident = _conversation(client, fake)
     reporter = db.session.scalar(select(Reporter).where(Reporter.channel_kind == "messenger"))
     reporter.last_inbound_at = reporter.last_inbound_at - timedelta(days=2)

@@ -11,11 +11,19 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select
+from werkzeug.wrappers import Response
 
+from fake_chat_platform import RESIDENTS, SIGNAL_NUMBER, USERS, install_send_routes, platform_config
+from fake_platforms import jpeg_bytes
 from meldingen.channels import signal_cli
 from meldingen.channels.adapter import ChannelConfig, OutgoingMessage, Reply
 from meldingen.channels.base import PlatformError
 from meldingen.channels.messages import PayloadError
+from meldingen.channels.models import InboundEvent, OutboundMessage
+from meldingen.extensions import db
+from meldingen.jobs import run_task
+from meldingen.reports.models import Report
 
 PAYLOADS = Path(__file__).parent / "payloads" / "signal"
 RESIDENT, OURS = "+31612345678", "+31970102512"
@@ -78,7 +86,7 @@ def test_a_malformed_envelope_is_kept_apart_and_the_rest_is_read():
     assert [m.text for m in parsed.messages] == ["Boom omgevallen"]
     assert sorted(u.reason for u in parsed.unreadable) == [
         "envelope.timestamp is not a time in milliseconds: 'gisteren'", "received item is not an object"]
-    assert parsed.unreadable[0].key == f"+31687654321:gisteren"
+    assert parsed.unreadable[0].key == "+31687654321:gisteren"
 
 
 def test_a_receive_answer_that_is_not_a_list_is_refused():
@@ -173,14 +181,6 @@ def test_default_channel_needs_the_bridge_and_the_number():
 
 # --- Through the app: the poll, the outbox, receipts ------------------------------------------------------
 
-from sqlalchemy import select  # noqa: E402
-from werkzeug.wrappers import Response  # noqa: E402
-
-from fake_chat_platform import RESIDENTS, SIGNAL_NUMBER, USERS, install_send_routes, platform_config  # noqa: E402
-from meldingen.channels.models import InboundEvent, OutboundMessage  # noqa: E402
-from meldingen.extensions import db  # noqa: E402
-from meldingen.jobs import run_task  # noqa: E402
-
 AMSTERDAM = (52.3877221, 4.8925727)
 
 
@@ -265,8 +265,6 @@ def test_the_residents_message_gets_a_read_receipt_once_processed(client, fake):
 def test_choices_arrive_as_a_numbered_list_and_the_number_answers(client, fake):
     from PIL import Image
 
-    from fake_platforms import jpeg_bytes
-
     exif = Image.Exif()
     exif[0x8825] = {1: "N", 2: (52.0, 23.0, 15.8), 3: "E", 4: (4.0, 53.0, 33.26)}
     resident = RESIDENTS["signal"](client, fake, USERS["signal"][0])
@@ -274,6 +272,4 @@ def test_choices_arrive_as_a_numbered_list_and_the_number_answers(client, fake):
     question = resident.replies()[-1]
     assert "Is het probleem daar" in question and "\n1. " in question
     resident.send_text("1")
-    from meldingen.reports.models import Report
-
     assert db.session.scalar(select(Report)) is not None

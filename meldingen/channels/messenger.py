@@ -156,12 +156,12 @@ def _parse_event(event: dict, page_id: str | None, result: ParsedWebhook) -> Non
                                                   from_ms(event.get("timestamp"), "timestamp"), reference=metadata))
         return
     sender = require_str(require_dict(event.get("sender"), "sender").get("id"), "sender.id")
-    recipient = event.get("recipient") if isinstance(event.get("recipient"), dict) else {}
+    recipient = _object(event.get("recipient"))
     address = optional_str(recipient.get("id")) or page_id
     if "delivery" in event:
         delivery = require_dict(event["delivery"], "delivery")
         at = from_ms(delivery.get("watermark") or event.get("timestamp"), "delivery.watermark")
-        mids = delivery.get("mids") if isinstance(delivery.get("mids"), list) else []
+        mids = _items(delivery.get("mids"))
         for mid in mids:
             result.statuses.append(DeliveryStatus(KIND, require_str(mid, "delivery.mids[]"), "delivered", at))
         if not mids:
@@ -171,7 +171,7 @@ def _parse_event(event: dict, page_id: str | None, result: ParsedWebhook) -> Non
         read = require_dict(event["read"], "read")
         result.statuses.append(_watermark(sender, "read", from_ms(read.get("watermark"), "read.watermark")))
         return
-    common = dict(channel_kind=KIND, platform_user_id=sender, display_name=None,
+    common: dict[str, Any] = dict(channel_kind=KIND, platform_user_id=sender, display_name=None,
                   sent_at=from_ms(event.get("timestamp"), "timestamp"), channel_address=address)
     if "postback" in event:
         postback = require_dict(event["postback"], "postback")
@@ -183,6 +183,15 @@ def _parse_event(event: dict, page_id: str | None, result: ParsedWebhook) -> Non
     if isinstance(message, dict):
         result.messages.append(_parse_message(message, common))
     # reaction, message_edits, referral, optin, standby, …: not a message of the resident
+
+
+def _object(value: Any) -> dict:
+    """An optional object of the payload: itself, or empty when it is absent or not an object."""
+    return value if isinstance(value, dict) else {}
+
+
+def _items(value: Any) -> list:
+    return value if isinstance(value, list) else []
 
 
 def _watermark(psid: str, status: str, at: datetime) -> DeliveryStatus:
@@ -203,10 +212,10 @@ def watermark_statuses(status: DeliveryStatus, sent_message_ids: Sequence[str]) 
     return [DeliveryStatus(KIND, mid, status.status, status.at) for mid in sent_message_ids]
 
 
-def _parse_message(message: dict, common: dict) -> InboundMessage:
+def _parse_message(message: dict, common: dict[str, Any]) -> InboundMessage:
     mid = require_str(message.get("mid"), "message.mid")
     text = optional_str(message.get("text"))
-    reply_to = message.get("reply_to") if isinstance(message.get("reply_to"), dict) else {}
+    reply_to = _object(message.get("reply_to"))
     common = {**common, "external_id": mid, "context_id": optional_str(reply_to.get("mid"))}
     quick_reply = message.get("quick_reply")
     if isinstance(quick_reply, dict) and quick_reply.get("payload") is not None:
@@ -223,13 +232,14 @@ def _parse_message(message: dict, common: dict) -> InboundMessage:
     return InboundMessage(kind="text", text=text, **common)
 
 
-def _parse_attachments(attachments: list, message: dict, text: str | None, common: dict) -> InboundMessage:
+def _parse_attachments(attachments: list, message: dict, text: str | None,
+                       common: dict[str, Any]) -> InboundMessage:
     photos: list[MediaRef] = []
     other: str | None = None
     for attachment in attachments:
         attachment = require_dict(attachment, "attachment")
         kind = optional_str(attachment.get("type")) or "unknown"
-        payload = attachment.get("payload") if isinstance(attachment.get("payload"), dict) else {}
+        payload = _object(attachment.get("payload"))
         if kind == "image" and (payload.get("sticker_id") or message.get("sticker_id")):
             other = other or "sticker"
         elif kind == "image":

@@ -126,7 +126,7 @@ def _parse_item(item: dict, account: str | None, result: ParsedWebhook) -> None:
     timestamp = envelope.get("timestamp")
     sent_at = from_ms(timestamp, "envelope.timestamp")
     quote_id = data.get("quote", {}).get("id") if isinstance(data.get("quote"), dict) else None
-    common = dict(
+    common: dict[str, Any] = dict(
         channel_kind=KIND,
         external_id=require_str(message_id(source, timestamp), "envelope key"),
         platform_user_id=source,
