@@ -129,14 +129,15 @@ def ensure_demo_conversations() -> int:
     amsterdam = db.session.scalar(select(Organisation).where(Organisation.code == "GM0363"))
     now = utcnow()
     chats = [
-        ("whatsapp", "31600000101", "Fatima", ["Hoi, ik heb vorige week een melding gedaan over een boom",
-                                               "Wanneer wordt die weggehaald? Hij ligt nog steeds op de stoep"]),
-        ("telegram", "700000102", "Jan", ["Kan ik ook melden dat de buren steeds afval naast de container zetten?"]),
-        ("webchat", "web-demo-103", None, ["Hello, do you speak English?", "The street light at my door is broken"]),
+        ("whatsapp", "31600000101", "Fatima", "nl", ["Hoi, ik heb vorige week een melding gedaan over een boom",
+                                                     "Wanneer wordt die weggehaald? Hij ligt nog steeds op de stoep"]),
+        ("telegram", "700000102", "Jan", "nl",
+         ["Kan ik ook melden dat de buren steeds afval naast de container zetten?"]),
+        ("webchat", "web-demo-103", None, "en",
+         ["Hello, do you speak English?", "The street light at my door is broken"]),
     ]
-    for minutes, (kind, platform_id, name, texts) in zip((4, 12, 30), chats):
-        reporter = Reporter(channel_kind=kind, platform_id=platform_id, display_name=name,
-                            language="en" if kind == "webchat" else "nl")
+    for minutes, (kind, platform_id, name, language, texts) in zip((4, 12, 30), chats):
+        reporter = Reporter(channel_kind=kind, platform_id=platform_id, display_name=name, language=language)
         db.session.add(reporter)
         db.session.flush()
         at = now - timedelta(minutes=minutes)

@@ -14,14 +14,16 @@ from flask import current_app
 from sqlalchemy import and_, or_, select, update
 
 from meldingen import jobs
-from meldingen.channels import registry, telegram
+from meldingen.channels import registry
+from meldingen.channels.adapters import adapter_for
 from meldingen.channels.base import PlatformError
+from meldingen.channels.http import platform_client
 from meldingen.channels.messages import InboundMessage
 from meldingen.channels.models import InboundEvent
 from meldingen.extensions import db
 from meldingen.media import refusals
 from meldingen.media.images import ImageRejected
-from meldingen.media.services import fetch_platform_media, store_photo
+from meldingen.media.services import store_photo
 from meldingen.plugins import import_optional
 from meldingen.recovery.policy import lease_seconds, lease_until, retry_delay, short_reason, should_park
 from meldingen.reports.models import Photo
@@ -143,7 +145,7 @@ def _process_claimed(event_id: int) -> None:
     attempts = event.attempts
     db.session.rollback()  # no transaction stays open while the platforms are called
     if message.callback_query_id and channel is not None:
-        answer_button_press(channel, message.callback_query_id)
+        answer_button_press(message, channel)
     refused: list[str] = list(message.media_refused)
     try:
         photo_ids, media_errors = collect_photos(message, channel, refused)
@@ -193,7 +195,8 @@ def collect_photos(message: InboundMessage, channel: registry.ChannelConfig | No
     refused = refused if refused is not None else []
     if not message.media:
         return [], []
-    if message.channel_kind == "webchat":
+    adapter = adapter_for(message.channel_kind)
+    if adapter.capabilities.media_uploaded:  # stored at upload: the refs are our own photo tokens
         tokens = [m.ref for m in message.media]
         return list(db.session.scalars(select(Photo.id).where(Photo.token.in_(tokens)))), []
     if channel is None:
@@ -202,9 +205,10 @@ def collect_photos(message: InboundMessage, channel: registry.ChannelConfig | No
     # Every download first, then every photo stored: no row is written (on SQLite: no write lock taken)
     # while a platform is being called.
     downloads, errors = [], []
+    max_bytes = current_app.config["MAX_PHOTO_BYTES"]
     for media in message.media:
         try:
-            downloads.append(fetch_platform_media(channel, media.ref))
+            downloads.append(adapter.fetch_media(media.ref, channel, max_bytes=max_bytes, client=platform_client()))
         except PlatformError as exc:
             if exc.retryable:
                 raise
@@ -222,15 +226,11 @@ def collect_photos(message: InboundMessage, channel: registry.ChannelConfig | No
     return photo_ids, errors
 
 
-def answer_button_press(channel: registry.ChannelConfig, callback_query_id: str) -> None:
-    """Telegram keeps a spinner on the button until it is answered; failing that is not worth a retry."""
-    import httpx
-
+def answer_button_press(message: InboundMessage, channel: registry.ChannelConfig) -> None:
+    """A platform that keeps a spinner on the button until it is answered (Telegram) is answered; failing that
+    is not worth a retry."""
     try:
-        from meldingen.channels.http import platform_client
-
-        telegram.answer_callback_query(platform_client(), channel.api_url, channel.secret("bot_token"),
-                                       callback_query_id)
+        adapter_for(message.channel_kind).answer_button_press(message, channel, client=platform_client())
     except PlatformError as exc:
         log.info("callback query not answered: %s", exc.message)
 

@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import httpx
 
+from meldingen.channels.adapter import (
+    Capabilities,
+    ChannelAdapter,
+    ChannelConfig,
+    Delivery,
+    OutgoingMessage,
+    Reply,
+    StoredDelivery,
+    WebhookAnswer,
+    WebhookRequest,
+    WebhookRoute,
+)
 from meldingen.channels.base import Download, PlatformError, call_json, download
+from meldingen.channels.http import platform_client
 from meldingen.channels.messages import (
     InboundMessage,
     MediaRef,
@@ -250,3 +264,93 @@ def fetch_media(client: httpx.Client, api_url: str, bot_token: str, file_id: str
                             status_code=413, code="too_large")
     url = f"{api_url.rstrip('/')}/file/bot{bot_token}/{info['file_path'].lstrip('/')}"
     return download(client, url, platform="Telegram", max_bytes=max_bytes, credential_origins=())
+
+
+# The adapter: Telegram in the shape of every platform (channels/adapter.py).
+
+DEFAULT_LOCATION_LABEL = "📍 Deel locatie"
+
+
+class TelegramAdapter(ChannelAdapter):
+    kind = KIND
+    name = "Telegram"
+    secret_names = ("bot_token", "secret_token")
+    # No receipts for bot messages, no window; inline keyboards take many buttons (100 per message).
+    capabilities = Capabilities(buttons=100, location_request=True, max_text_length=4096, pacing_seconds=1.0,
+                                concurrency=3)
+    webhook = WebhookRoute("/webhooks/telegram", "telegram_update")
+    refusal = "missing or wrong X-Telegram-Bot-Api-Secret-Token"
+
+    def default_channel(self, config: Mapping[str, Any]) -> ChannelConfig | None:
+        token = config.get("TELEGRAM_BOT_TOKEN")
+        if not token:
+            return None
+        secrets = {"bot_token": token, "secret_token": config.get("TELEGRAM_SECRET_TOKEN")}
+        return ChannelConfig(KIND, None, token.split(":", 1)[0], secrets, self.default_api_url(config))
+
+    def default_api_url(self, config: Mapping[str, Any]) -> str:
+        return config.get("TELEGRAM_API_URL") or DEFAULT_API_URL
+
+    def verify(self, request: WebhookRequest, channels: Sequence[ChannelConfig]) -> list[ChannelConfig]:
+        header = request.header(SECRET_HEADER)
+        channel = next((c for c in channels if verify_secret_token(c.secret("secret_token"), header)), None)
+        return [channel] if channel is not None else []
+
+    def parse(self, raw: Any) -> ParsedWebhook:
+        return parse_webhook(raw)
+
+    def acknowledgement(self) -> WebhookAnswer:
+        return WebhookAnswer("{}", content_type="application/json")
+
+    def store(self, delivery: Delivery, parsed: ParsedWebhook, verified: Sequence[ChannelConfig]) -> StoredDelivery:
+        from meldingen.channels.inbound import insert_event, record_delivery
+
+        channel, raw = verified[0], delivery.raw
+        # update_id counts per bot: the bot id keeps two bots' updates apart.
+        bot = channel.address or "default"
+        event_ids = record_delivery(
+            parsed,
+            channel_for=lambda m: channel.channel_id,
+            message_key=lambda m: f"{bot}:{m.external_id}",
+            raw=raw,
+            unreadable_key=lambda u: f"{bot}:{u.event_key}",
+        )
+        if not parsed.messages and not parsed.unreadable:  # an update of no interest is stored once, for the record
+            insert_event(KIND, f"{bot}:{raw['update_id']}", channel.channel_id, {"raw": raw}, state="done")
+        return StoredDelivery(event_ids, bot)
+
+    def fetch_media(self, ref: str, channel: ChannelConfig, *, max_bytes: int,
+                    client: httpx.Client | None = None) -> Download:
+        return fetch_media(client or platform_client(), channel.api_url, channel.secret("bot_token"), ref, max_bytes)
+
+    def answer_button_press(self, message: InboundMessage, channel: ChannelConfig, *,
+                            client: httpx.Client | None = None) -> None:
+        if message.callback_query_id:  # Telegram keeps a spinner on the button until it is answered
+            answer_callback_query(client or platform_client(), channel.api_url, channel.secret("bot_token"),
+                                  message.callback_query_id)
+
+    def message_key(self, message: InboundMessage, raw: Mapping[str, Any] | None) -> str:
+        # The update id differs for every edit; the message_id in its chat is what an edit shares.
+        body = (raw or {}).get("edited_message") or (raw or {}).get("message") or {}
+        if isinstance(body, dict) and body.get("message_id") is not None:
+            chat = (body.get("chat") or {}).get("id")
+            return f"tg:{chat}:{body['message_id']}"
+        return super().message_key(message, raw)
+
+    def send(self, message: OutgoingMessage, channel: ChannelConfig, *, now: datetime,
+             client: httpx.Client | None = None) -> str:
+        args = (client or platform_client(), channel.api_url, channel.secret("bot_token"), message.to)
+        if message.location_request:
+            return send_location_request(*args, message.text, message.location_label or DEFAULT_LOCATION_LABEL)
+        if message.buttons:
+            return send_buttons(*args, message.text, message.buttons)
+        return send_message(*args, message.text, REMOVE_KEYBOARD)
+
+    def format_reply(self, reply: Reply, text: Callable[[str], str]) -> Reply:
+        if not reply.location_request:
+            return reply
+        # The location button carries its own label, in the resident's language.
+        return dataclasses.replace(reply, payload={**reply.payload, "location_label": text("button_share_location")})
+
+    def masked_id(self, platform_id: str | None) -> str | None:
+        return f"…{platform_id[-3:]}" if platform_id else None

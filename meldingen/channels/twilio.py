@@ -5,14 +5,37 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from collections.abc import Iterable, Mapping
-from datetime import datetime
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs, urlsplit, urlunsplit
+from urllib.parse import parse_qs, parse_qsl, urlsplit, urlunsplit
 
 import httpx
+from flask import current_app
 
+from meldingen.channels.adapter import (
+    Capabilities,
+    ChannelAdapter,
+    ChannelConfig,
+    HeldForStaff,
+    OutgoingMessage,
+    Reply,
+    Settlement,
+    UnknownSend,
+    WebhookAnswer,
+    WebhookRequest,
+    WebhookRoute,
+    approved_template,
+    inside_window,
+    json_payload,
+    masked_phone,
+    no_template,
+    numbered_choices,
+    template_parameters,
+)
 from meldingen.channels.base import Download, PlatformError, call_json, download, same_origin
+from meldingen.channels.http import platform_client
 from meldingen.channels.messages import (
     DeliveryStatus,
     InboundMessage,
@@ -258,3 +281,148 @@ def fetch_media(client: httpx.Client, api_url: str, account_sid: str, auth_token
         raise PlatformError("Twilio media URL is not on the Twilio API host of this account", retryable=False)
     return download(client, media_url, platform="Twilio", max_bytes=max_bytes, auth=(account_sid, auth_token),
                     credential_origins=(api_url,))
+
+
+# The adapter: Twilio (SMS, and WhatsApp through Twilio) in the shape of every platform (channels/adapter.py).
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+WHATSAPP_PREFIX = "whatsapp:"
+# A WhatsApp recipient through Twilio: free-form messages only this long after their last message.
+WINDOW = timedelta(hours=24)
+# Twilio's "outside the customer-service window" error (WhatsApp through Twilio).
+WINDOW_ERROR = "63016"
+
+
+def our_number(channel: ChannelConfig, to: str) -> str:
+    """Our Twilio number for a message to `to` (a WhatsApp recipient needs our whatsapp: address)."""
+    sender = channel.address or ""
+    if to.startswith(WHATSAPP_PREFIX) and not sender.startswith(WHATSAPP_PREFIX):
+        sender = f"{WHATSAPP_PREFIX}{sender}"
+    return sender
+
+
+def matching_message(text: str, listed: list[dict], attempted: datetime) -> dict | None:
+    """The message Twilio accepted from an attempt at `attempted`: created since it, with the same body."""
+    from email.utils import parsedate_to_datetime
+
+    from meldingen.timeutil import as_aware_utc
+
+    for item in listed:
+        try:
+            created = parsedate_to_datetime(str(item.get("date_created") or ""))
+        except (TypeError, ValueError):
+            continue
+        if created is None or as_aware_utc(created) < attempted - timedelta(seconds=5):
+            continue
+        if (item.get("body") or "").strip() == (text or "").strip():
+            return item
+    return None
+
+
+class TwilioAdapter(ChannelAdapter):
+    kind = KIND
+    name = "sms"
+    secret_names = ("account_sid", "auth_token")
+    # SMS has no buttons; status callbacks report delivery; the window applies to WhatsApp recipients only.
+    capabilities = Capabilities(delivery_receipts=True, service_window=WINDOW, templates=True, max_text_length=1600,
+                                pacing_seconds=1.0, concurrency=3)
+    webhook = WebhookRoute("/webhooks/twilio", "twilio_message")
+    refusal = "missing or wrong X-Twilio-Signature"
+
+    def default_channel(self, config: Mapping[str, Any]) -> ChannelConfig | None:
+        if not config.get("TWILIO_AUTH_TOKEN"):
+            return None
+        secrets = {"account_sid": config.get("TWILIO_ACCOUNT_SID"), "auth_token": config.get("TWILIO_AUTH_TOKEN")}
+        return ChannelConfig(KIND, None, config.get("TWILIO_FROM") or None, secrets, self.default_api_url(config))
+
+    def default_api_url(self, config: Mapping[str, Any]) -> str:
+        return config.get("TWILIO_API_URL") or DEFAULT_API_URL
+
+    def verify(self, request: WebhookRequest, channels: Sequence[ChannelConfig]) -> list[ChannelConfig]:
+        # The signature covers the parameters as Twilio sent them, before the form was cleaned (a NUL in Body).
+        is_json = request.content_type == "application/json"
+        params = [] if is_json else parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True)
+        signature = request.header(SIGNATURE_HEADER)
+        settings = request.header(SETTINGS_HEADER)
+        return [c for c in channels
+                if verify_signature(c.secret("auth_token"), request.url, params, signature, body=request.body,
+                                    settings_header=settings)]
+
+    def read_payload(self, request: WebhookRequest) -> Any:
+        if request.content_type == "application/json":
+            return json_payload(request.body)
+        return dict(request.form)
+
+    def delivery_reference(self, request: WebhookRequest) -> str | None:
+        reference = request.args.get("outbox")  # our StatusCallback URL names the outbox row (signed with the URL)
+        return reference[:20] if reference else None
+
+    def parse(self, raw: Any) -> ParsedWebhook:
+        return parse_webhook(raw)
+
+    def acknowledgement(self) -> WebhookAnswer:
+        return WebhookAnswer(EMPTY_TWIML, content_type="text/xml")
+
+    def address_key(self, address: str | None) -> str:
+        return (address or "").removeprefix(WHATSAPP_PREFIX).strip()
+
+    def fetch_media(self, ref: str, channel: ChannelConfig, *, max_bytes: int,
+                    client: httpx.Client | None = None) -> Download:
+        return fetch_media(client or platform_client(), channel.api_url, channel.secret("account_sid"),
+                           channel.secret("auth_token"), ref, max_bytes)
+
+    def send(self, message: OutgoingMessage, channel: ChannelConfig, *, now: datetime,
+             client: httpx.Client | None = None) -> str:
+        to = message.to
+        callback = None
+        public_url = current_app.config.get("PUBLIC_URL")
+        if public_url:
+            # Our outbox id in the URL: Twilio's status callbacks then name the row even if the send's own
+            # answer never arrived (a timeout).
+            callback = public_url.rstrip("/") + f"/webhooks/twilio?outbox={message.outbox_id}"
+
+        def send(**fields: Any) -> str:
+            return send_message(client or platform_client(), channel.api_url, channel.secret("account_sid"),
+                                channel.secret("auth_token"), our_number(channel, to), to,
+                                status_callback=callback, **fields)
+
+        try:
+            if to.startswith(WHATSAPP_PREFIX) and not inside_window(message.last_inbound_at, now, WINDOW):
+                template = approved_template(message, channel, current_app.config, "TWILIO_TEMPLATES")
+                if not template:
+                    raise no_template(message)
+                variables = {str(i + 1): p for i, p in
+                             enumerate(template_parameters(message, template.get("parameters", ())))}
+                return send(content_sid=template["content_sid"], content_variables=json.dumps(variables))
+            return send(body=message.text)
+        except PlatformError as exc:
+            if exc.code == WINDOW_ERROR:
+                raise HeldForStaff(exc.message) from None
+            raise
+
+    def settle_unknown(self, send: UnknownSend, channel: ChannelConfig | None, *,
+                       client: httpx.Client | None = None) -> Settlement:
+        """Receipts had their wait (the StatusCallback names the row); then the Messages list is asked what Twilio
+        accepted since the attempt. Twilio creates the message resource before it answers the POST, so a message
+        not in the list did not land."""
+        if channel is None or send.to is None:
+            return Settlement("park", "Twilio channel or resident gone; cannot check the send")
+        try:
+            listed = list_messages(client or platform_client(), channel.api_url, channel.secret("account_sid"),
+                                   channel.secret("auth_token"), our_number(channel, send.to), send.to,
+                                   send.attempted_at)
+        except PlatformError as exc:
+            return Settlement("check_failed", f"{send.last_error}; Twilio's list unavailable: {exc.message}")
+        landed = matching_message(send.text, listed, send.attempted_at)
+        if landed is None:
+            return Settlement("resend", "Twilio has no such message: it did not land")
+        return Settlement("sent", "Twilio has it", platform_message_id=str(landed.get("sid")))
+
+    def format_reply(self, reply: Reply, text: Callable[[str], str]) -> Reply:
+        return numbered_choices(reply, text)  # SMS has no buttons: numbered choices
+
+    def display_name(self, platform_id: str | None = None) -> str:
+        return "WhatsApp (Twilio)" if (platform_id or "").startswith(WHATSAPP_PREFIX) else self.name
+
+    def masked_id(self, platform_id: str | None) -> str | None:
+        return masked_phone(platform_id)

@@ -7,9 +7,22 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+import httpx
+
+from meldingen.channels.adapter import (
+    Capabilities,
+    ChannelAdapter,
+    ChannelConfig,
+    OutgoingMessage,
+    Settlement,
+    UnknownSend,
+    WebhookRequest,
+    json_payload,
+)
 from meldingen.channels.messages import (
     InboundMessage,
     MediaRef,
@@ -99,3 +112,49 @@ def parse_webhook(payload: Any, session_id: str, now: datetime | None = None,
     if text:
         return ParsedWebhook(messages=[InboundMessage(kind="text", text=text, **common)])
     raise PayloadError("a message needs text, a location, photos or a reply")
+
+
+# The adapter: the website chat in the shape of every platform (channels/adapter.py). Its routes are its own
+# (`/chat/api/…` in webhooks.py: sessions, uploads, polling for replies); nothing is sent anywhere, the page
+# collects its replies.
+
+
+class WebchatAdapter(ChannelAdapter):
+    kind = KIND
+    name = "website-chat"
+    capabilities = Capabilities(buttons=10, location_request=True, max_text_length=MAX_TEXT, pacing_seconds=0.0,
+                                concurrency=None, leaves_service=False, media_uploaded=True)
+    refusal = "missing or wrong chat session"
+
+    def default_channel(self, config: Mapping[str, Any]) -> ChannelConfig | None:
+        return ChannelConfig(KIND, None, None, {})
+
+    def verify(self, request: WebhookRequest, channels: Sequence[ChannelConfig]) -> list[ChannelConfig]:
+        """A chat message is ours when its `X-Chat-Session` token is one we issued (signed with SECRET_KEY)."""
+        from flask import current_app
+
+        session_id = verify_session_token(current_app.config["SECRET_KEY"], request.header(SESSION_HEADER))
+        return list(channels[:1]) if session_id is not None else []
+
+    def read_payload(self, request: WebhookRequest) -> Any:
+        """`{"session": <the verified session id>, "message": <the page's JSON>}`: the session is part of the
+        message (it is where replies go), and it comes from the signed header, not the body."""
+        from flask import current_app
+
+        session_id = verify_session_token(current_app.config["SECRET_KEY"], request.header(SESSION_HEADER))
+        return {"session": session_id, "message": json_payload(request.body)}
+
+    def parse(self, raw: Any) -> ParsedWebhook:
+        raw = require_dict(raw, "body")
+        session_id = raw.get("session")
+        if not isinstance(session_id, str) or not session_id:
+            raise PayloadError("session is missing")
+        return parse_webhook(raw.get("message"), session_id)
+
+    def send(self, message: OutgoingMessage, channel: ChannelConfig, *, now: datetime,
+             client: httpx.Client | None = None) -> str:
+        return f"webchat-{message.outbox_id}"  # the chat page collects it (GET /chat/api/messages)
+
+    def settle_unknown(self, send: UnknownSend, channel: ChannelConfig | None, *,
+                       client: httpx.Client | None = None) -> Settlement:
+        return Settlement("resend", "nothing left the service; queued again")

@@ -10,18 +10,17 @@ skipped: the others in the same delivery are processed.
 from __future__ import annotations
 
 import logging
-from urllib.parse import parse_qsl
-from dataclasses import replace
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import select
 
 from meldingen import jobs
-from meldingen.channels import registry, telegram, twilio, webchat, whatsapp
-from meldingen.channels.inbound import insert_event, record_delivery
+from meldingen.channels import registry, webchat
+from meldingen.channels.adapter import ChannelAdapter, Delivery, WebhookAnswer, WebhookRequest
+from meldingen.channels.adapters import adapter_for, all_adapters
+from meldingen.channels.inbound import record_delivery
 from meldingen.channels.messages import InboundMessage, MediaRef, ParsedWebhook, PayloadError
 from meldingen.extensions import csrf, db
-from meldingen.inputs.jsonbody import JSONRefused, parse_json
 from meldingen.web import limits
 
 log = logging.getLogger(__name__)
@@ -31,8 +30,6 @@ csrf.exempt(bp)  # platforms sign their requests; there is no browser session to
 
 # Seconds the processing of a verified delivery waits when its channel is above its limit.
 CHANNEL_BACKOFF_SECONDS = 30
-
-EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
 def _refuse(kind: str, why: str) -> Response:
@@ -77,129 +74,77 @@ def accept(delivery: dict) -> None:
 def store_delivery(delivery: dict) -> tuple[list[int], str, str]:
     """Store one delivery's messages and receipts (not committed): (new message events, kind, channel key).
 
-    `delivery` is {"kind", "raw": the platform's body, "verified": ids of the channels whose secret verified it
-    (None: the default channel), "outbox": Twilio's outbox reference}, as the webhook made it."""
-    kind, raw = delivery["kind"], delivery["raw"]
-    ids = delivery.get("verified") or []
-    verified = [c for c in registry.channels_of_kind(kind) if c.channel_id in ids]
+    `delivery` is `Delivery.to_dict()`: {"kind", "raw": the platform's body, "verified": ids of the channels whose
+    secret verified it (None: the default channel), "outbox": our reference echoed in the URL}, as the webhook
+    (or a poll of the platform) made it."""
+    received = Delivery.from_dict(delivery)
+    adapter = adapter_for(received.kind)
+    verified = [c for c in registry.channels_of_kind(received.kind) if c.channel_id in received.verified]
     if not verified:
-        raise LookupError(f"{kind} delivery: the channel that verified it is gone")
-    if kind == "telegram":
-        channel = verified[0]
-        parsed = telegram.parse_webhook(raw)
-        # update_id counts per bot: the bot id keeps two bots' updates apart.
-        bot = channel.address or "default"
-        event_ids = record_delivery(
-            parsed,
-            channel_for=lambda m: channel.channel_id,
-            message_key=lambda m: f"{bot}:{m.external_id}",
-            raw=raw,
-            unreadable_key=lambda u: f"{bot}:{u.event_key}",
-        )
-        if not parsed.messages and not parsed.unreadable:  # an update of no interest is stored once, for the record
-            insert_event("telegram", f"{bot}:{raw['update_id']}", channel.channel_id, {"raw": raw}, state="done")
-        return event_ids, "telegram", bot
-    parsed = whatsapp.parse_webhook(raw) if kind == "whatsapp" else twilio.parse_webhook(raw)
-    if kind == "twilio" and delivery.get("outbox") and parsed.statuses:
-        parsed.statuses = [replace(s, reference=f"outbox:{delivery['outbox']}") for s in parsed.statuses]
-
-    def channel_for(message: InboundMessage) -> int | None:
-        return (registry.for_address(kind, message.channel_address, verified) or verified[0]).channel_id
-
-    return record_delivery(parsed, channel_for=channel_for, raw=raw), kind, str(verified[0].channel_id)
+        raise LookupError(f"{received.kind} delivery: the channel that verified it is gone")
+    stored = adapter.store(received, adapter.parse(received.raw), verified)
+    return stored.event_ids, received.kind, stored.channel_key
 
 
-# --- WhatsApp Cloud API ---------------------------------------------------------------------------------
+# --- Platform webhooks: one POST route per adapter with a webhook, and its GET handshake --------------------
 
 
-@bp.get("/webhooks/whatsapp")
-def whatsapp_handshake():
-    for channel in registry.channels_of_kind("whatsapp"):
-        challenge = whatsapp.verify_handshake(request.args, channel.secret("verify_token"))
-        if challenge is not None:
-            return Response(challenge, mimetype="text/plain")
-    return _refuse("whatsapp", "verify token does not match")
-
-
-@bp.post("/webhooks/whatsapp")
-def whatsapp_notification():
-    body = request.get_data()  # the raw bytes: Meta signs them, re-serialised JSON would not match
-    header = request.headers.get(whatsapp.SIGNATURE_HEADER)
-    verified = [c for c in registry.channels_of_kind("whatsapp")
-                if whatsapp.verify_signature(c.secret("app_secret"), body, header)]
-    if not verified:
-        return _refuse("whatsapp", "missing or wrong X-Hub-Signature-256")
-    try:
-        raw = parse_json(body)
-        parsed = whatsapp.parse_webhook(raw)
-    except PayloadError as exc:
-        return _bad_shape("whatsapp", exc.reason)
-    except JSONRefused as exc:
-        return _bad_shape("whatsapp", str(exc))
-
-    accept({"kind": "whatsapp", "raw": raw, "verified": [c.channel_id for c in verified]})
-    return Response("", status=200)
-
-
-# --- Telegram Bot API -----------------------------------------------------------------------------------
-
-
-@bp.post("/webhooks/telegram")
-def telegram_update():
-    header = request.headers.get(telegram.SECRET_HEADER)
-    channel = next((c for c in registry.channels_of_kind("telegram")
-                    if telegram.verify_secret_token(c.secret("secret_token"), header)), None)
-    if channel is None:
-        return _refuse("telegram", "missing or wrong X-Telegram-Bot-Api-Secret-Token")
-    try:
-        raw = parse_json(request.get_data())
-        parsed = telegram.parse_webhook(raw)
-    except PayloadError as exc:
-        return _bad_shape("telegram", exc.reason)
-    except JSONRefused as exc:
-        return _bad_shape("telegram", str(exc))
-    accept({"kind": "telegram", "raw": raw, "verified": [channel.channel_id]})
-    return jsonify({})
-
-
-# --- Twilio (SMS and WhatsApp) --------------------------------------------------------------------------
-
-
-def _twilio_public_url() -> str:
-    """The URL Twilio requested: behind a proxy `request.url` is the internal one, so the configured base wins."""
+def _webhook_request() -> WebhookRequest:
+    """This request as the adapters see it; `url` is the URL the platform called: behind a proxy
+    `request.url` is the internal one, so the configured public base wins."""
     base = (current_app.config.get("PUBLIC_URL") or "").rstrip("/")
-    if not base:
-        return request.url
-    query = request.query_string.decode("latin-1")
-    return f"{base}{request.path}" + (f"?{query}" if query else "")
+    url = request.url
+    if base:
+        query = request.query_string.decode("latin-1")
+        url = f"{base}{request.path}" + (f"?{query}" if query else "")
+    body = request.get_data()  # first: the raw bytes stay readable after the form is parsed from them
+    form = request.form.to_dict() if request.mimetype in ("application/x-www-form-urlencoded",
+                                                          "multipart/form-data") else {}
+    return WebhookRequest(method=request.method, url=url, headers=dict(request.headers),
+                          args=request.args.to_dict(), form=form, body=body,
+                          content_type=request.mimetype, remote_addr=request.remote_addr)
 
 
-@bp.post("/webhooks/twilio")
-def twilio_message():
-    body = request.get_data()
-    is_json = request.mimetype == "application/json"
-    # The signature covers the parameters as Twilio sent them, before `request.form` cleaned them (a NUL in Body).
-    params = [] if is_json else parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
-    url = _twilio_public_url()
-    signature = request.headers.get(twilio.SIGNATURE_HEADER)
-    settings = request.headers.get(twilio.SETTINGS_HEADER)
-    verified = [c for c in registry.channels_of_kind("twilio")
-                if twilio.verify_signature(c.secret("auth_token"), url, params, signature, body=body,
-                                           settings_header=settings)]
+def _response(answer: WebhookAnswer) -> Response:
+    return Response(answer.body, status=answer.status, mimetype=answer.content_type)
+
+
+def receive(adapter: ChannelAdapter) -> Response:
+    """Verify on the raw body (403, nothing stored), read the platform's envelope (400), store once, answer."""
+    incoming = _webhook_request()
+    verified = adapter.verify(incoming, registry.channels_of_kind(adapter.kind))
     if not verified:
-        return _refuse("twilio", "missing or wrong X-Twilio-Signature")
+        return _refuse(adapter.kind, adapter.refusal)
     try:
-        form = parse_json(body) if is_json else request.form.to_dict()
-        parsed = twilio.parse_webhook(form)
+        raw = adapter.read_payload(incoming)
+        adapter.parse(raw)
     except PayloadError as exc:
-        return _bad_shape("twilio", exc.reason)
-    except JSONRefused as exc:
-        return _bad_shape("twilio", str(exc))
+        return _bad_shape(adapter.kind, exc.reason)
+    accept(Delivery(adapter.kind, raw, tuple(c.channel_id for c in verified),
+                    adapter.delivery_reference(incoming)).to_dict())
+    return _response(adapter.acknowledgement())
 
-    outbox_ref = request.args.get("outbox")  # our StatusCallback URL names the outbox row (signed with the URL)
-    accept({"kind": "twilio", "raw": form, "verified": [c.channel_id for c in verified],
-            "outbox": outbox_ref[:20] if outbox_ref else None})
-    return Response(EMPTY_TWIML, mimetype="text/xml")
+
+def handshake(adapter: ChannelAdapter) -> Response:
+    """The platform's set-up handshake (a GET with a challenge): the challenge, or 403."""
+    answer = adapter.handshake(_webhook_request(), registry.channels_of_kind(adapter.kind))
+    if answer is None:
+        return _refuse(adapter.kind, "verify token does not match")
+    return _response(answer)
+
+
+def _register_webhooks() -> None:
+    for adapter in all_adapters():
+        route = adapter.webhook
+        if route is None:
+            continue
+        bp.add_url_rule(route.path, route.endpoint, lambda adapter=adapter: receive(adapter), methods=["POST"])
+        if route.handshake_endpoint:
+            bp.add_url_rule(route.path, route.handshake_endpoint, lambda adapter=adapter: handshake(adapter),
+                            methods=["GET"])
+
+
+_register_webhooks()
 
 
 # --- Website chat ---------------------------------------------------------------------------------------

@@ -5,12 +5,32 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+from flask import current_app
 
+from meldingen.channels.adapter import (
+    Capabilities,
+    ChannelAdapter,
+    ChannelConfig,
+    HeldForStaff,
+    OutgoingMessage,
+    Settlement,
+    UnknownSend,
+    WebhookAnswer,
+    WebhookRequest,
+    WebhookRoute,
+    approved_template,
+    inside_window,
+    masked_phone,
+    no_template,
+    template_parameters,
+)
 from meldingen.channels.base import Download, PlatformError, call_json, download
+from meldingen.channels.http import platform_client
 from meldingen.channels.messages import (
     DeliveryStatus,
     InboundMessage,
@@ -330,3 +350,95 @@ def fetch_media(client: httpx.Client, graph_url: str, access_token: str, media_i
         return Download(result.data, result.content_type or optional_str(meta.get("mime_type")))
     assert last_error is not None
     raise PlatformError(last_error.message, retryable=False, status_code=last_error.status_code, code=last_error.code)
+
+
+# The adapter: WhatsApp in the shape of every platform (channels/adapter.py).
+
+# Free-form messages are allowed this long after the resident's last message; after it only templates.
+WINDOW = timedelta(hours=24)
+# Graph's "outside the customer-service window" error.
+WINDOW_ERROR = "131047"
+
+
+class WhatsAppAdapter(ChannelAdapter):
+    kind = KIND
+    name = "WhatsApp"
+    secret_names = ("app_secret", "verify_token", "access_token")
+    capabilities = Capabilities(
+        buttons=3, location_request=True, read_receipts=True, delivery_receipts=True, service_window=WINDOW,
+        templates=True, max_text_length=4096, pacing_seconds=6.0, concurrency=3, combine_replies=True,
+    )
+    webhook = WebhookRoute("/webhooks/whatsapp", "whatsapp_notification", "whatsapp_handshake")
+    refusal = "missing or wrong X-Hub-Signature-256"
+
+    def default_channel(self, config: Mapping[str, Any]) -> ChannelConfig | None:
+        secrets = {"app_secret": config.get("WHATSAPP_APP_SECRET"), "verify_token": config.get("WHATSAPP_VERIFY_TOKEN"),
+                   "access_token": config.get("WHATSAPP_ACCESS_TOKEN")}
+        if not (secrets["app_secret"] or secrets["verify_token"]):
+            return None
+        return ChannelConfig(KIND, None, config.get("WHATSAPP_PHONE_NUMBER_ID") or None, secrets,
+                             self.default_api_url(config))
+
+    def default_api_url(self, config: Mapping[str, Any]) -> str:
+        return config.get("WHATSAPP_GRAPH_URL") or DEFAULT_GRAPH_URL
+
+    def handshake(self, request: WebhookRequest, channels: Sequence[ChannelConfig]) -> WebhookAnswer | None:
+        for channel in channels:
+            challenge = verify_handshake(request.args, channel.secret("verify_token"))
+            if challenge is not None:
+                return WebhookAnswer(challenge)
+        return None
+
+    def verify(self, request: WebhookRequest, channels: Sequence[ChannelConfig]) -> list[ChannelConfig]:
+        # The raw bytes: Meta signs them, re-serialised JSON would not match.
+        header = request.header(SIGNATURE_HEADER)
+        return [c for c in channels if verify_signature(c.secret("app_secret"), request.body, header)]
+
+    def parse(self, raw: Any) -> ParsedWebhook:
+        return parse_webhook(raw)
+
+    def fetch_media(self, ref: str, channel: ChannelConfig, *, max_bytes: int,
+                    client: httpx.Client | None = None) -> Download:
+        return fetch_media(client or platform_client(), channel.api_url, channel.secret("access_token"), ref,
+                           max_bytes)
+
+    def read_receipt(self, message: InboundMessage) -> dict | None:
+        return {"message_id": message.external_id, "phone_number_id": message.channel_address}
+
+    def mark_read(self, receipt: Mapping[str, Any], channel: ChannelConfig, *, timeout: float | None = None,
+                  client: httpx.Client | None = None) -> None:
+        phone_id = receipt.get("phone_number_id") or channel.address or ""
+        mark_read(client or platform_client(), channel.api_url, phone_id, channel.secret("access_token"),
+                  receipt["message_id"], timeout=timeout)
+
+    def send(self, message: OutgoingMessage, channel: ChannelConfig, *, now: datetime,
+             client: httpx.Client | None = None) -> str:
+        args = (client or platform_client(), channel.api_url, channel.address or "", channel.secret("access_token"),
+                message.to)
+        reference = message.reference  # echoed in every status webhook of the message (biz_opaque_callback_data)
+        try:
+            if not inside_window(message.last_inbound_at, now, WINDOW):
+                template = approved_template(message, channel, current_app.config, "WHATSAPP_TEMPLATES")
+                if not template:
+                    raise no_template(message)
+                return send_template(*args, template["name"], template.get("language", "nl"),
+                                     template_parameters(message, template.get("parameters", ())),
+                                     callback_data=reference)
+            if message.location_request:
+                return send_location_request(*args, message.text[:1024], callback_data=reference)
+            if message.buttons:
+                return send_buttons(*args, message.text[:1024], message.buttons[:3], callback_data=reference)
+            return send_text(*args, message.text, callback_data=reference)
+        except PlatformError as exc:
+            if exc.code == WINDOW_ERROR:  # our clock and Meta's disagreed about the window
+                raise HeldForStaff(exc.message) from None
+            raise
+
+    def settle_unknown(self, send: UnknownSend, channel: ChannelConfig | None, *,
+                       client: httpx.Client | None = None) -> Settlement:
+        # A "sent" receipt (biz_opaque_callback_data names the row) would have settled it: silence means it most
+        # likely did not land, but only a person may decide to send it again.
+        return Settlement("park", f"{send.last_error}; no receipt from WhatsApp since", ask_person=True)
+
+    def masked_id(self, platform_id: str | None) -> str | None:
+        return masked_phone(platform_id)

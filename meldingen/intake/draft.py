@@ -8,6 +8,8 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from meldingen.channels.adapter import Reply
+from meldingen.channels.adapters import find_adapter
 from meldingen.channels.messages import InboundMessage
 from meldingen.extensions import db
 from meldingen.intake.models import Conversation
@@ -39,20 +41,18 @@ class Intake:
     def reply(self, key: str, cause: str, *, values: dict | None = None, buttons=None, location_request=False,
               report_id: int | None = None) -> None:
         values = values or {}
-        body = self.text(key, **values)
-        if buttons and self.reporter.channel_kind == "twilio":  # SMS has no buttons: numbered choices
-            body += "\n" + self.text("choose_number") + "\n" + "\n".join(
-                f"{i + 1}. {b['title']}" for i, b in enumerate(buttons))
+        # What the platform cannot show is said in words (SMS: numbered choices), what it needs is added.
+        reply = Reply(self.text(key, **values), tuple(buttons or ()), location_request)
+        adapter = find_adapter(self.reporter.channel_kind)
+        if adapter is not None:
+            reply = adapter.format_reply(reply, self.text)
         if buttons:
             self.draft["options"] = buttons
-        payload_label = {}
-        if location_request and self.reporter.channel_kind == "telegram":
-            payload_label = {"location_label": self.text("button_share_location")}
-        outbound = queue_message(self.reporter, body, key=f"{cause}:{key}", conversation=self.conversation,
+        outbound = queue_message(self.reporter, reply.text, key=f"{cause}:{key}", conversation=self.conversation,
                                  report_id=report_id, template_key=key, values=values, buttons=buttons,
                                  location_request=location_request)
-        if payload_label:
-            outbound.payload = {**(outbound.payload or {}), **payload_label}
+        if reply.payload:
+            outbound.payload = {**(outbound.payload or {}), **reply.payload}
 
     def drop_unsent_questions(self) -> None:
         """The draft changed: a question about it that has not left yet would ask what is now known. What is

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from meldingen.channels.adapters import find_adapter
 from meldingen.channels.messages import InboundMessage
 from meldingen.db import begin_write
 from meldingen.extensions import db
@@ -68,13 +69,11 @@ def conversation_for(reporter: Reporter) -> Conversation:
 def platform_message_key(message: InboundMessage, event) -> str:
     """The id the platform gives the resident's message itself; an edit carries the same one (Telegram's
     message_id, where the update id differs for every edit)."""
-    if message.channel_kind == "telegram" and event is not None:
-        raw = (event.payload or {}).get("raw") or {}
-        body = raw.get("edited_message") or raw.get("message") or {}
-        if isinstance(body, dict) and body.get("message_id") is not None:
-            chat = (body.get("chat") or {}).get("id")
-            return f"tg:{chat}:{body['message_id']}"
-    return f"{message.channel_kind}:{message.external_id}"
+    raw = (event.payload or {}).get("raw") if event is not None else None
+    adapter = find_adapter(message.channel_kind)
+    if adapter is None:
+        return f"{message.channel_kind}:{message.external_id}"
+    return adapter.message_key(message, raw if isinstance(raw, dict) else None)
 
 
 def edited_original(conversation: Conversation, key: str) -> ConversationMessage | None:

@@ -1,4 +1,7 @@
-"""Photos in and out of storage: process untrusted bytes, write the clean copy and thumbnail, fetch platform media."""
+"""Photos in and out of storage: process untrusted bytes, write the clean copy and thumbnail.
+
+The bytes come from whoever has them (a platform's adapter fetches a resident's photo, an upload brings its own);
+media itself knows no platform."""
 
 from __future__ import annotations
 
@@ -6,12 +9,8 @@ import hashlib
 import secrets
 from pathlib import Path
 
-import httpx
 from flask import current_app
 
-from meldingen.channels import telegram, twilio, whatsapp
-from meldingen.channels.base import Download
-from meldingen.channels.registry import ChannelConfig
 from meldingen.extensions import db
 from meldingen.media.images import process_image
 from meldingen.reports.models import Photo
@@ -59,19 +58,3 @@ def store_photo(data: bytes, *, source: str, report_id: int | None = None, conve
 
 def photo_file(photo: Photo, thumbnail: bool = False) -> Path:
     return media_dir() / (photo.thumbnail_path if thumbnail else photo.path)
-
-
-def fetch_platform_media(channel: ChannelConfig, ref: str, client: httpx.Client | None = None) -> Download:
-    """Download one platform media reference with the channel's credentials (raises PlatformError)."""
-    from meldingen.channels.http import platform_client
-
-    max_bytes = current_app.config["MAX_PHOTO_BYTES"]
-    client = client or platform_client()  # the process's shared client unless the caller brings its own
-    if channel.kind == "whatsapp":
-        return whatsapp.fetch_media(client, channel.api_url, channel.secret("access_token"), ref, max_bytes)
-    if channel.kind == "telegram":
-        return telegram.fetch_media(client, channel.api_url, channel.secret("bot_token"), ref, max_bytes)
-    if channel.kind == "twilio":
-        return twilio.fetch_media(client, channel.api_url, channel.secret("account_sid"),
-                                  channel.secret("auth_token"), ref, max_bytes)
-    raise ValueError(f"{channel.kind} media are not fetched from a platform")

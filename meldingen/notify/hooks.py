@@ -43,7 +43,9 @@ def subscribers(report: Report) -> list[Reporter]:
         .order_by(ReportSubscription.id)
     ).all()
     found = [db.session.get(Reporter, reporter_id) for reporter_id in reporter_ids]
-    return [r for r in found if r is not None and r.channel_kind in ("whatsapp", "telegram", "twilio", "webchat")]
+    from meldingen.channels.adapters import find_adapter  # local: keeps this change to the platform line
+
+    return [r for r in found if r is not None and find_adapter(r.channel_kind) is not None]
 
 
 def preview_status_messages(report: Report, new_status: str, resident_message: str | None) -> list[dict]:

@@ -22,8 +22,16 @@ from meldingen.timeutil import as_aware_utc, utcnow
 log = logging.getLogger(__name__)
 
 _PENDING = "meldingen_outbox_new"
-# Channels where messages waiting for their turn to the same person are combined into one.
-COMBINE_KINDS = frozenset({"whatsapp"})
+
+
+def combines_replies(kind: str) -> bool:
+    """Are messages waiting for their turn to the same person combined into one? The platform's adapter says."""
+    from meldingen.channels.adapters import find_adapter
+
+    adapter = find_adapter(kind)
+    return adapter is not None and adapter.capabilities.combine_replies
+
+
 # Replies that ask the resident for something about the draft: once the draft changes (or becomes a report)
 # an unsent one would ask what the conversation has since answered, so it is dropped ("superseded").
 QUESTION_KEYS = frozenset({
@@ -62,7 +70,7 @@ def queue_message(
     if location_request:
         payload["location_request"] = True
 
-    waiting = _waiting_message(reporter) if reporter.channel_kind in COMBINE_KINDS else None
+    waiting = _waiting_message(reporter) if combines_replies(reporter.channel_kind) else None
     if waiting is not None and not (waiting.payload or {}).get("buttons") and not buttons:
         waiting.body = f"{waiting.body}\n\n{body}"
         merged = dict(waiting.payload or {})

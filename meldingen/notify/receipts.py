@@ -1,9 +1,9 @@
-"""Read receipts: a WhatsApp message is marked read once the service has processed it.
+"""Read receipts: a resident's message is marked read once the service has processed it, where the platform
+has read receipts (its adapter's `read_receipt` and `mark_read`; WhatsApp's blue ticks).
 
-Meta: `POST /{phone-number-id}/messages {"messaging_product": "whatsapp", "status": "read", "message_id": …}`;
-the resident sees the blue ticks only when we have really taken their message in. The receipt is an outbox
+The resident sees the ticks only when we have really taken their message in. The receipt is an outbox
 row like any message (same claim, same worker, same sweep), with three differences: its idempotency key is the
-message it marks (`read:whatsapp:<wamid>`), so a message processed twice is marked once; it does not count for
+message it marks (`read:<kind>:<message id>`), so a message processed twice is marked once; it does not count for
 pacing, is never combined with a text and never held for the 24-hour window (it is not a message); and when it
 fails it is simply "failed", never retried for long and never a reason to call in a person.
 """
@@ -14,6 +14,7 @@ import logging
 
 from sqlalchemy import or_, select, update
 
+from meldingen.channels.adapters import find_adapter
 from meldingen.channels.messages import InboundMessage
 from meldingen.channels.models import OutboundMessage
 from meldingen.extensions import db
@@ -24,7 +25,6 @@ from meldingen.timeutil import utcnow
 log = logging.getLogger(__name__)
 
 READ_RECEIPT = "read_receipt"  # the template_key that marks an outbox row as a read receipt
-RECEIPT_KINDS = frozenset({"whatsapp"})
 RECEIPT_TIMEOUT_SECONDS = 5.0  # a receipt is a courtesy: it must never hold a worker for long
 RECEIPT_ATTEMPTS = 2
 
@@ -59,7 +59,9 @@ def queue_read_receipt(message: InboundMessage, *, event=None, channel=None) -> 
 
     Answers the row, or None where the platform has no read receipts or the resident is unknown.
     """
-    if message.channel_kind not in RECEIPT_KINDS or not message.external_id:
+    adapter = find_adapter(message.channel_kind)
+    receipt = adapter.read_receipt(message) if adapter is not None else None
+    if receipt is None or not message.external_id:
         return None
     key = f"read:{message.channel_kind}:{message.external_id}"[:200]
     existing = db.session.scalar(select(OutboundMessage).where(OutboundMessage.idempotency_key == key))
@@ -73,8 +75,7 @@ def queue_read_receipt(message: InboundMessage, *, event=None, channel=None) -> 
         idempotency_key=key, channel_kind=message.channel_kind,
         channel_id=getattr(channel, "channel_id", None) or reporter.channel_id, reporter_id=reporter.id,
         template_key=READ_RECEIPT, body="",
-        payload={"read_receipt": {"message_id": message.external_id,
-                                  "phone_number_id": message.channel_address}},
+        payload={"read_receipt": receipt},
         state="queued", created_at=utcnow(),
     )
     db.session.add(row)

@@ -7,8 +7,9 @@ tried again after the backoff of `recovery.policy` and parked for staff when the
 the row "failed". A send whose outcome is unknown (a timeout after the request left, or a worker that died
 during the call and left the row "sending" past its lease) is never simply repeated: it becomes "unknown"
 and `notify/uncertain.py` settles it per platform (a receipt, a check of what landed, or a person).
-WhatsApp free-form messages are allowed for 24 hours after the resident's last message; after that the approved template configured for the message's purpose is
-sent, and without one the row is "held" for staff (the conversation is flagged for a person).
+How a row goes out is its platform's adapter's (`channels/adapter.py`): buttons, location requests, and the
+service window (WhatsApp's 24 hours: outside it an approved template for the message's purpose, and without
+one the adapter says so and the row is "held" for staff, its conversation flagged for a person).
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ from flask import current_app
 from sqlalchemy import func, select, update
 
 from meldingen import jobs
-from meldingen.channels import registry, telegram, twilio, whatsapp
-from meldingen.channels.http import platform_client
+from meldingen.channels import registry
+from meldingen.channels.adapter import HeldForStaff, OutgoingMessage
+from meldingen.channels.adapters import adapter_for, find_adapter
 from meldingen.channels.base import PlatformError
-from meldingen.channels.models import Channel, OutboundMessage
+from meldingen.channels.http import platform_client
+from meldingen.channels.models import OutboundMessage
 from meldingen.extensions import db
 from meldingen.intake.models import Conversation
 from meldingen.recovery.policy import retry_delay, send_lease_seconds, short_reason, should_park
@@ -34,36 +37,40 @@ from meldingen.timeutil import as_aware_utc, utcnow
 
 log = logging.getLogger(__name__)
 
-# Least time between two messages to the same person (WhatsApp's pair rate is about one per 6 s).
-DEFAULT_PACING_SECONDS = {"whatsapp": 6.0, "telegram": 1.0, "twilio": 1.0, "webchat": 0.0}
-WINDOW = timedelta(hours=24)
-WINDOW_MARGIN = timedelta(minutes=1)
-# The platforms' "outside the customer-service window" errors: WhatsApp Cloud API and Twilio.
-WINDOW_ERRORS = frozenset({"131047", "63016"})
-
+__all__ = ["HeldForStaff", "concurrency_limit", "deliver", "deliver_read_receipt", "pacing_seconds", "record_sent",
+           "send_due_messages", "send_on_platform"]
 
 # How long a send waits before it looks again for a free slot of its platform.
 SLOT_WAIT_SECONDS = 0.5
 
 
 def concurrency_limit(kind: str) -> int | None:
-    """Sends in flight at once on one channel of this platform (NOTIFY_CONCURRENCY); None: no limit."""
-    if kind == "webchat":
-        return None  # nothing leaves the service: the chat page collects its messages
+    """Sends in flight at once on one channel of this platform (NOTIFY_CONCURRENCY, else the platform's
+    default); None: no limit."""
+    adapter = find_adapter(kind)
+    if adapter is not None and not adapter.capabilities.leaves_service:
+        return None  # nothing leaves the service (the website chat's page collects its messages)
     configured = current_app.config.get("NOTIFY_CONCURRENCY")
     if isinstance(configured, str):
         configured = json.loads(configured) if configured.strip() else {}
-    value = (configured or {}).get(kind, (configured or {}).get("*"))
+    configured = configured or {}
+    if kind in configured or "*" in configured:
+        value = configured.get(kind, configured.get("*"))
+    else:
+        value = adapter.capabilities.concurrency if adapter is not None else None
     return int(value) if value else None
 
 
 def pacing_seconds(kind: str) -> float:
+    """Least time between two messages to the same resident: NOTIFY_PACING_SECONDS, else the platform's own
+    (WhatsApp's pair rate is about one per 6 s)."""
     configured = current_app.config.get("NOTIFY_PACING_SECONDS")
     if isinstance(configured, str) and configured.strip():
         configured = json.loads(configured)
     if isinstance(configured, dict) and kind in configured:
         return float(configured[kind])
-    return DEFAULT_PACING_SECONDS.get(kind, 0.0)
+    adapter = find_adapter(kind)
+    return adapter.capabilities.pacing_seconds if adapter is not None else 0.0
 
 
 def deliver(message_id: int, now=None) -> str | None:
@@ -114,8 +121,6 @@ def _deliver_with_slot(message: OutboundMessage, now) -> str | None:
     except HeldForStaff as held:
         return _finish(message, "held", now, error=str(held))
     except PlatformError as exc:
-        if exc.code in WINDOW_ERRORS:
-            return _finish(message, "held", now, error=exc.message)
         if exc.uncertain:
             from meldingen.notify.uncertain import mark_unknown
 
@@ -162,7 +167,8 @@ def record_sent(message_id: int, platform_id: str, now, tries: int = 5) -> None:
                 raise  # left "sending": the lease sweep and the platform's receipts settle it
             time.sleep(min(4.0, 0.5 * 2 ** attempt))
 def deliver_read_receipt(message_id: int, now) -> str | None:
-    """Mark the resident's WhatsApp message read: claimed like any row, one short call, one retry at most.
+    """Mark the resident's message read (WhatsApp's blue ticks): claimed like any row, one short call, one retry
+    at most.
 
     Whatever happens here, the resident's message has been processed already; a failure is logged and kept on
     the row, never raised and never a reason to call in a person.
@@ -183,10 +189,8 @@ def deliver_read_receipt(message_id: int, now) -> str | None:
     try:
         if channel is None:
             raise PlatformError(f"{message.channel_kind} channel is not configured", retryable=False)
-        phone_id = (receipt.get("phone_number_id") or channel.address
-                    or current_app.config.get("WHATSAPP_PHONE_NUMBER_ID") or "")
-        whatsapp.mark_read(platform_client(), channel.api_url, phone_id, channel.secret("access_token"),
-                           receipt["message_id"], timeout=receipts.RECEIPT_TIMEOUT_SECONDS)
+        adapter_for(message.channel_kind).mark_read(receipt, channel, timeout=receipts.RECEIPT_TIMEOUT_SECONDS,
+                                                     client=platform_client())
     except (PlatformError, KeyError) as exc:
         error = exc.message if isinstance(exc, PlatformError) else "read receipt without a message id"
         retry = isinstance(exc, PlatformError) and exc.retryable and message.attempts < receipts.RECEIPT_ATTEMPTS
@@ -256,10 +260,6 @@ def _guarded(step, message_id: int, now):
         return None
 
 
-class HeldForStaff(Exception):
-    """Outside WhatsApp's window with no approved template for this purpose."""
-
-
 def _finish(message: OutboundMessage, state: str, now, error: str | None) -> str:
     message.state = state
     message.state_at = now
@@ -295,95 +295,27 @@ def _pacing_wait(message: OutboundMessage, now) -> float:
     return max(0.0, (last + timedelta(seconds=pace) - now).total_seconds())
 
 
-def inside_window(reporter: Reporter, now) -> bool:
-    last = as_aware_utc(reporter.last_inbound_at)
-    return last is not None and now - last < WINDOW - WINDOW_MARGIN
-
-
-def _channel_settings(message: OutboundMessage) -> dict:
-    if message.channel_id is None:
-        return {}
-    row = db.session.get(Channel, message.channel_id)
-    return dict(row.settings or {}) if row is not None else {}
-
-
-def template_for(message: OutboundMessage, config_key: str) -> dict | None:
-    """The approved template for this message's purpose: channel settings["templates"], else config."""
-    templates = _channel_settings(message).get("templates")
-    if not templates:
-        templates = current_app.config.get(config_key) or {}
-        if isinstance(templates, str):
-            templates = json.loads(templates) if templates.strip() else {}
-    return templates.get(message.template_key or "") or templates.get("*")
-
-
-def _parameters(message: OutboundMessage, names) -> list[str]:
-    values = (message.payload or {}).get("values", {})
-    return [str(values.get(name, "")) or "-" for name in names]
+def outgoing(message: OutboundMessage, reporter: Reporter) -> OutgoingMessage:
+    """The outbox row as its platform's adapter sends it."""
+    payload = message.payload or {}
+    return OutgoingMessage(
+        outbox_id=message.id,
+        to=reporter.platform_id,
+        text=message.body,
+        buttons=tuple((b["id"], b["title"]) for b in payload.get("buttons", [])),
+        location_request=bool(payload.get("location_request")),
+        location_label=payload.get("location_label"),
+        template_key=message.template_key,
+        values=payload.get("values", {}),
+        last_inbound_at=reporter.last_inbound_at,
+    )
 
 
 def send_on_platform(message: OutboundMessage, reporter: Reporter, now) -> str:
     """Send one row on its platform; returns the platform's message id (raises PlatformError, HeldForStaff)."""
     kind = message.channel_kind
-    payload = message.payload or {}
-    buttons = [(b["id"], b["title"]) for b in payload.get("buttons", [])]
-    if kind == "webchat":
-        return f"webchat-{message.id}"  # the chat page collects it (GET /chat/api/messages)
+    adapter = adapter_for(kind)
     channel = registry.channel_by_id(kind, message.channel_id)
     if channel is None:
         raise PlatformError(f"{kind} channel is not configured", retryable=False)
-    to = reporter.platform_id
-    reference = f"outbox:{message.id}"  # echoed in the platform's receipts (see notify/uncertain.py)
-    client = platform_client()
-    if kind == "whatsapp":
-        phone_id = channel.address or current_app.config.get("WHATSAPP_PHONE_NUMBER_ID") or ""
-        args = (client, channel.api_url, phone_id, channel.secret("access_token"), to)
-        if not inside_window(reporter, now):
-            template = template_for(message, "WHATSAPP_TEMPLATES")
-            if not template:
-                raise HeldForStaff("outside the 24-hour window and no template for "
-                                   f"{message.template_key or 'this message'}")
-            return whatsapp.send_template(*args, template["name"], template.get("language", "nl"),
-                                          _parameters(message, template.get("parameters", ())),
-                                          callback_data=reference)
-        if payload.get("location_request"):
-            return whatsapp.send_location_request(*args, message.body[:1024], callback_data=reference)
-        if buttons:
-            return whatsapp.send_buttons(*args, message.body[:1024], buttons[:3], callback_data=reference)
-        return whatsapp.send_text(*args, message.body, callback_data=reference)
-    if kind == "telegram":
-        args = (client, channel.api_url, channel.secret("bot_token"), to)
-        if payload.get("location_request"):
-            return telegram.send_location_request(*args, message.body, payload.get("location_label")
-                                                  or "📍 Deel locatie")
-        if buttons:
-            return telegram.send_buttons(*args, message.body, buttons)
-        return telegram.send_message(*args, message.body, telegram.REMOVE_KEYBOARD)
-    if kind == "twilio":
-        sender = twilio_sender(channel, to)
-        callback = None
-        if current_app.config.get("PUBLIC_URL"):
-            # Our outbox id in the URL: Twilio's status callbacks then name the row even if the send's own
-            # answer never arrived (a timeout).
-            callback = current_app.config["PUBLIC_URL"].rstrip("/") + f"/webhooks/twilio?outbox={message.id}"
-        send = lambda **kw: twilio.send_message(  # noqa: E731
-            client, channel.api_url, channel.secret("account_sid"), channel.secret("auth_token"), sender, to,
-            status_callback=callback, **kw)
-        if to.startswith("whatsapp:") and not inside_window(reporter, now):
-            template = template_for(message, "TWILIO_TEMPLATES")
-            if not template:
-                raise HeldForStaff("outside the 24-hour window and no template for "
-                                   f"{message.template_key or 'this message'}")
-            variables = {str(i + 1): p for i, p in
-                         enumerate(_parameters(message, template.get("parameters", ())))}
-            return send(content_sid=template["content_sid"], content_variables=json.dumps(variables))
-        return send(body=message.body)
-    raise PlatformError(f"cannot send on {kind}", retryable=False)
-
-
-def twilio_sender(channel, to: str) -> str:
-    """Our Twilio number for a message to `to` (a WhatsApp recipient needs our whatsapp: address)."""
-    sender = channel.address or current_app.config.get("TWILIO_FROM") or ""
-    if to.startswith("whatsapp:") and not sender.startswith("whatsapp:"):
-        sender = f"whatsapp:{sender}"
-    return sender
+    return adapter.send(outgoing(message, reporter), channel, now=now, client=platform_client())

@@ -3,7 +3,8 @@
 A send is "unknown" when the request may have reached the platform but no answer came (a read timeout, a
 dropped connection), or when the worker died during the call (the row stayed "sending" past its lease).
 Sending again could give the resident the same message twice; not sending could give them none. None of
-the three platforms takes an idempotency key on its send API, so per platform:
+the platforms takes an idempotency key on its send API. A platform with delivery receipts gets time for them
+to arrive (UNCONFIRMED_WAIT_SECONDS); then its adapter (`settle_unknown`) says what the platform can tell:
 
 - WhatsApp: every send carries `biz_opaque_callback_data = "outbox:<id>"`, which WhatsApp echoes in each
   status webhook of that message. A "sent"/"delivered"/"read" receipt settles the row as sent; a "failed"
@@ -23,14 +24,14 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from email.utils import parsedate_to_datetime
 
 from sqlalchemy import update
 
 from meldingen import jobs
-from meldingen.channels import registry, twilio
+from meldingen.channels import registry
+from meldingen.channels.adapter import UnknownSend
+from meldingen.channels.adapters import adapter_for
 from meldingen.channels.http import platform_client
-from meldingen.channels.base import PlatformError
 from meldingen.channels.models import OutboundMessage
 from meldingen.extensions import db
 from meldingen.notify import receipts
@@ -40,17 +41,15 @@ from meldingen.timeutil import as_aware_utc, utcnow
 
 log = logging.getLogger(__name__)
 
-# Platforms whose receipts or message list can settle an unknown send without a person.
-WAIT_FOR_RECEIPT = frozenset({"whatsapp", "twilio"})
-
-
 def mark_unknown(message: OutboundMessage, now, reason: str) -> str:
     """The send may or may not have landed: record that, and when to settle it. A receipt that came in while
     the call was still running has settled it already; then that stands. A read receipt is never unknown: it
     is dropped as failed, quietly."""
     if receipts.is_read_receipt(message):
         return receipts.drop_unknown_receipt(message, now, reason)
-    wait = unconfirmed_wait() if message.channel_kind in WAIT_FOR_RECEIPT else timedelta(0)
+    # A platform with delivery receipts may still settle it by one: give them time to come in.
+    receipts_come = adapter_for(message.channel_kind).capabilities.delivery_receipts
+    wait = unconfirmed_wait() if receipts_come else timedelta(0)
     changed = db.session.execute(
         update(OutboundMessage)
         .where(OutboundMessage.id == message.id, OutboundMessage.state.in_(("sending", "unknown")))
@@ -83,63 +82,42 @@ def settle_unknown(message_id: int, now=None) -> str | None:
     if due is not None and due > now + timedelta(milliseconds=500):
         return None
     kind = message.channel_kind
-    if kind == "webchat":
-        return _send_again(message, now, "nothing left the service; queued again")
-    if kind == "twilio":
-        return _settle_with_twilio_list(message, now)
-    message.payload = {**(message.payload or {}), "outcome_unknown": True}  # for the stuck list: a person judges
-    if kind == "whatsapp":
-        return _finish(message, "parked", now, error=f"{message.last_error}; no receipt from WhatsApp since")
-    return _finish(message, "parked", now, error=f"{message.last_error}; {kind} cannot tell whether it arrived")
-
-
-def _settle_with_twilio_list(message: OutboundMessage, now) -> str:
-    from meldingen.notify.sender import _finish, twilio_sender
-
-    channel = registry.channel_by_id("twilio", message.channel_id)
     reporter = db.session.get(Reporter, message.reporter_id)
-    if channel is None or reporter is None:
-        return _finish(message, "parked", now, error="Twilio channel or resident gone; cannot check the send")
     attempted = as_aware_utc(message.last_attempt_at) or as_aware_utc(message.state_at) or now
-    try:
-        listed = twilio.list_messages(platform_client(), channel.api_url, channel.secret("account_sid"),
-                                      channel.secret("auth_token"), twilio_sender(channel, reporter.platform_id),
-                                      reporter.platform_id, attempted)
-    except PlatformError as exc:
+    unknown = UnknownSend(outbox_id=message.id, to=reporter.platform_id if reporter is not None else None,
+                          text=message.body or "", attempted_at=attempted, last_error=message.last_error)
+    settlement = adapter_for(kind).settle_unknown(unknown, registry.channel_by_id(kind, message.channel_id),
+                                                  client=platform_client())
+    if settlement.outcome == "resend":
+        return _send_again(message, now, settlement.reason)
+    if settlement.outcome == "sent":
+        return _settled_as_sent(message, now, attempted, settlement.platform_message_id)
+    if settlement.outcome == "check_failed":
         checks = int((message.payload or {}).get("unknown_checks", 0)) + 1
         message.payload = {**(message.payload or {}), "unknown_checks": checks}
         if should_park(checks):
-            return _finish(message, "parked", now, error=f"{message.last_error}; Twilio's list unavailable: "
-                                                          f"{exc.message}")
+            return _finish(message, "parked", now, error=settlement.reason)
         message.next_attempt_at = now + timedelta(seconds=retry_delay(checks))
         db.session.commit()
         return "unknown"
-    landed = _matching_twilio_message(message, listed, attempted)
-    if landed is None:
-        return _send_again(message, now, "Twilio has no such message: it did not land")
+    if settlement.ask_person:
+        message.payload = {**(message.payload or {}), "outcome_unknown": True}  # for the stuck list: a person judges
+    return _finish(message, "parked", now, error=settlement.reason)
+
+
+def _settled_as_sent(message: OutboundMessage, now, attempted, platform_message_id: str | None) -> str:
+    """The platform has the message: sent at the attempt, never sent again."""
+    values = {"state": "sent", "state_at": now, "sent_at": attempted, "next_attempt_at": None, "last_error": None}
+    if platform_message_id:
+        values["platform_message_id"] = platform_message_id[:200]
     db.session.execute(
         update(OutboundMessage).where(OutboundMessage.id == message.id, OutboundMessage.state == "unknown")
-        .values(state="sent", state_at=now, sent_at=attempted, platform_message_id=str(landed.get("sid"))[:200],
-                next_attempt_at=None, last_error=None)
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
-    log.info("outbound %s: Twilio has it as %s; not sent again", message.id, landed.get("sid"))
+    log.info("outbound %s: the platform has it as %s; not sent again", message.id, platform_message_id)
     return "sent"
-
-
-def _matching_twilio_message(message: OutboundMessage, listed: list[dict], attempted) -> dict | None:
-    """The message Twilio accepted from this attempt: created since it, with the same body."""
-    for item in listed:
-        try:
-            created = parsedate_to_datetime(str(item.get("date_created") or ""))
-        except (TypeError, ValueError):
-            continue
-        if created is None or as_aware_utc(created) < attempted - timedelta(seconds=5):
-            continue
-        if (item.get("body") or "").strip() == (message.body or "").strip():
-            return item
-    return None
 
 
 def _send_again(message: OutboundMessage, now, why: str) -> str:

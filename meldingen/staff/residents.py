@@ -8,15 +8,21 @@ from __future__ import annotations
 
 import re
 
-CHANNEL_NAMES = {"whatsapp": "WhatsApp", "telegram": "Telegram", "twilio": "sms", "webchat": "website-chat",
-                 "open311": "Open311", "staff": "medewerker"}
-MASK = "••••"
+from meldingen.channels.adapter import MASK
+from meldingen.channels.adapters import find_adapter
+
+__all__ = ["MASK", "OTHER_CHANNEL_NAMES", "channel_name", "masked_number", "resident_label", "short_name"]
+
+# Where a report can come from besides the chat platforms (whose adapters name themselves).
+OTHER_CHANNEL_NAMES = {"open311": "Open311", "staff": "medewerker"}
 
 
 def channel_name(kind: str, platform_id: str | None = None) -> str:
-    if kind == "twilio" and (platform_id or "").startswith("whatsapp:"):
-        return "WhatsApp (Twilio)"
-    return CHANNEL_NAMES.get(kind, kind)
+    """The platform as staff know it ("WhatsApp", "sms", "WhatsApp (Twilio)"), or the report's other source."""
+    adapter = find_adapter(kind)
+    if adapter is not None:
+        return adapter.display_name(platform_id)
+    return OTHER_CHANNEL_NAMES.get(kind, kind)
 
 
 def short_name(display_name: str | None) -> str | None:
@@ -30,16 +36,10 @@ def short_name(display_name: str | None) -> str | None:
 
 
 def masked_number(kind: str, platform_id: str | None) -> str | None:
-    """A phone number with all but the country, the first digit and the last four hidden; other ids by their end."""
-    value = (platform_id or "").removeprefix("whatsapp:")
-    digits = re.sub(r"\D", "", value)
-    if kind in ("whatsapp", "twilio") and len(digits) >= 9:
-        if digits.startswith("31"):
-            return f"+31 {digits[2]} {MASK} {digits[-4:]}"
-        return f"+{digits[:2]} {MASK} {digits[-4:]}"
-    if kind == "telegram" and value:
-        return f"…{value[-3:]}"
-    return None
+    """The resident's number or id as their platform masks it: "+31 6 •••• 5678" (all but the country, the first
+    digit and the last four hidden), a Telegram id by its end; None where nothing is shown."""
+    adapter = find_adapter(kind)
+    return adapter.masked_id(platform_id) if adapter is not None else None
 
 
 def resident_label(reporter, kind: str | None = None) -> str:
