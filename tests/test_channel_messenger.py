@@ -326,7 +326,8 @@ def test_a_status_update_outside_the_window_is_held_until_the_resident_writes_ag
     db.session.commit()
     report = db.session.scalar(select(Report))
     count = len(resident.replies())
-    change_status(report, "done", actor="crew", resident_message="Tegel is teruggelegd.")
+    change_status(report, "in_progress", actor="crew")
+    change_status(report, "done", "intern: klus 4411", actor="crew", resident_message="Tegel is teruggelegd.")
     db.session.commit()
     held = _messages()[-1]
     assert held.state == "held" and len(resident.replies()) == count
