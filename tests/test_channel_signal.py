@@ -176,7 +176,7 @@ def test_choices_are_a_numbered_list_because_signal_has_no_buttons():
 def test_default_channel_needs_the_bridge_and_the_number():
     assert ADAPTER.default_channel({"SIGNAL_API_URL": "http://bridge"}) is None
     channel = ADAPTER.default_channel({"SIGNAL_API_URL": "http://bridge:8080", "SIGNAL_NUMBER": OURS})
-    assert (channel.address, channel.api_url) == (OURS, "http://bridge:8080")
+    assert (channel.address, signal_cli.bridge_url(channel)) == (OURS, "http://bridge:8080")
 
 
 # --- Through the app: the poll, the outbox, receipts ------------------------------------------------------

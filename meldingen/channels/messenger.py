@@ -422,7 +422,8 @@ class MessengerAdapter(ChannelAdapter):
         return mid
 
     def masked_id(self, platform_id: str | None) -> str | None:
-        return f"PSID {MASK}{platform_id[-4:]}" if platform_id and len(platform_id) > 8 else None
+        """A page-scoped id is no phone number: only its last four digits are shown."""
+        return f"{MASK}{platform_id[-4:]}" if platform_id and len(platform_id) > 8 else None
 
 
 def _sent_before(status: DeliveryStatus) -> list[str]:

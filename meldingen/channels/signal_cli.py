@@ -299,7 +299,7 @@ class SignalAdapter(ChannelAdapter):
         api_url, number = config.get("SIGNAL_API_URL"), config.get("SIGNAL_NUMBER")
         if not (api_url and number):
             return None
-        return ChannelConfig(KIND, None, str(number), {}, str(api_url))
+        return ChannelConfig(KIND, None, str(number), {"api_url": str(api_url)}, str(api_url))
 
     def default_api_url(self, config: Mapping[str, Any]) -> str:
         """A stored channel (another number) on the same bridge, unless its settings name its own."""
@@ -314,7 +314,11 @@ class SignalAdapter(ChannelAdapter):
         return receive(client or platform_client(), bridge_url(channel), channel.address)
 
     def parse(self, raw: Any) -> ParsedWebhook:
-        return parse_received(raw if isinstance(raw, list) else [raw])
+        """One delivery is one received item (`{"envelope": {...}, "account": ...}`); anything else is not the
+        bridge's shape (PayloadError: the poll keeps it raw as unreadable)."""
+        if not isinstance(raw, dict) or not isinstance(raw.get("envelope"), dict):
+            raise PayloadError("not a received item with an envelope")
+        return parse_received([raw])
 
     def store(self, delivery: Delivery, parsed: ParsedWebhook, verified: Sequence[ChannelConfig]) -> StoredDelivery:
         """Keys carry our number too: the same resident's message to two municipal numbers is two messages."""
