@@ -19,6 +19,7 @@ from meldingen.channels.base import PlatformError
 from meldingen.channels.messages import PayloadError
 from meldingen.channels.models import InboundEvent, OutboundMessage
 from meldingen.extensions import db
+from meldingen.intake.models import Conversation
 from meldingen.reports.models import Report, Reporter
 from meldingen.reports.services import change_status
 
@@ -331,5 +332,7 @@ def test_a_status_update_outside_the_window_is_held_until_the_resident_writes_ag
     db.session.commit()
     held = _messages()[-1]
     assert held.state == "held" and len(resident.replies()) == count
+    conversation = db.session.get(Conversation, held.conversation_id)
+    assert conversation.needs_person and "Messenger" in conversation.needs_person_reason
     resident.send_text(f"status {report.reference}")
     assert any("Tegel is teruggelegd." in text for text in resident.replies()[count:])
