@@ -19,10 +19,10 @@ from urllib.parse import parse_qs, urlencode
 
 import httpx
 import pytest
+from fake_platforms import jpeg_bytes
 from flask import Flask
 
-from fake_platforms import jpeg_bytes
-from meldingen.channels import messenger, models, signal_cli, telegram, twilio, webchat, whatsapp
+from meldingen.channels import messenger, models, twilio, webchat, whatsapp
 from meldingen.channels.adapter import (
     ChannelAdapter,
     ChannelConfig,

@@ -12,7 +12,12 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
-from meldingen.channels.messages import DeliveryStatus, InboundMessage, ParsedWebhook, UnreadableItem
+from meldingen.channels.messages import (
+    DeliveryStatus,
+    InboundMessage,
+    ParsedWebhook,
+    UnreadableItem,
+)
 from meldingen.channels.models import InboundEvent, OutboundMessage
 from meldingen.extensions import db
 from meldingen.inputs.text import LIMITS, bounded_text

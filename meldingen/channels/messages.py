@@ -8,7 +8,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-CHANNEL_KINDS = ("whatsapp", "telegram", "twilio", "webchat", "messenger", "signal")
 MESSAGE_KINDS = ("text", "photo", "location", "reply", "unsupported")
 
 

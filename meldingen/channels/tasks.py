@@ -25,7 +25,13 @@ from meldingen.media import refusals
 from meldingen.media.images import ImageRejected
 from meldingen.media.services import store_photo
 from meldingen.plugins import import_optional
-from meldingen.recovery.policy import lease_seconds, lease_until, retry_delay, short_reason, should_park
+from meldingen.recovery.policy import (
+    lease_seconds,
+    lease_until,
+    retry_delay,
+    short_reason,
+    should_park,
+)
 from meldingen.reports.models import Photo
 from meldingen.timeutil import utcnow
 

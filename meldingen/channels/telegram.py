@@ -1,4 +1,5 @@
-"""Telegram Bot API: webhook secret token, update parsing, and the Bot API calls we make."""
+"""Telegram Bot API: webhook secret token, update parsing, the Bot API calls we make, and Telegram's adapter
+(`TelegramAdapter`): event keys per bot, button presses answered, the location button's label, edits' keys."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Twilio Messaging (SMS and WhatsApp): X-Twilio-Signature, form parsing, Messages.json and media download."""
+"""Twilio Messaging (SMS and WhatsApp): X-Twilio-Signature, form parsing, Messages.json and media download, and
+Twilio's adapter (`TwilioAdapter`): numbered choices for SMS, the window and templates for WhatsApp recipients,
+and the message list that settles a send whose answer never came."""
 
 from __future__ import annotations
 
@@ -34,7 +36,13 @@ from meldingen.channels.adapter import (
     numbered_choices,
     template_parameters,
 )
-from meldingen.channels.base import Download, PlatformError, call_json, download, same_origin
+from meldingen.channels.base import (
+    Download,
+    PlatformError,
+    call_json,
+    download,
+    same_origin,
+)
 from meldingen.channels.http import platform_client
 from meldingen.channels.messages import (
     DeliveryStatus,
@@ -144,7 +152,7 @@ def parse_webhook(form: Mapping[str, Any], now: datetime | None = None) -> Parse
     """An incoming message or a status callback; Twilio sends no timestamp, so `now` (receipt) stands in."""
     if not isinstance(form, Mapping):
         raise PayloadError("body is not form data")
-    get = lambda name: optional_str(form.get(name))  # noqa: E731
+    get = lambda name: optional_str(form.get(name))
     sid = get("MessageSid") or get("SmsMessageSid") or get("SmsSid")
     if not sid:
         raise PayloadError("MessageSid is missing")

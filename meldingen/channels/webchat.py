@@ -1,4 +1,5 @@
-"""The municipality's own website chat: signed session tokens and the JSON the chat page posts."""
+"""The municipality's own website chat: signed session tokens, the JSON the chat page posts, and its adapter
+(`WebchatAdapter`: nothing is sent anywhere, the page collects its replies)."""
 
 from __future__ import annotations
 

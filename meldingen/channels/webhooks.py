@@ -16,10 +16,20 @@ from sqlalchemy import select
 
 from meldingen import jobs
 from meldingen.channels import registry, webchat
-from meldingen.channels.adapter import ChannelAdapter, Delivery, WebhookAnswer, WebhookRequest
+from meldingen.channels.adapter import (
+    ChannelAdapter,
+    Delivery,
+    WebhookAnswer,
+    WebhookRequest,
+)
 from meldingen.channels.adapters import adapter_for, all_adapters
 from meldingen.channels.inbound import record_delivery
-from meldingen.channels.messages import InboundMessage, MediaRef, ParsedWebhook, PayloadError
+from meldingen.channels.messages import (
+    InboundMessage,
+    MediaRef,
+    ParsedWebhook,
+    PayloadError,
+)
 from meldingen.extensions import csrf, db
 from meldingen.web import limits
 

@@ -1,4 +1,6 @@
-"""WhatsApp Business Platform (Cloud API): webhook signature and handshake, payload parsing, Graph API calls."""
+"""WhatsApp Business Platform (Cloud API): webhook signature and handshake, payload parsing, Graph API calls, and
+WhatsApp's adapter (`WhatsAppAdapter`): the 24-hour window and approved templates, read receipts, and what a
+send whose answer never came settles to."""
 
 from __future__ import annotations
 

@@ -30,8 +30,13 @@ from meldingen.channels.http import platform_client
 from meldingen.channels.models import OutboundMessage
 from meldingen.extensions import db
 from meldingen.intake.models import Conversation
-from meldingen.recovery.policy import retry_delay, send_lease_seconds, short_reason, should_park
 from meldingen.notify import receipts
+from meldingen.recovery.policy import (
+    retry_delay,
+    send_lease_seconds,
+    short_reason,
+    should_park,
+)
 from meldingen.reports.models import Reporter
 from meldingen.timeutil import as_aware_utc, utcnow
 
