@@ -246,8 +246,8 @@ def send_read_receipt(client: httpx.Client, api_url: str, number: str, to: str, 
 def typing(client: httpx.Client, api_url: str, number: str, to: str, started: bool = True,
            timeout: float | None = None) -> None:
     """Show (or stop showing) "typing…" to the resident."""
-    _call_no_content(client, "PUT" if started else "DELETE", _url(api_url, f"/v1/typing-indicator/{quote(number, safe='+')}"),
-                     {"recipient": to}, timeout)
+    url = _url(api_url, f"/v1/typing-indicator/{quote(number, safe='+')}")
+    _call_no_content(client, "PUT" if started else "DELETE", url, {"recipient": to}, timeout)
 
 
 def _call_no_content(client: httpx.Client, method: str, url: str, body: dict, timeout: float | None) -> None:
