@@ -172,7 +172,7 @@ def _parse_event(event: dict, page_id: str | None, result: ParsedWebhook) -> Non
         result.statuses.append(_watermark(sender, "read", from_ms(read.get("watermark"), "read.watermark")))
         return
     common: dict[str, Any] = dict(channel_kind=KIND, platform_user_id=sender, display_name=None,
-                  sent_at=from_ms(event.get("timestamp"), "timestamp"), channel_address=address)
+                                  sent_at=from_ms(event.get("timestamp"), "timestamp"), channel_address=address)
     if "postback" in event:
         postback = require_dict(event["postback"], "postback")
         payload = require_str(postback.get("payload"), "postback.payload")
