@@ -336,3 +336,29 @@ def test_a_status_update_outside_the_window_is_held_until_the_resident_writes_ag
     assert conversation.needs_person and "Messenger" in conversation.needs_person_reason
     resident.send_text(f"status {report.reference}")
     assert any("Tegel is teruggelegd." in text for text in resident.replies()[count:])
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("https://maps.google.com/?q=52.3877221,4.8925727", (52.3877221, 4.8925727)),
+    ("kijk hier https://www.google.com/maps/place/Westerdoksdijk/@52.3877,4.8925,17z/data=x", (52.3877, 4.8925)),
+    ("https://www.google.nl/maps/place/X/data=!3m1!4b1!4m5!3m4!1s0x0:0x0!8m2!3d52.38772!4d4.89257", (52.38772, 4.89257)),
+    ("https://maps.apple.com/?ll=52.3877,4.8925&q=Pin", (52.3877, 4.8925)),
+    ("https://www.openstreetmap.org/?mlat=52.3877&mlon=4.8925#map=19/52.3877/4.8925", (52.3877, 4.8925)),
+    ("https://www.openstreetmap.org/#map=18/52.38772/4.89257", (52.38772, 4.89257)),
+    ("https://maps.google.com/maps?q=52.3877221%2C4.8925727.", (52.3877221, 4.8925727)),
+])
+def test_map_links_name_a_place(text, expected):
+    from meldingen.channels import maplinks
+
+    location = maplinks.location_from_text(text)
+    assert location is not None and (location.lat, location.lon) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "Westerdoksdijk 40A", "https://example.com/?q=52.38,4.89", "https://maps.google.com/?q=Westerdoksdijk+40A",
+    "https://maps.google.com/?q=152.0,4.89", "",
+])
+def test_other_links_and_addresses_are_no_place_from_a_link(text):
+    from meldingen.channels import maplinks
+
+    assert maplinks.location_from_text(text) is None
