@@ -341,7 +341,8 @@ def test_a_status_update_outside_the_window_is_held_until_the_resident_writes_ag
 @pytest.mark.parametrize("text, expected", [
     ("https://maps.google.com/?q=52.3877221,4.8925727", (52.3877221, 4.8925727)),
     ("kijk hier https://www.google.com/maps/place/Westerdoksdijk/@52.3877,4.8925,17z/data=x", (52.3877, 4.8925)),
-    ("https://www.google.nl/maps/place/X/data=!3m1!4b1!4m5!3m4!1s0x0:0x0!8m2!3d52.38772!4d4.89257", (52.38772, 4.89257)),
+    ("https://www.google.nl/maps/place/X/data=!3m1!4b1!4m5!3m4!1s0x0:0x0!8m2!3d52.38772!4d4.89257",
+     (52.38772, 4.89257)),
     ("https://maps.apple.com/?ll=52.3877,4.8925&q=Pin", (52.3877, 4.8925)),
     ("https://www.openstreetmap.org/?mlat=52.3877&mlon=4.8925#map=19/52.3877/4.8925", (52.3877, 4.8925)),
     ("https://www.openstreetmap.org/#map=18/52.38772/4.89257", (52.38772, 4.89257)),
