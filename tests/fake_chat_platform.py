@@ -370,6 +370,10 @@ class SignalResident(Resident):
 
     kind = "signal"
 
+    def __init__(self, client, fake, user: str):
+        super().__init__(client, fake, user)
+        self.sent_timestamps: list[int] = []  # of the messages sent, for edits
+
     def _deliver(self, data_message: dict):
         timestamp = int(time.time() * 1000) * 100 + next(_ids)  # unique per message, as Signal's are per sender
         item = {"envelope": {"source": self.user, "sourceNumber": self.user,
@@ -377,6 +381,18 @@ class SignalResident(Resident):
                              "timestamp": timestamp,
                              "dataMessage": {"timestamp": timestamp, "message": None, "expiresInSeconds": 0,
                                              "viewOnce": False, **data_message}},
+                "account": SIGNAL_NUMBER}
+        self.last_post = item
+        self.sent_timestamps.append(timestamp)
+        return self._poll(item)
+
+    def edit_text(self, index: int, text: str):
+        """Edit the index-th message this resident sent: Signal's editMessage naming its timestamp."""
+        timestamp = int(time.time() * 1000) * 100 + next(_ids)
+        item = {"envelope": {"source": self.user, "sourceNumber": self.user, "sourceDevice": 1,
+                             "timestamp": timestamp,
+                             "editMessage": {"targetSentTimestamp": self.sent_timestamps[index], "dataMessage": {
+                                 "timestamp": timestamp, "message": text, "expiresInSeconds": 0}}},
                 "account": SIGNAL_NUMBER}
         self.last_post = item
         return self._poll(item)

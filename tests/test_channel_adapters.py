@@ -496,6 +496,7 @@ SIGNAL = Contract(
         Delivery("photo", _sg_item("photo"), ["photo"]),
         Delivery("shared_location", _sg_item("shared_location"), ["location"]),
         Delivery("quote", _sg_item("quote"), ["text"]),
+        Delivery("edit", _sg_item("edit"), ["text"]),
         Delivery("voice", _sg_item("voice"), ["unsupported"]),
         Delivery("reaction", _sg_item("reaction"), ["unsupported"]),
         Delivery("receipts", _sg_item("receipts"), [], ["delivered", "delivered"]),

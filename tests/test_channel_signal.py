@@ -63,6 +63,15 @@ def test_voice_notes_and_reactions_are_unsupported(name, unsupported):
     assert (message.kind, message.unsupported_type) == ("unsupported", unsupported)
 
 
+def test_an_edit_is_marked_and_keyed_like_the_message_it_corrects():
+    (original,) = signal_cli.parse_received(load("text")).messages
+    (raw,) = load("edit")
+    (edit,) = ADAPTER.parse(raw).messages
+    assert edit.edited and edit.text == "Er ligt een losse stoeptegel op het fietspad"
+    assert edit.external_id != original.external_id  # stored as a message of its own
+    assert ADAPTER.message_key(edit, raw) == ADAPTER.message_key(original, load("text")[0])
+
+
 def test_a_quote_names_the_message_it_answers():
     (message,) = signal_cli.parse_received(load("quote")).messages
     assert message.text == "2" and message.context_id == f"{RESIDENT}:1749416650000"
@@ -260,6 +269,15 @@ def test_the_residents_message_gets_a_read_receipt_once_processed(client, fake):
     (receipt,) = fake.requests_to(f"/signal/v1/receipts/{SIGNAL_NUMBER}")
     body = json.loads(receipt.body)
     assert body["receipt_type"] == "read" and body["recipient"] == resident.user
+
+
+def test_an_edited_description_replaces_the_words_it_corrects(client, fake):
+    resident = RESIDENTS["signal"](client, fake, USERS["signal"][0])
+    resident.send_text("Er ligt een losse stoeptegel op de stoep")
+    resident.edit_text(0, "Er ligt een losse stoeptegel op het fietspad")
+    resident.send_location(*AMSTERDAM)
+    report = db.session.scalar(select(Report))
+    assert report.description == "Er ligt een losse stoeptegel op het fietspad"
 
 
 def test_choices_arrive_as_a_numbered_list_and_the_number_answers(client, fake):

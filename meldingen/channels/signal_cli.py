@@ -7,7 +7,8 @@ What this module decides:
   does anything else with them (`adapter` of this platform: the poller). The bridge's `json-rpc` mode, where
   that path is a websocket, is not used: one short poll per sweep needs no long-lived connection per worker.
 - An envelope with a `dataMessage` is a message of the resident; its key is (`source`, `timestamp`), which the
-  bridge gives the same on every redelivery. Group messages are not taken in (a report is a one-to-one
+  bridge gives the same on every redelivery. An `editMessage` (the resident corrected a message) is a message
+  marked edited whose `message_key` is that of the message it corrects (`targetSentTimestamp`). Group messages are not taken in (a report is a one-to-one
   conversation); `receiptMessage` becomes one DeliveryStatus per timestamp it names ("delivered", "read",
   "viewed" counts as read); `typingMessage`, `syncMessage`, `callMessage`, `storyMessage` carry nothing for
   us.
@@ -119,6 +120,10 @@ def _parse_item(item: dict, account: str | None, result: ParsedWebhook) -> None:
         result.statuses.extend(_parse_receipt(source, envelope["receiptMessage"]))
         return
     data = envelope.get("dataMessage")
+    edit = envelope.get("editMessage")
+    if isinstance(edit, dict):  # the resident corrected an earlier message: its new content, marked edited
+        data = require_dict(edit.get("dataMessage"), "editMessage.dataMessage")
+        require_str(edit.get("targetSentTimestamp"), "editMessage.targetSentTimestamp")
     if not isinstance(data, dict):
         return  # typing, sync (our own linked devices), calls, stories: nothing for the intake
     if isinstance(data.get("groupInfo"), dict) or isinstance(data.get("groupV2"), dict):
@@ -134,6 +139,7 @@ def _parse_item(item: dict, account: str | None, result: ParsedWebhook) -> None:
         sent_at=sent_at,
         channel_address=optional_str(item.get("account")) or account,
         context_id=message_id(source, quote_id) if quote_id is not None else None,
+        edited=isinstance(edit, dict),
     )
     text = optional_str(data.get("message"))
     if isinstance(data.get("reaction"), dict):
@@ -336,6 +342,14 @@ class SignalAdapter(ChannelAdapter):
         return StoredDelivery(event_ids, number)
 
     # --- after receiving ---
+
+    def message_key(self, message: InboundMessage, raw: Mapping[str, Any] | None) -> str:
+        """(source, timestamp) of the message; an edit names the timestamp of the message it corrects."""
+        envelope = (raw or {}).get("envelope")
+        edit = envelope.get("editMessage") if isinstance(envelope, dict) else None
+        if isinstance(edit, dict) and edit.get("targetSentTimestamp") is not None:
+            return f"{KIND}:{message_id(message.platform_user_id, edit['targetSentTimestamp'])}"
+        return f"{KIND}:{message.external_id}"
 
     def fetch_media(self, ref: str, channel: ChannelConfig, *, max_bytes: int,
                     client: httpx.Client | None = None) -> Download:
