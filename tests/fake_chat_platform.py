@@ -329,17 +329,27 @@ class MessengerResident(Resident):
 
     kind = "messenger"
 
-    def _deliver(self, message: dict):
+    def __init__(self, client, fake, user: str):
+        super().__init__(client, fake, user)
+        self.mids: list[str] = []  # of the messages sent, for edits
+
+    def _deliver(self, message: dict, field: str = "message"):
         now = int(time.time() * 1000)
-        message = {"mid": f"m_IN{next(_ids)}", **message}
+        if field == "message":
+            message = {"mid": f"m_IN{next(_ids)}", **message}
+            self.mids.append(message["mid"])
         body = {"object": "page", "entry": [{"id": FB_PAGE, "time": now, "messaging": [
-            {"sender": {"id": self.user}, "recipient": {"id": FB_PAGE}, "timestamp": now, "message": message}]}]}
+            {"sender": {"id": self.user}, "recipient": {"id": FB_PAGE}, "timestamp": now, field: message}]}]}
         raw = json.dumps(body).encode()
         return self._post("/webhooks/messenger", data=raw, content_type="application/json",
                           headers={messenger.SIGNATURE_HEADER: messenger.sign(FB_SECRET, raw)})
 
     def send_text(self, text):
         return self._deliver({"text": text})
+
+    def edit_text(self, index: int, text: str):
+        """Edit the index-th message this resident sent: Messenger's message_edit event."""
+        return self._deliver({"mid": self.mids[index], "text": text, "num_edit": 1}, field="message_edit")
 
     def send_photo(self, caption=None, data=None):
         path = f"/fbcdn/v/t1.15752-9/{next(_ids)}_n.jpg"

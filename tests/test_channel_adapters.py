@@ -425,6 +425,7 @@ MESSENGER = Contract(
     resident=FB_PSID,
     deliveries=[
         Delivery("text", load("messenger", "text"), ["text"]),
+        Delivery("edit", load("messenger", "message_edit"), ["text"]),
         Delivery("image", load("messenger", "image"), ["photo"]),
         Delivery("maps_link", load("messenger", "fallback_maps_link"), ["location"]),
         Delivery("location", load("messenger", "location_legacy"), ["location"]),

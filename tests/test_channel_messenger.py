@@ -94,6 +94,14 @@ def test_delivery_names_its_mids_and_read_is_a_watermark_of_the_resident():
     assert [(s.platform_message_id, s.status, s.at) for s in expanded] == [("m_out0001", "read", read.at)]
 
 
+def test_an_edit_is_a_text_marked_edited_keyed_like_the_message_it_corrects():
+    (original,) = messenger.parse_webhook(load("text")).messages
+    (edit,) = messenger.parse_webhook(load("message_edit")).messages
+    assert edit.edited and edit.kind == "text" and edit.text == "Er ligt een losse stoeptegel op het fietspad"
+    assert edit.external_id == f"{original.external_id}#edit1"
+    assert ADAPTER.message_key(edit, None) == ADAPTER.message_key(original, None)
+
+
 def test_reactions_are_not_messages():
     parsed = messenger.parse_webhook(load("reaction"))
     assert parsed.messages == [] and parsed.statuses == [] and parsed.unreadable == []
@@ -305,6 +313,14 @@ def test_the_residents_message_is_marked_seen_and_replies_carry_our_reference(cl
     assert {"recipient": {"id": USERS["messenger"][0]}, "sender_action": "mark_seen"} in bodies
     replies = [b for b in bodies if "message" in b]
     assert all(b["messaging_type"] == "RESPONSE" and b["message"]["metadata"].startswith("outbox:") for b in replies)
+
+
+def test_an_edited_description_replaces_the_words_it_corrects(client, fake):
+    resident = RESIDENTS["messenger"](client, fake, USERS["messenger"][0])
+    resident.send_text("Er ligt een losse stoeptegel op de stoep")
+    resident.edit_text(0, "Er ligt een losse stoeptegel op het fietspad")
+    resident.send_location(*AMSTERDAM)
+    assert db.session.scalar(select(Report)).description == "Er ligt een losse stoeptegel op het fietspad"
 
 
 def test_an_echo_with_our_reference_settles_a_send_whose_answer_never_came(client, fake):

@@ -5,7 +5,9 @@ What this module decides:
 - A delivery is `{"object": "page", "entry": [{"messaging": [event, …]}]}`, signed with `X-Hub-Signature-256`
   (HMAC-SHA256 of the raw body under the app secret). Several entries and events per delivery are normal;
   one event that cannot be read is kept raw and skipped, the others are read.
-- A message's `mid` is its idempotency key; a postback (a tapped button) has a `mid` too. Echoes (`is_echo`:
+- A message's `mid` is its idempotency key; a postback (a tapped button) has a `mid` too. A `message_edit`
+  (the resident corrected a text) is a text marked edited, keyed `<mid>#edit<n>`, sharing the corrected
+  message's `message_key`. Echoes (`is_echo`:
   copies of what the page itself sent) and reactions are not messages of the resident. An echo that carries
   our outbox reference (sent as the message's `metadata`) is a "sent" receipt of that row.
 - Attachments: `image` is a photo (its CDN URL is the media reference, fetched at once: it expires), a
@@ -78,6 +80,7 @@ HUMAN_AGENT_DAYS = 7
 WINDOW_SUBCODES = frozenset({"2018278", "2018065"})
 WINDOW_ERROR = "messenger_window"  # the PlatformError code we give it, for the sender's "held"
 WATERMARK_PREFIX = "watermark:"
+EDIT_MARK = "#edit"  # an edit's event key: the mid it corrects, this mark, and the edit's number
 
 
 def verify_signature(app_secret: str, body: bytes, header: str | None) -> bool:
@@ -180,9 +183,16 @@ def _parse_event(event: dict, page_id: str | None, result: ParsedWebhook) -> Non
         result.messages.append(InboundMessage(external_id=key, kind="reply", reply_id=payload,
                                               reply_title=optional_str(postback.get("title")), **common))
         return
+    if isinstance(event.get("message_edit"), dict):  # the resident corrected an earlier text
+        edit = event["message_edit"]
+        mid = require_str(edit.get("mid"), "message_edit.mid")
+        text = require_str(edit.get("text"), "message_edit.text")
+        result.messages.append(InboundMessage(external_id=f"{mid}{EDIT_MARK}{edit.get('num_edit') or 1}",
+                                              kind="text", text=text, edited=True, **common))
+        return
     if isinstance(message, dict):
         result.messages.append(_parse_message(message, common))
-    # reaction, message_edits, referral, optin, standby, …: not a message of the resident
+    # reaction, referral, optin, standby, …: not a message of the resident
 
 
 def _object(value: Any) -> dict:
@@ -381,6 +391,10 @@ class MessengerAdapter(ChannelAdapter):
         return super().store(delivery, parsed, verified)
 
     # --- after receiving ---
+
+    def message_key(self, message: InboundMessage, raw: Mapping[str, Any] | None) -> str:
+        """The mid; an edit (`message_edit`) shares the mid of the message it corrects."""
+        return f"{KIND}:{message.external_id.split(EDIT_MARK, 1)[0]}"
 
     def fetch_media(self, ref: str, channel: ChannelConfig, *, max_bytes: int,
                     client: httpx.Client | None = None) -> Download:
