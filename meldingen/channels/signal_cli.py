@@ -8,8 +8,8 @@ What this module decides:
   that path is a websocket, is not used: one short poll per sweep needs no long-lived connection per worker.
 - An envelope with a `dataMessage` is a message of the resident; its key is (`source`, `timestamp`), which the
   bridge gives the same on every redelivery. An `editMessage` (the resident corrected a message) is a message
-  marked edited whose `message_key` is that of the message it corrects (`targetSentTimestamp`). Group messages are not taken in (a report is a one-to-one
-  conversation); `receiptMessage` becomes one DeliveryStatus per timestamp it names ("delivered", "read",
+  marked edited whose `message_key` is that of the message it corrects (`targetSentTimestamp`). Group
+  messages are not taken in (a report is a one-to-one conversation); `receiptMessage` becomes one DeliveryStatus per timestamp it names ("delivered", "read",
   "viewed" counts as read); `typingMessage`, `syncMessage`, `callMessage`, `storyMessage` carry nothing for
   us.
 - Signal has no location message. The app's "share location" sends a static map image with a maps link in the
