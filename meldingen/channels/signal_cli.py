@@ -4,14 +4,15 @@ parsing of received envelopes, and the REST calls we make (receive, send, attach
 What this module decides:
 - Messages are fetched, not pushed: `GET {api}/v1/receive/{number}` (the bridge in `normal` or `native` mode)
   answers the waiting envelopes as a JSON list and forgets them, so the caller stores every envelope before it
-  does anything else with them (`adapter` of this platform: the poller). The bridge's `json-rpc` mode, where
+  does anything else with them. The bridge's `json-rpc` mode, where
   that path is a websocket, is not used: one short poll per sweep needs no long-lived connection per worker.
 - An envelope with a `dataMessage` is a message of the resident; its key is (`source`, `timestamp`), which the
   bridge gives the same on every redelivery. An `editMessage` (the resident corrected a message) is a message
   marked edited whose `message_key` is that of the message it corrects (`targetSentTimestamp`). Group
-  messages are not taken in (a report is a one-to-one conversation); `receiptMessage` becomes one DeliveryStatus per timestamp it names ("delivered", "read",
-  "viewed" counts as read); `typingMessage`, `syncMessage`, `callMessage`, `storyMessage` carry nothing for
-  us.
+  messages are not taken in (a report is a one-to-one conversation). A `receiptMessage` becomes one
+  DeliveryStatus per timestamp it names ("delivered", "read"; "viewed" counts as read); `typingMessage`,
+  `syncMessage`, `callMessage`, `storyMessage` carry nothing for us.
+- The poll (`channels/polling.py`) stores each envelope (our number, `source`, `timestamp`) before any work.
 - Signal has no location message. The app's "share location" sends a static map image with a maps link in the
   text: the link is the place (`channels/maplinks.py`), the map image is not a photo of the problem and is
   dropped. A typed address works as on every platform.
