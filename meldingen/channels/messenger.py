@@ -310,16 +310,6 @@ def message_body(to: str, text: str, buttons: Sequence[tuple[str, str]] = (), *,
     return body
 
 
-def send_message(client: httpx.Client, graph_url: str, page_token: str, to: str, text: str,
-                 buttons: Sequence[tuple[str, str]] = (), *, tag: str | None = None) -> str:
-    """Send a text; returns the mid Messenger gave it."""
-    answer = _send(client, graph_url, page_token, message_body(to, text, buttons, tag=tag))
-    mid = answer.get("message_id")
-    if not isinstance(mid, str) or not mid:
-        raise PlatformError("Messenger answered without a message_id", retryable=False)
-    return mid
-
-
 def sender_action(client: httpx.Client, graph_url: str, page_token: str, to: str, action: str = "mark_seen",
                   timeout: float | None = None) -> None:
     """`mark_seen` (the resident sees their message was read), `typing_on` or `typing_off`."""
