@@ -67,6 +67,8 @@ OPEN_ENDPOINTS: dict[str, str] = {
     "webhooks.whatsapp_notification": "platform (signature)",
     "webhooks.telegram_update": "platform (secret token)",
     "webhooks.twilio_message": "platform (signature)",
+    "webhooks.messenger_handshake": "platform (verify token)",
+    "webhooks.messenger_event": "platform (signature)",
     "webhooks.chat_new_session": "residents",
     "webhooks.chat_message": "residents (chat session)",
     "webhooks.chat_replies": "residents (chat session)",

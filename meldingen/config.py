@@ -26,6 +26,12 @@ DEFAULTS: dict[str, object] = {
     "TWILIO_AUTH_TOKEN": "",
     "TWILIO_FROM": "",
     "TWILIO_API_URL": "https://api.twilio.com",
+    "MESSENGER_APP_SECRET": "",
+    "MESSENGER_VERIFY_TOKEN": "",
+    "MESSENGER_PAGE_ACCESS_TOKEN": "",
+    "MESSENGER_GRAPH_URL": "https://graph.facebook.com/v21.0",
+    "SIGNAL_API_URL": "",  # the municipality's own signal-cli-rest-api (normal or native mode)
+    "SIGNAL_NUMBER": "",  # the number registered or linked in it, e.g. +31612345678
     "GEOCODER_URL": "https://api.pdok.nl/bzk/locatieserver/search/v3_1",
     "GEOCODER_TIMEOUT": 2.0,
     "ADDRESS_MAX_DISTANCE_M": 50.0,

@@ -16,12 +16,14 @@ from urllib.parse import parse_qs
 from werkzeug.wrappers import Response
 
 from fake_platforms import jpeg_bytes
-from meldingen.channels import twilio, whatsapp
+from meldingen.channels import messenger, twilio, whatsapp
 
 WA_SECRET, WA_PHONE_ID = "wa-app-secret", "1098765"
 TG_TOKEN, TG_SECRET = "123456:ABC-def", "tg-secret"
 TW_SID, TW_TOKEN, TW_FROM, PUBLIC = "AC" + "b" * 32, "tw-token", "+3197010251234", "https://meldingen.example.nl"
-KINDS = ("whatsapp", "telegram", "twilio", "webchat")
+FB_SECRET, FB_PAGE, FB_TOKEN = "fb-app-secret", "104857600000001", "fb-page-token"
+SIGNAL_NUMBER = "+31970102512"
+KINDS = ("whatsapp", "telegram", "twilio", "webchat", "messenger", "signal")
 
 _ids = itertools.count(1)
 
@@ -33,7 +35,10 @@ def platform_config(fake) -> dict:
         "TELEGRAM_BOT_TOKEN": TG_TOKEN, "TELEGRAM_SECRET_TOKEN": TG_SECRET, "TELEGRAM_API_URL": fake.url,
         "TWILIO_ACCOUNT_SID": TW_SID, "TWILIO_AUTH_TOKEN": TW_TOKEN, "TWILIO_FROM": TW_FROM,
         "TWILIO_API_URL": fake.url, "PUBLIC_URL": PUBLIC,
-        "NOTIFY_PACING_SECONDS": {"whatsapp": 0, "telegram": 0, "twilio": 0},
+        "MESSENGER_APP_SECRET": FB_SECRET, "MESSENGER_VERIFY_TOKEN": "fb-verify",
+        "MESSENGER_PAGE_ACCESS_TOKEN": FB_TOKEN, "MESSENGER_GRAPH_URL": f"{fake.url}/fb/v21.0",
+        "SIGNAL_API_URL": f"{fake.url}/signal", "SIGNAL_NUMBER": SIGNAL_NUMBER,
+        "NOTIFY_PACING_SECONDS": {"whatsapp": 0, "telegram": 0, "twilio": 0, "messenger": 0, "signal": 0},
     }
 
 
@@ -51,6 +56,28 @@ def install_send_routes(fake) -> None:
     fake.route("POST", f"/2010-04-01/Accounts/{TW_SID}/Messages.json")(
         lambda r: Response(json.dumps({"sid": f"SM{next(counter):032d}", "status": "queued"}), status=201,
                            content_type="application/json"))
+    fake.route("POST", "/fb/v21.0/me/messages")(
+        lambda r: Response(json.dumps({"recipient_id": json.loads(r.get_data())["recipient"]["id"],
+                                       **({} if "sender_action" in json.loads(r.get_data())
+                                          else {"message_id": f"m_OUT{next(counter)}"})}),
+                           content_type="application/json"))
+    install_signal_bridge(fake)
+
+
+def install_signal_bridge(fake) -> None:
+    """signal-cli-rest-api as the app sees it: envelopes wait in `fake.signal_inbox` until received (and are
+    then gone, as on the bridge), sends are answered with their timestamp, receipts with 204."""
+    fake.signal_inbox = []
+    sent_at = itertools.count(int(time.time() * 1000))
+
+    def receive(request):
+        waiting, fake.signal_inbox[:] = list(fake.signal_inbox), []
+        return Response(json.dumps(waiting), content_type="application/json")
+
+    fake.route("GET", f"/signal/v1/receive/{SIGNAL_NUMBER}")(receive)
+    fake.route("POST", "/signal/v2/send")(
+        lambda r: Response(json.dumps({"timestamp": str(next(sent_at))}), status=201, content_type="application/json"))
+    fake.route("POST", f"/signal/v1/receipts/{SIGNAL_NUMBER}")(lambda r: Response("", status=204))
 
 
 def sent_messages(fake) -> list[dict]:
@@ -72,6 +99,16 @@ def sent_messages(fake) -> list[dict]:
             form = {k: v[0] for k, v in parse_qs(seen.body.decode()).items()}
             out.append({"kind": "twilio", "to": form["To"], "text": form.get("Body") or
                         f"TEMPLATE:{form.get('ContentSid')}", "raw": form})
+        elif seen.path == "/fb/v21.0/me/messages":
+            body = json.loads(seen.body)
+            if "sender_action" in body:
+                continue
+            out.append({"kind": "messenger", "to": body["recipient"]["id"], "text": body["message"]["text"],
+                        "raw": body})
+        elif seen.path == "/signal/v2/send":
+            body = json.loads(seen.body)
+            for recipient in body["recipients"]:
+                out.append({"kind": "signal", "to": recipient, "text": body["message"], "raw": body})
     return out
 
 
@@ -287,7 +324,126 @@ class WebchatResident(Resident):
         return [m["text"] for m in response.get_json()["messages"]]
 
 
+class MessengerResident(Resident):
+    """A resident writing to the municipality's Facebook Page: signed page deliveries, as Meta sends them."""
+
+    kind = "messenger"
+
+    def __init__(self, client, fake, user: str):
+        super().__init__(client, fake, user)
+        self.mids: list[str] = []  # of the messages sent, for edits
+
+    def _deliver(self, message: dict, field: str = "message"):
+        now = int(time.time() * 1000)
+        if field == "message":
+            message = {"mid": f"m_IN{next(_ids)}", **message}
+            self.mids.append(message["mid"])
+        body = {"object": "page", "entry": [{"id": FB_PAGE, "time": now, "messaging": [
+            {"sender": {"id": self.user}, "recipient": {"id": FB_PAGE}, "timestamp": now, field: message}]}]}
+        raw = json.dumps(body).encode()
+        return self._post("/webhooks/messenger", data=raw, content_type="application/json",
+                          headers={messenger.SIGNATURE_HEADER: messenger.sign(FB_SECRET, raw)})
+
+    def send_text(self, text):
+        return self._deliver({"text": text})
+
+    def edit_text(self, index: int, text: str):
+        """Edit the index-th message this resident sent: Messenger's message_edit event."""
+        return self._deliver({"mid": self.mids[index], "text": text, "num_edit": 1}, field="message_edit")
+
+    def send_photo(self, caption=None, data=None):
+        path = f"/fbcdn/v/t1.15752-9/{next(_ids)}_n.jpg"
+        payload = data or jpeg_bytes()
+        self.fake.route("GET", path)(lambda r: Response(payload, content_type="image/jpeg"))
+        message = {"attachments": [{"type": "image", "payload": {"url": f"{self.fake.other_host_url}{path}?oh=1"}}]}
+        if caption:
+            message["text"] = caption
+        return self._deliver(message)
+
+    def send_location(self, lat, lon, name=None, address=None):
+        """Messenger has no location message any more: the resident shares a map link."""
+        url = f"https://maps.google.com/?q={lat},{lon}"
+        return self._deliver({"text": url, "attachments": [{"type": "fallback", "payload": {
+            "url": url, "title": name or "Google Maps"}}]})
+
+    def send_voice(self):
+        return self._deliver({"attachments": [{"type": "audio", "payload": {
+            "url": f"{self.fake.other_host_url}/fbcdn/audioclip-{next(_ids)}.mp4"}}]})
+
+    def press(self, reply_id, title):
+        return self._deliver({"text": title, "quick_reply": {"payload": reply_id}})
+
+
+class SignalResident(Resident):
+    """A resident writing to the municipality's Signal number: envelopes wait at the fake bridge until the
+    app's poll (the periodic task, run here at once) receives them."""
+
+    kind = "signal"
+
+    def __init__(self, client, fake, user: str):
+        super().__init__(client, fake, user)
+        self.sent_timestamps: list[int] = []  # of the messages sent, for edits
+
+    def _deliver(self, data_message: dict):
+        timestamp = int(time.time() * 1000) * 100 + next(_ids)  # unique per message, as Signal's are per sender
+        item = {"envelope": {"source": self.user, "sourceNumber": self.user,
+                             "sourceUuid": f"uuid-{self.user}", "sourceName": "Bewoner", "sourceDevice": 1,
+                             "timestamp": timestamp,
+                             "dataMessage": {"timestamp": timestamp, "message": None, "expiresInSeconds": 0,
+                                             "viewOnce": False, **data_message}},
+                "account": SIGNAL_NUMBER}
+        self.last_post = item
+        self.sent_timestamps.append(timestamp)
+        return self._poll(item)
+
+    def edit_text(self, index: int, text: str):
+        """Edit the index-th message this resident sent: Signal's editMessage naming its timestamp."""
+        timestamp = int(time.time() * 1000) * 100 + next(_ids)
+        item = {"envelope": {"source": self.user, "sourceNumber": self.user, "sourceDevice": 1,
+                             "timestamp": timestamp,
+                             "editMessage": {"targetSentTimestamp": self.sent_timestamps[index], "dataMessage": {
+                                 "timestamp": timestamp, "message": text, "expiresInSeconds": 0}}},
+                "account": SIGNAL_NUMBER}
+        self.last_post = item
+        return self._poll(item)
+
+    def _poll(self, item):
+        from meldingen.jobs import run_task
+
+        self.fake.signal_inbox.append(item)
+        return run_task(self.client.application, "channels.poll", {})
+
+    def redeliver_last(self):
+        return self._poll(self.last_post)
+
+    def send_text(self, text):
+        return self._deliver({"message": text})
+
+    def _attachment(self, content_type: str, data: bytes) -> dict:
+        attachment_id = f"att{next(_ids)}.jpg"
+        self.fake.route("GET", f"/signal/v1/attachments/{attachment_id}")(
+            lambda r: Response(data, content_type=content_type))
+        return {"contentType": content_type, "filename": None, "id": attachment_id, "size": len(data)}
+
+    def send_photo(self, caption=None, data=None):
+        return self._deliver({"message": caption, "attachments": [self._attachment("image/jpeg",
+                                                                                   data or jpeg_bytes())]})
+
+    def send_location(self, lat, lon, name=None, address=None):
+        """Signal's "Location": a map image and a Google Maps link in the text."""
+        text = f"{address or name or ''}\n\nhttps://maps.google.com/maps?q={lat}%2C{lon}".lstrip()
+        return self._deliver({"message": text, "attachments": [self._attachment("image/jpeg", jpeg_bytes())]})
+
+    def send_voice(self):
+        return self._deliver({"attachments": [self._attachment("audio/aac", b"voice")]})
+
+    def press(self, reply_id, title):
+        """Signal has no buttons: the resident types the choice."""
+        return self.send_text(title)
+
+
 RESIDENTS = {"whatsapp": WhatsAppResident, "telegram": TelegramResident, "twilio": TwilioResident,
-             "webchat": WebchatResident}
+             "webchat": WebchatResident, "messenger": MessengerResident, "signal": SignalResident}
 USERS = {"whatsapp": ("31612345678", "31687654321"), "telegram": ("111222333", "444555666"),
-         "twilio": ("+31612345678", "whatsapp:+31687654321"), "webchat": ("a", "b")}
+         "twilio": ("+31612345678", "whatsapp:+31687654321"), "webchat": ("a", "b"),
+         "messenger": ("7712345678901234", "7799999999999999"), "signal": ("+31612345678", "+31687654321")}

@@ -8,6 +8,7 @@ which payloads it sends, where a send goes) and one line in CASES. No database: 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ import pytest
 from fake_platforms import jpeg_bytes
 from flask import Flask
 
-from meldingen.channels import models, twilio, webchat, whatsapp
+from meldingen.channels import messenger, models, twilio, webchat, whatsapp
 from meldingen.channels.adapter import (
     ChannelAdapter,
     ChannelConfig,
@@ -113,6 +114,9 @@ class Contract:
     button_press: str | None = None  # the delivery (by name) that is a button press needing an answer
     handshake: tuple[dict, str] | None = None  # (query args, challenge) of a GET set-up handshake
     templates: dict = field(default_factory=dict)  # configuration with an approved "*" template
+    # What makes a message allowed outside the window without a template (Messenger: a person's reply, sent
+    # with the HUMAN_AGENT tag); empty: only templates.
+    late_changes: dict = field(default_factory=dict)
     check_template: Callable[[httpx.Request], None] | None = None
     window_resident: str | None = None  # a resident the service window applies to (default: `resident`)
     window_error: httpx.Response | None = None  # the platform's own "outside the window" answer
@@ -377,12 +381,149 @@ WEBCHAT = Contract(
 )
 
 
+# Facebook Messenger (Messenger Platform, a Page) -------------------------------------------------------------
+
+FB_GRAPH = "https://graph.example.test/v21.0"
+FB_PSID = "7712345678901234"
+
+
+def _fb_request(delivery: Delivery, signature: str) -> WebhookRequest:
+    return WebhookRequest("POST", f"{PUBLIC}/webhooks/messenger", {"X-Hub-Signature-256": signature},
+                          body=delivery.body, content_type="application/json")
+
+
+def _fb_platform(fake: FakeHTTP) -> None:
+    fake.on("POST", f"{FB_GRAPH}/me/messages",
+            lambda r: httpx.Response(200, json={"recipient_id": FB_PSID} if "sender_action" in json_of(r)
+                                     else {"recipient_id": FB_PSID, "message_id": "m_OUT1"}))
+    # The CDN URL Messenger sent: signed by Meta, fetched without the page token.
+    fake.on("GET", "https://scontent.xx.fbcdn.net/",
+            lambda r: httpx.Response(403) if "access_token" in str(r.url) or "authorization" in r.headers
+            else httpx.Response(200, content=PHOTO, headers={"content-type": "image/jpeg"}))
+
+
+def _fb_text(request: httpx.Request, message: OutgoingMessage) -> None:
+    assert request.method == "POST" and str(request.url) == f"{FB_GRAPH}/me/messages?access_token=fb-page-token"
+    assert json_of(request) == {"recipient": {"id": message.to}, "messaging_type": "RESPONSE",
+                                "message": {"text": message.text, "metadata": message.reference}}
+
+
+def _fb_read(request: httpx.Request) -> None:
+    assert str(request.url).startswith(f"{FB_GRAPH}/me/messages")
+    assert json_of(request) == {"recipient": {"id": FB_PSID}, "sender_action": "mark_seen"}
+
+
+def _fb_human_agent(request: httpx.Request) -> None:
+    body = json_of(request)
+    assert body["messaging_type"] == "MESSAGE_TAG" and body["tag"] == "HUMAN_AGENT"
+
+
+MESSENGER = Contract(
+    kind="messenger",
+    config={"MESSENGER_APP_SECRET": "fb-secret", "MESSENGER_VERIFY_TOKEN": "fb-verify",
+            "MESSENGER_PAGE_ACCESS_TOKEN": "fb-page-token", "MESSENGER_GRAPH_URL": FB_GRAPH},
+    resident=FB_PSID,
+    deliveries=[
+        Delivery("text", load("messenger", "text"), ["text"]),
+        Delivery("edit", load("messenger", "message_edit"), ["text"]),
+        Delivery("image", load("messenger", "image"), ["photo"]),
+        Delivery("maps_link", load("messenger", "fallback_maps_link"), ["location"]),
+        Delivery("location", load("messenger", "location_legacy"), ["location"]),
+        Delivery("quick_reply", load("messenger", "quick_reply"), ["reply"]),
+        Delivery("postback", load("messenger", "postback"), ["reply"]),
+        Delivery("audio", load("messenger", "audio"), ["unsupported"]),
+        Delivery("sticker", load("messenger", "sticker"), ["unsupported"]),
+        Delivery("echo", load("messenger", "echo"), [], ["sent"]),
+        Delivery("delivery", load("messenger", "delivery"), [], ["delivered", "delivered"]),
+        Delivery("read", load("messenger", "read"), [], ["read"]),
+    ],
+    signed=lambda d: _fb_request(d, messenger.sign("fb-secret", d.body)),
+    forged=lambda d: _fb_request(d, messenger.sign("not-the-secret", d.body)),
+    platform=_fb_platform,
+    check_text=_fb_text,
+    sent_id="m_OUT1",
+    photo="image",
+    check_read=_fb_read,
+    handshake=({"hub.mode": "subscribe", "hub.verify_token": "fb-verify", "hub.challenge": "CHALLENGE_ACCEPTED"},
+               "CHALLENGE_ACCEPTED"),
+    late_changes={"template_key": "staff_reply"},  # a person's reply: HUMAN_AGENT, up to 7 days
+    check_template=_fb_human_agent,
+    window_error=httpx.Response(400, json={"error": {
+        "message": "(#10) This message is sent outside of allowed window.", "type": "OAuthException", "code": 10,
+        "error_subcode": 2018278}}),
+    unknown="park",  # the page's echo carries our reference and settles it before; without one, a person
+)
+
+
+# Signal through signal-cli-rest-api (polled: a delivery is one received item) -----------------------------
+
+SG_API = "https://signal-bridge.example.test"
+SG_NUMBER = "+31970102512"
+
+
+def _sg_item(name: str, index: int = 0) -> bytes:
+    return json.dumps(json.loads(load("signal", name))[index]).encode()
+
+
+def _sg_request(delivery: Delivery) -> WebhookRequest:
+    """What the poll received from the bridge (nothing is pushed: there is no signature to forge)."""
+    return WebhookRequest("GET", f"{SG_API}/v1/receive/{SG_NUMBER}", body=delivery.body,
+                          content_type="application/json")
+
+
+def _sg_platform(fake: FakeHTTP) -> None:
+    fake.on("POST", f"{SG_API}/v2/send", httpx.Response(201, json={"timestamp": "1749416650000"}))
+    fake.on("POST", f"{SG_API}/v1/receipts/{SG_NUMBER}", httpx.Response(204))
+    fake.on("GET", f"{SG_API}/v1/attachments/tB4kOxXwz9H3jS6Ll0bq.jpg",
+            httpx.Response(200, content=PHOTO, headers={"content-type": "image/jpeg"}))
+
+
+def _sg_text(request: httpx.Request, message: OutgoingMessage) -> None:
+    assert request.method == "POST" and str(request.url) == f"{SG_API}/v2/send"
+    assert json_of(request) == {"message": message.text, "number": SG_NUMBER, "recipients": [message.to]}
+
+
+def _sg_read(request: httpx.Request) -> None:
+    assert str(request.url) == f"{SG_API}/v1/receipts/{SG_NUMBER}"
+    assert json_of(request) == {"receipt_type": "read", "recipient": "+31612345678", "timestamp": 1749416382987}
+
+
+SIGNAL = Contract(
+    kind="signal",
+    config={"SIGNAL_API_URL": SG_API, "SIGNAL_NUMBER": SG_NUMBER},
+    resident="+31612345678",
+    deliveries=[
+        Delivery("text", _sg_item("text"), ["text"]),
+        Delivery("photo", _sg_item("photo"), ["photo"]),
+        Delivery("shared_location", _sg_item("shared_location"), ["location"]),
+        Delivery("quote", _sg_item("quote"), ["text"]),
+        Delivery("edit", _sg_item("edit"), ["text"]),
+        Delivery("voice", _sg_item("voice"), ["unsupported"]),
+        Delivery("reaction", _sg_item("reaction"), ["unsupported"]),
+        Delivery("receipts", _sg_item("receipts"), [], ["delivered", "delivered"]),
+        Delivery("typing", _sg_item("typing_and_sync"), []),
+        Delivery("sync", _sg_item("typing_and_sync", 1), []),
+        Delivery("group", _sg_item("group"), []),
+    ],
+    signed=_sg_request,
+    forged=_sg_request,
+    platform=_sg_platform,
+    check_text=_sg_text,
+    sent_id="+31612345678:1749416650000",
+    photo="photo",
+    check_read=_sg_read,
+    unknown="park",  # the bridge cannot tell what it sent: a person judges
+)
+
+
 # One line per adapter.
 CASES = [
     WHATSAPP,
     TELEGRAM,
     TWILIO,
     WEBCHAT,
+    MESSENGER,
+    SIGNAL,
 ]
 
 
@@ -456,6 +597,9 @@ def test_identity_and_default_channel(case, adapter, channel, flask_app):
 
 
 def test_verify_accepts_a_good_signature_and_refuses_a_bad_one(case, adapter, channel):
+    if adapter.capabilities.polled:  # nothing is pushed to a polled platform's channel: nothing verifies
+        assert adapter.webhook is None and adapter.verify(case.signed(case.deliveries[0]), [channel]) == []
+        return
     for documented in case.deliveries:
         assert adapter.verify(case.signed(documented), [channel]) == [channel], documented.name
         assert adapter.verify(case.forged(documented), [channel]) == [], documented.name
@@ -536,6 +680,7 @@ def test_service_window_and_templates(case, adapter, channel, fake, flask_app):
     with pytest.raises(HeldForStaff):
         adapter.send(late, channel, now=utcnow(), client=fake.client())
     flask_app.config.update(case.templates)
+    late = dataclasses.replace(late, **case.late_changes)
     assert adapter.send(late, channel, now=utcnow(), client=fake.client()) == case.sent_id
     case.check_template(fake.last)
     # The platform's own "outside the window" error holds the message too (its clock and ours disagreed).

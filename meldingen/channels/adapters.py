@@ -7,6 +7,8 @@ the sender, media, the intake and staff pages find it here by the kind stored on
 from __future__ import annotations
 
 from meldingen.channels.adapter import ChannelAdapter
+from meldingen.channels.messenger import MessengerAdapter
+from meldingen.channels.signal_cli import SignalAdapter
 from meldingen.channels.telegram import TelegramAdapter
 from meldingen.channels.twilio import TwilioAdapter
 from meldingen.channels.webchat import WebchatAdapter
@@ -17,6 +19,8 @@ _ADAPTERS: dict[str, ChannelAdapter] = {adapter.kind: adapter for adapter in (
     TelegramAdapter(),
     TwilioAdapter(),
     WebchatAdapter(),
+    MessengerAdapter(),
+    SignalAdapter(),
 )}
 
 

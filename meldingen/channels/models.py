@@ -19,7 +19,7 @@ from meldingen.db import UTCDateTime
 from meldingen.extensions import db
 from meldingen.timeutil import utcnow
 
-CHANNEL_KINDS = ("whatsapp", "telegram", "twilio", "webchat")
+CHANNEL_KINDS = ("whatsapp", "telegram", "twilio", "webchat", "messenger", "signal")
 
 
 class Channel(db.Model):

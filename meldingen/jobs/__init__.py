@@ -32,8 +32,8 @@ BACKEND_EXTENSION = "meldingen_jobs"
 
 # Sweeps that pick up due work whose timer was lost (a restart, a crashed worker): task name → run every
 # SWEEP_SECONDS. They are idempotent: each claims its rows atomically.
-PERIODIC_TASKS = ["channels.import_spool", "channels.process_due", "notify.send_due", "intake.act_due",
-                  "privacy.retention"]
+PERIODIC_TASKS = ["channels.import_spool", "channels.process_due", "channels.poll", "notify.send_due",
+                  "intake.act_due", "privacy.retention"]
 
 # Queues, most urgent first: a worker listening on several takes from the first non-empty one.
 # "intake": quiet-period timers (a resident waits for the reference); "replies": messages out (a slow platform

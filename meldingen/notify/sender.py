@@ -277,13 +277,23 @@ def _finish(message: OutboundMessage, state: str, now, error: str | None) -> str
         if conversation is not None and not conversation.needs_person:
             conversation.needs_person = True
             conversation.needs_person_reason = (
-                "bericht wacht: buiten het 24-uursvenster van WhatsApp" if state == "held"
+                f"bericht wacht: buiten het 24-uursvenster van {_platform_name(message)}"
+                if state == "held"
                 else "bericht is misschien niet aangekomen" if state == "parked"
                 else "bericht kon niet worden verstuurd")
             conversation.needs_person_since = now
     db.session.commit()
     log.warning("outbound %s %s: %s", message.id, state, error)
     return state
+
+
+def _platform_name(message: OutboundMessage) -> str:
+    """The platform as staff know it ("WhatsApp", "Messenger", "WhatsApp (Twilio)")."""
+    adapter = find_adapter(message.channel_kind)
+    if adapter is None:
+        return message.channel_kind
+    reporter = db.session.get(Reporter, message.reporter_id)
+    return adapter.display_name(reporter.platform_id if reporter is not None else None)
 
 
 def _pacing_wait(message: OutboundMessage, now) -> float:

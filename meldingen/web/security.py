@@ -20,6 +20,7 @@ BODY_LIMITS: dict[str, int | str] = {
     "webhooks.whatsapp_notification": 4 * MB,  # Meta batches up to ~3 MB of notifications in one POST
     "webhooks.telegram_update": 1 * MB,  # updates carry file ids, never the files
     "webhooks.twilio_message": 256 * KB,  # form fields and media URLs only
+    "webhooks.messenger_event": 4 * MB,  # Meta batches page events as it does WhatsApp's
     "webhooks.chat_message": "photo",  # the website chat's photo upload
     "photos.ReportPhotos": "photo",
     "staff.report_status": "photo",  # a crew's status change may carry a photo
