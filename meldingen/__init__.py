@@ -17,6 +17,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     configure_logging(app)
     install_input_guards(app)
     register_extensions(app)
+    register_reactions(app)
     bound_url_integers(app)
     register_blueprints(app)
     register_error_pages(app)
@@ -72,13 +73,22 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     security.init_app(app)
     jobs.init_app(app)
-    import meldingen.notify.hooks  # noqa: F401  (residents hear of status changes; the outbox sends after commit)
-    # The intake's own hooks (its answer inside the report's transaction, its quiet-period timers) register at
-    # import: imported at app start, so no event listener is added while events are running.
-    import meldingen.intake.services  # noqa: F401
     from meldingen.audit.services import init_app as init_audit
 
     init_audit(app)  # staff actions and reads of residents' data go to the audit log
+
+
+def register_reactions(app: Flask) -> None:
+    """Who reacts to what happens in the domain (`meldingen/signals.py`): connected here and nowhere else.
+
+    Receivers are module functions held strongly (weak=False), so blinker connects each once per process however
+    many apps the process makes (tests make many); they work in the sender's session and transaction.
+    """
+    from meldingen import signals
+    from meldingen.notify.hooks import tell_subscribers
+
+    # A status change: every subscribed resident is told (when the status table says so, or staff wrote to them).
+    signals.status_changed.connect(tell_subscribers, weak=False)
 
 
 def register_blueprints(app: Flask) -> None:

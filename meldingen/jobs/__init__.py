@@ -1,7 +1,8 @@
 """Background work behind one small interface: inline in the web process by default, RQ on Redis at scale.
 
 Callers name a task and pass JSON-able arguments: `enqueue("media.fetch", photo_ref=...)`, or
-`enqueue_in(seconds, ...)` for work that waits (the intake's quiet period). Tasks are registered with
+`enqueue_in(seconds, ...)` for work that waits (the intake's quiet period); `after_commit(name, ...)` for work on
+rows the caller's transaction writes (`jobs/on_commit.py`). Tasks are registered with
 `@task("name")` and always run inside an app context with a fresh session.
 
 Backends (config `JOBS_BACKEND`, chosen automatically when empty):
@@ -25,6 +26,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
 from flask import Flask, current_app
+
+from meldingen.jobs.on_commit import after_commit  # noqa: F401  (work handed over once the caller commits)
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from sqlalchemy import or_, select, update
 from meldingen.channels.messages import InboundMessage
 from meldingen.channels.models import OutboundMessage
 from meldingen.extensions import db
-from meldingen.notify.outbox import _PENDING
+from meldingen.notify.outbox import send_after_commit
 from meldingen.reports.models import Reporter
 from meldingen.timeutil import utcnow
 
@@ -79,5 +79,5 @@ def queue_read_receipt(message: InboundMessage, *, event=None, channel=None) -> 
     )
     db.session.add(row)
     db.session.flush()
-    db.session.info.setdefault(_PENDING, []).append(row.id)
+    send_after_commit(row)
     return row
