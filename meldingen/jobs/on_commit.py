@@ -29,7 +29,10 @@ Pending = dict[tuple[str, float | None, str], dict]
 
 def after_commit(name: str, *, delay: float | None = None, **kwargs) -> None:
     """Run task `name` with `kwargs` (after `delay` seconds, when given) once the current transaction commits."""
-    pending: Pending = db.session.info.setdefault(_PENDING, {})
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()  # nothing done since the last commit: the work belongs to the transaction begun here
+    pending: Pending = session.info.setdefault(_PENDING, {})
     pending.setdefault((name, delay, json.dumps(kwargs, sort_keys=True, default=str)), kwargs)
 
 
