@@ -3,10 +3,14 @@ quiet period is over (one transaction; a failure is recorded in another), and th
 
 from __future__ import annotations
 
+import logging
+
 from meldingen import jobs
 from meldingen.extensions import db
 from meldingen.intake.reporting import act_if_due, due_conversations, record_act_failure
 from meldingen.timeutil import utcnow
+
+log = logging.getLogger(__name__)
 
 
 @jobs.task("intake.act")
@@ -32,6 +36,6 @@ def act_on_due_conversations(now=None, limit: int = 200) -> int:
     for conversation_id in ids:
         try:
             act(conversation_id, now)
-        except Exception:  # recorded by `act`; one conversation's failure does not stop the sweep for the others
-            pass
+        except Exception:  # one conversation's failure does not stop the sweep for the others
+            log.debug("conversation %s: acting failed, recorded for a retry", conversation_id)
     return len(ids)
