@@ -127,9 +127,10 @@ def measure_understanding(rounds: int) -> tuple[list[float], list[float]]:
     from meldingen.geo.addressparse import parse_address
     from meldingen.intake.slots import address_in_text
     from meldingen.intake.understanding import ConversationState, understand
-    from meldingen.reports.pipeline import search_typed_address
+    from meldingen.pipeline import Prepared
 
     messages = corpus_messages()
+    search_typed_address = Prepared().search_typed_address  # answers remembered, as within one transaction
     state = ConversationState(collecting=False, recently_reported=True, has_open_report=True)
     new, old = [], []
     for _ in range(rounds):

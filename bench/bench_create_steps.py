@@ -2,7 +2,7 @@
 
 Reports are made in-process through `create_report(NewReport(...))`, the path every surface takes (chat intake,
 API, Open311), at points spread over Amsterdam with texts from the classifier's written set. Each step of
-`reports/pipeline.py` is wrapped with a timer for the run (the code itself is not changed): place (areas, nearest
+`meldingen/pipeline.py` is wrapped with a timer for the run (the code itself is not changed): place (areas, nearest
 address), category (classifier), asset, insert (reference, row, history event), routing (rules and apply),
 deadline, duplicates (search, score, merge), hooks (intake/outbox), commit. Baseline in the same run: inserting
 the same number of bare report rows (reference, description, point) and committing each, the least a report can
@@ -58,7 +58,7 @@ def instrument(timings: dict) -> list:
     """Wrap the pipeline's steps with timers; returns what to undo."""
     from meldingen.dedup import services as dedup_services
     from meldingen.extensions import db
-    from meldingen.reports import pipeline
+    from meldingen import pipeline
 
     undo = []
 
@@ -78,7 +78,7 @@ def instrument(timings: dict) -> list:
     wrap(pipeline, "resolve_place", "place (areas, address)")
     wrap(pipeline, "choose_category", "category (classifier)")
     wrap(pipeline, "relevant_asset", "asset")
-    wrap(pipeline, "_insert_with_unique_reference", "insert (reference, row)")
+    wrap(pipeline, "insert_report", "insert (reference, row)")
     wrap(pipeline, "add_event", "history event")
     wrap(pipeline, "decide_route", "routing: decide")
     wrap(pipeline, "apply_route", "routing: apply")
@@ -91,7 +91,8 @@ def instrument(timings: dict) -> list:
 
 def run_reports(app, count: int, seed: int = 0) -> tuple[dict, list]:
     from meldingen.extensions import db
-    from meldingen.reports.services import NewReport, create_report
+    from meldingen.pipeline import create_report
+    from meldingen.reports.services import NewReport
 
     rng = random.Random(seed)
     timings: dict = defaultdict(list)
@@ -104,6 +105,7 @@ def run_reports(app, count: int, seed: int = 0) -> tuple[dict, list]:
                                 lat=52.34 + rng.random() * 0.06, lon=4.85 + rng.random() * 0.08)
                 began = time.perf_counter()
                 create_report(new)
+                db.session.commit()
                 totals.append((time.perf_counter() - began) * 1000)
                 db.session.remove()
         finally:
@@ -182,7 +184,7 @@ def write_report(path: Path, args, results: dict) -> None:
         f"--reports {args.reports}`.",
         "",
         "Method: reports made in-process through `create_report` (the path of chat, API and Open311) at random points "
-        f"over Amsterdam, {args.reports} per database after 20 to warm up, each step of `reports/pipeline.py` timed "
+        f"over Amsterdam, {args.reports} per database after 20 to warm up, each step of `meldingen/pipeline.py` timed "
         "by a wrapper. Baseline (same run): bare report rows (reference, description, point) inserted and committed "
         "one by one.",
         "",

@@ -285,7 +285,8 @@ def run_service(events, lights, containers, with_assets: bool, workdir: Path) ->
     from meldingen.geo.crs import from_rd, rd_point_ewkt
     from meldingen.geo.models import Asset
     from meldingen.reports.models import Report
-    from meldingen.reports.services import NewReport, change_status, create_report
+    from meldingen.pipeline import create_report
+    from meldingen.reports.services import NewReport, change_status
     from meldingen.seed import load_sample_data
 
     path = workdir / f"dedup-{'assets' if with_assets else 'plain'}.sqlite"
@@ -317,6 +318,7 @@ def run_service(events, lights, containers, with_assets: bool, workdir: Path) ->
                 continue
             report = create_report(NewReport(description=item.text, channel="webchat", lat=item.lat, lon=item.lon,
                                              category_slug=item.category, created_at=item.at))
+            db.session.commit()
             ids[id(item)] = report.id
             incident_reports[item.incident].append(report.id)
             merged += report.duplicate_of_id is not None

@@ -17,7 +17,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     configure_logging(app)
     install_input_guards(app)
     register_extensions(app)
-    connect_intake(app)
+    register_reactions(app)
     bound_url_integers(app)
     register_blueprints(app)
     register_error_pages(app)
@@ -71,12 +71,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "staff.login"
     limiter.init_app(app)
     security.init_app(app)
-    # Here, not later: the task modules it imports register session listeners, in this order with the next two.
     register_jobs(app)
-    import meldingen.notify.hooks  # noqa: F401  (residents hear of status changes; the outbox sends after commit)
-    # The intake's own hooks (its answer inside the report's transaction, its quiet-period timers) register at
-    # import: imported at app start, so no event listener is added while events are running.
-    import meldingen.intake.services  # noqa: F401
     from meldingen.audit.services import init_app as init_audit
 
     init_audit(app)  # staff actions and reads of residents' data go to the audit log
@@ -93,15 +88,23 @@ def register_jobs(app: Flask) -> None:
     init_app(app, app_factory=create_app, on_start=start_background_process)
 
 
-def connect_intake(app: Flask) -> None:
-    """Residents' messages, stored and their media fetched by `channels`, go to the intake; a message it took in
-    is marked read through the outbox. Connected once per process (blinker keeps one connection per function)."""
-    from meldingen.intake.services import receive_message
-    from meldingen.notify.receipts import queue_read_receipt
-    from meldingen.signals import message_processed, message_received
+def register_reactions(app: Flask) -> None:
+    """Who reacts to what happens in the domain (`meldingen/signals.py`): connected here and nowhere else.
 
-    message_received.connect(receive_message)
-    message_processed.connect(queue_read_receipt)
+    Receivers are module functions held strongly (weak=False), so blinker connects each once per process however
+    many apps the process makes (tests make many); they work in the sender's session and transaction.
+    """
+    from meldingen import signals
+    from meldingen.intake.services import receive_message
+    from meldingen.notify.hooks import tell_subscribers
+    from meldingen.notify.receipts import queue_read_receipt
+
+    # A status change: every subscribed resident is told (when the status table says so, or staff wrote to them).
+    signals.status_changed.connect(tell_subscribers, weak=False)
+    # A resident's message, stored and its media fetched by `channels`, goes to the intake; a message it took in
+    # is marked read through the outbox.
+    signals.message_received.connect(receive_message, weak=False)
+    signals.message_processed.connect(queue_read_receipt, weak=False)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -75,7 +75,8 @@ def _amsterdam_points(count: int) -> list[tuple[float, float]]:
 def ensure_demo_reports() -> int:
     """A few dozen reports (when the database has none yet). Returns how many were made."""
     from meldingen.reports.models import Report
-    from meldingen.reports.services import NewReport, change_status, create_report
+    from meldingen.pipeline import create_report
+    from meldingen.reports.services import NewReport, change_status
     from meldingen.staff.models import StaffUser
 
     if db.session.scalar(select(func.count()).select_from(Report)):

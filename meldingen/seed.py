@@ -10,8 +10,10 @@ import logging
 from pathlib import Path
 from typing import Callable
 
+from flask import current_app
 from sqlalchemy import func, select
 
+from meldingen import signals
 from meldingen.categories.models import Category
 from meldingen.extensions import db
 from meldingen.geo import imports
@@ -212,7 +214,8 @@ def load_sample_data(sample_dir: Path = SAMPLE_DIR, progress: Callable | None = 
         for line in result.skipped:
             echo(f"  skipped {line}")
     counts["addresses"] = db.session.scalar(select(func.count()).select_from(Address))
-    after_sample_data_hooks()
+    # Later pieces (e.g. the classifier's first model) may prepare themselves now the sample data is in.
+    signals.sample_data_loaded.send(current_app._get_current_object())
     db.session.commit()
     return counts
 
@@ -225,12 +228,3 @@ def load_reply_templates() -> None:
     install_default_templates()
 
     install_default_standard_texts()
-
-
-def after_sample_data_hooks() -> None:
-    """Later pieces (e.g. the classifier's first model) prepare themselves after the sample data is in."""
-    for hook in SAMPLE_DATA_HOOKS:
-        hook()
-
-
-SAMPLE_DATA_HOOKS: list = []

@@ -30,7 +30,7 @@ TASKS: dict[str, Callable[..., Any]] = {
     "channels.poll": channel_polling.poll_platforms,
     # The intake: a conversation whose quiet period is over, and the sweep.
     "intake.act": intake_tasks.act,
-    "intake.act_due": intake_tasks.act_due,
+    "intake.act_due": intake_tasks.act_on_due_conversations,
     # The outbox: send one message, settle one whose outcome is unknown, and the sweep.
     "notify.send": notify_tasks.send,
     "notify.send_due": notify_tasks.send_due,

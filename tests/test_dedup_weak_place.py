@@ -7,7 +7,8 @@ from sqlalchemy import select
 from meldingen.dedup.matching import Evidence, place_is_weak, score_pair
 from meldingen.extensions import db
 from meldingen.reports.models import DuplicateCandidate
-from meldingen.reports.services import NewReport, create_report
+from meldingen.pipeline import create_report
+from meldingen.reports.services import NewReport
 
 BIN_FULL = "prullenbak-is-vol"
 LITTER = "veeg-zwerfvuil"  # related to prullenbak-is-vol in the sample tree
@@ -52,8 +53,10 @@ def test_different_words_a_few_metres_apart_are_judged_by_distance_as_before():
 
 
 def report_at(description: str, address: str, category: str):
-    return create_report(NewReport(description=description, channel="staff", address_text=address,
-                                   category_slug=category))
+    report = create_report(NewReport(description=description, channel="staff", address_text=address,
+                                     category_slug=category))
+    db.session.commit()
+    return report
 
 
 def test_glass_on_the_bike_path_is_not_merged_into_the_full_bin_at_the_same_address(app):

@@ -250,7 +250,7 @@ def test_asking_for_a_person_flags_the_conversation(resident):
 def test_after_the_quiet_period_the_service_acts_once_on_everything_that_arrived(app, client, fake):
     from datetime import timedelta
 
-    from meldingen.intake.services import act_on_due_conversations
+    from meldingen.intake.tasks import act_on_due_conversations
     from meldingen.timeutil import utcnow
 
     app.config["INTAKE_QUIET_SECONDS"] = 8

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from meldingen.channels.models import OutboundMessage
 from meldingen.extensions import db
 from meldingen.intake.models import Conversation
-from meldingen.intake.services import act_if_due
+from meldingen.intake.tasks import act  # the timer's entry point: acts and commits
 from meldingen.reports.models import Report
 from meldingen.timeutil import utcnow
 
@@ -40,7 +40,7 @@ def test_two_timers_firing_together_make_one_report(app, client):
         with app.app_context():
             try:
                 barrier.wait(timeout=10)
-                results.append(act_if_due(conversation_id, now=later))
+                results.append(act(conversation_id, now=later))
             except Exception as exc:  # pragma: no cover - shown by the assertion
                 errors.append(exc)
             finally:
@@ -63,7 +63,7 @@ def test_the_reports_place_and_category_are_worked_out_before_the_lock_webhooks_
     """On SQLite every webhook's insert waits for the write lock: the intake must not hold it while it looks up the
     place and runs the classifier (PostgreSQL: the resident's row lock, which the next message waits for)."""
     from meldingen.geo import lookup
-    from meldingen.reports import pipeline
+    from meldingen import pipeline
 
     session = client.post("/chat/api/sessions").json["session"]
     chat(client, session, id="message-0001", text="De lantaarnpaal voor mijn deur doet het niet meer")
@@ -86,6 +86,6 @@ def test_the_reports_place_and_category_are_worked_out_before_the_lock_webhooks_
     monkeypatch.setattr(pipeline, "_suggest", lambda text: (seen.append(("category", holding_a_lock())),
                                                              real_suggest(text))[1])
     later = utcnow().replace(year=utcnow().year + 1)
-    assert act_if_due(conversation_id, now=later) == "reported"
+    assert act(conversation_id, now=later) == "reported"
     assert ("place", False) in seen and ("category", False) in seen
     assert ("place", True) not in seen and ("category", True) not in seen  # not done again under the lock

@@ -11,7 +11,8 @@ from fake_chat_platform import RESIDENTS, USERS, install_send_routes, platform_c
 from meldingen.categories.models import Category
 from meldingen.extensions import db
 from meldingen.reports.models import Report
-from meldingen.reports.services import change_category, find_sub_category
+from meldingen.pipeline import change_category
+from meldingen.reports.services import find_sub_category
 from tests.conftest import bearer
 
 OPEN311 = "/open311/v2"

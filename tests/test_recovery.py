@@ -66,7 +66,7 @@ def outbox(state: str | None = None) -> list[OutboundMessage]:
 def make_reply(client, fake, kind="whatsapp", user=None):
     """A resident reports a problem in two messages within the quiet period; the answer (with the reference)
     is the one outbox row."""
-    from meldingen.intake.services import act_on_due_conversations
+    from meldingen.intake.tasks import act_on_due_conversations
 
     client.application.config["INTAKE_QUIET_SECONDS"] = 1
     resident = RESIDENTS[kind](client, fake, user or {"whatsapp": "31611111111", "telegram": "222333444",
@@ -322,7 +322,7 @@ def test_stuck_list_is_for_administrators_only_and_dismiss_takes_an_item_off_it(
 
 def test_draft_whose_report_cannot_be_made_is_retried_then_parked_for_a_person(app, client, fake, monkeypatch):
     import meldingen.intake.reporting as intake  # make_report is looked up there since the intake's split
-    from meldingen.intake.services import act_on_due_conversations
+    from meldingen.intake.tasks import act_on_due_conversations
 
     app.config["INTAKE_QUIET_SECONDS"] = 1
     resident = RESIDENTS["telegram"](client, fake, "888999000")

@@ -7,7 +7,8 @@ import pytest
 from sqlalchemy import delete, select
 
 from meldingen.extensions import db
-from meldingen.reports.services import NewReport, create_report
+from meldingen.pipeline import create_report
+from meldingen.reports.services import NewReport
 from meldingen.routing.models import RoutingRule
 from meldingen.timeutil import AMSTERDAM
 
@@ -27,8 +28,10 @@ def only_rules(*rules: dict) -> None:
 
 
 def report_at(point, sub_slug="veeg-zwerfvuil", at=WEDNESDAY_NOON):
-    return create_report(NewReport(description="test", channel="staff", lat=point[0], lon=point[1],
-                                   category_slug=sub_slug, created_at=at))  # fmt: skip
+    report = create_report(NewReport(description="test", channel="staff", lat=point[0], lon=point[1],
+                                     category_slug=sub_slug, created_at=at))  # fmt: skip
+    db.session.commit()
+    return report
 
 
 def routing_events(report):

@@ -17,6 +17,7 @@ from meldingen.extensions import db
 from meldingen.organisations.models import Organisation
 from meldingen.reports.access import scope_reports, visible_report
 from meldingen.reports.models import Report
+from meldingen.pipeline import change_category, create_report
 from meldingen.reports.schemas import (
     ReportCreateSchema,
     ReportPageSchema,
@@ -29,9 +30,7 @@ from meldingen.reports.services import (
     NewReport,
     OutsideServiceArea,
     ReportInputError,
-    change_category,
     change_status,
-    create_report,
     find_sub_category,
 )
 from meldingen.reports.statuses import TransitionRefused, UnknownStatus
@@ -135,6 +134,7 @@ class Reports(MethodView):
             where = exc.municipality_name or "buiten Nederland"
             abort(422, message=f"this location is not served here ({where})",
                   errors={"municipality": exc.municipality_code, "municipality_name": exc.municipality_name})
+        db.session.commit()
         return serialise(report)
 
 

@@ -19,6 +19,7 @@ from datetime import timedelta
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import load_only
 
+from meldingen import signals
 from meldingen.categories.models import Category
 from meldingen.db import RD_SRID, is_sqlite
 from meldingen.dedup.matching import DEFAULT_WEIGHTS, Evidence, Weights, score_pair, typed_numbers
@@ -236,7 +237,8 @@ def merge_reports(duplicate: Report, target: Report, *, actor: str, actor_id: in
                   score: float | None = None, reasons: dict | None = None) -> Report:
     """Make `duplicate` a duplicate of `target` (or of the report `target` was merged into): its status becomes
     "duplicate", its residents are subscribed to the known report, which counts its reporters. Answers the
-    report merged into. Raises MergeRefused when it cannot be done. Does not commit."""
+    report merged into, and sends `signals.report_merged`. Raises MergeRefused when it cannot be done. Does not
+    commit."""
     if duplicate.id == target.id:
         raise MergeRefused("a report cannot be merged into itself")
     if duplicate.duplicate_of_id is not None:
@@ -273,6 +275,8 @@ def merge_reports(duplicate: Report, target: Report, *, actor: str, actor_id: in
     record_candidate(duplicate, target, score if score is not None else 1.0, reasons or {"by": actor},
                      state="merged")
     db.session.flush()
+    signals.report_merged.send(target, duplicate=duplicate,
+                               reporter=duplicate.reporter if duplicate.reporter_id is not None else None)
     return target
 
 

@@ -1,8 +1,8 @@
 """In-process caches of values built from the database (area polygons, street names), one per database.
 
 A cached value is rebuilt when its signature query answers differently (asked at most every `check_seconds`,
-so other processes' imports show up within that time) and at once when this process flushes a change to one
-of the watched models.
+so other processes' imports show up within that time) and at once when `invalidate()` is called: the code that
+writes what a cache is built from (the geo imports) says so itself.
 """
 
 from __future__ import annotations
@@ -10,9 +10,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 
 from meldingen.extensions import db
 
@@ -26,13 +23,10 @@ class _Entry:
 
 
 class PerDatabaseCache:
-    def __init__(self, build: Callable[[], object], signature: Callable[[], tuple], *, watch: tuple = (),
-                 check_seconds: float = 10.0):  # fmt: skip
+    def __init__(self, build: Callable[[], object], signature: Callable[[], tuple], *, check_seconds: float = 10.0):
         self.build, self.signature, self.check_seconds = build, signature, check_seconds
         self._entries: dict[str, _Entry] = {}
         self._lock = threading.Lock()
-        if watch:
-            self._invalidate_when_flushed(watch)
 
     def get(self):
         """The value for the current app's database, rebuilt first when it is stale."""
@@ -54,16 +48,6 @@ class PerDatabaseCache:
             return entry.value
 
     def invalidate(self) -> None:
+        """Forget every database's value: the next `get()` builds it again."""
         with self._lock:
             self._entries.clear()
-
-    def _invalidate_when_flushed(self, watch: tuple) -> None:
-        def after_flush(session, _flush_context):
-            # Model classes are resolved late: the models module imports what uses this cache.
-            classes = tuple(model() if callable(model) and not isinstance(model, type) else model for model in watch)
-            for obj in (*session.new, *session.dirty, *session.deleted):
-                if isinstance(obj, classes):
-                    self.invalidate()
-                    return
-
-        event.listen(Session, "after_flush", after_flush)

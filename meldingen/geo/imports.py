@@ -15,7 +15,9 @@ from sqlalchemy import select
 from meldingen.db import RD_SRID
 from meldingen.extensions import db
 from meldingen.geo.crs import rd_point_ewkt, transform_geometry_to_rd
+from meldingen.geo.lookup import invalidate_area_cache
 from meldingen.geo.models import AREA_LEVELS, Address, Area, Asset
+from meldingen.geo.search import invalidate_address_index
 
 
 class ImportFileError(ValueError):
@@ -111,8 +113,18 @@ def import_areas(path: Path, level: str, code_property: str, name_property: str,
         area.parent_code = parent
         area.municipality_code = municipality
         area.geom = from_shape(rd, srid=RD_SRID)
+    db.session.flush()
+    forget_cached_places()
     db.session.commit()
     return result
+
+
+def forget_cached_places() -> None:
+    """Areas or addresses changed: this process's in-memory indexes of them (geo/lookup.py's area index, the
+    typed-address search's local index) are built again at their next use. Other processes notice within
+    their caches' check interval."""
+    invalidate_area_cache()
+    invalidate_address_index()
 
 
 ADDRESS_COLUMNS = ("nummeraanduiding_id", "straatnaam", "huisnummer", "postcode", "woonplaats", "lat", "lon")
@@ -211,6 +223,8 @@ def import_addresses(path: Path, progress: Progress = _no_progress) -> ImportRes
         address.municipality_code = (row.get("gemeentecode") or "").strip() or None
         address.lat, address.lon = lat, lon
         address.geom = rd_point_ewkt(lon, lat)
+    db.session.flush()
+    forget_cached_places()
     db.session.commit()
     return result
 

@@ -3,7 +3,7 @@
 One call, `lookup_point(lat, lon)`, used by chat intake, the API and the staff pages.
 
 Areas are answered from an in-process STRtree of the area polygons (a PerDatabaseCache: re-checked against
-the table every few seconds, dropped whenever this process changes an area), because testing a point against
+the table every few seconds, dropped when this process imports areas), because testing a point against
 prepared polygons in memory is about a hundred times cheaper than SpatiaLite's ST_Intersects on stored blobs;
 `GEO_AREA_CACHE = False` answers them in SQL through the spatial index instead (SpatialIndex on SpatiaLite,
 GiST on PostGIS). Nearest address and asset are SQL on both databases: a box around the point through the
@@ -250,16 +250,10 @@ def _load_area_index() -> AreaIndex:
     return AreaIndex(db.session.execute(text("SELECT level, code, name, ST_AsBinary(geom) FROM areas")).all())
 
 
-def _area_models():
-    from meldingen.geo.models import Area
-
-    return Area
-
-
+# The geo imports invalidate it when they change an area.
 _area_cache = PerDatabaseCache(
     _load_area_index,
     lambda: db.session.execute(text("SELECT count(*), max(id), min(id) FROM areas")).one(),
-    watch=(_area_models,),
     check_seconds=AREA_CACHE_CHECK_SECONDS,
 )
 

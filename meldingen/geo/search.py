@@ -227,14 +227,8 @@ def _local_signature() -> tuple:
     return tuple(addresses) + tuple(areas)
 
 
-def _watched_models():
-    from meldingen.geo.models import Address, Area
-
-    return (Address, Area)
-
-
-_local_cache = PerDatabaseCache(_build_local_index, _local_signature, watch=(_watched_models,),
-                                check_seconds=INDEX_CHECK_SECONDS)  # fmt: skip
+# Built from the addresses and the municipalities: the geo imports invalidate it when they change either.
+_local_cache = PerDatabaseCache(_build_local_index, _local_signature, check_seconds=INDEX_CHECK_SECONDS)
 
 
 def _local_index() -> _LocalIndex:

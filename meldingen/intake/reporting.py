@@ -1,24 +1,25 @@
 """The quiet period is over: ask in one message for what the draft still lacks, or make the report through the
-shared pipeline, with the answer (reference, handling time in the resident's language) written inside the
-report's own transaction. Also the quiet-period timers and their sweep."""
+shared pipeline and queue the answer (reference, handling time in the resident's language) from the report it
+returns, in the same transaction. Also the quiet-period timers and what a failed attempt leaves behind.
+
+Nothing here commits: the intake's task (`intake/tasks.py`) and the channels' processing task do.
+"""
 
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
 
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
-from meldingen import jobs
+from meldingen import jobs, pipeline
 from meldingen.db import begin_write
 from meldingen.extensions import db
 from meldingen.intake.draft import Intake, category_name, draft_description, flag_for_person, parse_time
 from meldingen.intake.models import Conversation
 from meldingen.notify.hooks import status_name
-from meldingen.reports import pipeline
 from meldingen.reports.models import Report, Reporter
-from meldingen.reports.services import NewReport, OutsideServiceArea, ReportInputError, create_report
+from meldingen.reports.services import NewReport, OutsideServiceArea, ReportInputError
 from meldingen.timeutil import as_aware_utc, utcnow
 
 log = logging.getLogger(__name__)
@@ -30,8 +31,9 @@ REPEAT_AFTER_SECONDS = 120
 
 
 def act_on_conversation(conversation: Conversation, *, reporter: Reporter | None = None,
-                        cause: str | None = None) -> str:
-    """The quiet period is over: ask for what is missing (one message), or make the report. Returns what it did."""
+                        cause: str | None = None, prepared: pipeline.Prepared | None = None) -> str:
+    """The quiet period is over: ask for what is missing (one message), or make the report (with the answers
+    `prepared` before the caller's lock). Returns what it did."""
     reporter = reporter or db.session.get(Reporter, conversation.reporter_id)
     intake = Intake(conversation, reporter)
     cause = cause or intake.cause()
@@ -41,7 +43,7 @@ def act_on_conversation(conversation: Conversation, *, reporter: Reporter | None
         return "nothing"
     location, description = draft.get("location"), intake.description()
     if location and description:
-        return make_report(intake, cause)
+        return make_report(intake, cause, prepared)
     if draft.get("address_failed") and not location:
         missing = "address_not_found"
         intake.reply("address_not_found", cause, values={"address": draft.pop("address_failed")},
@@ -93,7 +95,7 @@ def _asked(intake: Intake, key: str) -> str:
     return f"asked:{key}"
 
 
-def make_report(intake: Intake, cause: str) -> str:
+def make_report(intake: Intake, cause: str, prepared: pipeline.Prepared | None = None) -> str:
     """Location and description are known: the report, through the shared pipeline; the answer with it."""
     conversation, reporter, draft = intake.conversation, intake.reporter, intake.draft
     location = draft["location"]
@@ -107,12 +109,9 @@ def make_report(intake: Intake, cause: str) -> str:
         photo_ids=list(draft.get("photos") or []),
     )
     db.session.flush()
-    session_info = db.session.info
-    session_info[_EXPECTING] = {"intake": intake, "cause": cause}
     try:
-        report = create_report(new)  # commits, and with it the answer (see _answer_before_commit)
+        report = pipeline.create_report(new, prepared)
     except OutsideServiceArea as outside:
-        session_info.pop(_EXPECTING, None)
         draft.pop("location", None)
         draft.pop("gps_candidate", None)
         if outside.in_netherlands:
@@ -123,42 +122,17 @@ def make_report(intake: Intake, cause: str) -> str:
         intake.save()
         return "outside"
     except ReportInputError as exc:
-        session_info.pop(_EXPECTING, None)
         flag_for_person(conversation, f"melding kon niet worden gemaakt: {exc}")
         intake.reply("needs_person", cause)
         intake.save()
         return "needs_person"
-    finally:
-        session_info.pop(_EXPECTING, None)
+    answer_report(intake, cause, report)
     return "duplicate" if report.duplicate_of_id else "reported"
 
 
-# The answer with the reference is written inside the report's own transaction: the pipeline commits, and
-# just before it does (after every after-create hook, so a merge into a known report is visible), the
-# conversation is closed and the answer queued.
-
-_EXPECTING = "meldingen_intake_expecting"
-_MADE = "meldingen_intake_report"
-
-
-def _remember_report(report: Report) -> None:
-    if _EXPECTING in db.session.info:
-        db.session.info[_MADE] = report
-
-
-if _remember_report not in pipeline.AFTER_CREATE_HOOKS:
-    pipeline.AFTER_CREATE_HOOKS.insert(0, _remember_report)
-
-
-@event.listens_for(Session, "before_commit")
-def _answer_before_commit(session: Session) -> None:
-    if session.in_nested_transaction() or _MADE not in session.info:
-        return
-    report = session.info.pop(_MADE)
-    expecting = session.info.pop(_EXPECTING, None)
-    if expecting is None:
-        return
-    intake, cause = expecting["intake"], expecting["cause"]
+def answer_report(intake: Intake, cause: str, report: Report) -> None:
+    """The conversation is done: its report is made (or merged into a known one, `duplicate_of_id`), and the
+    resident gets the reference in the same transaction."""
     conversation = intake.conversation
     conversation.state = "reported"
     conversation.last_report_id = report.id
@@ -167,7 +141,7 @@ def _answer_before_commit(session: Session) -> None:
     intake.draft = {"report_id": report.id, "reported_at": utcnow().isoformat()}
     intake.drop_unsent_questions()  # "Wat is er aan de hand?" must not follow the answer with the reference
     if report.duplicate_of_id is not None:
-        known = session.get(Report, report.duplicate_of_id)
+        known = db.session.get(Report, report.duplicate_of_id)
         intake.reply("report_known", cause, report_id=known.id, values={
             "reference": known.reference, "status": status_name(known.status, intake.language),
             "own_reference": report.reference})
@@ -240,41 +214,28 @@ def _describe_point(lat: float, lon: float) -> str:
     return f"{lat:.5f}, {lon:.5f}"
 
 
-def _act_after_commit(conversation_id: int, quiet: int) -> None:
-    pending = db.session.info.setdefault(_TIMERS, set())
-    pending.add((conversation_id, quiet))
-
-
-_TIMERS = "meldingen_intake_timers"
-
-
-@event.listens_for(Session, "after_commit")
-def _start_timers(session: Session) -> None:
-    if session.in_nested_transaction():
-        return
-    for conversation_id, quiet in session.info.pop(_TIMERS, set()):
-        jobs.enqueue_in(quiet, "intake.act", conversation_id=conversation_id)
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_timers(session: Session) -> None:
-    if not session.in_nested_transaction():
-        session.info.pop(_TIMERS, None)
+def act_after_quiet_period(conversation: Conversation, quiet: int) -> None:
+    """Act on the conversation `quiet` seconds from now (the caller set `act_after`): the timer starts once the
+    caller commits; the sweep (`intake.act_due`) catches a timer that is lost."""
+    conversation.act_after = utcnow() + timedelta(seconds=quiet)
+    jobs.after_commit("intake.act", delay=quiet, conversation_id=conversation.id)
 
 
 def act_if_due(conversation_id: int, now=None) -> str:
-    """The timer fired: act when no newer message moved the moment on (that message started its own timer)."""
+    """The timer fired: act when no newer message moved the moment on (that message started its own timer).
+    Returns what it did; the caller commits (`intake/tasks.py`)."""
     now = now or utcnow()
     conversation = db.session.get(Conversation, conversation_id)
     if conversation is None:
         return "gone"
     draft = conversation.draft or {}
     location = draft.get("location") or {}
-    if location.get("address_text") and location.get("lat") is None:
-        pipeline.resolve_typed_address(location["address_text"])  # before the lock: no network call under it
-    if conversation.state != "reported" and location.get("lat") is not None:
-        # The report's place and category, worked out before the lock that every webhook's insert waits for.
-        pipeline.prepare(location.get("lat"), location.get("lon"), draft_description(draft))
+    prepared = None
+    if conversation.state != "reported":
+        # The report's place and category (a typed address perhaps at PDOK), worked out before the lock that
+        # every webhook's insert waits for: no network call and no classifier run while it is held.
+        prepared = pipeline.prepare(location.get("lat"), location.get("lon"), draft_description(draft),
+                                    address_text=location.get("address_text"))
     begin_write(db.session)  # SQLite: two timers firing together must not both act (PostgreSQL: row lock below)
     reporter_query = select(Reporter).where(Reporter.id == conversation.reporter_id)
     if db.session.get_bind().dialect.name == "postgresql":
@@ -286,35 +247,28 @@ def act_if_due(conversation_id: int, now=None) -> str:
         return "nothing"
     if due > now + timedelta(milliseconds=200):
         return "later"
-    result = act_on_conversation(conversation, reporter=reporter)
+    result = act_on_conversation(conversation, reporter=reporter, prepared=prepared)
     conversation.act_attempts = 0
     conversation.act_error = None
     conversation.parked_at = None
-    db.session.commit()
     return result
 
 
-def act_on_due_conversations(now=None, limit: int = 200) -> int:
-    """The sweep: every conversation whose quiet period is over (lost timers, restarts, earlier failures)."""
+def due_conversations(now=None, limit: int = 200) -> list[int]:
+    """The conversations whose quiet period is over (lost timers, restarts, earlier failures), oldest first."""
     now = now or utcnow()
-    ids = db.session.scalars(
+    return list(db.session.scalars(
         select(Conversation.id).where(Conversation.act_after.is_not(None), Conversation.act_after <= now)
         .order_by(Conversation.act_after).limit(limit)
-    ).all()
-    for conversation_id in ids:
-        try:
-            act_if_due(conversation_id, now)
-        except Exception as exc:  # one conversation's failure does not stop the sweep for the others
-            record_act_failure(conversation_id, exc, now)
-    return len(ids)
+    ))
 
 
 def record_act_failure(conversation_id: int, exc: BaseException, now=None) -> str:
-    """Acting on a draft failed: try again after the backoff, or park the conversation for a person."""
+    """Acting on a draft failed (its transaction is rolled back): try again after the backoff, or park the
+    conversation for a person. The caller commits; the retry's timer starts then."""
     from meldingen.recovery.policy import retry_delay, short_reason, should_park
 
     now = now or utcnow()
-    db.session.rollback()
     conversation = db.session.get(Conversation, conversation_id)
     if conversation is None:
         return "gone"
@@ -325,11 +279,9 @@ def record_act_failure(conversation_id: int, exc: BaseException, now=None) -> st
         conversation.parked_at = now
         flag_for_person(conversation, "de melding kon niet automatisch worden gemaakt")
         log.error("conversation %s parked: %s", conversation_id, conversation.act_error)
-        db.session.commit()
         return "parked"
     delay = retry_delay(conversation.act_attempts)
     conversation.act_after = now + timedelta(seconds=delay)
-    db.session.commit()
     log.warning("conversation %s: acting failed (%s); again in %ss", conversation_id, conversation.act_error, delay)
-    jobs.enqueue_in(delay, "intake.act", conversation_id=conversation_id)
+    jobs.after_commit("intake.act", delay=delay, conversation_id=conversation_id)
     return "retry"

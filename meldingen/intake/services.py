@@ -6,14 +6,13 @@ greeting, thanks, status question, correction, cancel, a request for a person, s
 already made, or a problem) and answers the first kinds at once; a problem fills the draft's slots (photos,
 location, description; `slots` takes a typed address out of a sentence) in any order, and after a quiet period
 (`INTAKE_QUIET_SECONDS`) `reporting.act_on_conversation` asks in one message for what is still missing, or
-makes the report. Every reply goes through the outbox in the same transaction.
+makes the report. Every reply goes through the outbox in the same transaction; the caller commits.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select
@@ -24,23 +23,22 @@ from meldingen.intake import language as words
 from meldingen.intake.draft import RECENT_REPORT_SECONDS, Intake, category_name, flag_for_person, parse_time
 from meldingen.intake.inbound import conversation_for, edited_original, log_inbound, platform_message_key, reporter_for
 from meldingen.intake.models import Conversation, ConversationMessage
-from meldingen.intake.reporting import (_act_after_commit, act_if_due, act_on_conversation, act_on_due_conversations,
-                                        record_act_failure)
+from meldingen.intake.reporting import act_after_quiet_period, act_if_due, act_on_conversation, record_act_failure
 from meldingen.intake.slots import address_in_text
 from meldingen.intake.status import answer_status, open_reports
 from meldingen.intake.understanding import Understanding, house_number_only, normalise, understand
 from meldingen.media import refusals
 from meldingen.media.refusals import refusal_text
 from meldingen.notify.outbox import release_held_messages
-from meldingen.reports import pipeline
+from meldingen.pipeline import Prepared
 from meldingen.reports.models import Photo, Report, Reporter
 from meldingen.reports.services import add_event
 from meldingen.timeutil import as_aware_utc, utcnow
 
 log = logging.getLogger(__name__)
 
-__all__ = ["receive_message", "handle_inbound_message", "act_if_due", "act_on_due_conversations",
-           "act_on_conversation", "flag_for_person", "record_act_failure"]
+__all__ = ["receive_message", "handle_inbound_message", "act_if_due", "act_on_conversation", "flag_for_person",
+           "record_act_failure"]
 
 # A photo without words sent this soon after a report was made is added to it.
 ADD_PHOTOS_SECONDS = RECENT_REPORT_SECONDS
@@ -48,7 +46,7 @@ ADD_PHOTOS_SECONDS = RECENT_REPORT_SECONDS
 
 def receive_message(message: InboundMessage, *, event=None, channel=None, photo_ids=(), media_errors=()) -> None:
     """Handle one inbound message inside the caller's transaction (the caller commits)."""
-    resolve_addresses_before_lock(message)
+    prepared = resolve_addresses_before_lock(message)
     reporter = reporter_for(message, channel)
     release_held_messages(reporter)  # the resident wrote: WhatsApp's 24-hour window is open again
     conversation = conversation_for(reporter)
@@ -66,28 +64,31 @@ def receive_message(message: InboundMessage, *, event=None, channel=None, photo_
     if message.text:
         conversation.language = words.detect_language(message.text, conversation.language or "nl")
         reporter.language = conversation.language
-    MessageIntake(conversation, reporter, message, key).handle(photo_ids, refused, original)
+    MessageIntake(conversation, reporter, message, key, prepared).handle(photo_ids, refused, original)
 
 
 handle_inbound_message = receive_message
 
 
-def resolve_addresses_before_lock(message: InboundMessage) -> None:
+def resolve_addresses_before_lock(message: InboundMessage) -> Prepared:
     """A typed address (alone or inside a sentence or caption) is looked up, perhaps at PDOK, now, before the
-    resident's lock is taken; the intake's own lookups under the lock are then answered from memory
-    (`pipeline.resolve_typed_address`)."""
+    resident's lock is taken; the intake's own lookups under the lock (and the pipeline's, when the message
+    makes the report) are then answered from the returned `Prepared`."""
+    prepared = Prepared()
     text = (message.text or "").strip()
-    if message.kind not in ("text", "photo") or not text:
-        return
-    address_in_text(text, pipeline.search_typed_address)
+    if message.kind in ("text", "photo") and text:
+        address_in_text(text, prepared.search_typed_address)
+    return prepared
 
 
 class MessageIntake(Intake):
     """What one inbound message does: its meaning first, then the slots it fills."""
 
-    def __init__(self, conversation: Conversation, reporter: Reporter, message: InboundMessage, key: str):
+    def __init__(self, conversation: Conversation, reporter: Reporter, message: InboundMessage, key: str,
+                 prepared: Prepared | None = None):
         super().__init__(conversation, reporter, message)
         self.key = key
+        self.prepared = prepared or Prepared()  # typed addresses looked up before the lock
 
     def handle(self, photo_ids: list[int], refused: list[str], original: ConversationMessage | None) -> None:
         message = self.message
@@ -138,10 +139,10 @@ class MessageIntake(Intake):
         self.save()
         quiet = int(current_app.config.get("INTAKE_QUIET_SECONDS", 8))
         if quiet <= 0:
-            act_on_conversation(self.conversation, reporter=self.reporter, cause=self.cause())
+            act_on_conversation(self.conversation, reporter=self.reporter, cause=self.cause(),
+                                prepared=self.prepared)
             return
-        self.conversation.act_after = utcnow() + timedelta(seconds=quiet)
-        _act_after_commit(self.conversation.id, quiet)
+        act_after_quiet_period(self.conversation, quiet)
 
     # --- what the message means (each returns False when the message is a problem after all) ---
 
@@ -217,7 +218,7 @@ class MessageIntake(Intake):
         if number is not None:
             self._move_to_number(number)
         else:
-            place = address_in_text(corrected, pipeline.search_typed_address)
+            place = address_in_text(corrected, self.prepared.search_typed_address)
             if place is not None and place.found is not None:
                 self._set_address(place.found, place.address_text)
                 if place.description:
@@ -233,7 +234,7 @@ class MessageIntake(Intake):
             self.draft.pop("location", None)
             return
         typed = f"{street} {number}" + (f", {city}" if city else "")
-        found = pipeline.search_typed_address(typed)
+        found = self.prepared.search_typed_address(typed)
         if found is None or found.get("match") not in (None, "address"):
             self.draft["address_failed"] = typed
             self.draft.pop("location", None)
@@ -387,7 +388,7 @@ class MessageIntake(Intake):
         unavailable: list[str] = []
 
         def search(typed: str) -> dict | None:
-            found, geocoder_down = pipeline.resolve_typed_address(typed)
+            found, geocoder_down = self.prepared.typed_address(typed)
             if geocoder_down:
                 unavailable.append(typed)
             return found

@@ -44,7 +44,7 @@ def looks_like_address(text: str) -> bool:
 def address_in_text(text: str, search) -> AddressInText | None:
     """The address typed in `text` and the words around it; None when the text holds no address at all.
 
-    `search(text)` is the typed-address search (`pipeline.search_typed_address`): a dict or None.
+    `search(text)` is the typed-address search (`pipeline.Prepared.search_typed_address`): a dict or None.
     """
     parsed = parse_address(text)
     if not (parsed.number and (parsed.street or parsed.postcode)):

@@ -1,8 +1,10 @@
 """The seam of background work: a task is a name, its arguments are JSON, and the app knows which function runs it.
 
 Callers name a task and pass JSON-able arguments: `enqueue("notify.send", message_id=...)`, or
-`enqueue_in(seconds, ...)` for work that waits (the intake's quiet period). Task names are the durable contract
-in the queues (jobs of an older version still carry them), so a name is never renamed.
+`enqueue_in(seconds, ...)` for work that waits (the intake's quiet period), or `after_commit(name, ...)` for work
+on rows the caller's transaction writes (`jobs/on_commit.py`: handed over once the outermost transaction commits,
+dropped on rollback). Task names are the durable contract in the queues (jobs of an older version still carry
+them), so a name is never renamed.
 
 This module decides three things and nothing more:
 - The task table of an app: `register_tasks(app, {name: function})`, called once by the app factory with the
@@ -23,6 +25,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Flask, current_app
+
+from meldingen.jobs.on_commit import after_commit  # noqa: F401  (work handed over once the caller commits)
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Residents hear of status changes: a message to every resident subscribed to the report, in its transaction.
 
-Registered at import (the app imports this module at start): `meldingen.reports.services.STATUS_CHANGE_HOOKS`
-calls `tell_subscribers` inside the transaction of the change, so the message is written with it or not at all.
+`tell_subscribers` receives `signals.status_changed` (connected by the app factory, `register_reactions`),
+inside the transaction of the change, so the message is written with it or not at all.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from meldingen.extensions import db
 from meldingen.notify.outbox import queue_message
 from meldingen.notify.templates import render
 from meldingen.reports.models import Report, ReportSubscription, Reporter, Status
-from meldingen.reports.services import STATUS_CHANGE_HOOKS
 
 
 def status_name(code: str, language: str) -> str:
@@ -60,7 +59,8 @@ def preview_status_messages(report: Report, new_status: str, resident_message: s
             for language, count in counts.items()]
 
 
-def tell_subscribers(report: Report, previous: str | None, new_status: str, resident_message: str | None) -> None:
+def tell_subscribers(report: Report, *, new_status: str, resident_message: str | None, **_: object) -> None:
+    """The receiver of `signals.status_changed`: the status message to every subscriber, when they are told."""
     if not residents_told(report, new_status, resident_message):
         return
     db.session.flush()  # the history entry of this change gets its id: one message per change and resident
@@ -72,7 +72,3 @@ def tell_subscribers(report: Report, previous: str | None, new_status: str, resi
         body = status_message(report, new_status, message, language)
         queue_message(reporter, body, key=f"status:{event_id}:{reporter.id}", report_id=report.id,
                       template_key="status_changed", values={**values, "note": message})
-
-
-if tell_subscribers not in STATUS_CHANGE_HOOKS:
-    STATUS_CHANGE_HOOKS.append(tell_subscribers)

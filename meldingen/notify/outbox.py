@@ -1,28 +1,21 @@
 """The outbox: every message to a resident is a row written in the transaction that causes it, sent after commit.
 
 `queue_message` adds the row (and its line in the conversation log); once the transaction commits, the new
-rows are handed to the background worker (`notify.send`). A cause that is processed twice uses the same
-idempotency key, so it queues one message. WhatsApp allows about one message per six seconds to the same
+rows are handed to the background worker (`notify.send`, through `jobs.after_commit`; a rollback forgets them).
+A cause that is processed twice uses the same idempotency key, so it queues one message. WhatsApp allows about one message per six seconds to the same
 person: a message queued while an earlier one to that person still waits for its turn is added to it.
 """
 
 from __future__ import annotations
 
-import logging
+from sqlalchemy import select
 
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session
-
+from meldingen import jobs
 from meldingen.channels.models import OutboundMessage
 from meldingen.extensions import db
 from meldingen.intake.models import Conversation, ConversationMessage
 from meldingen.reports.models import Reporter
 from meldingen.timeutil import as_aware_utc, utcnow
-
-log = logging.getLogger(__name__)
-
-_PENDING = "meldingen_outbox_new"
-
 
 def combines_replies(kind: str) -> bool:
     """Are messages waiting for their turn to the same person combined into one? The platform's adapter says."""
@@ -94,13 +87,18 @@ def queue_message(
         )
         db.session.add(outbound)
         db.session.flush()
-        db.session.info.setdefault(_PENDING, []).append(outbound.id)
+        send_after_commit(outbound)
     if conversation is not None:
         db.session.add(ConversationMessage(
             conversation_id=conversation.id, direction="out", at=utcnow(), kind="text", text=body,
             data={"buttons": buttons} if buttons else {}, outbound_message_id=outbound.id, staff_id=staff_id,
         ))
     return outbound
+
+
+def send_after_commit(message: OutboundMessage) -> None:
+    """Hand the (flushed) row to the worker once the caller's transaction commits; nothing if it rolls back."""
+    jobs.after_commit("notify.send", message_id=message.id)
 
 
 def queue_text(reporter: Reporter, body: str, *, conversation: Conversation | None = None,
@@ -153,7 +151,7 @@ def release_held_messages(reporter: Reporter) -> int:
         row.state = "queued"
         row.next_attempt_at = None
         row.last_error = None
-        db.session.info.setdefault(_PENDING, []).append(row.id)
+        send_after_commit(row)
         released += 1
     if rows:
         db.session.flush()
@@ -191,29 +189,3 @@ def _waiting_message(reporter: Reporter) -> OutboundMessage | None:
         if as_aware_utc(message.next_attempt_at) > now:
             return message
     return None
-
-
-# After commit, and only then, the new rows go to the worker; a rollback forgets them.
-
-
-@event.listens_for(Session, "after_commit")
-def _send_after_commit(session: Session) -> None:
-    if session.in_nested_transaction():
-        return  # a savepoint: the work is not committed until the outer transaction is
-    ids = session.info.pop(_PENDING, None)
-    if not ids:
-        return
-    from meldingen import jobs
-
-    for message_id in ids:
-        try:
-            jobs.enqueue("notify.send", message_id=message_id)
-        except Exception:  # the sweep (notify.send_due) picks it up later
-            log.exception("outbound message %s not handed to the worker", message_id)
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_after_rollback(session: Session) -> None:
-    if session.in_nested_transaction():
-        return
-    session.info.pop(_PENDING, None)

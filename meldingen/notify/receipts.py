@@ -18,7 +18,7 @@ from meldingen.channels.adapters import find_adapter
 from meldingen.channels.messages import InboundMessage
 from meldingen.channels.models import OutboundMessage
 from meldingen.extensions import db
-from meldingen.notify.outbox import _PENDING
+from meldingen.notify.outbox import send_after_commit
 from meldingen.reports.models import Reporter
 from meldingen.timeutil import utcnow
 
@@ -80,5 +80,5 @@ def queue_read_receipt(message: InboundMessage, *, event=None, channel=None) -> 
     )
     db.session.add(row)
     db.session.flush()
-    db.session.info.setdefault(_PENDING, []).append(row.id)
+    send_after_commit(row)
     return row

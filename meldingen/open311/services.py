@@ -17,13 +17,13 @@ from meldingen.extensions import db
 from meldingen.inputs.bounds import EARLIEST_YEAR, LATEST_YEAR, in_date_range
 from meldingen.privacy.public import public_point
 from meldingen.open311.serialise import MAX_DESCRIPTION, PublicDetails
+from meldingen.pipeline import create_report
 from meldingen.reports.models import Report, ReportEvent
 from meldingen.reports.services import (
     NewReport,
     OutsideServiceArea,
     ReportInputError,
     add_event,
-    create_report,
     find_sub_category,
 )
 from meldingen.reports.statuses import load_open_codes

@@ -1,4 +1,6 @@
-"""Report operations used by every surface: create through the pipeline, change status, record history."""
+"""A report's own operations: add a new one with a unique reference, change its status through the status table,
+record its history, its deadline. Reports are made by `meldingen.pipeline` (the one way in), which uses
+`insert_report`; what other packages do when a status changes is theirs, through `signals.status_changed`."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from meldingen import signals
 from meldingen.extensions import db
 from meldingen.reports.deadlines import compute_deadline
 from meldingen.reports.models import Report, ReportEvent
@@ -95,14 +98,9 @@ def set_deadline(report: Report) -> None:
     report.deadline = compute_deadline(report.created_at, days, calendar, settings)
 
 
-def create_report(new: NewReport) -> Report:
-    """The pipeline: place → category → report → route → deadline → duplicates. Commits."""
-    from meldingen.reports import pipeline
-
-    return pipeline.run(new)
-
-
-def _insert_with_unique_reference(report: Report) -> None:
+def insert_report(report: Report) -> None:
+    """Add a new report under a fresh unique reference (flushed: it has its id). A reference that happens to
+    be taken already is drawn again."""
     for _ in range(5):
         report.reference = new_reference()
         try:
@@ -120,7 +118,8 @@ def change_status(report: Report, new_status: str, note: str | None = None, *, a
     """Move a report to another status if the status table allows it; raises TransitionRefused otherwise.
 
     `note` is internal (staff see it in the history; no resident or public output does). `resident_message`,
-    when given, goes to every resident who follows the report inside the status message (the hooks send it).
+    when given, goes to every resident who follows the report inside the status message (`status_changed`'s
+    receiver sends it, in this transaction). Does not commit.
     """
     table = load_status_table()
     table.check(report.status, new_status, note)
@@ -132,53 +131,11 @@ def change_status(report: Report, new_status: str, note: str | None = None, *, a
     event = add_event(report, "status", actor=actor, actor_id=actor_id, status=new_status, from_status=previous,
                       note=note)
     event.resident_message = resident_message
-    for hook in STATUS_CHANGE_HOOKS:
-        hook(report, previous, new_status, resident_message)
+    # The internal note is never passed on.
+    signals.status_changed.send(report, previous=previous, new_status=new_status,
+                                resident_message=resident_message, actor=actor)
     return event
-
-
-# Called after a status change inside the same transaction as hook(report, previous, new_status,
-# resident_message): the outbox tells subscribed residents. The internal note is never passed on.
-STATUS_CHANGE_HOOKS: list = []
 
 
 def get_report_by_reference(reference: str) -> Report | None:
     return db.session.scalar(select(Report).where(Report.reference == reference.upper()))
-
-
-def change_category(report: Report, new_category, *, actor: str, actor_id: int | None = None,
-                    staff_user=None, note: str | None = None) -> ReportEvent:
-    """Staff set a report's category: kept as a training example, and the report is routed again.
-
-    The organisation stays the one the point lies in; department and deadline follow the new category
-    (through the routing rules, first match wins), so the right team gets it with the right handling time.
-    """
-    from meldingen.classify.services import record_category_correction
-    from meldingen.geo.lookup import PlaceInfo
-    from meldingen.privacy.public import refresh_public_description
-    from meldingen.routing.services import apply_route, decide_route
-
-    if new_category is None or new_category.parent_id is None:
-        raise ReportInputError("choose a sub category")
-    if not new_category.active:
-        raise ReportInputError(f"category '{new_category.slug}' is not active")
-    previous = report.category
-    record_category_correction(report, new_category, staff_user)
-    report.category = new_category
-    report.category_confirmed = True
-    report.updated_at = utcnow()
-    refresh_public_description(report)  # a category about a person takes house numbers out too
-    event = add_event(
-        report, "category", actor=actor, actor_id=actor_id, note=note,
-        data={"from": previous.slug if previous is not None else None, "to": new_category.slug},
-    )
-    if report.organisation is not None:
-        place = PlaceInfo(lat=report.lat or 0.0, lon=report.lon or 0.0,
-                          areas={"municipality": report.municipality_code, "district": report.district_code,
-                                 "neighbourhood": report.neighbourhood_code},
-                          organisation=report.organisation.code,
-                          asset={"type": report.asset_type, "id": report.asset_external_id}
-                          if report.asset_type else None)
-        apply_route(report, decide_route(report, place, new_category), actor=actor)
-    set_deadline(report)
-    return event

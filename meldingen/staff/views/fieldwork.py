@@ -14,7 +14,8 @@ from meldingen.extensions import db
 from meldingen.media.images import ImageRejected
 from meldingen.reports.access import scope_reports, visible_report
 from meldingen.reports.models import Report, Status
-from meldingen.reports.services import ReportInputError, change_category
+from meldingen.pipeline import change_category
+from meldingen.reports.services import ReportInputError
 from meldingen.reports.statuses import TransitionRefused, load_status_table
 from meldingen.staff import mapdata, report_actions
 from meldingen import authz
