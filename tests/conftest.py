@@ -129,6 +129,7 @@ def build_schema_and_sample(app) -> None:
         load_sample_data()
         from meldingen.extensions import db
 
+        db.session.commit()
         db.session.remove()
         db.engine.dispose()
 
@@ -367,12 +368,15 @@ def fake():
 @pytest.fixture
 def make_staff(app):
     """make_staff(role, organisation="GM0363", department=None) -> (user, token)."""
+    from meldingen.extensions import db
     from meldingen.staff.services import create_staff, issue_token
 
     def make(role: str, organisation: str = "GM0363", department: str | None = None):
         email = f"{role}-{uuid.uuid4().hex[:8]}@{organisation.lower()}.test"
         user = create_staff(email, role, organisation, department, "correct horse battery", name=role)
-        return user, issue_token(email)
+        token = issue_token(email)
+        db.session.commit()  # the fixture is the entry point: the account exists for every later session
+        return user, token
 
     return make
 

@@ -135,6 +135,7 @@ class Reports(MethodView):
             where = exc.municipality_name or "buiten Nederland"
             abort(422, message=f"this location is not served here ({where})",
                   errors={"municipality": exc.municipality_code, "municipality_name": exc.municipality_name})
+        db.session.commit()
         return serialise(report)
 
 
