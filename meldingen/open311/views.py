@@ -145,7 +145,7 @@ def create_request(fmt):
         reason = "Invalid api_key received" if key else "api_key was not provided"
         raise Open311Error(403, f"{reason} -- can't proceed with create_request.")
     created = create_service_request(values, submitter)
-    db.session.commit()  # the report, its address_id and media note: one transaction
+    db.session.commit()  # one commit for the report, its address_id and its media note
     created.fetch_media()
     report = created.report
     return respond(fmt, "service_requests", serialise.created_to_dicts(report, public_details([report])), 201)
