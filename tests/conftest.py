@@ -14,6 +14,7 @@ import shutil
 import tempfile
 import threading
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -199,6 +200,7 @@ def sample_templates(tmp_path_factory):
         return built[backend]
 
     yield get
+    give_back_shared()
     while _copies:  # no copy is being made from a template that is about to go
         _copies.popitem()[1].close()
     for admin in admins:
@@ -291,6 +293,7 @@ def postgres_copies(template: str) -> PostgresCopies:
 @pytest.fixture(scope="session", autouse=True)
 def _drop_postgres_copies():
     yield
+    give_back_shared()
     while _copies:
         _copies.popitem()[1].close()
 
@@ -300,10 +303,86 @@ def backend(request):
     return request.param
 
 
+# Tests marked `rolled_back` share one database per backend and run inside a transaction that is rolled back at
+# their end, instead of getting a copy of the template each. MELDINGEN_TEST_ROLLBACK=1 treats every test so (to
+# measure, and to find the modules that are not safe with it).
+ROLLBACK_ALL = os.environ.get("MELDINGEN_TEST_ROLLBACK", "") == "1"
+_shared: dict[str, str] = {}
+
+
+def rolled_back_test(request) -> bool:
+    return ROLLBACK_ALL or request.node.get_closest_marker("rolled_back") is not None
+
+
+def shared_database(backend: str, template: str, root: Path) -> str:
+    """The database every rolled-back test of this process uses: one copy of the template, never committed to."""
+    if backend not in _shared:
+        if backend == "sqlite":
+            path = root / "shared.sqlite"
+            shutil.copyfile(template, path)
+            _shared[backend] = f"sqlite:///{path}"
+        else:
+            name, url = postgres_copies(template).take()
+            _shared[backend] = url
+            _shared_postgres.append((template, name))
+    return _shared[backend]
+
+
+_shared_postgres: list[tuple[str, str]] = []
+
+
+def give_back_shared() -> None:
+    close_created_apps()
+    while _shared_postgres:
+        template, name = _shared_postgres.pop()
+        if template in _copies:
+            _copies[template].give_back(name)
+    _shared.clear()
+
+
+@contextmanager
+def rolled_back(application):
+    """Every session of the app (requests, CLI commands, sync jobs: one thread) works on one connection inside an
+    outer transaction; their commits release savepoints, and the outer transaction is rolled back at the end."""
+    from flask_sqlalchemy.session import Session as FlaskSession
+
+    from meldingen.extensions import db
+
+    db.session.remove()
+    connection = db.engine.connect()
+    outer = connection.begin()
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN")  # pysqlite begins lazily; savepoints need a real transaction around them
+    options = db.session.session_factory.kw
+    options["join_transaction_mode"] = "create_savepoint"
+    original_get_bind = FlaskSession.get_bind
+    FlaskSession.get_bind = lambda self, *args, **kwargs: connection
+    try:
+        yield
+    finally:
+        FlaskSession.get_bind = original_get_bind
+        options.pop("join_transaction_mode", None)
+        db.session.remove()
+        outer.rollback()
+        connection.close()
+
+
+def unique_url(url: str) -> str:
+    """The same database under a URL of this test's own: caches keyed by the database URL (per-database area
+    indexes, map outlines) never hand one test what another test rolled back."""
+    number = next(_counter)
+    if url.startswith("sqlite:///"):  # a URI filename: SQLite ignores query parameters it does not know
+        return f"sqlite:///file:{url[len('sqlite:///'):]}?uri=true&test={number}"
+    return f"{url}{'&' if '?' in url else '?'}application_name=meldingen-test-{number}"
+
+
 @pytest.fixture
-def database_url(backend, sample_templates, tmp_path):
-    """A fresh database holding the schema and the sample data."""
+def database_url(backend, sample_templates, tmp_path, tmp_path_factory, request):
+    """A fresh database holding the schema and the sample data (shared and rolled back: `rolled_back` tests)."""
     template = sample_templates(backend)
+    if rolled_back_test(request):
+        yield unique_url(shared_database(backend, template, tmp_path_factory.getbasetemp()))
+        return
     if backend == "sqlite":
         path = tmp_path / "meldingen.sqlite"
         shutil.copyfile(template, path)
@@ -323,10 +402,14 @@ def app_config():
 
 
 @pytest.fixture
-def app(database_url, tmp_path, app_config):
+def app(database_url, tmp_path, app_config, request):
     application = make_app(tmp_path, database_url, **app_config)
     with application.app_context():
-        yield application
+        if rolled_back_test(request):
+            with rolled_back(application):
+                yield application
+        else:
+            yield application
     close_created_apps()
 
 

@@ -166,3 +166,25 @@ def test_a_failed_request_keeps_nothing_but_its_audit_entry(app, client, make_st
     assert db.session.get(Category, category.id).name == name
     (entry,) = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "test_broken")).all()
     assert entry.actor == head.email and entry.details["status"] == 500
+
+
+# --- tests that roll back instead of copying a database (tests/conftest.py, the `rolled_back` marker) ----------
+
+MARKER = "Teruggedraaid"
+
+
+@pytest.mark.rolled_back
+def test_a_rolled_back_test_commits_into_a_transaction_that_ends_with_it(app, client, make_staff):
+    category = db.session.scalar(select(Category).order_by(Category.id))
+    category.name, category_id = MARKER, category.id
+    db.session.commit()  # a savepoint released: the request below and a fresh session both see it
+    head, token = make_staff("head")
+    assert client.get("/api/v1/reports", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    db.session.remove()
+    assert db.session.scalar(select(Category.id).where(Category.name == MARKER)) == category_id
+
+
+@pytest.mark.rolled_back
+def test_the_next_rolled_back_test_sees_nothing_of_it(app):
+    assert db.session.scalar(select(Category.id).where(Category.name == MARKER)) is None
+    assert db.session.scalar(select(AuditEntry.id).where(AuditEntry.action == "reports.list")) is None
