@@ -304,14 +304,20 @@ def backend(request):
 
 
 # Tests marked `rolled_back` share one database per backend and run inside a transaction that is rolled back at
-# their end, instead of getting a copy of the template each. MELDINGEN_TEST_ROLLBACK=1 treats every test so (to
-# measure, and to find the modules that are not safe with it).
-ROLLBACK_ALL = os.environ.get("MELDINGEN_TEST_ROLLBACK", "") == "1"
+# their end, instead of getting a copy of the template each. Safe for tests in one process and thread whose app
+# (the `app` fixture) is the only one writing: every other connection is refused writes (the shared PostGIS
+# database is read-only by default; on SQLite the test holds the write lock), so a test that is not safe fails
+# loudly instead of leaving its writes to the next. MELDINGEN_TEST_ROLLBACK=1 treats every test that uses `app` so
+# (to find the modules that are safe with it), =0 none (a copy for every test: to compare, or to rule it out).
+ROLLBACK_MODE = os.environ.get("MELDINGEN_TEST_ROLLBACK", "")
 _shared: dict[str, str] = {}
 
 
 def rolled_back_test(request) -> bool:
-    return ROLLBACK_ALL or request.node.get_closest_marker("rolled_back") is not None
+    if ROLLBACK_MODE == "0":
+        return False
+    marked = ROLLBACK_MODE == "1" or request.node.get_closest_marker("rolled_back") is not None
+    return marked and "app" in request.fixturenames  # a test that makes its own app gets a copy
 
 
 def shared_database(backend: str, template: str, root: Path) -> str:
@@ -322,7 +328,10 @@ def shared_database(backend: str, template: str, root: Path) -> str:
             shutil.copyfile(template, path)
             _shared[backend] = f"sqlite:///{path}"
         else:
-            name, url = postgres_copies(template).take()
+            copies = postgres_copies(template)
+            name, url = copies.take()
+            with copies.admin.engine.connect() as conn:  # writes of any other connection fail loudly
+                conn.execute(text(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on'))
             _shared[backend] = url
             _shared_postgres.append((template, name))
     return _shared[backend]
@@ -344,19 +353,31 @@ def give_back_shared() -> None:
 def rolled_back(application):
     """Every session of the app (requests, CLI commands, sync jobs: one thread) works on one connection inside an
     outer transaction; their commits release savepoints, and the outer transaction is rolled back at the end."""
+    from flask import current_app
     from flask_sqlalchemy.session import Session as FlaskSession
 
     from meldingen.extensions import db
 
     db.session.remove()
     connection = db.engine.connect()
-    outer = connection.begin()
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN")  # pysqlite begins lazily; savepoints need a real transaction around them
+        outer = connection.begin()
+        # pysqlite begins lazily; savepoints need a real transaction around them, and the write lock is ours
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        connection.exec_driver_sql("SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE")
+        connection.commit()
+        outer = connection.begin()
     options = db.session.session_factory.kw
     options["join_transaction_mode"] = "create_savepoint"
     original_get_bind = FlaskSession.get_bind
-    FlaskSession.get_bind = lambda self, *args, **kwargs: connection
+
+    def get_bind(self, *args, **kwargs):  # this app's sessions only (a test may make another app)
+        if current_app._get_current_object() is application:
+            return connection
+        return original_get_bind(self, *args, **kwargs)
+
+    FlaskSession.get_bind = get_bind
     try:
         yield
     finally:

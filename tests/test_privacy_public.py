@@ -14,6 +14,8 @@ from meldingen.reports.models import Report
 from meldingen.reports.services import change_category, find_sub_category
 from tests.conftest import bearer
 
+pytestmark = pytest.mark.rolled_back  # one shared database, rolled back after each test
+
 OPEN311 = "/open311/v2"
 PERSON_CATEGORY = "jongerenoverlast"  # under "overlast van en door personen of groepen"
 

@@ -4,8 +4,8 @@ chat texts; raw platform deliveries older than the period are deleted.
 
 Run by `meldingen anonymise --older-than DAYS` and once a day by the background sweeps (privacy/tasks.py).
 Idempotent: what was anonymised is marked and not touched again. The work comes in batches, and the command or
-task that runs it commits after each one (`for _ in retention_batches(...): db.session.commit()`), so a long
-first run holds no lock for long and what was done stays done when a later batch fails.
+task that runs it commits after each one it is handed (`retention_batches` yields them), so a long first run
+holds no lock for long and what was done stays done when a later batch fails.
 """
 
 from __future__ import annotations
