@@ -303,21 +303,26 @@ def backend(request):
     return request.param
 
 
-# Tests marked `rolled_back` share one database per backend and run inside a transaction that is rolled back at
-# their end, instead of getting a copy of the template each. Safe for tests in one process and thread whose app
+# Tests marked `rolled_back` share one PostGIS database and run inside a transaction that is rolled back at their
+# end, instead of getting a copy of the template each (a copy and its drop cost the server about two seconds; on
+# SQLite a copy costs milliseconds, so there every test keeps its own, and its sync jobs their own connections:
+# the SQLite half still catches work enqueued before its commit). Safe for tests in one process and thread whose app
 # (the `app` fixture) is the only one writing: every other connection is refused writes (the shared PostGIS
 # database is read-only by default; on SQLite the test holds the write lock), so a test that is not safe fails
-# loudly instead of leaving its writes to the next. MELDINGEN_TEST_ROLLBACK=1 treats every test that uses `app` so
-# (to find the modules that are safe with it), =0 none (a copy for every test: to compare, or to rule it out).
+# loudly instead of leaving its writes to the next. MELDINGEN_TEST_ROLLBACK=1 treats every test that uses `app` so,
+# on both backends (to find the modules that are safe with it), =0 none (a copy for every test: to compare, or to
+# rule it out).
 ROLLBACK_MODE = os.environ.get("MELDINGEN_TEST_ROLLBACK", "")
 _shared: dict[str, str] = {}
 
 
 def rolled_back_test(request) -> bool:
-    if ROLLBACK_MODE == "0":
+    if "app" not in request.fixturenames:  # a test that makes its own app gets a copy
         return False
-    marked = ROLLBACK_MODE == "1" or request.node.get_closest_marker("rolled_back") is not None
-    return marked and "app" in request.fixturenames  # a test that makes its own app gets a copy
+    if ROLLBACK_MODE in ("0", "1"):
+        return ROLLBACK_MODE == "1"
+    marked = request.node.get_closest_marker("rolled_back") is not None
+    return marked and request.getfixturevalue("backend") == "postgis"
 
 
 def shared_database(backend: str, template: str, root: Path) -> str:

@@ -10,7 +10,6 @@ import pytest
 from flask import g
 from sqlalchemy import event, select
 
-from factories import make_report
 from meldingen.audit.models import AuditEntry
 from meldingen.categories.models import Category
 from meldingen.extensions import db
@@ -18,6 +17,7 @@ from meldingen.intake.models import Conversation, ConversationMessage
 from meldingen.organisations.models import Organisation
 from meldingen.reports.models import Reporter
 from meldingen.timeutil import utcnow
+from tests.factories import make_report
 
 
 @contextmanager
@@ -178,7 +178,7 @@ def test_a_rolled_back_test_commits_into_a_transaction_that_ends_with_it(app, cl
     category = db.session.scalar(select(Category).order_by(Category.id))
     category.name, category_id = MARKER, category.id
     db.session.commit()  # a savepoint released: the request below and a fresh session both see it
-    head, token = make_staff("head")
+    _, token = make_staff("head")
     assert client.get("/api/v1/reports", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     db.session.remove()
     assert db.session.scalar(select(Category.id).where(Category.name == MARKER)) == category_id
