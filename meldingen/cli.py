@@ -10,6 +10,8 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 
+from meldingen.extensions import db
+
 
 def meldingen_version() -> str:
     """The installed version of Meldingen (pyproject's `version`)."""
@@ -67,6 +69,7 @@ def load_sample_data_command():
     from meldingen.seed import load_sample_data
 
     counts = load_sample_data(progress=_progress, echo=click.echo)
+    db.session.commit()
     click.echo(
         "Loaded: {municipality} municipalities, {district} districts, {neighbourhood} neighbourhoods, "
         "{addresses} addresses.".format(**counts)
@@ -104,6 +107,7 @@ def import_areas_command(file, level, code_property, name_property, parent_prope
                               municipality_property, progress=lambda items: _progress(items, "areas"))
     except ImportFileError as exc:
         raise click.ClickException(str(exc)) from None
+    db.session.commit()
     _report_import(result, "areas")
 
 
@@ -118,6 +122,7 @@ def import_addresses_command(file):
         result = import_addresses(file, progress=lambda items: _progress(items, "addresses"))
     except ImportFileError as exc:
         raise click.ClickException(str(exc)) from None
+    db.session.commit()
     _report_import(result, "addresses")
 
 
@@ -156,6 +161,7 @@ def import_assets_command(file, asset_type, id_column, lat_column, lon_column, o
                                encoding=encoding)
     except ImportFileError as exc:
         raise click.ClickException(str(exc)) from None
+    db.session.commit()
     _report_import(result, "assets")
 
 
@@ -186,6 +192,7 @@ def staff_create_command(email, role, organisation_code, department_code, name, 
         user = create_staff(email, role, organisation_code, department_code, password, name=name)
     except StaffError as exc:
         raise click.ClickException(str(exc)) from None
+    db.session.commit()
     click.echo(f"created {user.email} ({user.role}, {organisation_code})")
     if generated:
         click.echo(f"password: {password}")
@@ -204,4 +211,5 @@ def staff_token_command(email, name, days):
         token = issue_token(email, name=name, days=days)
     except StaffError as exc:
         raise click.ClickException(str(exc)) from None
+    db.session.commit()
     click.echo(token)

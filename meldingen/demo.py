@@ -35,6 +35,7 @@ def main() -> None:
         from meldingen.demo_data import load_demo_data
 
         made = load_demo_data()
+        db.session.commit()
     base = f"http://127.0.0.1:{os.environ.get('PORT', '5000')}"
     print(f"\nDemo staff logins (password: {DEMO_PASSWORD}) at {base}/staff/login")
     for email, role, org in logins:

@@ -1,6 +1,7 @@
 """Demo work for `make run`: routing rules that give each demo team its reports, a few dozen reports at real
 Amsterdam and Emmen addresses across statuses, ages and categories (with merged duplicates), and conversations
-waiting in the agents' inbox. Idempotent; never loaded by `load-sample-data`, which tests use."""
+waiting in the agents' inbox. Idempotent; never loaded by `load-sample-data`, which tests use. Everything is
+flushed, and committed by the caller (`meldingen.demo`)."""
 
 from __future__ import annotations
 
@@ -60,7 +61,7 @@ def ensure_demo_rules() -> int:
         save_rule({"name": name, "active": True, "department_code": "STW",
                    "conditions": {"main_slugs": STW_MAIN_SLUGS, "organisation_codes": [code]}}, admin)
         added += 1
-    db.session.commit()
+    db.session.flush()
     return added
 
 
@@ -97,7 +98,7 @@ def ensure_demo_reports() -> int:
         if crew is not None and report.department is not None and report.department.code == "STW" \
                 and report.organisation_id == crew.organisation_id and status in ("in_progress", "planned"):
             report.assignee_id = crew.id
-        db.session.commit()
+        db.session.flush()
     # Neighbours who report the same problem a little later: merged into the known report by the pipeline.
     for report in made[:6]:
         if report.status not in ("new", "in_progress", "planned"):
@@ -106,7 +107,7 @@ def ensure_demo_reports() -> int:
                                 lat=report.lat + 0.00004, lon=report.lon + 0.00003,
                                 category_slug=report.category.slug, actor="demo",
                                 created_at=report.created_at + timedelta(hours=3)))
-        db.session.commit()
+    db.session.flush()
     return len(made)
 
 
@@ -151,7 +152,7 @@ def ensure_demo_conversations() -> int:
         for offset, text in enumerate(texts):
             db.session.add(ConversationMessage(conversation_id=conversation.id, direction="in", kind="text",
                                                text=text, at=at + timedelta(seconds=20 * offset)))
-    db.session.commit()
+    db.session.flush()
     return len(chats)
 
 

@@ -1,6 +1,7 @@
 """Loading the sample data in sample_data/: organisations, categories, statuses, routing rules, areas, addresses.
 
-Idempotent: running it twice changes nothing the second time; what administrators changed is kept.
+Idempotent: running it twice changes nothing the second time; what administrators changed is kept. Loading
+flushes; the command that loads (`meldingen load-sample-data`) commits.
 """
 
 from __future__ import annotations
@@ -188,7 +189,7 @@ def load_sample_data(sample_dir: Path = SAMPLE_DIR, progress: Callable | None = 
     load_categories(json.loads((sample_dir / "categories" / "signalen_categories.json").read_text("utf-8")))
     load_routing_rules(data.get("routing_rules", []))
     load_reply_templates()
-    db.session.commit()
+    db.session.flush()
 
     geo = sample_dir / "geodata"
     counts = {}
@@ -216,7 +217,7 @@ def load_sample_data(sample_dir: Path = SAMPLE_DIR, progress: Callable | None = 
     counts["addresses"] = db.session.scalar(select(func.count()).select_from(Address))
     # Later pieces (e.g. the classifier's first model) may prepare themselves now the sample data is in.
     signals.sample_data_loaded.send(current_app._get_current_object())
-    db.session.commit()
+    db.session.flush()
     return counts
 
 

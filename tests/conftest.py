@@ -14,6 +14,7 @@ import shutil
 import tempfile
 import threading
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -129,6 +130,7 @@ def build_schema_and_sample(app) -> None:
         load_sample_data()
         from meldingen.extensions import db
 
+        db.session.commit()
         db.session.remove()
         db.engine.dispose()
 
@@ -198,6 +200,7 @@ def sample_templates(tmp_path_factory):
         return built[backend]
 
     yield get
+    give_back_shared()
     while _copies:  # no copy is being made from a template that is about to go
         _copies.popitem()[1].close()
     for admin in admins:
@@ -290,6 +293,7 @@ def postgres_copies(template: str) -> PostgresCopies:
 @pytest.fixture(scope="session", autouse=True)
 def _drop_postgres_copies():
     yield
+    give_back_shared()
     while _copies:
         _copies.popitem()[1].close()
 
@@ -299,10 +303,112 @@ def backend(request):
     return request.param
 
 
+# Tests marked `rolled_back` share one PostGIS database and run inside a transaction that is rolled back at their
+# end, instead of getting a copy of the template each (a copy and its drop cost the server about two seconds; on
+# SQLite a copy costs milliseconds, so there every test keeps its own, and its sync jobs their own connections:
+# the SQLite half still catches work enqueued before its commit). Safe for tests in one process and thread whose app
+# (the `app` fixture) is the only one writing: every other connection is refused writes (the shared PostGIS
+# database is read-only by default; on SQLite the test holds the write lock), so a test that is not safe fails
+# loudly instead of leaving its writes to the next. MELDINGEN_TEST_ROLLBACK=1 treats every test that uses `app` so,
+# on both backends (to find the modules that are safe with it), =0 none (a copy for every test: to compare, or to
+# rule it out).
+ROLLBACK_MODE = os.environ.get("MELDINGEN_TEST_ROLLBACK", "")
+_shared: dict[str, str] = {}
+
+
+def rolled_back_test(request) -> bool:
+    if "app" not in request.fixturenames:  # a test that makes its own app gets a copy
+        return False
+    if ROLLBACK_MODE in ("0", "1"):
+        return ROLLBACK_MODE == "1"
+    marked = request.node.get_closest_marker("rolled_back") is not None
+    return marked and request.getfixturevalue("backend") == "postgis"
+
+
+def shared_database(backend: str, template: str, root: Path) -> str:
+    """The database every rolled-back test of this process uses: one copy of the template, never committed to."""
+    if backend not in _shared:
+        if backend == "sqlite":
+            path = root / "shared.sqlite"
+            shutil.copyfile(template, path)
+            _shared[backend] = f"sqlite:///{path}"
+        else:
+            copies = postgres_copies(template)
+            name, url = copies.take()
+            with copies.admin.engine.connect() as conn:  # writes of any other connection fail loudly
+                conn.execute(text(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on'))
+            _shared[backend] = url
+            _shared_postgres.append((template, name))
+    return _shared[backend]
+
+
+_shared_postgres: list[tuple[str, str]] = []
+
+
+def give_back_shared() -> None:
+    close_created_apps()
+    while _shared_postgres:
+        template, name = _shared_postgres.pop()
+        if template in _copies:
+            _copies[template].give_back(name)
+    _shared.clear()
+
+
+@contextmanager
+def rolled_back(application):
+    """Every session of the app (requests, CLI commands, sync jobs: one thread) works on one connection inside an
+    outer transaction; their commits release savepoints, and the outer transaction is rolled back at the end."""
+    from flask import current_app
+    from flask_sqlalchemy.session import Session as FlaskSession
+
+    from meldingen.extensions import db
+
+    db.session.remove()
+    connection = db.engine.connect()
+    if connection.dialect.name == "sqlite":
+        outer = connection.begin()
+        # pysqlite begins lazily; savepoints need a real transaction around them, and the write lock is ours
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        connection.exec_driver_sql("SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE")
+        connection.commit()
+        outer = connection.begin()
+    options = db.session.session_factory.kw
+    options["join_transaction_mode"] = "create_savepoint"
+    original_get_bind = FlaskSession.get_bind
+
+    def get_bind(self, *args, **kwargs):  # this app's sessions only (a test may make another app)
+        if current_app._get_current_object() is application:
+            return connection
+        return original_get_bind(self, *args, **kwargs)
+
+    FlaskSession.get_bind = get_bind
+    try:
+        yield
+    finally:
+        FlaskSession.get_bind = original_get_bind
+        options.pop("join_transaction_mode", None)
+        db.session.remove()
+        outer.rollback()
+        connection.close()
+
+
+def unique_url(url: str) -> str:
+    """The same database under a URL of this test's own: caches keyed by the database URL (per-database area
+    indexes, map outlines) never hand one test what another test rolled back."""
+    number = next(_counter)
+    if url.startswith("sqlite:///"):  # a URI filename: SQLite ignores query parameters it does not know
+        return f"sqlite:///file:{url[len('sqlite:///'):]}?uri=true&test={number}"
+    return f"{url}{'&' if '?' in url else '?'}application_name=meldingen-test-{number}"
+
+
 @pytest.fixture
-def database_url(backend, sample_templates, tmp_path):
-    """A fresh database holding the schema and the sample data."""
+def database_url(backend, sample_templates, tmp_path, tmp_path_factory, request):
+    """A fresh database holding the schema and the sample data (shared and rolled back: `rolled_back` tests)."""
     template = sample_templates(backend)
+    if rolled_back_test(request):
+        yield unique_url(shared_database(backend, template, tmp_path_factory.getbasetemp()))
+        return
     if backend == "sqlite":
         path = tmp_path / "meldingen.sqlite"
         shutil.copyfile(template, path)
@@ -322,10 +428,14 @@ def app_config():
 
 
 @pytest.fixture
-def app(database_url, tmp_path, app_config):
+def app(database_url, tmp_path, app_config, request):
     application = make_app(tmp_path, database_url, **app_config)
     with application.app_context():
-        yield application
+        if rolled_back_test(request):
+            with rolled_back(application):
+                yield application
+        else:
+            yield application
     close_created_apps()
 
 
@@ -367,12 +477,15 @@ def fake():
 @pytest.fixture
 def make_staff(app):
     """make_staff(role, organisation="GM0363", department=None) -> (user, token)."""
+    from meldingen.extensions import db
     from meldingen.staff.services import create_staff, issue_token
 
     def make(role: str, organisation: str = "GM0363", department: str | None = None):
         email = f"{role}-{uuid.uuid4().hex[:8]}@{organisation.lower()}.test"
         user = create_staff(email, role, organisation, department, "correct horse battery", name=role)
-        return user, issue_token(email)
+        token = issue_token(email)
+        db.session.commit()  # the fixture is the entry point: the account exists for every later session
+        return user, token
 
     return make
 

@@ -5,6 +5,8 @@ import pytest
 from meldingen.extensions import db
 from tests.factories import AMSTERDAM, EMMEN, ROTTERDAM, make_report
 
+pytestmark = pytest.mark.rolled_back  # one shared database, rolled back after each test
+
 
 def create(client, auth, token, **body):
     return client.post("/api/v1/reports", json=body, headers=auth(token))

@@ -14,6 +14,8 @@ from meldingen import authz
 from tests.factories import EMMEN, make_report
 from tests.test_staff_access import sign_in
 
+pytestmark = pytest.mark.rolled_back  # one shared database, rolled back after each test
+
 ORGANISATIONS = ("GM0363", "GM0114")  # Amsterdam owns the objects below; Emmen's staff must not reach them
 ROLES = ("admin", "head", "crew", "agent")
 DESTRUCTIVE_LAST = ("delete", "DELETE", "revoke", "active")

@@ -2,11 +2,14 @@
 
 import json
 
+import pytest
 from sqlalchemy import func, select
 
 from meldingen.extensions import db
 from meldingen.geo.models import Area
 from meldingen.staff.models import ApiToken, StaffUser, hash_token
+
+pytestmark = pytest.mark.rolled_back  # one shared database, rolled back after each test
 
 
 def test_staff_create_with_password_on_stdin(runner):

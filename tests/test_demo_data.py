@@ -3,11 +3,14 @@ categories, with merged duplicates; loading twice adds nothing."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from meldingen.extensions import db
 from meldingen.reports.models import Report
 from meldingen.staff.models import StaffUser
+
+pytestmark = pytest.mark.rolled_back  # one shared database, rolled back after each test
 
 
 def test_each_demo_account_has_work_on_its_first_screen_and_loading_again_adds_nothing(app):

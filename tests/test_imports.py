@@ -10,6 +10,8 @@ from meldingen.geo.imports import ImportFileError, import_addresses, import_area
 from meldingen.geo.models import Address, Area, Asset
 from meldingen.seed import SAMPLE_DIR
 
+pytestmark = pytest.mark.rolled_back  # one shared database, rolled back after each test
+
 GEO = SAMPLE_DIR / "geodata"
 
 

@@ -14,6 +14,8 @@ from meldingen.reports.services import change_status
 from meldingen.timeutil import utcnow
 from tests.factories import AMSTERDAM, EMMEN, ROTTERDAM, make_report
 
+pytestmark = pytest.mark.rolled_back  # one shared database, rolled back after each test
+
 BASE = "/open311/v2"
 SUB = "onderhoud-stoep-straat-en-fietspad"
 W3C = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)$")

@@ -17,6 +17,8 @@ from meldingen.reports.models import Report
 from meldingen.reports.services import change_status
 from tests.factories import AMSTERDAM
 
+pytestmark = pytest.mark.rolled_back  # one shared database, rolled back after each test
+
 BASE = "/open311/v2"
 SUB = "onderhoud-stoep-straat-en-fietspad"
 

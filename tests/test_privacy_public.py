@@ -15,6 +15,8 @@ from meldingen.pipeline import change_category
 from meldingen.reports.services import find_sub_category
 from tests.conftest import bearer
 
+pytestmark = pytest.mark.rolled_back  # one shared database, rolled back after each test
+
 OPEN311 = "/open311/v2"
 PERSON_CATEGORY = "jongerenoverlast"  # under "overlast van en door personen of groepen"
 

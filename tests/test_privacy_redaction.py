@@ -13,6 +13,8 @@ import pytest
 from meldingen.privacy.corpus import load_corpus
 from meldingen.privacy.redaction import MARKERS, redact
 
+pytestmark = pytest.mark.rolled_back  # one shared database, rolled back after each test
+
 CORPUS = load_corpus(Path(__file__).parent / "corpora" / "redaction_nl.txt")
 
 

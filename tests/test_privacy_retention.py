@@ -24,6 +24,8 @@ from meldingen.reports.services import change_status
 from meldingen.timeutil import utcnow
 from tests.conftest import bearer
 
+pytestmark = pytest.mark.rolled_back  # one shared database, rolled back after each test
+
 PASSWORD = "correct horse battery"
 WORDS = "Losse stoeptegel voor de deur, bel me op 06-12345678. Groeten, Jan de Vries"
 

@@ -340,7 +340,10 @@ def test_draft_whose_report_cannot_be_made_is_retried_then_parked_for_a_person(a
     monkeypatch.undo()
     from meldingen.recovery.stuck import retry
 
-    assert retry("conversation", conversation.id, "admin@test")
+    restarted = retry("conversation", conversation.id, "admin@test")
+    assert restarted is not None
+    db.session.commit()  # as the stuck page does: commit the retry, then hand the work to the workers
+    restarted.enqueue()
     act_on_due_conversations(now=utcnow() + timedelta(seconds=1))
     assert report_count() == 1
     assert len([t for t in resident.replies() if find_reference(t)]) == 1

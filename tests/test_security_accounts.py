@@ -6,9 +6,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from tests.conftest import bearer
 from tests.factories import EMMEN, make_report
 from tests.test_staff_access import PASSWORD, sign_in
+
+pytestmark = pytest.mark.rolled_back  # one shared database, rolled back after each test
 
 
 # --- the API and the pages agree -------------------------------------------------------------------------------

@@ -17,6 +17,8 @@ from sqlalchemy import select
 from tests.factories import AMSTERDAM
 from tests.test_staff_access import PASSWORD
 
+pytestmark = pytest.mark.rolled_back  # one shared database, rolled back after each test
+
 LIMITED = {
     "RATELIMIT_ENABLED": True,
     "LIMIT_LOGIN_ACCOUNT": "3 per minute",

@@ -8,6 +8,8 @@ import pytest
 
 from tests.factories import EMMEN, make_report
 
+pytestmark = pytest.mark.rolled_back  # one shared database, rolled back after each test
+
 PASSWORD = "correct horse battery"
 
 

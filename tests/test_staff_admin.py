@@ -16,6 +16,8 @@ from meldingen.organisations.models import Department, Organisation
 from meldingen.routing.models import RoutingRule
 from meldingen.staff.models import StaffUser
 
+pytestmark = pytest.mark.rolled_back  # one shared database, rolled back after each test
+
 PASSWORD = "correct horse battery"
 
 

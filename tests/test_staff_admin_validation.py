@@ -12,6 +12,8 @@ from meldingen.organisations.models import Department, Organisation
 from meldingen.routing.models import RoutingRule
 from meldingen.staff.admin_forms import FormRefused, parse_handling_days, rule_from_form
 
+pytestmark = pytest.mark.rolled_back  # one shared database, rolled back after each test
+
 PASSWORD = "correct horse battery"
 
 

@@ -13,6 +13,8 @@ from meldingen.extensions import db
 from meldingen.timeutil import utcnow
 from tests.factories import EMMEN, make_report
 
+pytestmark = pytest.mark.rolled_back  # one shared database, rolled back after each test
+
 PASSWORD = "correct horse battery"
 
 

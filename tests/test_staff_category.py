@@ -11,6 +11,8 @@ from meldingen.extensions import db
 from tests.factories import make_report
 from tests.test_staff_fieldwork import sign_in
 
+pytestmark = pytest.mark.rolled_back  # one shared database, rolled back after each test
+
 
 def light_category():
     return db.session.scalar(select(Category).where(Category.slug == "straatverlichting-openbare-klok"))

@@ -10,6 +10,8 @@ import pytest
 from meldingen.extensions import db
 from tests.factories import AMSTERDAM, make_report
 
+pytestmark = pytest.mark.rolled_back  # one shared database, rolled back after each test
+
 PASSWORD = "correct horse battery"
 BARENTSZPLEIN = (52.3892794, 4.8910276)
 BICKERSGRACHT = (52.3867425, 4.8886499)

@@ -14,6 +14,8 @@ from meldingen.organisations.models import Organisation
 from meldingen.reports.models import Reporter
 from meldingen.timeutil import utcnow
 
+pytestmark = pytest.mark.rolled_back  # one shared database, rolled back after each test
+
 PASSWORD = "correct horse battery"
 
 

@@ -18,6 +18,8 @@ from meldingen.reports.models import Reporter
 from meldingen.staff.residents import resident_label
 from meldingen.timeutil import utcnow
 
+pytestmark = pytest.mark.rolled_back  # one shared database, rolled back after each test
+
 PASSWORD = "correct horse battery"
 
 

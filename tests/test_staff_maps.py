@@ -8,6 +8,8 @@ import pytest
 from meldingen.config import DEFAULTS
 from tests.factories import make_report
 
+pytestmark = pytest.mark.rolled_back  # one shared database, rolled back after each test
+
 PDOK = "https://service.pdok.nl/brt/achtergrondkaart/wmts/v2_0/standaard/EPSG:3857/{z}/{x}/{y}.png"
 PASSWORD = "correct horse battery"
 

@@ -3,8 +3,12 @@ categories and dates first; a reason asked for where they look like different pr
 
 from __future__ import annotations
 
+import pytest
+
 from meldingen.extensions import db
 from tests.factories import AMSTERDAM, make_report
+
+pytestmark = pytest.mark.rolled_back  # one shared database, rolled back after each test
 
 PASSWORD = "correct horse battery"
 METRES_37_EAST = (AMSTERDAM[0], AMSTERDAM[1] + 37 / 67_900)

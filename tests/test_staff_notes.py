@@ -11,6 +11,8 @@ from meldingen.extensions import db
 from meldingen.reports.models import Report, ReportSubscription, Reporter
 from tests.factories import make_report
 
+pytestmark = pytest.mark.rolled_back  # one shared database, rolled back after each test
+
 PASSWORD = "correct horse battery"
 INTERNAL = "Sleutel van het hek ligt bij de buurman op nummer 12"
 PUBLIC = "De stoeptegel is teruggelegd. Bedankt voor uw melding!"

@@ -12,6 +12,8 @@ from meldingen.reports.models import Report, ReportEvent
 from meldingen.staff.search import SearchFilter, SearchTooShort, parse_query, search_reports
 from tests.factories import EMMEN, make_report
 
+pytestmark = pytest.mark.rolled_back  # one shared database, rolled back after each test
+
 PASSWORD = "correct horse battery"
 BARENTSZPLEIN = (52.3892794, 4.8910276)
 BICKERSGRACHT = (52.3867425, 4.8886499)

@@ -7,6 +7,9 @@ Two ways in:
   JSON API, and every request that shows a resident's personal data (READS below), is recorded after the
   view answered, with the endpoint as the action, the object from the URL and the client address. New routes
   that change something are recorded without further work; a new page that shows personal data is added to READS.
+  The view has committed its own change by then (or rolled back on a refusal); the hook commits its entry in a
+  transaction of its own, so refusals are recorded too. A request that failed (5xx) keeps nothing of its own:
+  what it left uncommitted is rolled back before its entry is written.
 """
 
 from __future__ import annotations
@@ -124,6 +127,8 @@ def _record_request(response: Response) -> Response:
     staff = _signed_in_staff() or g.get("audit_actor")
     if staff is None:
         return response  # not signed in: nothing of a resident was shown or changed
+    if response.status_code >= 500:
+        db.session.rollback()  # the request failed: only its audit entry is committed, never its half-done work
     object_type, object_id, subject_org = _object_of_request()
     details = {"method": request.method, "path": request.path[:300], "status": response.status_code}
     details.update(_detail_fields())

@@ -1,4 +1,6 @@
-"""Importing areas (GeoJSON), BAG addresses (CSV) and assets (CSV); bad rows are reported and skipped."""
+"""Importing areas (GeoJSON), BAG addresses (CSV) and assets (CSV); bad rows are reported and skipped.
+
+An import flushes its rows and returns what it did; the command or page that ran it commits."""
 
 from __future__ import annotations
 
@@ -115,7 +117,6 @@ def import_areas(path: Path, level: str, code_property: str, name_property: str,
         area.geom = from_shape(rd, srid=RD_SRID)
     db.session.flush()
     forget_cached_places()
-    db.session.commit()
     return result
 
 
@@ -225,7 +226,6 @@ def import_addresses(path: Path, progress: Progress = _no_progress) -> ImportRes
         address.geom = rd_point_ewkt(lon, lat)
     db.session.flush()
     forget_cached_places()
-    db.session.commit()
     return result
 
 
@@ -253,5 +253,5 @@ def import_assets(path: Path, asset_type: str, id_column: str, lat_column: str =
         asset.attributes = {k: v for k, v in row.items() if k not in (id_column, lat_column, lon_column) and k}
         asset.lat, asset.lon = lat, lon
         asset.geom = rd_point_ewkt(lon, lat)
-    db.session.commit()
+    db.session.flush()
     return result

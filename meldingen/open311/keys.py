@@ -1,7 +1,8 @@
 """Open311 api_keys: one per application and organisation, issued by an operator or administrator, revocable.
 
 A key lets an application (a municipality's own app, a national reporting app) create service requests for the
-organisations its organisation acts for. Only the key's SHA-256 is stored; the key is shown once.
+organisations its organisation acts for. Only the key's SHA-256 is stored; the key is shown once. Issuing and
+revoking flush; the request or command that called them commits.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def issue_key(application: str, organisation_code: str) -> tuple[Open311ApiKey, 
     text = Open311ApiKey.new_key_text()
     key = Open311ApiKey(application=application, organisation=organisation, key_hash=hash_token(text))
     db.session.add(key)
-    db.session.commit()
+    db.session.flush()
     return key, text
 
 
@@ -45,7 +46,7 @@ def revoke_key(key_id: int, organisation_ids: list[int] | None = None) -> Open31
         raise Open311KeyError(f"no Open311 key {key_id}")
     if key.revoked_at is None:
         key.revoked_at = utcnow()
-        db.session.commit()
+        db.session.flush()
     return key
 
 

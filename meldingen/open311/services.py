@@ -1,5 +1,8 @@
 """Open311 operations over plain data: the service list, reading request filters, finding requests, creating a
-request through the report pipeline, and API keys. Every refusal is an `Open311Error` with a reason."""
+request through the report pipeline, and API keys. Every refusal is an `Open311Error` with a reason.
+
+Nothing here commits: a request is made in the one transaction of the POST that asks for it (views.py commits,
+and only then hands the request's media URLs to the workers)."""
 
 from __future__ import annotations
 
@@ -308,13 +311,30 @@ def public_details(reports: list[Report]) -> PublicDetails:
 
 # --- creating a request ---------------------------------------------------------------------------------
 
-def create_service_request(values, staff) -> Report:
+@dataclass(frozen=True)
+class CreatedRequest:
+    """A service request made (flushed, not yet committed), and the media URLs to fetch once it is committed."""
+
+    report: Report
+    media_urls: list[str]
+
+    def fetch_media(self) -> None:
+        """Hand the media URLs to the workers (`open311.fetch_media`); only after the commit, so they find the
+        report."""
+        if self.media_urls:
+            from meldingen import jobs
+
+            jobs.enqueue("open311.fetch_media", report_id=self.report.id, urls=self.media_urls)
+
+
+def create_service_request(values, staff) -> CreatedRequest:
     """POST requests: check the spec's parameters, then make the report through the shared pipeline.
 
     Personal fields (email, names, phone, device_id, account_id) are not stored: nothing here could reach the
     resident through them. `description` may be left out when `media_url` is sent (the spec's rule). Each
-    `media_url` is fetched after the commit like a chat photo (`open311.fetch_media`); `address_id` is kept and
-    returned as sent, and a known BAG id gives the location when no lat/long came with it.
+    `media_url` is fetched after the commit like a chat photo (`CreatedRequest.fetch_media`); `address_id` is kept
+    and returned as sent, and a known BAG id gives the location when no lat/long came with it. Flushes; the caller
+    commits, and rolls back after an `Open311Error`.
     """
     check_jurisdiction(values)
     code = optional_arg(values, "service_code")
@@ -367,19 +387,14 @@ def create_service_request(values, staff) -> Report:
     try:
         report = create_report(new)
     except (ReportInputError, OutsideServiceArea) as exc:  # the latter names the municipality, e.g. Rotterdam
-        db.session.rollback()
         raise Open311Error(400, str(exc)) from None
     if address_id is not None:
         report.address_id = address_id
     if media_urls:
         add_event(report, "note", actor=staff.email, actor_id=staff.id,
                   note="Open311 media_url: " + " ".join(media_urls), data={"media_url": media_urls})
-    db.session.commit()
-    if media_urls:
-        from meldingen import jobs
-
-        jobs.enqueue("open311.fetch_media", report_id=report.id, urls=media_urls)
-    return report
+    db.session.flush()
+    return CreatedRequest(report, media_urls)
 
 
 def check_media_url_shape(url: str) -> None:

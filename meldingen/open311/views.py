@@ -9,7 +9,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from meldingen.api.auth import staff_from_bearer_token
-from meldingen.extensions import csrf
+from meldingen.extensions import csrf, db
 from meldingen.open311 import serialise
 from meldingen.open311.services import (
     Open311Error,
@@ -55,6 +55,7 @@ def use_format(fmt: str) -> str:
 
 @bp.errorhandler(Open311Error)
 def _open311_error(exc: Open311Error):
+    db.session.rollback()  # a refused request keeps nothing
     fmt = g.get("open311_format", "xml")
     return respond(fmt, "errors", serialise.errors_to_dicts(exc.status, exc.description), exc.status)
 
@@ -143,7 +144,10 @@ def create_request(fmt):
     if submitter is None:
         reason = "Invalid api_key received" if key else "api_key was not provided"
         raise Open311Error(403, f"{reason} -- can't proceed with create_request.")
-    report = create_service_request(values, submitter)
+    created = create_service_request(values, submitter)
+    db.session.commit()  # one commit for the report, its address_id and its media note
+    created.fetch_media()
+    report = created.report
     return respond(fmt, "service_requests", serialise.created_to_dicts(report, public_details([report])), 201)
 
 

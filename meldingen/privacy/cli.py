@@ -14,11 +14,13 @@ from flask.cli import with_appcontext
 def anonymise_command(days):
     """Replace residents' platform ids, names and chat texts of reports closed longer ago than DAYS by
     placeholders; reports and their public text stay."""
-    from meldingen.privacy.retention import anonymise_older_than
+    from meldingen.extensions import db
+    from meldingen.privacy.retention import retention_batches
 
     if days is None:
         days = int(current_app.config["RETENTION_DAYS"])
-    result = anonymise_older_than(days, actor="cli")
+    for result in retention_batches(days, actor="cli"):
+        db.session.commit()
     click.echo(f"anonymised: {result.reports} reports, {result.residents} residents; "
                f"{result.deliveries_deleted} raw platform deliveries deleted (closed before "
                f"{result.cutoff:%Y-%m-%d %H:%M} UTC)")

@@ -3,11 +3,14 @@ own words (their public text stays); residents with nothing open or recent lose 
 chat texts; raw platform deliveries older than the period are deleted.
 
 Run by `meldingen anonymise --older-than DAYS` and once a day by the background sweeps (privacy/tasks.py).
-Idempotent: what was anonymised is marked and not touched again.
+Idempotent: what was anonymised is marked and not touched again. The work comes in batches, and the command or
+task that runs it commits after each one it is handed (`retention_batches` yields them), so a long first run
+holds no lock for long and what was done stays done when a later batch fails.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -36,8 +39,10 @@ class RetentionResult:
                 "residents": self.residents, "deliveries_deleted": self.deliveries_deleted}
 
 
-def anonymise_older_than(days: int, *, now: datetime | None = None, actor: str = "system") -> RetentionResult:
-    """Anonymise what is past retention, commit in batches, and record the run in the audit log."""
+def retention_batches(days: int, *, now: datetime | None = None, actor: str = "system") -> Iterator[RetentionResult]:
+    """Anonymise what is past retention, a batch of at most BATCH rows at a time, and record the run in the audit
+    log. Each batch is flushed and then yielded with the totals so far; the caller commits it before asking for the
+    next. The last step (raw deliveries deleted, the run recorded) is yielded too: the last result is the run's."""
     from meldingen.audit.services import record
 
     if days < 0:
@@ -55,7 +60,8 @@ def anonymise_older_than(days: int, *, now: datetime | None = None, actor: str =
         for report in reports:
             anonymise_report(report, now)
         result.reports += len(reports)
-        db.session.commit()
+        db.session.flush()
+        yield result
 
     last_seen = func.coalesce(Reporter.last_inbound_at, Reporter.created_at)
     while True:
@@ -68,11 +74,12 @@ def anonymise_older_than(days: int, *, now: datetime | None = None, actor: str =
         for reporter in reporters:
             anonymise_reporter(reporter, "geanonimiseerd")
         result.residents += len(reporters)
-        db.session.commit()
+        db.session.flush()
+        yield result
 
     # Raw deliveries are kept for redelivery checks and retries, not for a year: past retention they go.
     result.deliveries_deleted = db.session.execute(
         delete(InboundEvent).where(InboundEvent.received_at < cutoff, InboundEvent.state != "pending")).rowcount
     record(RUN_ACTION, actor=actor, object_type="retention", details=result.as_dict())
-    db.session.commit()
-    return result
+    db.session.flush()
+    yield result

@@ -20,7 +20,7 @@ def run_retention_when_due() -> dict | None:
     """
     from meldingen.audit.services import last_entry_at, record
     from meldingen.extensions import db
-    from meldingen.privacy.retention import RUN_ACTION, anonymise_older_than
+    from meldingen.privacy.retention import RUN_ACTION, retention_batches
 
     for action in (RUN_ACTION, START_ACTION):
         last = last_entry_at(action)
@@ -29,4 +29,6 @@ def run_retention_when_due() -> dict | None:
     days = int(current_app.config["RETENTION_DAYS"])
     record(START_ACTION, actor="system", object_type="retention", details={"older_than_days": days})
     db.session.commit()
-    return anonymise_older_than(days).as_dict()
+    for result in retention_batches(days):
+        db.session.commit()
+    return result.as_dict()

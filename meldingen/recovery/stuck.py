@@ -4,13 +4,14 @@ Three kinds of work can be parked: an inbound event the channels worker could no
 message that could not be sent (or whose outcome only a person can judge), and a conversation whose draft
 could not be turned into a report. Nothing is retried forever and nothing is dropped silently: each stays
 here, with its reason, until an administrator retries it (from the start, with fresh attempts) or dismisses
-it. Functions over plain data and the session; the staff page (`staff/views/stuck.py`) only calls them.
+it. Functions over plain data and the session; the staff page (`staff/views/stuck.py`) only calls them and
+commits (a retry hands its work to the workers after that commit: `RestartedWork.enqueue`).
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
@@ -87,19 +88,32 @@ def stuck_items(organisation_ids: list[int] | None, limit: int = 500) -> list[St
     return sorted(items, key=lambda item: (item.since is None, item.since))
 
 
-def retry(kind: str, item_id: int, staff_email: str) -> bool:
-    """Start the work again with fresh attempts; False when it is not (or no longer) stuck."""
+@dataclass(frozen=True)
+class RestartedWork:
+    """Work a retry made ready again: the task that does it, to be enqueued once the retry is committed (a worker
+    that ran it earlier would still find the work parked)."""
+
+    task: str
+    kwargs: dict = field(default_factory=dict)
+
+    def enqueue(self) -> None:
+        jobs.enqueue(self.task, **self.kwargs)
+
+
+def retry(kind: str, item_id: int, staff_email: str) -> RestartedWork | None:
+    """Make the work ready again with fresh attempts (flushed); None when it is not (or no longer) stuck. The
+    caller commits, then enqueues the returned work."""
     now = utcnow()
     if kind == "inbound":
         event = db.session.get(InboundEvent, item_id)
         if event is None or event.state != "parked":
-            return False
+            return None
         event.state, event.attempts, event.next_attempt_at, event.parked_at = "pending", 0, None, None
         task, kwargs = "channels.process_event", {"event_id": item_id}
     elif kind == "outbound":
         message = db.session.get(OutboundMessage, item_id)
         if message is None or message.state not in OUTBOUND_STUCK_STATES or receipts.is_read_receipt(message):
-            return False
+            return None
         message.state, message.attempts, message.next_attempt_at, message.parked_at = "queued", 0, now, None
         message.state_at = now
         message.payload = {k: v for k, v in (message.payload or {}).items()
@@ -108,19 +122,19 @@ def retry(kind: str, item_id: int, staff_email: str) -> bool:
     elif kind == "conversation":
         conversation = db.session.get(Conversation, item_id)
         if conversation is None or conversation.parked_at is None:
-            return False
+            return None
         conversation.parked_at, conversation.act_attempts, conversation.act_after = None, 0, now
         task, kwargs = "intake.act", {"conversation_id": item_id}
     else:
-        return False
-    db.session.commit()
+        return None
+    db.session.flush()
     log.info("stuck %s %s retried by %s", kind, item_id, staff_email)
-    jobs.enqueue(task, **kwargs)
-    return True
+    return RestartedWork(task, kwargs)
 
 
 def dismiss(kind: str, item_id: int, staff_email: str) -> bool:
-    """A person has dealt with it (or decided it needs nothing more): off the list, kept in the database."""
+    """A person has dealt with it (or decided it needs nothing more): off the list, kept in the database. Flushes;
+    False when it is not (or no longer) stuck."""
     if kind == "inbound":
         event = db.session.get(InboundEvent, item_id)
         if event is None or event.state != "parked":
@@ -140,7 +154,7 @@ def dismiss(kind: str, item_id: int, staff_email: str) -> bool:
         conversation.act_after = None
     else:
         return False
-    db.session.commit()
+    db.session.flush()
     log.info("stuck %s %s dismissed by %s", kind, item_id, staff_email)
     return True
 

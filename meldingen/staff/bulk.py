@@ -1,14 +1,16 @@
 """Bulk actions from the staff search: many reports to one status, department or assignee.
 
 Each report goes through the same services as a change on its own page (the status table, the status-change
-hooks that tell residents, the history, reassignment checks) and is committed on its own: one refusal does not
-undo the others, and every refusal comes back with its reason.
+hooks that tell residents, the history, reassignment checks) inside a savepoint of its own: one refusal undoes
+that report's change only, never the others, and every refusal comes back with its reason. The request commits
+them all at once.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from meldingen.db import begin_write
 from meldingen.extensions import db
 from meldingen.reports.access import visible_report
 from meldingen.reports.services import change_status
@@ -33,7 +35,7 @@ class BulkOutcome:
 
 
 def apply_bulk(staff, references: list[str], action: str, value: str, note: str | None = None) -> BulkOutcome:
-    """Apply one action to every report the staff member may see among `references`. Commits per report."""
+    """Apply one action to every report the staff member may see among `references`. Flushes; the caller commits."""
     references = list(dict.fromkeys(clean_text(r).upper()[:20] for r in references if clean_text(r)))
     if not references:
         raise BulkInputError("Kies eerst een of meer meldingen.")
@@ -59,32 +61,31 @@ def apply_bulk(staff, references: list[str], action: str, value: str, note: str 
         assignee_id = int(value[:9]) if value else 0
 
     outcome = BulkOutcome()
+    begin_write(db.session)  # SQLite: a real transaction around the savepoints (and the write lock, taken once)
     for reference in references:
         report = visible_report(staff, reference)
         if report is None:
             outcome.refused.append((reference, "niet gevonden"))
             continue
         try:
-            if action == "status":
-                if report.status == value:
-                    outcome.unchanged.append(reference)
-                    continue
-                change_status(report, value, note, actor=staff.email, actor_id=staff.id)
-                db.session.commit()
-                outcome.changed.append(reference)
-            else:
-                before = (report.department_id, report.assignee_id)
-                if action == "department":
-                    report_actions.reassign(report, staff, value, None)
+            with db.session.begin_nested():
+                if action == "status":
+                    if report.status == value:
+                        outcome.unchanged.append(reference)
+                        continue
+                    change_status(report, value, note, actor=staff.email, actor_id=staff.id)
+                    outcome.changed.append(reference)
                 else:
-                    report_actions.reassign(report, staff, None, assignee_id)
-                changed = (report.department_id, report.assignee_id) != before
-                (outcome.changed if changed else outcome.unchanged).append(reference)
+                    before = (report.department_id, report.assignee_id)
+                    if action == "department":
+                        report_actions.reassign(report, staff, value, None)
+                    else:
+                        report_actions.reassign(report, staff, None, assignee_id)
+                    changed = (report.department_id, report.assignee_id) != before
+                    (outcome.changed if changed else outcome.unchanged).append(reference)
         except TransitionRefused:
-            db.session.rollback()
             outcome.refused.append((reference, refusal_in_dutch(report.status, value)))
         except report_actions.ActionRefused as exc:
-            db.session.rollback()
             outcome.refused.append((reference, str(exc)))
     return outcome
 

@@ -1,12 +1,15 @@
 """Command line for credentials: staff API tokens (list, revoke) and Open311 keys per application.
 
 Shell access to the server is an operator's, trusted with everything; these commands act for no member of staff
-and so are not checked against the authorisation table (docs/SECURITY.md)."""
+and so are not checked against the authorisation table (docs/SECURITY.md). Each command that changes something
+commits it."""
 
 from __future__ import annotations
 
 import click
 from flask.cli import with_appcontext
+
+from meldingen.extensions import db
 
 
 def _when(value) -> str:
@@ -44,6 +47,7 @@ def staff_revoke_command(token_id):
         token = revoke_token(token_id)
     except StaffError as exc:
         raise click.ClickException(str(exc)) from None
+    db.session.commit()
     click.echo(f"revoked token {token.id} ({token.name or 'unnamed'}) of {token.user.email}")
 
 
@@ -64,6 +68,7 @@ def open311_key_command(application, organisation_code):
         _, text = issue_key(application, organisation_code)
     except Open311KeyError as exc:
         raise click.ClickException(str(exc)) from None
+    db.session.commit()
     click.echo(text)
 
 
@@ -91,4 +96,5 @@ def open311_revoke_command(key_id):
         key = revoke_key(key_id)
     except Open311KeyError as exc:
         raise click.ClickException(str(exc)) from None
+    db.session.commit()
     click.echo(f"revoked Open311 key {key.id} ({key.application})")

@@ -4,6 +4,7 @@ resident's own channel without answering the same resident twice.
 A claim is a conditional UPDATE (free, expired, or already ours) whose rowcount says who won, so two agents
 clicking at once cannot both hold a conversation. A claim lapses after INBOX_CLAIM_SECONDS without activity.
 A reply carries the id of the last message the agent saw; when the resident wrote since, it is refused.
+Nothing here commits: the request that claims, releases or replies owns the transaction.
 """
 
 from __future__ import annotations
@@ -63,7 +64,9 @@ def holder_id(conversation: Conversation, now=None) -> int | None:
 
 
 def claim_conversation(conversation_id: int, staff, now=None) -> bool:
-    """Take the conversation if it is free, its claim expired, or it is already ours. Commits; True if we hold it."""
+    """Take the conversation if it is free, its claim expired, or it is already ours; True if we hold it.
+
+    The UPDATE is executed at once (on PostgreSQL it holds the row until the caller commits)."""
     now = now or utcnow()
     expired = now - timedelta(seconds=claim_seconds())
     result = db.session.execute(
@@ -74,19 +77,17 @@ def claim_conversation(conversation_id: int, staff, now=None) -> bool:
         .values(claimed_by_id=staff.id, claimed_at=now)
         .execution_options(synchronize_session=False)
     )
-    db.session.commit()
     return result.rowcount == 1
 
 
 def release_conversation(conversation_id: int, staff) -> bool:
-    """Let go of our own claim. Commits."""
+    """Let go of our own claim; True if we held it."""
     result = db.session.execute(
         update(Conversation)
         .where(Conversation.id == conversation_id, Conversation.claimed_by_id == staff.id)
         .values(claimed_by_id=None, claimed_at=None)
         .execution_options(synchronize_session=False)
     )
-    db.session.commit()
     return result.rowcount == 1
 
 
@@ -100,7 +101,6 @@ def release_expired_claims(now=None) -> int:
         .values(claimed_by_id=None, claimed_at=None)
         .execution_options(synchronize_session=False)
     )
-    db.session.commit()
     return result.rowcount
 
 
@@ -113,7 +113,8 @@ def reply_to_conversation(conversation: Conversation, staff, body: str, last_see
                           resolved: bool = False, now=None) -> ConversationMessage:
     """Queue `body` to the resident on their channel, if we hold the conversation and saw its latest message.
 
-    Raises ReplyRefused otherwise. Keeps the claim alive (activity), or ends it when `resolved`. Commits.
+    Raises ReplyRefused otherwise. Keeps the claim alive (activity), or ends it when `resolved`. Flushes; the
+    caller commits (and rolls back after a refusal).
     """
     now = now or utcnow()
     body = (body or "").strip()
@@ -146,7 +147,7 @@ def reply_to_conversation(conversation: Conversation, staff, body: str, last_see
         conversation.needs_person = False
         conversation.claimed_by_id = None
         conversation.claimed_at = None
-    db.session.commit()
+    db.session.flush()
     return message
 
 

@@ -115,7 +115,7 @@ def _map_fingerprint(staff, now):
         db.session.execute(query).one())
     bind = db.session.get_bind()
     compiled_scope = scope.compile(dialect=bind.dialect)
-    key = (bind.url.render_as_string(hide_password=True), database_oid, str(compiled_scope),
+    key = (bind.engine.url.render_as_string(hide_password=True), database_oid, str(compiled_scope),
            tuple(sorted((name, repr(value)) for name, value in compiled_scope.params.items())))
     late_window = (last_passed or datetime.min.replace(tzinfo=timezone.utc),
                    next_due or datetime.max.replace(tzinfo=timezone.utc))
@@ -222,7 +222,7 @@ def area_outlines_geojson(staff, tolerance_m: float = 10.0) -> dict:
     codes = tuple(sorted(db.session.scalars(
         select(Organisation.code).where(Organisation.id.in_(visible_organisation_ids(staff)))
     )))
-    return _outlines_for(db.session.get_bind().url.render_as_string(hide_password=True), codes, tolerance_m)
+    return _outlines_for(db.session.get_bind().engine.url.render_as_string(hide_password=True), codes, tolerance_m)
 
 
 @lru_cache(maxsize=64)

@@ -1,6 +1,7 @@
 """What staff do to one report from the web pages, through the shared report, media and dedup services:
 change its status with a note and a photo, reassign department or assignee, undo a merge (merging by hand, with
-its review, is meldingen.dedup.merge_review.merge_with_reason)."""
+its review, is meldingen.dedup.merge_review.merge_with_reason). Each flushes its changes; the page that called it
+commits, or rolls back after a refusal."""
 
 from __future__ import annotations
 
@@ -25,11 +26,11 @@ class ActionRefused(Exception):
 
 def update_status_with_photo(report: Report, staff, new_status: str, note: str | None, upload=None,
                              resident_message: str | None = None):
-    """Status change (the status-change hooks tell subscribed residents) plus an optional photo. Commits.
+    """Status change (the status-change hooks tell subscribed residents) plus an optional photo. Flushes.
 
     `note` stays internal; `resident_message` (staff chose "bericht aan melder") goes to the residents.
 
-    Raises TransitionRefused (status table) or ImageRejected (photo); nothing is kept then.
+    Raises TransitionRefused (status table) or ImageRejected (photo); the caller rolls back then.
     """
     from meldingen.media.services import store_photo
 
@@ -42,12 +43,15 @@ def update_status_with_photo(report: Report, staff, new_status: str, note: str |
                   resident_message=resident_message)
     if photo is not None:
         add_event(report, "photo", actor=staff.email, actor_id=staff.id, data={"photo": photo.token})
-    db.session.commit()
+    db.session.flush()
     return photo
 
 
 def reassign(report: Report, staff, department_code: str | None, assignee_id: int | None) -> None:
-    """Give the report another department (of its own organisation) and/or assignee. Commits."""
+    """Give the report another department (of its own organisation) and/or assignee. Flushes.
+
+    Raises ActionRefused for a department or assignee that does not belong to the report's organisation; a
+    department may have been changed before an assignee is refused, so the caller rolls back then."""
     changes = {}
     if department_code is not None:
         department = None
@@ -74,7 +78,7 @@ def reassign(report: Report, staff, department_code: str | None, assignee_id: in
         return
     kind = "routing" if "department" in changes else "assign"
     add_event(report, kind, actor=staff.email, actor_id=staff.id, data=changes)
-    db.session.commit()
+    db.session.flush()
 
 
 def duplicate_candidates(report: Report, staff) -> list[dict]:
@@ -87,5 +91,5 @@ def duplicate_candidates(report: Report, staff) -> list[dict]:
 
 def unmerge(duplicate: Report, staff) -> None:
     dedup_services.unmerge_report(duplicate, actor=staff.email, actor_id=staff.id)
-    db.session.commit()
+    db.session.flush()
 

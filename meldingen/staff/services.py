@@ -1,4 +1,6 @@
-"""Staff account operations: create accounts; issue, list and revoke their API tokens."""
+"""Staff account operations: create accounts; issue, list and revoke their API tokens.
+
+Each flushes what it made and returns it; the request or command that called it commits."""
 
 from __future__ import annotations
 
@@ -50,7 +52,7 @@ def create_staff(email: str, role: str, organisation_code: str, department_code:
     user = StaffUser(email=email, role=role, organisation=org, department=dept, name=name)
     user.set_password(password)
     db.session.add(user)
-    db.session.commit()
+    db.session.flush()
     return user
 
 
@@ -73,7 +75,7 @@ def issue_token_for(user: StaffUser, name: str = "", days: int = DEFAULT_TOKEN_D
     record = ApiToken(user=user, token_hash=hash_token(token), name=(name or "").strip()[:100],
                       expires_at=utcnow() + timedelta(days=days))
     db.session.add(record)
-    db.session.commit()
+    db.session.flush()
     return record, token
 
 
@@ -85,7 +87,8 @@ def tokens_of(email: str) -> list[ApiToken]:
 
 
 def revoke_token(token_id: int, staff=None) -> ApiToken:
-    """Revoke a token at once. With `staff`, only a token of an account that staff member may manage. Commits."""
+    """Revoke a token (it stops working once the caller commits). With `staff`, only a token of an account that
+    staff member may manage."""
     from meldingen import authz
 
     token = db.session.get(ApiToken, token_id)
@@ -94,7 +97,7 @@ def revoke_token(token_id: int, staff=None) -> ApiToken:
     if not token.revoked:
         token.revoked = True
         token.revoked_at = utcnow()
-        db.session.commit()
+        db.session.flush()
     return token
 
 

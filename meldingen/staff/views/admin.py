@@ -281,9 +281,6 @@ def admin_import_run():
                     abort(400)
                 result = import_areas(path, level, form.get("code_property") or "code",
                                       form.get("name_property") or "name", form.get("parent_property") or None)
-                from meldingen.staff.mapdata import _outlines_for
-
-                _outlines_for.cache_clear()
             else:
                 result = import_assets(path, (form.get("asset_type") or "").strip() or "object",
                                        form.get("id_column") or "id", form.get("lat_column") or "lat",
@@ -291,6 +288,11 @@ def admin_import_run():
         except ImportFileError as exc:
             db.session.rollback()
             return _back("staff.admin_imports", error=f"Import mislukt: {exc}")
+    db.session.commit()
+    if kind == "areas":  # the map's outlines are read again, now that the new ones are committed
+        from meldingen.staff.mapdata import _outlines_for
+
+        _outlines_for.cache_clear()
     return _render("imports.html", result=result, kind=kind)
 
 
@@ -370,6 +372,7 @@ def admin_account_create():
     except StaffError as exc:
         db.session.rollback()
         return _back("staff.admin_accounts", error=f"Account niet aangemaakt: {exc}")
+    db.session.commit()
     return _back("staff.admin_accounts", f"Account {user.email} aangemaakt.")
 
 

@@ -81,6 +81,7 @@ def report_assign(reference: str):
         db.session.rollback()
         flash(str(exc), "error")
     else:
+        db.session.commit()
         flash("Toewijzing opgeslagen.")
     return redirect(url_for("staff.report_page", reference=report.reference)), 303
 
@@ -156,6 +157,7 @@ def report_unmerge(reference: str):
         db.session.rollback()
         flash(str(exc), "error")
     else:
+        db.session.commit()
         flash(f"{duplicate.reference} is weer een eigen melding.")
     return redirect(url_for("staff.report_page", reference=duplicate.reference)), 303
 

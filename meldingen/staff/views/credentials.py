@@ -47,6 +47,7 @@ def admin_token_create():
         token, text = issue_token_for(user, request.form.get("name") or "", request.form.get("days", 180, type=int))
     except StaffError as exc:
         return _back("staff.admin_credentials", error=f"Sleutel niet gemaakt: {exc}")
+    db.session.commit()
     return _render(new_secret=text, new_secret_for=f"API-token ‘{token.name or token.id}’ van {user.email}"), 201
 
 
@@ -59,6 +60,7 @@ def admin_token_revoke(token_id: int):
         token = revoke_token(token_id, staff=current_user)
     except StaffError:
         abort(404)
+    db.session.commit()
     return _back("staff.admin_credentials", f"API-token {token.id} van {token.user.email} ingetrokken.")
 
 
@@ -72,6 +74,7 @@ def admin_open311_key_create():
         key, text = issue_key(request.form.get("application") or "", organisation.code)
     except Open311KeyError as exc:
         return _back("staff.admin_credentials", error=f"Sleutel niet gemaakt: {exc}")
+    db.session.commit()
     return _render(new_secret=text, new_secret_for=f"Open311-sleutel van {key.application}"), 201
 
 
@@ -84,4 +87,5 @@ def admin_open311_key_revoke(key_id: int):
         key = revoke_key(key_id, authz.acting_organisation_ids(current_user))
     except Open311KeyError:
         abort(404)
+    db.session.commit()
     return _back("staff.admin_credentials", f"Open311-sleutel van {key.application} ingetrokken.")

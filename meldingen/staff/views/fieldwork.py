@@ -201,6 +201,7 @@ def report_status(reference: str):
         db.session.rollback()
         flash(f"De foto is niet opgeslagen: {exc.reason}", "error")
         return redirect(url_for("staff.report_page", reference=report.reference)), 303
+    db.session.commit()
     names = load_status_table().names
     told = " De melders krijgen uw bericht." if resident_message else ""
     flash(f"Melding {report.reference} staat nu op ‘{names.get(new_status, new_status)}’.{told}")

@@ -84,7 +84,9 @@ def conversation_messages(conversation_id: int):
 @action_required("use_inbox")
 def conversation_claim(conversation_id: int):
     conversation = _conversation_or_404(conversation_id)
-    if inbox_service.claim_conversation(conversation.id, current_user):
+    claimed = inbox_service.claim_conversation(conversation.id, current_user)
+    db.session.commit()
+    if claimed:
         flash("U heeft dit gesprek in behandeling.")
     else:
         db.session.refresh(conversation)
@@ -99,7 +101,9 @@ def conversation_claim(conversation_id: int):
 @action_required("use_inbox")
 def conversation_release(conversation_id: int):
     conversation = _conversation_or_404(conversation_id)
-    if inbox_service.release_conversation(conversation.id, current_user):
+    released = inbox_service.release_conversation(conversation.id, current_user)
+    db.session.commit()
+    if released:
         flash("Gesprek vrijgegeven.")
     return redirect(url_for("staff.inbox")), 303
 
@@ -119,6 +123,7 @@ def conversation_reply(conversation_id: int):
         db.session.rollback()
         # The page again with the newest messages and the agent's text kept, so nothing typed is lost.
         return _render_conversation(conversation, draft=request.form.get("body", ""), error=str(exc), status=409)
+    db.session.commit()
     flash("Antwoord verstuurd." + (" Het gesprek is afgerond." if resolved else ""))
     if resolved:
         return redirect(url_for("staff.inbox")), 303

@@ -61,6 +61,7 @@ def search_bulk():
     except bulk_service.BulkInputError as exc:
         flash(str(exc), "error")
         return redirect(back), 303
+    db.session.commit()
     if outcome.changed:
         flash(f"{len(outcome.changed)} {'melding' if len(outcome.changed) == 1 else 'meldingen'} bijgewerkt: "
               + ", ".join(outcome.changed) + ".")

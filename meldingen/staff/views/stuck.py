@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
+from meldingen.extensions import db
 from meldingen.recovery import stuck
 from meldingen.reports.access import visible_organisation_ids
 from meldingen.staff.roles import action_required, is_service_point_staff
@@ -34,7 +35,10 @@ def admin_stuck():
 def admin_stuck_retry(kind: str, item_id: int):
     if not _visible(kind, item_id):
         abort(404)
-    if stuck.retry(kind, item_id, current_user.email):
+    restarted = stuck.retry(kind, item_id, current_user.email)
+    if restarted is not None:
+        db.session.commit()
+        restarted.enqueue()
         flash("Opnieuw gestart.")
     return redirect(url_for("staff.admin_stuck")), 303
 
@@ -45,5 +49,6 @@ def admin_stuck_dismiss(kind: str, item_id: int):
     if not _visible(kind, item_id):
         abort(404)
     if stuck.dismiss(kind, item_id, current_user.email):
+        db.session.commit()
         flash("Afgesloten.")
     return redirect(url_for("staff.admin_stuck")), 303
