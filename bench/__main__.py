@@ -15,6 +15,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from bench.common import machine  # noqa: E402
+
 DOCS = HERE.parent / "docs"
 
 

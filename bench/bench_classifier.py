@@ -14,7 +14,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.common import machine  # noqa: E402
-
 from meldingen.classify.model import (  # noqa: E402
     CategoryClassifier,
     _scores,

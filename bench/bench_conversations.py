@@ -28,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.common import machine, postgres_database  # noqa: E402
+
 sys.path.insert(0, str(ROOT / "tests"))
 
 
@@ -61,13 +62,13 @@ def prepare(url: str, fake_config: dict):
 
 
 def run_backend(label: str, url: str, conversations: int, seed: int, understanding_rounds: int = 20) -> dict:
-    from sqlalchemy import select
-
     from fake_chat_platform import WhatsAppResident, install_send_routes, platform_config
     from fake_platforms import start_fake_platform
-    from meldingen.channels.models import OutboundMessage
+    from sqlalchemy import select
+
     from meldingen.extensions import db
     from meldingen.geo.models import Address
+    from meldingen.notify.models import OutboundMessage
     from meldingen.reports.references import find_reference
 
     fake, stop = start_fake_platform()

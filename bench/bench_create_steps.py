@@ -56,9 +56,9 @@ def prepare(app) -> None:
 
 def instrument(timings: dict) -> list:
     """Wrap the pipeline's steps with timers; returns what to undo."""
+    from meldingen import pipeline
     from meldingen.dedup import services as dedup_services
     from meldingen.extensions import db
-    from meldingen import pipeline
 
     undo = []
 

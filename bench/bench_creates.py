@@ -43,9 +43,23 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from bench.bench_webhooks import closed_loop, open_loop  # noqa: E402
 from bench.common import page_head, postgres_database, write_page  # noqa: E402
-from bench.layouts import (Layout, base_env, emptied_redis, issue_tokens, log_problems, pg_admin_url,  # noqa: E402
-                           prepare_database, problems_table, random_amsterdam_point, redis_url, start_embedded,
-                           start_fake, start_scaled, stop_cleanly_on_sigterm, wait_for_queues)
+from bench.layouts import (  # noqa: E402
+    Layout,
+    base_env,
+    emptied_redis,
+    issue_tokens,
+    log_problems,
+    pg_admin_url,
+    prepare_database,
+    problems_table,
+    random_amsterdam_point,
+    redis_url,
+    start_embedded,
+    start_fake,
+    start_scaled,
+    stop_cleanly_on_sigterm,
+    wait_for_queues,
+)
 
 TARGET_RATE, TARGET_P99_MS, TARGET_CREATES_PER_S = 50, 100.0, 100.0
 PROBLEMS = ["De lantaarnpaal is kapot", "Straatlantaarn brandt niet meer", "Losse stoeptegel, struikelgevaar",

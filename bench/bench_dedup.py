@@ -284,8 +284,8 @@ def run_service(events, lights, containers, with_assets: bool, workdir: Path) ->
     from meldingen.extensions import db
     from meldingen.geo.crs import from_rd, rd_point_ewkt
     from meldingen.geo.models import Asset
-    from meldingen.reports.models import Report
     from meldingen.pipeline import create_report
+    from meldingen.reports.models import Report
     from meldingen.reports.services import NewReport, change_status
     from meldingen.seed import load_sample_data
 

@@ -176,8 +176,8 @@ def main() -> None:
 
 
 def write_page(out: Path, args, results) -> None:
-    from bench.common import machine
     from bench.bench_dedup import replace_section
+    from bench.common import machine
 
     lines = [
         "## Duplicates: candidate search time\n",

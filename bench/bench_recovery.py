@@ -26,6 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.common import machine, postgres_database  # noqa: E402
+
 sys.path.insert(0, str(ROOT / "tests"))
 
 AMSTERDAM = (52.3877221, 4.8925727)
@@ -71,7 +72,7 @@ def scenario(name: str, url: str, tmp: Path, residents_per_kind: int, pg=None) -
     """Run one fault on a fresh copy of the prepared database; returns seconds from fault cleared to done."""
     from fake_chat_platform import TG_TOKEN, install_send_routes
     from fake_platforms import start_fake_platform
-    from fault_harness import (Database, HttpClient, PlatformConfirmations, WebServer, residents, service_env)
+    from fault_harness import Database, HttpClient, PlatformConfirmations, WebServer, residents, service_env
     from werkzeug.wrappers import Response
 
     fake, stop_fake = start_fake_platform()

@@ -19,7 +19,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.common import machine  # noqa: E402
-
 from meldingen.privacy.corpus import load_corpus  # noqa: E402
 from meldingen.privacy.redaction import KINDS, find_personal_data  # noqa: E402
 

@@ -34,12 +34,24 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from fake_chat_platform import TelegramResident  # noqa: E402
+
 from bench.bench_webhooks import closed_loop, open_loop, percentile  # noqa: E402
 from bench.common import machine, postgres_database  # noqa: E402
-from bench.layouts import (HttpClient, Layout, base_env, emptied_redis, pg_admin_url, prepare_database,  # noqa: E402
-                           random_amsterdam_point, redis_url, start_embedded, start_fake, start_scaled,
-                           stop_cleanly_on_sigterm)
-from fake_chat_platform import TelegramResident  # noqa: E402
+from bench.layouts import (  # noqa: E402
+    HttpClient,
+    Layout,
+    base_env,
+    emptied_redis,
+    pg_admin_url,
+    prepare_database,
+    random_amsterdam_point,
+    redis_url,
+    start_embedded,
+    start_fake,
+    start_scaled,
+    stop_cleanly_on_sigterm,
+)
 
 PROBLEMS = ["De lantaarnpaal is kapot", "Straatlantaarn brandt niet meer", "Losse stoeptegel, struikelgevaar",
             "Kuil in de weg bij de stoep", "Container zit vol en er staat afval naast", "Boom hangt over het fietspad",

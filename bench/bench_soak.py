@@ -44,13 +44,27 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from fake_chat_platform import TelegramResident  # noqa: E402
+
 from bench.bench_creates import PROBLEMS, create_request  # noqa: E402
 from bench.bench_webhooks import Clients, percentile, whatsapp_headers, whatsapp_status_body  # noqa: E402
 from bench.common import page_head, postgres_database, write_page  # noqa: E402
-from bench.layouts import (HttpClient, Layout, base_env, emptied_redis, issue_tokens, log_problems,  # noqa: E402
-                           pg_admin_url, prepare_database, problems_table, random_amsterdam_point, redis_url,
-                           start_fake, start_scaled, stop_cleanly_on_sigterm)
-from fake_chat_platform import TelegramResident  # noqa: E402
+from bench.layouts import (  # noqa: E402
+    HttpClient,
+    Layout,
+    base_env,
+    emptied_redis,
+    issue_tokens,
+    log_problems,
+    pg_admin_url,
+    prepare_database,
+    problems_table,
+    random_amsterdam_point,
+    redis_url,
+    start_fake,
+    start_scaled,
+    stop_cleanly_on_sigterm,
+)
 
 QUIET_SECONDS = 2
 REFERENCE = re.compile(r"\bM-?[0-9A-Z-]{4,}")  # the report's reference in the reply, as tests/test_scaled_layout

@@ -124,8 +124,13 @@ def run(pg_url: str, total: int, open_count: int, runs: int, out: Path) -> str:
 
                 from meldingen.extensions import db
                 from meldingen.seed import load_sample_data
-                from meldingen.staff.backlog import (BacklogFilter, backlog_aggregates, backlog_page, hotspots,
-                                                     weekly_in_out)
+                from meldingen.staff.backlog import (
+                    BacklogFilter,
+                    backlog_aggregates,
+                    backlog_page,
+                    hotspots,
+                    weekly_in_out,
+                )
                 from meldingen.staff.mapdata import open_reports_geojson, open_reports_geojson_python
                 from meldingen.staff.services import create_staff
 

@@ -33,7 +33,6 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
-
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent

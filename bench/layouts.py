@@ -34,10 +34,11 @@ for _path in (str(ROOT), str(ROOT / "tests")):
     if _path not in sys.path:
         sys.path.insert(0, _path)
 
-from bench.bench_webhooks import PHONE_NUMBER_ID, SECRET, free_port  # noqa: E402
 from fake_chat_platform import TG_SECRET, TG_TOKEN, install_send_routes  # noqa: E402
 from fake_platforms import start_fake_platform  # noqa: E402
 from werkzeug.wrappers import Response  # noqa: E402
+
+from bench.bench_webhooks import PHONE_NUMBER_ID, SECRET, free_port  # noqa: E402
 
 MELDINGEN = [sys.executable, "-c", "from meldingen.cli import main; main()"]
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")

@@ -109,14 +109,14 @@ def register_reactions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from meldingen.api import register_api
-    from meldingen.audit.views import bp as audit_bp
-    from meldingen.channels.webhooks import bp as webhooks_bp
-    from meldingen.media.views import bp as media_bp
     from meldingen.open311.views import bp as open311_bp
-    from meldingen.privacy.views import bp as privacy_bp
     from meldingen.staff.views import bp as staff_bp
+    from meldingen.staff.views.audit import bp as audit_bp
+    from meldingen.staff.views.photos import bp as media_bp
+    from meldingen.staff.views.privacy import bp as privacy_bp
     from meldingen.web.chat import bp as chat_bp
     from meldingen.web.health import bp as health_bp
+    from meldingen.web.webhooks import bp as webhooks_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(chat_bp)

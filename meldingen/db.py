@@ -11,9 +11,9 @@ from datetime import timezone
 
 from geoalchemy2 import functions as geofunc
 from sqlalchemy import DateTime, MetaData, event
-from sqlalchemy.types import TypeDecorator
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.types import TypeDecorator
 
 RD_SRID = 28992
 

@@ -9,9 +9,9 @@ import os
 from sqlalchemy import select
 
 from meldingen import create_app
+from meldingen.accounts.models import StaffUser
 from meldingen.extensions import db
 from meldingen.seed import SAMPLE_DIR
-from meldingen.staff.models import StaffUser
 from meldingen.staff.services import create_staff
 
 DEMO_PASSWORD = "meldingen-demo"

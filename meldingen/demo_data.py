@@ -48,9 +48,9 @@ EMMEN_SPOTS = [(0.0, 0.0), (0.004, 0.006), (-0.003, 0.004), (0.006, -0.005), (-0
 def ensure_demo_rules() -> int:
     """Rules that send the demo teams' categories to Stadswerken (after the sample rules, so street lights still
     go to OVL). Returns how many were added."""
+    from meldingen.accounts.models import StaffUser
     from meldingen.routing.models import RoutingRule
     from meldingen.routing.services import save_rule
-    from meldingen.staff.models import StaffUser
 
     admin = db.session.scalar(select(StaffUser).where(StaffUser.role == "admin").order_by(StaffUser.id))
     added = 0
@@ -75,10 +75,10 @@ def _amsterdam_points(count: int) -> list[tuple[float, float]]:
 
 def ensure_demo_reports() -> int:
     """A few dozen reports (when the database has none yet). Returns how many were made."""
-    from meldingen.reports.models import Report
+    from meldingen.accounts.models import StaffUser
     from meldingen.pipeline import create_report
+    from meldingen.reports.models import Report
     from meldingen.reports.services import NewReport, change_status
-    from meldingen.staff.models import StaffUser
 
     if db.session.scalar(select(func.count()).select_from(Report)):
         return 0
@@ -122,9 +122,8 @@ def _walk_to(report, status: str, change_status) -> None:
 
 def ensure_demo_conversations() -> int:
     """Three chats waiting for an agent (a question the bot could not answer). Returns how many were made."""
-    from meldingen.intake.models import Conversation, ConversationMessage
     from meldingen.organisations.models import Organisation
-    from meldingen.reports.models import Reporter
+    from meldingen.residents.models import Conversation, ConversationMessage, Reporter
 
     if db.session.scalar(select(func.count()).select_from(Conversation).where(Conversation.needs_person.is_(True))):
         return 0

@@ -26,8 +26,9 @@ from meldingen.extensions import db
 from meldingen.geo import lookup
 from meldingen.geo import search as address_search
 from meldingen.geo.crs import rd_point_ewkt, to_rd
+from meldingen.media.models import Photo
 from meldingen.privacy.public import refresh_public_description
-from meldingen.reports.models import Photo, Report, ReportEvent, ReportSubscription
+from meldingen.reports.models import Report, ReportEvent, ReportSubscription
 from meldingen.reports.services import (
     NewReport,
     OutsideServiceArea,

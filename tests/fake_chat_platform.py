@@ -13,9 +13,9 @@ import json
 import time
 from urllib.parse import parse_qs
 
+from fake_platforms import jpeg_bytes
 from werkzeug.wrappers import Response
 
-from fake_platforms import jpeg_bytes
 from meldingen.channels import messenger, twilio, whatsapp
 
 WA_SECRET, WA_PHONE_ID = "wa-app-secret", "1098765"

@@ -22,11 +22,10 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import httpx
+from fake_chat_platform import RESIDENTS, platform_config, sent_messages
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
-
-from fake_chat_platform import RESIDENTS, platform_config, sent_messages
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -240,8 +239,9 @@ class Database:
             return session.scalar(statement)
 
     def pending_work(self) -> int:
-        from meldingen.channels.models import InboundEvent, OutboundMessage
-        from meldingen.intake.models import Conversation
+        from meldingen.channels.models import InboundEvent
+        from meldingen.notify.models import OutboundMessage
+        from meldingen.residents.models import Conversation
 
         events = self.scalar(select(func.count()).select_from(InboundEvent).where(InboundEvent.state == "pending"))
         outbox = self.scalar(select(func.count()).select_from(OutboundMessage).where(
@@ -256,9 +256,10 @@ class Database:
 
     def stuck(self) -> int:
         """Work waiting for a person, as on the staff stuck list (read receipts are never that)."""
-        from meldingen.channels.models import InboundEvent, OutboundMessage
-        from meldingen.intake.models import Conversation
+        from meldingen.channels.models import InboundEvent
+        from meldingen.notify.models import OutboundMessage
         from meldingen.notify.receipts import not_a_read_receipt
+        from meldingen.residents.models import Conversation
 
         return (self.scalar(select(func.count()).select_from(InboundEvent).where(InboundEvent.state == "parked"))
                 + self.scalar(select(func.count()).select_from(OutboundMessage).where(
@@ -266,9 +267,10 @@ class Database:
                 + self.scalar(select(func.count()).select_from(Conversation).where(Conversation.parked_at.is_not(None))))
 
     def stuck_details(self) -> list[tuple]:
-        from meldingen.channels.models import InboundEvent, OutboundMessage
-        from meldingen.intake.models import Conversation
+        from meldingen.channels.models import InboundEvent
+        from meldingen.notify.models import OutboundMessage
         from meldingen.notify.receipts import not_a_read_receipt
+        from meldingen.residents.models import Conversation
 
         with Session(self.engine) as session:
             return ([("inbound", e.id, e.error) for e in session.scalars(
@@ -390,8 +392,9 @@ class PlatformConfirmations:
         return handle
 
     def _receipts(self):
-        from meldingen.channels import whatsapp
         from fake_chat_platform import WA_PHONE_ID, WA_SECRET
+
+        from meldingen.channels import whatsapp
 
         while not self.stop_event.wait(0.2):
             for path, fields, body in list(self.landed):

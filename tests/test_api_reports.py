@@ -166,7 +166,7 @@ class TestOrganisationScoping:
 
 
 def test_report_json_never_contains_the_residents_platform_id(client, auth, make_staff):
-    from meldingen.reports.models import Reporter
+    from meldingen.residents.models import Reporter
 
     _, token = make_staff("head", "GM0363")
     reporter = Reporter(channel_kind="whatsapp", platform_id="31612345678", display_name="Jan")

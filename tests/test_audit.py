@@ -7,9 +7,9 @@ import csv
 import io
 
 import pytest
+from factories import make_report
 from sqlalchemy import select, text
 
-from factories import make_report
 from meldingen.audit.models import AuditEntry, AuditLogIsAppendOnly
 from meldingen.audit.services import record
 from meldingen.extensions import db

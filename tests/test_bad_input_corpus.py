@@ -20,10 +20,18 @@ from pathlib import Path
 from urllib.parse import parse_qsl, quote
 
 import pytest
+from fake_chat_platform import (
+    PUBLIC,
+    TG_SECRET,
+    TW_SID,
+    TW_TOKEN,
+    WA_PHONE_ID,
+    WA_SECRET,
+    install_send_routes,
+    platform_config,
+)
 from sqlalchemy import String, Text, select
 
-from fake_chat_platform import PUBLIC, TG_SECRET, TW_SID, TW_TOKEN, WA_PHONE_ID, WA_SECRET, install_send_routes, \
-    platform_config
 from meldingen.channels import twilio
 
 SOURCE = Path(__file__).resolve().parent.parent / "meldingen"
@@ -298,9 +306,9 @@ def stored_strings_that_should_not_be(db) -> list[str]:
 
 
 def test_no_bad_input_to_any_route_gets_a_5xx_or_stores_what_it_should_not(app, client, world):
+    from meldingen.accounts.models import StaffUser
     from meldingen.channels.models import InboundEvent
     from meldingen.extensions import db
-    from meldingen.staff.models import StaffUser
 
     spec = client.get("/api/v1/openapi.json").get_json()
     cases = platform_cases() + build_cases(app, world, spec)

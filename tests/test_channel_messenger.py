@@ -10,18 +10,19 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fake_chat_platform import FB_SECRET, RESIDENTS, USERS, install_send_routes, platform_config
 from sqlalchemy import select
 
-from fake_chat_platform import FB_SECRET, RESIDENTS, USERS, install_send_routes, platform_config
 from meldingen.channels import messenger
 from meldingen.channels.adapter import ChannelConfig, HeldForStaff, OutgoingMessage
 from meldingen.channels.base import PlatformError
 from meldingen.channels.messages import PayloadError
-from meldingen.channels.models import InboundEvent, OutboundMessage
+from meldingen.channels.models import InboundEvent
 from meldingen.extensions import db
-from meldingen.intake.models import Conversation
-from meldingen.reports.models import Report, Reporter
+from meldingen.notify.models import OutboundMessage
+from meldingen.reports.models import Report
 from meldingen.reports.services import change_status
+from meldingen.residents.models import Conversation, Reporter
 
 PAYLOADS = Path(__file__).parent / "payloads" / "messenger"
 PSID, PAGE = "7712345678901234", "104857600000001"

@@ -11,18 +11,19 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fake_chat_platform import RESIDENTS, SIGNAL_NUMBER, USERS, install_send_routes, platform_config
+from fake_platforms import jpeg_bytes
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from fake_chat_platform import RESIDENTS, SIGNAL_NUMBER, USERS, install_send_routes, platform_config
-from fake_platforms import jpeg_bytes
 from meldingen.channels import signal_cli
 from meldingen.channels.adapter import ChannelConfig, OutgoingMessage, Reply
 from meldingen.channels.base import PlatformError
 from meldingen.channels.messages import PayloadError
-from meldingen.channels.models import InboundEvent, OutboundMessage
+from meldingen.channels.models import InboundEvent
 from meldingen.extensions import db
 from meldingen.jobs import run_task
+from meldingen.notify.models import OutboundMessage
 from meldingen.reports.models import Report
 
 PAYLOADS = Path(__file__).parent / "payloads" / "signal"

@@ -5,9 +5,9 @@ import json
 import pytest
 from sqlalchemy import func, select
 
+from meldingen.accounts.models import ApiToken, StaffUser, hash_token
 from meldingen.extensions import db
 from meldingen.geo.models import Area
-from meldingen.staff.models import ApiToken, StaffUser, hash_token
 
 pytestmark = pytest.mark.rolled_back  # one shared database, rolled back after each test
 

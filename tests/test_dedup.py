@@ -12,8 +12,9 @@ from meldingen.dedup.services import MergeRefused, find_duplicate_candidates, me
 from meldingen.extensions import db
 from meldingen.geo.crs import rd_point_ewkt
 from meldingen.geo.models import Asset
-from meldingen.reports.models import DuplicateCandidate, Report, ReportEvent, Reporter, ReportSubscription
+from meldingen.reports.models import DuplicateCandidate, Report, ReportEvent, ReportSubscription
 from meldingen.reports.services import change_status
+from meldingen.residents.models import Reporter
 from meldingen.timeutil import utcnow
 from tests.factories import AMSTERDAM, make_report
 
@@ -88,7 +89,7 @@ def test_fifth_report_of_same_light_is_merged_and_every_resident_hears_when_done
     db.session.commit()
     if importlib.util.find_spec("meldingen.notify.outbox") is None:
         pytest.skip("the outbox is not there yet: subscriptions checked, messages not")
-    from meldingen.channels.models import OutboundMessage
+    from meldingen.notify.models import OutboundMessage
 
     messages = db.session.scalars(select(OutboundMessage).where(OutboundMessage.report_id == known.id)).all()
     assert sorted(m.reporter_id for m in messages) == sorted(r.id for r in residents)

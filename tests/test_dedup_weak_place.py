@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from meldingen.dedup.matching import Evidence, place_is_weak, score_pair
 from meldingen.extensions import db
-from meldingen.reports.models import DuplicateCandidate
 from meldingen.pipeline import create_report
+from meldingen.reports.models import DuplicateCandidate
 from meldingen.reports.services import NewReport
 
 BIN_FULL = "prullenbak-is-vol"

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from meldingen.accounts.models import StaffUser
 from meldingen.extensions import db
 from meldingen.reports.models import Report
-from meldingen.staff.models import StaffUser
 
 pytestmark = pytest.mark.rolled_back  # one shared database, rolled back after each test
 

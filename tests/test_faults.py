@@ -12,12 +12,25 @@ import threading
 import time
 
 import pytest
-from werkzeug.wrappers import Response
-
 from conftest import BROKER_URL, CLASSIFIER_MODEL_DIR, PG_URL, build_schema_and_sample, make_app
 from fake_chat_platform import WA_PHONE_ID, install_send_routes
-from fault_harness import (Database, HttpClient, OwnPostgres, PlatformConfirmations, WebServer, Worker, alive,
-                           children_of, duplicates, postgres_bin, reference_replies, residents, service_env, wait_until)
+from fault_harness import (
+    Database,
+    HttpClient,
+    OwnPostgres,
+    PlatformConfirmations,
+    WebServer,
+    Worker,
+    alive,
+    children_of,
+    duplicates,
+    postgres_bin,
+    reference_replies,
+    residents,
+    service_env,
+    wait_until,
+)
+from werkzeug.wrappers import Response
 
 AMSTERDAM = (52.3877221, 4.8925727)
 RECOVERY_TIMEOUT = 40.0
@@ -125,7 +138,7 @@ def test_web_process_killed_right_after_acknowledging_loses_nothing(database_url
         assert acknowledged == 2 * len(people) + 1
         from sqlalchemy import func, select
 
-        from meldingen.reports.models import Photo
+        from meldingen.media.models import Photo
 
         assert db.scalar(select(func.count()).select_from(Photo).where(Photo.report_id.is_not(None))) == 1
     finally:
@@ -142,9 +155,9 @@ def test_platform_500_then_hanging_then_back_gives_every_resident_one_answer(dat
     """Replies wait while the send APIs answer 500 and go once they are back; a send that hangs past the
     timeout is settled by the platform's receipt (WhatsApp) or message list (Twilio), never sent twice.
     PDOK is down too: a typed address still makes a report."""
-    from fake_chat_platform import TG_TOKEN, TW_SID, WA_SECRET
-
     import json
+
+    from fake_chat_platform import TG_TOKEN, TW_SID, WA_SECRET
 
     from meldingen.channels import whatsapp
 
@@ -270,7 +283,7 @@ def test_worker_killed_mid_job_leaves_nothing_pending_after_a_new_worker_starts(
         assert_everyone_answered_once(fake, db, people, reports=len(people), timeout=4 * RECOVERY_TIMEOUT)
         from sqlalchemy import func, select
 
-        from meldingen.reports.models import Photo
+        from meldingen.media.models import Photo
 
         assert db.scalar(select(func.count()).select_from(Photo).where(Photo.report_id.is_not(None))) == 1
     finally:

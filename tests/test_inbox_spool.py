@@ -11,13 +11,13 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import make_app
 from sqlalchemy import func, select
 
-from conftest import make_app
 from meldingen.channels import spool, whatsapp
 from meldingen.channels.models import InboundEvent
 from meldingen.extensions import db
-from meldingen.recovery.stuck import stuck_items
+from meldingen.staff.stuck import stuck_items
 
 PAYLOADS = Path(__file__).parent / "payloads"
 SECRET = "whatsapp-app-secret"

@@ -11,15 +11,15 @@ import json
 import time
 
 import pytest
+from fake_chat_platform import TG_SECRET, WA_PHONE_ID, WA_SECRET, install_send_routes, platform_config
 from sqlalchemy import func, select
 
-from fake_chat_platform import TG_SECRET, WA_PHONE_ID, WA_SECRET, install_send_routes, platform_config
+from meldingen.accounts.models import StaffUser
 from meldingen.channels.models import InboundEvent
 from meldingen.extensions import db
 from meldingen.inputs.jsonbody import JSONRefused, parse_json
-from meldingen.inputs.text import bounded_text, clean_text, TextRefused
+from meldingen.inputs.text import TextRefused, bounded_text, clean_text
 from meldingen.reports.models import Report
-from meldingen.staff.models import StaffUser
 
 HUGE = "9" * 20
 DEEP = ("[" * 10_000 + "]" * 10_000).encode()

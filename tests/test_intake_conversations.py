@@ -7,14 +7,15 @@ for what is missing; places outside the service area or the country are refused 
 from __future__ import annotations
 
 import pytest
+from fake_chat_platform import KINDS, RESIDENTS, USERS, install_send_routes, platform_config
 from sqlalchemy import func, select
 
-from fake_chat_platform import KINDS, RESIDENTS, USERS, install_send_routes, platform_config
-from meldingen.channels.models import OutboundMessage
 from meldingen.extensions import db
-from meldingen.intake.models import Conversation, ConversationMessage
-from meldingen.reports.models import Photo, Report
+from meldingen.media.models import Photo
+from meldingen.notify.models import OutboundMessage
+from meldingen.reports.models import Report
 from meldingen.reports.references import find_reference
+from meldingen.residents.models import Conversation, ConversationMessage
 
 AMSTERDAM = (52.3877221, 4.8925727)  # Westerdoksdijk 40A
 EMMEN = (52.7850, 6.8970)
@@ -198,9 +199,8 @@ def test_greeting_english_and_stop(resident):
 
 
 def test_photo_gps_is_confirmed_before_it_is_used(kind, client, fake):
-    from PIL import Image
-
     from fake_platforms import jpeg_bytes
+    from PIL import Image
 
     exif = Image.Exif()
     gps = {1: "N", 2: (52.0, 23.0, 15.8), 3: "E", 4: (4.0, 53.0, 33.26)}

@@ -12,13 +12,14 @@ import itertools
 import shutil
 
 import pytest
-from sqlalchemy import select, text
-
 from conftest import BACKENDS, PG_URL, PostgresAdmin, close_created_apps, make_app
 from conversation_corpus import PLACES, SCRIPTS
 from fake_chat_platform import RESIDENTS, install_send_routes, platform_config
+from sqlalchemy import select, text
+
 from meldingen.extensions import db
-from meldingen.reports.models import Report, Reporter
+from meldingen.reports.models import Report
+from meldingen.residents.models import Reporter
 
 _numbers = itertools.count(1)
 

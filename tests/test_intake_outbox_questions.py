@@ -7,16 +7,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from fake_chat_platform import RESIDENTS, USERS, install_send_routes, platform_config
 from sqlalchemy import select
 
-from fake_chat_platform import RESIDENTS, USERS, install_send_routes, platform_config
-from meldingen.channels.models import OutboundMessage
 from meldingen.extensions import db
-from meldingen.intake.models import Conversation
+from meldingen.notify.models import OutboundMessage
 from meldingen.notify.receipts import READ_RECEIPT
 from meldingen.notify.sender import send_due_messages
-from meldingen.reports.models import Report, Reporter
+from meldingen.reports.models import Report
 from meldingen.reports.services import change_status
+from meldingen.residents.models import Conversation, Reporter
 from meldingen.timeutil import utcnow
 
 AMSTERDAM = (52.3877221, 4.8925727)  # Westerdoksdijk 40A

@@ -7,11 +7,11 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from meldingen.channels.models import OutboundMessage
 from meldingen.extensions import db
-from meldingen.intake.models import Conversation
 from meldingen.intake.tasks import act  # the timer's entry point: acts and commits
+from meldingen.notify.models import OutboundMessage
 from meldingen.reports.models import Report
+from meldingen.residents.models import Conversation
 from meldingen.timeutil import utcnow
 
 
@@ -62,8 +62,8 @@ def test_two_timers_firing_together_make_one_report(app, client):
 def test_the_reports_place_and_category_are_worked_out_before_the_lock_webhooks_wait_for(app, client, monkeypatch):
     """On SQLite every webhook's insert waits for the write lock: the intake must not hold it while it looks up the
     place and runs the classifier (PostgreSQL: the resident's row lock, which the next message waits for)."""
-    from meldingen.geo import lookup
     from meldingen import pipeline
+    from meldingen.geo import lookup
 
     session = client.post("/chat/api/sessions").json["session"]
     chat(client, session, id="message-0001", text="De lantaarnpaal voor mijn deur doet het niet meer")

@@ -8,11 +8,11 @@ import os
 import signal
 
 import pytest
-from sqlalchemy import func, select
-
 from conftest import make_app
 from fake_chat_platform import TelegramResident, install_send_routes, platform_config, sent_messages
 from fault_harness import alive, wait_until
+from sqlalchemy import func, select
+
 from meldingen import jobs
 from meldingen.extensions import db
 from meldingen.jobs.backends import ProcessBackend

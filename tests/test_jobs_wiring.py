@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from meldingen import jobs
 from meldingen.channels.models import InboundEvent
 from meldingen.extensions import db
-from meldingen.intake.models import Conversation
 from meldingen.intake.services import receive_message
+from meldingen.residents.models import Conversation
 from meldingen.signals import message_received
 from meldingen.timeutil import utcnow
 

@@ -7,16 +7,16 @@ import json
 from pathlib import Path
 
 import pytest
+from fake_platforms import jpeg_bytes
 from PIL import Image
 from sqlalchemy import select
+from test_media_images import jpeg_with_gps_and_orientation, png_declaring
 from werkzeug.wrappers import Response
 
-from fake_platforms import jpeg_bytes
 from meldingen.channels import whatsapp
 from meldingen.channels.models import InboundEvent
 from meldingen.extensions import db
-from meldingen.reports.models import Photo
-from test_media_images import jpeg_with_gps_and_orientation, png_declaring
+from meldingen.media.models import Photo
 
 BODY = (Path(__file__).parent / "payloads" / "whatsapp" / "image_caption.json").read_bytes()
 MEDIA_ID = "1003383421387256"

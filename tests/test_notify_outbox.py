@@ -6,17 +6,17 @@ import json
 from datetime import timedelta
 
 import pytest
+from fake_chat_platform import RESIDENTS, USERS, WA_PHONE_ID, install_send_routes, platform_config, sent_messages
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from fake_chat_platform import RESIDENTS, USERS, WA_PHONE_ID, install_send_routes, platform_config, sent_messages
-from meldingen.channels.models import OutboundMessage
 from meldingen.extensions import db
-from meldingen.intake.models import Conversation
+from meldingen.notify.models import OutboundMessage
 from meldingen.notify.sender import send_due_messages
 from meldingen.notify.templates import fill, render
-from meldingen.reports.models import Report, Reporter
+from meldingen.reports.models import Report
 from meldingen.reports.services import change_status
+from meldingen.residents.models import Conversation, Reporter
 from meldingen.timeutil import utcnow
 
 AMSTERDAM = (52.3877221, 4.8925727)

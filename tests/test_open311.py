@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 
 from meldingen.extensions import db
-from meldingen.reports.models import Reporter
 from meldingen.reports.services import change_status
+from meldingen.residents.models import Reporter
 from meldingen.timeutil import utcnow
 from tests.factories import AMSTERDAM, EMMEN, ROTTERDAM, make_report
 
@@ -190,8 +190,8 @@ def test_post_without_an_api_key_is_403(client, fmt):
 
 
 def test_post_with_a_wrong_or_revoked_api_key_is_403_and_creates_nothing(client, make_staff):
+    from meldingen.accounts.models import ApiToken
     from meldingen.reports.models import Report
-    from meldingen.staff.models import ApiToken
 
     user, token = make_staff("agent", "GM0363")
     response = post_request(client, "mld_not-a-real-token")

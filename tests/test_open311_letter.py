@@ -7,12 +7,12 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 import pytest
+from fake_platforms import jpeg_bytes
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from fake_platforms import jpeg_bytes
 from meldingen.extensions import db
-from meldingen.reports.models import Photo
+from meldingen.media.models import Photo
 from meldingen.reports.models import Report
 from meldingen.reports.services import change_status
 from tests.factories import AMSTERDAM

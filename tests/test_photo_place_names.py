@@ -5,14 +5,15 @@ from __future__ import annotations
 import re
 
 import pytest
+from fake_chat_platform import RESIDENTS, USERS, install_send_routes, platform_config
+from fake_platforms import jpeg_bytes
 from PIL import Image
 from sqlalchemy import select
 
-from fake_chat_platform import RESIDENTS, USERS, install_send_routes, platform_config
-from fake_platforms import jpeg_bytes
 from meldingen.extensions import db
 from meldingen.geo import places
-from meldingen.reports.models import Photo, Report
+from meldingen.media.models import Photo
+from meldingen.reports.models import Report
 
 SEATTLE = (47.6205, -122.3493)  # the Space Needle
 ANTWERP_SUBURB = (51.26, 4.50)

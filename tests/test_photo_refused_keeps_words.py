@@ -10,10 +10,12 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from meldingen.channels import telegram, twilio, whatsapp
-from meldingen.channels.models import InboundEvent, OutboundMessage
+from meldingen.channels.models import InboundEvent
 from meldingen.extensions import db
-from meldingen.intake.models import Conversation
-from meldingen.reports.models import Photo, Report
+from meldingen.media.models import Photo
+from meldingen.notify.models import OutboundMessage
+from meldingen.reports.models import Report
+from meldingen.residents.models import Conversation
 
 TG_TOKEN = "123456:ABC-def"
 TW_SID, TW_TOKEN = "AC" + "b" * 32, "twilio-auth-token"

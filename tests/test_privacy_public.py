@@ -4,14 +4,14 @@ own words, and a point rounded to what the category needs. Staff keep seeing the
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
-
 from factories import AMSTERDAM, make_report
 from fake_chat_platform import RESIDENTS, USERS, install_send_routes, platform_config
+from sqlalchemy import select
+
 from meldingen.categories.models import Category
 from meldingen.extensions import db
-from meldingen.reports.models import Report
 from meldingen.pipeline import change_category
+from meldingen.reports.models import Report
 from meldingen.reports.services import find_sub_category
 from tests.conftest import bearer
 

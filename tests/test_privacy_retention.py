@@ -10,17 +10,18 @@ import json
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
-
 from factories import AMSTERDAM
 from fake_chat_platform import RESIDENTS, USERS, install_send_routes, platform_config
+from sqlalchemy import select
+
 from meldingen.audit.models import AuditEntry
-from meldingen.channels.models import InboundEvent, OutboundMessage
+from meldingen.channels.models import InboundEvent
 from meldingen.extensions import db
-from meldingen.intake.models import ConversationMessage
 from meldingen.jobs import run_task
-from meldingen.reports.models import Report, Reporter
+from meldingen.notify.models import OutboundMessage
+from meldingen.reports.models import Report
 from meldingen.reports.services import change_status
+from meldingen.residents.models import ConversationMessage, Reporter
 from meldingen.timeutil import utcnow
 from tests.conftest import bearer
 

@@ -4,16 +4,16 @@ makes; the domain sends them where things happen; and work asked for after commi
 from __future__ import annotations
 
 import pytest
+from factories import AMSTERDAM, make_report
 from sqlalchemy import func, select
 
-from factories import AMSTERDAM, make_report
 from meldingen import create_app, jobs, signals
-from meldingen.channels.models import OutboundMessage
 from meldingen.extensions import db
-from meldingen.intake.models import ConversationMessage
 from meldingen.notify.hooks import tell_subscribers
-from meldingen.reports.models import Report, Reporter
+from meldingen.notify.models import OutboundMessage
+from meldingen.reports.models import Report
 from meldingen.reports.services import change_status
+from meldingen.residents.models import ConversationMessage, Reporter
 from tests.conftest import base_config
 
 RAN: list = []

@@ -14,22 +14,31 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
+from fake_chat_platform import (
+    RESIDENTS,
+    TG_TOKEN,
+    TW_SID,
+    WA_PHONE_ID,
+    WA_SECRET,
+    install_send_routes,
+    platform_config,
+    sent_messages,
+)
 from sqlalchemy import create_engine, func, or_, select, text, update
 from werkzeug.wrappers import Response
 
-from fake_chat_platform import (RESIDENTS, TG_TOKEN, TW_SID, WA_PHONE_ID, WA_SECRET, install_send_routes,
-                                platform_config, sent_messages)
 from meldingen.channels import whatsapp
-from meldingen.channels.models import InboundEvent, OutboundMessage
+from meldingen.channels.models import InboundEvent
 from meldingen.channels.tasks import process_due
 from meldingen.extensions import db
-from meldingen.intake.models import Conversation
+from meldingen.notify.models import OutboundMessage
 from meldingen.notify.receipts import READ_RECEIPT
 from meldingen.notify.sender import send_due_messages
 from meldingen.notify.uncertain import settle_unknown
-from meldingen.recovery.stuck import stuck_items
 from meldingen.reports.models import Report
 from meldingen.reports.references import find_reference
+from meldingen.residents.models import Conversation
+from meldingen.staff.stuck import stuck_items
 from meldingen.timeutil import utcnow
 
 AMSTERDAM = (52.3877221, 4.8925727)  # Westerdoksdijk 40A
@@ -338,7 +347,7 @@ def test_draft_whose_report_cannot_be_made_is_retried_then_parked_for_a_person(a
     assert conversation.parked_at is not None and conversation.act_attempts == 3 and conversation.needs_person
     assert "routing down" in conversation.act_error and conversation.act_after is None
     monkeypatch.undo()
-    from meldingen.recovery.stuck import retry
+    from meldingen.staff.stuck import retry
 
     restarted = retry("conversation", conversation.id, "admin@test")
     assert restarted is not None

@@ -3,7 +3,6 @@
 import pytest
 
 
-
 @pytest.fixture
 def backend():
     """Input handling does not depend on the database: SQLite only, to keep the suite quick."""

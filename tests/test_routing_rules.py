@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from meldingen.routing.rules import Rule, RoutingContext, RuleError, decide_route
+from meldingen.routing.rules import RoutingContext, Rule, RuleError, decide_route
 from meldingen.timeutil import AMSTERDAM
 
 WEDNESDAY_NOON = datetime(2026, 3, 4, 12, 0, tzinfo=AMSTERDAM)

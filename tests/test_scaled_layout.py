@@ -21,9 +21,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fake_chat_platform import TG_SECRET, TG_TOKEN, TelegramResident, install_send_routes
 from werkzeug.wrappers import Response
 
-from fake_chat_platform import TG_SECRET, TG_TOKEN, TelegramResident, install_send_routes
 from tests.conftest import CLASSIFIER_MODEL_DIR, IN_CI, PG_URL
 
 ROOT = Path(__file__).resolve().parent.parent

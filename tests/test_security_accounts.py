@@ -152,8 +152,8 @@ def test_deactivating_an_account_ends_its_sessions_at_once(app, make_staff):
 # --- API tokens -------------------------------------------------------------------------------------------------
 
 def test_an_expired_or_revoked_token_is_refused(client, make_staff):
+    from meldingen.accounts.models import ApiToken, hash_token
     from meldingen.extensions import db
-    from meldingen.staff.models import ApiToken, hash_token
     from meldingen.staff.services import revoke_token
     from meldingen.timeutil import utcnow
 
@@ -170,8 +170,8 @@ def test_an_expired_or_revoked_token_is_refused(client, make_staff):
 
 
 def test_last_use_is_written_at_most_once_a_minute(client, make_staff):
+    from meldingen.accounts.models import ApiToken, hash_token
     from meldingen.extensions import db
-    from meldingen.staff.models import ApiToken, hash_token
     from meldingen.timeutil import as_aware_utc, utcnow
 
     _, token = make_staff("head")
@@ -209,8 +209,8 @@ def test_tokens_are_named_listed_and_revoked_from_the_command_line(app, runner, 
 
 
 def test_administrators_list_and_revoke_tokens_of_their_own_organisation_only(app, make_staff):
+    from meldingen.accounts.models import ApiToken
     from meldingen.extensions import db
-    from meldingen.staff.models import ApiToken
 
     admin, _ = make_staff("admin", "GM0363")
     colleague, colleague_token = make_staff("crew", "GM0363")

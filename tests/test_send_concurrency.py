@@ -6,12 +6,12 @@ from __future__ import annotations
 import time
 
 import pytest
+from fake_chat_platform import RESIDENTS, USERS, install_send_routes, platform_config, sent_messages
 from sqlalchemy import select
 
-from fake_chat_platform import RESIDENTS, USERS, install_send_routes, platform_config, sent_messages
-from meldingen.channels.models import OutboundMessage
 from meldingen.extensions import db
 from meldingen.jobs.slots import LocalSlots, RedisSlots, slot
+from meldingen.notify.models import OutboundMessage
 from meldingen.notify.sender import SLOT_WAIT_SECONDS, send_due_messages
 from meldingen.timeutil import utcnow
 

@@ -8,13 +8,13 @@ import json
 
 import pytest
 
+from meldingen.accounts.models import StaffUser
 from meldingen.categories.models import Category
 from meldingen.channels.models import Channel
 from meldingen.extensions import db
 from meldingen.notify.models import ReplyTemplate
 from meldingen.organisations.models import Department, Organisation
 from meldingen.routing.models import RoutingRule
-from meldingen.staff.models import StaffUser
 
 pytestmark = pytest.mark.rolled_back  # one shared database, rolled back after each test
 

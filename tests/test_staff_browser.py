@@ -68,8 +68,9 @@ def sign_in(page, base: str, email: str) -> None:
 
 def test_field_crew_on_a_phone_marks_a_report_done_with_note_and_photo(app, live_server, browser, make_staff,
                                                                        tmp_path):
-    from meldingen.channels.models import OutboundMessage
-    from meldingen.reports.models import Report, Reporter
+    from meldingen.notify.models import OutboundMessage
+    from meldingen.reports.models import Report
+    from meldingen.residents.models import Reporter
     from tests.factories import make_report
 
     reporter = Reporter(channel_kind="webchat", platform_id="web-777", display_name="Bewoner")
@@ -156,8 +157,7 @@ def test_department_head_filters_the_backlog_and_downloads_the_csv(app, live_ser
 
 
 def test_two_agents_claim_one_conversation_and_only_one_gets_it(app, live_server, browser, make_staff):
-    from meldingen.intake.models import Conversation, ConversationMessage
-    from meldingen.reports.models import Reporter
+    from meldingen.residents.models import Conversation, ConversationMessage, Reporter
     from meldingen.timeutil import utcnow
 
     reporter = Reporter(channel_kind="whatsapp", platform_id="31612345678", display_name="Mevrouw de Vries")
@@ -206,7 +206,7 @@ def test_two_agents_claim_one_conversation_and_only_one_gets_it(app, live_server
     for page in pages:
         page.context.close()
     db.session.rollback()
-    from meldingen.channels.models import OutboundMessage
+    from meldingen.notify.models import OutboundMessage
 
     assert db.session.query(OutboundMessage).filter_by(reporter_id=reporter.id).count() == 1
 

@@ -96,10 +96,9 @@ def test_a_head_finds_reports_plans_two_at_once_and_merges_one_by_typed_referenc
 
 def test_an_agent_sees_the_residents_photo_and_a_new_message_without_reloading(app, live_server, browser,
                                                                               make_staff):
-    from meldingen.intake.models import Conversation, ConversationMessage
     from meldingen.media.services import store_photo
     from meldingen.organisations.models import Organisation
-    from meldingen.reports.models import Reporter
+    from meldingen.residents.models import Conversation, ConversationMessage, Reporter
     from meldingen.timeutil import utcnow
 
     org = db.session.query(Organisation).filter_by(code="GM0363").one()

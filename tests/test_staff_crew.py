@@ -51,10 +51,11 @@ def test_my_work_lists_my_assigned_reports_first_then_my_departments_nearest_fir
 
 
 def test_my_work_leaves_out_closed_and_merged_reports_and_other_departments(crew_work, make_staff):
+    from sqlalchemy import select
+
     from meldingen.organisations.models import Department
     from meldingen.reports.services import change_status
     from meldingen.staff.mywork import my_work
-    from sqlalchemy import select
 
     crew, tile, near, far = crew_work
     change_status(near, "done", "Hersteld")

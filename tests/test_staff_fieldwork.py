@@ -10,7 +10,8 @@ import pytest
 from PIL import Image
 
 from meldingen.extensions import db
-from meldingen.reports.models import Photo, ReportEvent
+from meldingen.media.models import Photo
+from meldingen.reports.models import ReportEvent
 from tests.factories import EMMEN, make_report
 
 pytestmark = pytest.mark.rolled_back  # one shared database, rolled back after each test
@@ -243,8 +244,8 @@ def test_crew_buttons_follow_the_status_table(crew):
 
 def test_status_change_tells_the_subscribed_resident(app, crew):
     """Residents hear of it through `signals.status_changed` (its receiver queues the outbox message)."""
-    from meldingen.channels.models import OutboundMessage
-    from meldingen.reports.models import Reporter
+    from meldingen.notify.models import OutboundMessage
+    from meldingen.residents.models import Reporter
 
     client, _user, _ = crew
     reporter = Reporter(channel_kind="webchat", platform_id="web-4242", display_name="Bewoner")

@@ -7,11 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from meldingen.channels.models import OutboundMessage
 from meldingen.extensions import db
-from meldingen.intake.models import Conversation, ConversationMessage
+from meldingen.notify.models import OutboundMessage
 from meldingen.organisations.models import Organisation
-from meldingen.reports.models import Reporter
+from meldingen.residents.models import Conversation, ConversationMessage, Reporter
 from meldingen.timeutil import utcnow
 
 pytestmark = pytest.mark.rolled_back  # one shared database, rolled back after each test

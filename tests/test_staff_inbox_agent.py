@@ -12,9 +12,8 @@ import pytest
 from PIL import Image
 
 from meldingen.extensions import db
-from meldingen.intake.models import Conversation, ConversationMessage
 from meldingen.organisations.models import Organisation
-from meldingen.reports.models import Reporter
+from meldingen.residents.models import Conversation, ConversationMessage, Reporter
 from meldingen.staff.residents import resident_label
 from meldingen.timeutil import utcnow
 

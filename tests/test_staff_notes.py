@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from meldingen.channels.models import OutboundMessage
 from meldingen.extensions import db
-from meldingen.reports.models import Report, ReportSubscription, Reporter
+from meldingen.notify.models import OutboundMessage
+from meldingen.reports.models import Report, ReportSubscription
+from meldingen.residents.models import Reporter
 from tests.factories import make_report
 
 pytestmark = pytest.mark.rolled_back  # one shared database, rolled back after each test

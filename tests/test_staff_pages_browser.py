@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from fake_tiles import FakeTileServer
 from sqlalchemy import select
 
-from fake_tiles import FakeTileServer
 from meldingen.extensions import db
 from tests.factories import make_report
 from tests.test_staff_browser import CHROMIUM, live_server, screenshot, sign_in  # noqa: F401  (fixture)
@@ -96,8 +96,9 @@ def test_crew_on_a_phone_sees_streets_pins_coloured_as_the_legend_says_and_a_sma
 
 def test_head_on_a_laptop_sends_a_previewed_public_message_sees_a_truthful_backlog_and_dutch_error_pages(
         app, live_server, browser, make_staff):  # noqa: F811
-    from meldingen.channels.models import OutboundMessage
-    from meldingen.reports.models import Report, ReportSubscription, Reporter
+    from meldingen.notify.models import OutboundMessage
+    from meldingen.reports.models import Report, ReportSubscription
+    from meldingen.residents.models import Reporter
 
     residents = [Reporter(channel_kind="webchat", platform_id=f"web-b{i}", display_name="x") for i in range(2)]
     db.session.add_all(residents)

@@ -13,9 +13,8 @@ from sqlalchemy import event, select
 from meldingen.audit.models import AuditEntry
 from meldingen.categories.models import Category
 from meldingen.extensions import db
-from meldingen.intake.models import Conversation, ConversationMessage
 from meldingen.organisations.models import Organisation
-from meldingen.reports.models import Reporter
+from meldingen.residents.models import Conversation, ConversationMessage, Reporter
 from meldingen.timeutil import utcnow
 from tests.factories import make_report
 
@@ -64,7 +63,7 @@ def test_staff_accounts_and_credentials_are_flushed_not_committed(app):
         key, _ = issue_key("flush app", "GM0363")
         assert revoke_key(key.id).revoked_at is not None
     db.session.rollback()
-    from meldingen.staff.models import StaffUser
+    from meldingen.accounts.models import StaffUser
 
     assert db.session.scalar(select(StaffUser).where(StaffUser.email == "flush@gm0363.test")) is None
 
@@ -122,8 +121,8 @@ def test_a_bulk_refusal_undoes_only_its_own_report(app, make_staff, monkeypatch)
 def test_imports_stuck_work_retention_and_sample_data_are_flushed_not_committed(app, tmp_path):
     from meldingen.geo.imports import import_assets
     from meldingen.privacy.retention import RUN_ACTION, retention_batches
-    from meldingen.recovery import stuck
     from meldingen.seed import load_sample_data
+    from meldingen.staff import stuck
 
     csv_file = tmp_path / "lights.csv"
     csv_file.write_text("id,lat,lon\nL1,52.3877,4.8925\n", encoding="utf-8")

@@ -6,10 +6,10 @@ from __future__ import annotations
 import threading
 
 import pytest
+from fake_platforms import jpeg_bytes
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from fake_platforms import jpeg_bytes
 from meldingen.extensions import db
 from meldingen.reports.models import Report
 

@@ -7,13 +7,13 @@ import threading
 from pathlib import Path
 
 import pytest
+from fake_platforms import jpeg_bytes
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
-from fake_platforms import jpeg_bytes
 from meldingen.channels.models import InboundEvent
 from meldingen.extensions import db
-from meldingen.reports.models import Photo
+from meldingen.media.models import Photo
 
 PAYLOADS = Path(__file__).parent / "payloads" / "telegram"
 TOKEN = "123456:ABC-def"

@@ -8,14 +8,16 @@ import threading
 from pathlib import Path
 
 import pytest
+from fake_platforms import jpeg_bytes
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
-from fake_platforms import jpeg_bytes
 from meldingen.channels import twilio
-from meldingen.channels.models import InboundEvent, OutboundMessage
+from meldingen.channels.models import InboundEvent
 from meldingen.extensions import db
-from meldingen.reports.models import Photo, Reporter
+from meldingen.media.models import Photo
+from meldingen.notify.models import OutboundMessage
+from meldingen.residents.models import Reporter
 
 PAYLOADS = Path(__file__).parent / "payloads" / "twilio"
 PUBLIC = "https://meldingen.example.nl"

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import io
 
+from fake_platforms import jpeg_bytes
 from sqlalchemy import select
 
-from fake_platforms import jpeg_bytes
-from meldingen.channels.models import InboundEvent, OutboundMessage
+from meldingen.channels.models import InboundEvent
 from meldingen.extensions import db
-from meldingen.reports.models import Photo, Reporter
+from meldingen.media.models import Photo
+from meldingen.notify.models import OutboundMessage
+from meldingen.residents.models import Reporter
 
 
 def session(client) -> dict:

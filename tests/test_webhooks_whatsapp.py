@@ -8,14 +8,16 @@ import threading
 from pathlib import Path
 
 import pytest
+from fake_platforms import jpeg_bytes
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
-from fake_platforms import jpeg_bytes
 from meldingen.channels import whatsapp
-from meldingen.channels.models import Channel, InboundEvent, OutboundMessage
+from meldingen.channels.models import Channel, InboundEvent
 from meldingen.extensions import db
-from meldingen.reports.models import Photo, Reporter
+from meldingen.media.models import Photo
+from meldingen.notify.models import OutboundMessage
+from meldingen.residents.models import Reporter
 
 PAYLOADS = Path(__file__).parent / "payloads" / "whatsapp"
 SECRET = "whatsapp-app-secret"
@@ -113,14 +115,14 @@ def test_duplicate_deliveries_in_parallel_threads_store_one_event(app):
 @pytest.mark.parametrize("body", [b"not json", b"[]", b'{"object": "page", "entry": []}',
                                   b'{"object": "whatsapp_business_account", "entry": {}}'])
 def test_body_not_of_the_platform_shape_gets_400_and_is_logged(client, body, caplog):
-    with caplog.at_level(logging.WARNING, logger="meldingen.channels.webhooks"):
+    with caplog.at_level(logging.WARNING, logger="meldingen.web.webhooks"):
         assert post(client, body).status_code == 400
     assert "not of the platform's shape" in caplog.text
     assert events() == []
 
 
 def test_batch_with_one_malformed_message_is_answered_200_and_the_valid_text_reaches_the_intake(client, caplog):
-    from meldingen.intake.models import Conversation
+    from meldingen.residents.models import Conversation
 
     body = body_of("batch_malformed_interactive")
     with caplog.at_level(logging.WARNING, logger="meldingen.channels.inbound"):

@@ -12,11 +12,12 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from meldingen.channels import whatsapp
-from meldingen.channels.models import InboundEvent, OutboundMessage
+from meldingen.channels.models import InboundEvent
 from meldingen.extensions import db
-from meldingen.intake.models import Conversation
 from meldingen.notify import receipts
+from meldingen.notify.models import OutboundMessage
 from meldingen.notify.sender import deliver
+from meldingen.residents.models import Conversation
 from meldingen.timeutil import utcnow
 
 SECRET = "whatsapp-app-secret"

@@ -7,9 +7,9 @@ from flask import Flask
 
 def register_api(app: Flask) -> None:
     from meldingen.api import classify, duplicates, geo, photos, reports, routing_rules
+    from meldingen.api import privacy as privacy_api
     from meldingen.api.contract import install_contract_headers, install_contract_plugin
     from meldingen.extensions import api, csrf
-    from meldingen.privacy import api as privacy_api
 
     app.config.setdefault("API_TITLE", "Meldingen API")
     app.config.setdefault("API_VERSION", "v1")

@@ -12,8 +12,8 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import OperationalError
 
 from meldingen import authz
+from meldingen.accounts.models import ApiToken, StaffUser, hash_token
 from meldingen.extensions import db
-from meldingen.staff.models import ApiToken, StaffUser, hash_token
 from meldingen.timeutil import as_aware_utc, utcnow
 
 log = logging.getLogger(__name__)

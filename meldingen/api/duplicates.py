@@ -9,17 +9,17 @@ from sqlalchemy import select
 
 from meldingen.api.auth import current_staff, token_required
 from meldingen.api.reports import report_or_404, serialise
+from meldingen.api.schemas import ReportSchema
+from meldingen.dedup.merge_review import MAX_REASON_LENGTH, merge_with_reason, review_merge
 from meldingen.dedup.services import (
     MergeRefused,
     find_duplicate_candidates,
     stored_candidates,
     unmerge_report,
 )
-from meldingen.dedup.merge_review import MAX_REASON_LENGTH, merge_with_reason, review_merge
 from meldingen.extensions import db
 from meldingen.reports.access import scope_reports
 from meldingen.reports.models import Report
-from meldingen.reports.schemas import ReportSchema
 
 blp = Blueprint("duplicates", __name__, url_prefix="/reports", description="Duplicate reports")
 

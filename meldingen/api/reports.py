@@ -12,13 +12,7 @@ from sqlalchemy import and_, func, select
 
 from meldingen import authz
 from meldingen.api.auth import current_staff, token_required
-from meldingen.categories.models import Category
-from meldingen.extensions import db
-from meldingen.organisations.models import Organisation
-from meldingen.reports.access import scope_reports, visible_report
-from meldingen.reports.models import Report
-from meldingen.pipeline import change_category, create_report
-from meldingen.reports.schemas import (
+from meldingen.api.schemas import (
     ReportCreateSchema,
     ReportPageSchema,
     ReportQuerySchema,
@@ -26,6 +20,12 @@ from meldingen.reports.schemas import (
     StatusChangeSchema,
     report_to_dict,
 )
+from meldingen.categories.models import Category
+from meldingen.extensions import db
+from meldingen.organisations.models import Organisation
+from meldingen.pipeline import change_category, create_report
+from meldingen.reports.access import scope_reports, visible_report
+from meldingen.reports.models import Report
 from meldingen.reports.services import (
     NewReport,
     OutsideServiceArea,

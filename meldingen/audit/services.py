@@ -156,7 +156,7 @@ def _object_of_request() -> tuple[str | None, str | None, int | None]:
         org = db.session.scalar(select(Report.organisation_id).where(Report.reference == reference))
         return "report", reference, org
     if "conversation_id" in args:
-        from meldingen.intake.models import Conversation
+        from meldingen.residents.models import Conversation
 
         org = db.session.scalar(select(Conversation.organisation_id)
                                 .where(Conversation.id == args["conversation_id"]))

@@ -18,9 +18,10 @@ from meldingen.channels.messages import (
     ParsedWebhook,
     UnreadableItem,
 )
-from meldingen.channels.models import InboundEvent, OutboundMessage
+from meldingen.channels.models import InboundEvent
 from meldingen.extensions import db
 from meldingen.inputs.text import LIMITS, bounded_text
+from meldingen.notify.models import OutboundMessage
 from meldingen.timeutil import utcnow
 
 log = logging.getLogger(__name__)

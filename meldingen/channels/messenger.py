@@ -434,9 +434,9 @@ def _sent_before(status: DeliveryStatus) -> list[str]:
     """The mids of our messages to the watermark's resident sent at or before it and not yet at its state."""
     from sqlalchemy import select
 
-    from meldingen.channels.models import OutboundMessage
     from meldingen.extensions import db
-    from meldingen.reports.models import Reporter
+    from meldingen.notify.models import OutboundMessage
+    from meldingen.residents.models import Reporter
 
     earlier = ("sent",) if status.status == "delivered" else ("sent", "delivered")
     return list(db.session.scalars(

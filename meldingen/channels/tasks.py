@@ -23,9 +23,9 @@ from meldingen.channels.models import InboundEvent
 from meldingen.extensions import db
 from meldingen.media import refusals
 from meldingen.media.images import ImageRejected
+from meldingen.media.models import Photo
 from meldingen.media.services import store_photo
 from meldingen.recovery.policy import lease_seconds, lease_until, retry_delay, short_reason, should_park
-from meldingen.reports.models import Photo
 from meldingen.signals import message_processed, message_received
 from meldingen.timeutil import utcnow
 

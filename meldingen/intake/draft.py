@@ -12,11 +12,12 @@ from meldingen.channels.adapter import Reply
 from meldingen.channels.adapters import find_adapter
 from meldingen.channels.messages import InboundMessage
 from meldingen.extensions import db
-from meldingen.intake.models import Conversation
 from meldingen.intake.understanding import ConversationState
+from meldingen.media.models import Photo
 from meldingen.notify.outbox import queue_message, supersede_questions
 from meldingen.notify.templates import render
-from meldingen.reports.models import Photo, Report, Reporter
+from meldingen.reports.models import Report
+from meldingen.residents.models import Conversation, Reporter
 from meldingen.timeutil import as_aware_utc, utcnow
 
 # A report made this recently is what "nee, bij nummer 12" or a photo without words is about.

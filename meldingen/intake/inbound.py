@@ -10,8 +10,7 @@ from meldingen.channels.adapters import find_adapter
 from meldingen.channels.messages import InboundMessage
 from meldingen.db import begin_write
 from meldingen.extensions import db
-from meldingen.intake.models import Conversation, ConversationMessage
-from meldingen.reports.models import Reporter
+from meldingen.residents.models import Conversation, ConversationMessage, Reporter
 from meldingen.timeutil import as_aware_utc, utcnow
 
 

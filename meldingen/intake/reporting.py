@@ -16,10 +16,10 @@ from meldingen import jobs, pipeline
 from meldingen.db import begin_write
 from meldingen.extensions import db
 from meldingen.intake.draft import Intake, category_name, draft_description, flag_for_person, parse_time
-from meldingen.intake.models import Conversation
 from meldingen.notify.hooks import status_name
-from meldingen.reports.models import Report, Reporter
+from meldingen.reports.models import Report
 from meldingen.reports.services import NewReport, OutsideServiceArea, ReportInputError
+from meldingen.residents.models import Conversation, Reporter
 from meldingen.timeutil import as_aware_utc, utcnow
 
 log = logging.getLogger(__name__)

@@ -22,17 +22,18 @@ from meldingen.extensions import db
 from meldingen.intake import language as words
 from meldingen.intake.draft import RECENT_REPORT_SECONDS, Intake, category_name, flag_for_person, parse_time
 from meldingen.intake.inbound import conversation_for, edited_original, log_inbound, platform_message_key, reporter_for
-from meldingen.intake.models import Conversation, ConversationMessage
 from meldingen.intake.reporting import act_after_quiet_period, act_if_due, act_on_conversation, record_act_failure
 from meldingen.intake.slots import address_in_text
 from meldingen.intake.status import answer_status, open_reports
 from meldingen.intake.understanding import Understanding, house_number_only, normalise, understand
 from meldingen.media import refusals
+from meldingen.media.models import Photo
 from meldingen.media.refusals import refusal_text
 from meldingen.notify.outbox import release_held_messages
 from meldingen.pipeline import Prepared
-from meldingen.reports.models import Photo, Report, Reporter
+from meldingen.reports.models import Report
 from meldingen.reports.services import add_event
+from meldingen.residents.models import Conversation, ConversationMessage, Reporter
 from meldingen.timeutil import as_aware_utc, utcnow
 
 log = logging.getLogger(__name__)

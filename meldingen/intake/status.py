@@ -8,7 +8,8 @@ from sqlalchemy import or_, select
 from meldingen.extensions import db
 from meldingen.intake.draft import Intake, category_name
 from meldingen.notify.hooks import status_name
-from meldingen.reports.models import Report, ReportSubscription, Reporter, Status
+from meldingen.reports.models import Report, ReportSubscription, Status
+from meldingen.residents.models import Reporter
 
 MOST_REPORTS_LISTED = 3
 _MONTHS = {

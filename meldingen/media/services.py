@@ -13,7 +13,7 @@ from flask import current_app
 
 from meldingen.extensions import db
 from meldingen.media.images import process_image
-from meldingen.reports.models import Photo
+from meldingen.media.models import Photo
 
 
 def media_dir() -> Path:

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from meldingen.extensions import db
 from meldingen.notify.outbox import queue_message
 from meldingen.notify.templates import render
-from meldingen.reports.models import Report, ReportSubscription, Reporter, Status
+from meldingen.reports.models import Report, ReportSubscription, Status
+from meldingen.residents.models import Reporter
 
 
 def status_name(code: str, language: str) -> str:

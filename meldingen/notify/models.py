@@ -3,10 +3,22 @@ standard texts staff pick from when they write a message to the residents of a r
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
+from meldingen.db import UTCDateTime
 from meldingen.extensions import db
+from meldingen.timeutil import utcnow
 
 
 class ReplyTemplate(db.Model):
@@ -34,3 +46,33 @@ class StandardText(db.Model):
     body: Mapped[str] = mapped_column(Text)
     position: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class OutboundMessage(db.Model):
+    """The outbox: a message to a resident, written in the transaction that causes it, sent after commit."""
+
+    __tablename__ = "outbound_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    channel_kind: Mapped[str] = mapped_column(String(20))
+    channel_id: Mapped[int | None] = mapped_column(ForeignKey("channels.id", ondelete="SET NULL"))
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("reporters.id", ondelete="CASCADE"), index=True)
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id", ondelete="SET NULL"))
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id", ondelete="SET NULL"))
+    template_key: Mapped[str | None] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)  # buttons, list options, location request
+    # queued|sending|sent|delivered|read|failed|held (held: outside WhatsApp's window, no template)
+    # |unknown (the send timed out or its worker died: it may have landed; see notify/uncertain.py)
+    # |parked (kept failing, or unknown and only a person can tell: on the staff stuck list)|dismissed
+    state: Mapped[str] = mapped_column(String(20), default="queued", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    platform_message_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    state_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    parked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -11,11 +11,11 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from meldingen import jobs
-from meldingen.channels.models import OutboundMessage
 from meldingen.extensions import db
-from meldingen.intake.models import Conversation, ConversationMessage
-from meldingen.reports.models import Reporter
+from meldingen.notify.models import OutboundMessage
+from meldingen.residents.models import Conversation, ConversationMessage, Reporter
 from meldingen.timeutil import as_aware_utc, utcnow
+
 
 def combines_replies(kind: str) -> bool:
     """Are messages waiting for their turn to the same person combined into one? The platform's adapter says."""

@@ -16,10 +16,10 @@ from sqlalchemy import or_, select, update
 
 from meldingen.channels.adapters import find_adapter
 from meldingen.channels.messages import InboundMessage
-from meldingen.channels.models import OutboundMessage
 from meldingen.extensions import db
+from meldingen.notify.models import OutboundMessage
 from meldingen.notify.outbox import send_after_commit
-from meldingen.reports.models import Reporter
+from meldingen.residents.models import Reporter
 from meldingen.timeutil import utcnow
 
 log = logging.getLogger(__name__)

@@ -27,17 +27,16 @@ from meldingen.channels.adapter import HeldForStaff, OutgoingMessage
 from meldingen.channels.adapters import adapter_for, find_adapter
 from meldingen.channels.base import PlatformError
 from meldingen.channels.http import platform_client
-from meldingen.channels.models import OutboundMessage
 from meldingen.extensions import db
-from meldingen.intake.models import Conversation
 from meldingen.notify import receipts
+from meldingen.notify.models import OutboundMessage
 from meldingen.recovery.policy import (
     retry_delay,
     send_lease_seconds,
     short_reason,
     should_park,
 )
-from meldingen.reports.models import Reporter
+from meldingen.residents.models import Conversation, Reporter
 from meldingen.timeutil import as_aware_utc, utcnow
 
 log = logging.getLogger(__name__)

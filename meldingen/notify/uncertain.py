@@ -32,11 +32,11 @@ from meldingen.channels import registry
 from meldingen.channels.adapter import UnknownSend
 from meldingen.channels.adapters import adapter_for
 from meldingen.channels.http import platform_client
-from meldingen.channels.models import OutboundMessage
 from meldingen.extensions import db
 from meldingen.notify import receipts
+from meldingen.notify.models import OutboundMessage
 from meldingen.recovery.policy import retry_delay, should_park, unconfirmed_wait
-from meldingen.reports.models import Reporter
+from meldingen.residents.models import Reporter
 from meldingen.timeutil import as_aware_utc, utcnow
 
 log = logging.getLogger(__name__)

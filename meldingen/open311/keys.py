@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from meldingen.accounts.models import Open311ApiKey, hash_token
 from meldingen.extensions import db
 from meldingen.organisations.models import Organisation
-from meldingen.staff.models import Open311ApiKey, hash_token
 from meldingen.timeutil import utcnow
 
 

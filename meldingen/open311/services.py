@@ -18,9 +18,9 @@ from sqlalchemy.orm import selectinload
 from meldingen.categories.models import Category, CategoryOverride
 from meldingen.extensions import db
 from meldingen.inputs.bounds import EARLIEST_YEAR, LATEST_YEAR, in_date_range
-from meldingen.privacy.public import public_point
 from meldingen.open311.serialise import MAX_DESCRIPTION, PublicDetails
 from meldingen.pipeline import create_report
+from meldingen.privacy.public import public_point
 from meldingen.reports.models import Report, ReportEvent
 from meldingen.reports.services import (
     NewReport,

@@ -14,12 +14,14 @@ import json
 
 from sqlalchemy import exists, or_, select, update
 
-from meldingen.channels.models import InboundEvent, OutboundMessage
+from meldingen.channels.models import InboundEvent
 from meldingen.extensions import db
-from meldingen.intake.models import Conversation, ConversationMessage
+from meldingen.media.models import Photo
+from meldingen.notify.models import OutboundMessage
 from meldingen.privacy.public import is_person_related, public_text
 from meldingen.privacy.redaction import redact_text
-from meldingen.reports.models import Photo, Report, ReportSubscription, Reporter
+from meldingen.reports.models import Report, ReportSubscription
+from meldingen.residents.models import Conversation, ConversationMessage, Reporter
 from meldingen.timeutil import isoformat, utcnow
 
 REMOVED = "[verwijderd]"

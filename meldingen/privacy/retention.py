@@ -18,8 +18,9 @@ from sqlalchemy import delete, func, select
 
 from meldingen.channels.models import InboundEvent
 from meldingen.extensions import db
-from meldingen.privacy.residents import anonymise_reporter, anonymise_report, has_recent_or_open_reports
-from meldingen.reports.models import Report, Reporter
+from meldingen.privacy.residents import anonymise_report, anonymise_reporter, has_recent_or_open_reports
+from meldingen.reports.models import Report
+from meldingen.residents.models import Reporter
 from meldingen.timeutil import utcnow
 
 BATCH = 500

@@ -39,25 +39,6 @@ class StatusTransition(db.Model):
     requires_note: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-class Reporter(db.Model):
-    """A resident as known on one channel. Never shown publicly."""
-
-    __tablename__ = "reporters"
-    __table_args__ = (UniqueConstraint("channel_kind", "platform_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    channel_kind: Mapped[str] = mapped_column(String(20))
-    platform_id: Mapped[str] = mapped_column(String(200))
-    channel_id: Mapped[int | None] = mapped_column(ForeignKey("channels.id", ondelete="SET NULL"))
-    display_name: Mapped[str | None] = mapped_column(String(200))
-    language: Mapped[str] = mapped_column(String(5), default="nl")
-    # The resident's last message: WhatsApp allows free-form replies for 24 hours after it.
-    last_inbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    # When the platform id, name and chat texts were replaced by placeholders (retention or erasure).
-    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-
-
 class Report(db.Model):
     __tablename__ = "reports"
     # The open work is a small part of all reports: the map and the backlog start from these partial indexes.
@@ -151,33 +132,6 @@ class ReportEvent(db.Model):
     data: Mapped[dict] = mapped_column(JSON, default=dict)
 
     report: Mapped[Report] = relationship(back_populates="events")
-
-
-class Photo(db.Model):
-    """A stored photo (EXIF removed, upright) with its thumbnail; before a report exists it hangs on a conversation."""
-
-    __tablename__ = "photos"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    token: Mapped[str] = mapped_column(String(40), unique=True)  # the name in URLs, not guessable
-    report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
-    conversation_id: Mapped[int | None] = mapped_column(
-        ForeignKey("conversations.id", ondelete="SET NULL"), index=True
-    )
-    path: Mapped[str] = mapped_column(String(300))
-    thumbnail_path: Mapped[str] = mapped_column(String(300))
-    content_type: Mapped[str] = mapped_column(String(50), default="image/jpeg")
-    width: Mapped[int] = mapped_column(Integer)
-    height: Mapped[int] = mapped_column(Integer)
-    size_bytes: Mapped[int] = mapped_column(Integer)
-    sha256: Mapped[str] = mapped_column(String(64), index=True)
-    gps_lat: Mapped[float | None] = mapped_column(Float)
-    gps_lon: Mapped[float | None] = mapped_column(Float)
-    source: Mapped[str] = mapped_column(String(20))  # channel kind or "staff"
-    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-
-    report: Mapped[Report | None] = relationship(back_populates="photos")
 
 
 class ReportSubscription(db.Model):

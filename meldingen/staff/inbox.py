@@ -16,9 +16,9 @@ from flask import current_app
 from sqlalchemy import func, or_, select, update
 
 from meldingen.extensions import db
-from meldingen.intake.models import Conversation, ConversationMessage
 from meldingen.notify.outbox import queue_text
 from meldingen.reports.access import visible_organisation_ids
+from meldingen.residents.models import Conversation, ConversationMessage
 from meldingen.timeutil import as_aware_utc, utcnow
 
 DEFAULT_CLAIM_SECONDS = 600
@@ -191,7 +191,7 @@ def messages_after(conversation: Conversation, after_id: int, limit: int = 100) 
 
 def photos_of(messages) -> dict:
     """The stored photos the messages refer to, by id (shown as pictures, not as "[photo]")."""
-    from meldingen.reports.models import Photo
+    from meldingen.media.models import Photo
 
     ids = {int(i) for m in messages for i in (m.data or {}).get("photo_ids", []) if str(i).isdigit()}
     if not ids:

@@ -15,7 +15,7 @@ SESSION_VERSION_KEY = "_staff_sv"
 
 @login_manager.user_loader
 def load_staff_user(user_id: str):
-    from meldingen.staff.models import StaffUser
+    from meldingen.accounts.models import StaffUser
 
     try:
         user = db.session.get(StaffUser, int(user_id))

@@ -216,8 +216,8 @@ def open_reports_geojson_python(staff, now=None) -> str:
 
 def area_outlines_geojson(staff, tolerance_m: float = 10.0) -> dict:
     """The outlines of the municipalities (and their districts) the staff member works for, simplified, in WGS84."""
-    from meldingen.reports.access import visible_organisation_ids
     from meldingen.organisations.models import Organisation
+    from meldingen.reports.access import visible_organisation_ids
 
     codes = tuple(sorted(db.session.scalars(
         select(Organisation.code).where(Organisation.id.in_(visible_organisation_ids(staff)))

@@ -8,13 +8,13 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy import select
 
+from meldingen.accounts.models import StaffUser
 from meldingen.dedup import services as dedup_services
 from meldingen.extensions import db
 from meldingen.organisations.models import Department
 from meldingen.reports.access import scope_reports
 from meldingen.reports.models import Report
 from meldingen.reports.services import add_event, change_status
-from meldingen.staff.models import StaffUser
 
 # The buttons a field crew sees, in this order; each shown only where the status table allows the move.
 CREW_STATUSES = ("in_progress", "planned", "done")  # = authz.LIMITED_STATUSES["crew"]

@@ -8,10 +8,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from meldingen.accounts.models import ROLES, ApiToken, StaffUser, hash_token
 from meldingen.extensions import db
 from meldingen.inputs.text import LIMITS, clean_text
 from meldingen.organisations.models import Department, Organisation
-from meldingen.staff.models import ROLES, ApiToken, StaffUser, hash_token
 from meldingen.timeutil import utcnow
 
 # A token lives this long unless its maker chooses otherwise; a token for ever is a token nobody remembers.

@@ -1,6 +1,6 @@
 """/chat: the municipality's own website chat for residents who use no chat app.
 
-The page is static; it talks to the JSON endpoints under /chat/api (meldingen.channels.webhooks): a signed
+The page is static; it talks to the JSON endpoints under /chat/api (meldingen.web.webhooks): a signed
 session token (kept by the page, sent as X-Chat-Session) names the resident, so no cookie or CSRF token is
 needed, and every message goes through the same intake as WhatsApp, Telegram and SMS.
 """

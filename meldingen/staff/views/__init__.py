@@ -36,4 +36,15 @@ def localtime(value) -> str:
 
 
 from meldingen.staff.views import (  # noqa: E402,F401  (routes on bp)
-    admin, admin_rules, admin_texts, auth, backlog, credentials, crew, fieldwork, inbox, search, stuck)
+    admin,
+    admin_rules,
+    admin_texts,
+    auth,
+    backlog,
+    credentials,
+    crew,
+    fieldwork,
+    inbox,
+    search,
+    stuck,
+)

@@ -12,6 +12,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from meldingen.accounts.models import ROLES, StaffUser
 from meldingen.categories.models import Category
 from meldingen.channels.models import CHANNEL_KINDS, Channel
 from meldingen.extensions import db
@@ -19,7 +20,6 @@ from meldingen.notify.models import ReplyTemplate
 from meldingen.organisations.models import Department, Organisation
 from meldingen.reports.access import visible_organisation_ids
 from meldingen.staff.admin_forms import FormRefused, parse_handling_days
-from meldingen.staff.models import ROLES, StaffUser
 from meldingen.staff.roles import ROLE_NAMES, action_required, is_service_point_staff
 from meldingen.staff.views import bp
 from meldingen.web.errors import db_int

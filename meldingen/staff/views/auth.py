@@ -9,13 +9,14 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from meldingen.accounts.models import StaffUser
 from meldingen.extensions import db, limiter
 from meldingen.staff.login import end_all_sessions, start_session
-from meldingen.staff.models import StaffUser
 from meldingen.staff.roles import HOME_ENDPOINT
 from meldingen.staff.views import bp
 from meldingen.timeutil import utcnow
 from meldingen.web.limits import limit_login
+
 
 @lru_cache(maxsize=4)
 def _dummy_hash(method: str) -> str:

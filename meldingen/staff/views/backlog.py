@@ -57,7 +57,7 @@ def backlog_csv():
 
     def generate():
         # Streaming runs in a fresh app context with its own session: load the staff member there.
-        from meldingen.staff.models import StaffUser
+        from meldingen.accounts.models import StaffUser
 
         yield from backlog_service.csv_rows(db.session.get(StaffUser, staff_id), flt, delimiter)
 

@@ -8,8 +8,8 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from meldingen import authz
+from meldingen.accounts.models import ApiToken, StaffUser
 from meldingen.extensions import db
-from meldingen.staff.models import ApiToken, StaffUser
 from meldingen.staff.roles import action_required, is_service_point_staff
 from meldingen.staff.views import bp
 from meldingen.staff.views.admin import SECTIONS, _back, _organisations, _own_organisation

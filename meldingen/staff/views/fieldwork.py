@@ -9,16 +9,16 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask_login import current_user
 from sqlalchemy import select
 
+from meldingen import authz
 from meldingen.categories.models import Category
 from meldingen.extensions import db
 from meldingen.media.images import ImageRejected
+from meldingen.pipeline import change_category
 from meldingen.reports.access import scope_reports, visible_report
 from meldingen.reports.models import Report, Status
-from meldingen.pipeline import change_category
 from meldingen.reports.services import ReportInputError
 from meldingen.reports.statuses import TransitionRefused, load_status_table
 from meldingen.staff import mapdata, report_actions
-from meldingen import authz
 from meldingen.staff.roles import action_required
 from meldingen.staff.views import bp
 from meldingen.timeutil import as_aware_utc, utcnow
@@ -106,7 +106,7 @@ def report_page(reference: str):
     if authz.may(current_user, "change_category"):
         context["category_tree"] = _active_category_tree()
     if manage:
-        from meldingen.staff.models import StaffUser
+        from meldingen.accounts.models import StaffUser
 
         context["departments"] = report.organisation.departments if report.organisation else []
         context["assignees"] = db.session.scalars(

@@ -6,15 +6,15 @@ from flask import abort, current_app, flash, jsonify, redirect, render_template,
 from flask_login import current_user
 from sqlalchemy import select
 
+from meldingen.accounts.models import StaffUser
 from meldingen.extensions import db
-from meldingen.staff import inbox as inbox_service
-from meldingen.staff.models import StaffUser
-from meldingen.staff.residents import resident_label
 from meldingen.inputs.bounds import bounded_int
+from meldingen.staff import inbox as inbox_service
+from meldingen.staff.residents import resident_label
 from meldingen.staff.roles import action_required
-from meldingen.web.errors import MAX_DB_INT
 from meldingen.staff.views import bp
 from meldingen.timeutil import utcnow
+from meldingen.web.errors import MAX_DB_INT
 
 
 @bp.get("/inbox")

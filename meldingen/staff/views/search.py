@@ -7,13 +7,13 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from meldingen.accounts.models import StaffUser
 from meldingen.categories.models import Category
 from meldingen.extensions import db
 from meldingen.organisations.models import Department
 from meldingen.reports.access import visible_organisation_ids
 from meldingen.staff import bulk as bulk_service
 from meldingen.staff import search as search_service
-from meldingen.staff.models import StaffUser
 from meldingen.staff.roles import BACKLOG_ROLES, action_required
 from meldingen.staff.views import bp
 from meldingen.timeutil import as_aware_utc, utcnow

@@ -6,8 +6,8 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from meldingen.extensions import db
-from meldingen.recovery import stuck
 from meldingen.reports.access import visible_organisation_ids
+from meldingen.staff import stuck
 from meldingen.staff.roles import action_required, is_service_point_staff
 from meldingen.staff.views import bp
 from meldingen.staff.views.admin import SECTIONS

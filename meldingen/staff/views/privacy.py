@@ -10,8 +10,8 @@ from flask_login import current_user
 
 from meldingen.audit.services import client_ip
 from meldingen.extensions import db
-from meldingen.privacy.public import PublicTextError, set_public_description
 from meldingen.privacy import residents as resident_data
+from meldingen.privacy.public import PublicTextError, set_public_description
 from meldingen.privacy.residents import erase_resident, resident_export_csv, visible_reporter
 from meldingen.reports.access import visible_report
 from meldingen.staff.roles import action_required

@@ -236,8 +236,8 @@ def _store_chat(parsed: ParsedWebhook):
 @limits.limit_chat_polls
 def chat_replies():
     """The replies for this chat session after `after` (an id the page got before), oldest first."""
-    from meldingen.channels.models import OutboundMessage
-    from meldingen.reports.models import Reporter
+    from meldingen.notify.models import OutboundMessage
+    from meldingen.residents.models import Reporter
 
     session_id = _chat_session()
     if session_id is None:

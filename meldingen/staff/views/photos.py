@@ -7,8 +7,9 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from meldingen.extensions import db
+from meldingen.media.models import Photo
 from meldingen.media.services import photo_file
-from meldingen.reports.models import Photo, Report
+from meldingen.reports.models import Report
 
 bp = Blueprint("media", __name__)
 
@@ -23,8 +24,8 @@ def _viewer():
 
 
 def may_see_photo(staff, photo: Photo) -> bool:
-    from meldingen.intake.models import Conversation
     from meldingen.reports.access import scope_reports, visible_organisation_ids
+    from meldingen.residents.models import Conversation
 
     if photo.report_id is not None:
         return db.session.scalar(scope_reports(select(Report.id).where(Report.id == photo.report_id), staff)) \

@@ -1,15 +1,34 @@
-"""Conversations: one per resident and channel, holding the draft report being assembled."""
+"""Residents (one per platform identity and channel) and their conversations with the service."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from meldingen.db import UTCDateTime
 from meldingen.extensions import db
 from meldingen.timeutil import utcnow
+
+
+class Reporter(db.Model):
+    """A resident as known on one channel. Never shown publicly."""
+
+    __tablename__ = "reporters"
+    __table_args__ = (UniqueConstraint("channel_kind", "platform_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_kind: Mapped[str] = mapped_column(String(20))
+    platform_id: Mapped[str] = mapped_column(String(200))
+    channel_id: Mapped[int | None] = mapped_column(ForeignKey("channels.id", ondelete="SET NULL"))
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(5), default="nl")
+    # The resident's last message: WhatsApp allows free-form replies for 24 hours after it.
+    last_inbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # When the platform id, name and chat texts were replaced by placeholders (retention or erasure).
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Conversation(db.Model):

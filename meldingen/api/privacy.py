@@ -9,10 +9,10 @@ from marshmallow import Schema, fields, validate
 
 from meldingen.api.auth import current_staff, token_required
 from meldingen.api.reports import report_or_404, serialise
+from meldingen.api.schemas import ReportSchema
 from meldingen.extensions import db
 from meldingen.privacy.public import MAX_PUBLIC_DESCRIPTION, PublicTextError, set_public_description
 from meldingen.privacy.residents import erase_resident, resident_export
-from meldingen.reports.schemas import ReportSchema
 
 blp = Blueprint("privacy_api", __name__, url_prefix="/reports",
                 description="What the public sees of a report, and the resident's rights")

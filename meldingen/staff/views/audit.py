@@ -40,8 +40,8 @@ def audit_log():
     page = max(1, min(request.args.get("page", 1, type=int) or 1, 100_000))
     rows = db.session.scalars(readable_entries(current_user, flt).offset((page - 1) * PAGE_SIZE)
                               .limit(PAGE_SIZE + 1)).all()
-    from meldingen.staff.views.admin import SECTIONS
     from meldingen.staff.roles import is_service_point_staff
+    from meldingen.staff.views.admin import SECTIONS
 
     return render_template("audit/log.html", entries=rows[:PAGE_SIZE], more=len(rows) > PAGE_SIZE, page=page,
                            args=request.args, query_args={k: v for k, v in request.args.items() if k != "page"},

@@ -17,10 +17,11 @@ from datetime import datetime
 from sqlalchemy import select
 
 from meldingen import jobs
-from meldingen.channels.models import Channel, InboundEvent, OutboundMessage
+from meldingen.channels.models import Channel, InboundEvent
 from meldingen.extensions import db
-from meldingen.intake.models import Conversation
 from meldingen.notify import receipts
+from meldingen.notify.models import OutboundMessage
+from meldingen.residents.models import Conversation
 from meldingen.timeutil import utcnow
 
 log = logging.getLogger(__name__)
