@@ -96,6 +96,7 @@ def register_reactions(app: Flask) -> None:
     """
     from meldingen import signals
     from meldingen.intake.services import receive_message
+    from meldingen.notify.delivery import record_receipt
     from meldingen.notify.hooks import tell_subscribers
     from meldingen.notify.receipts import queue_read_receipt
 
@@ -105,6 +106,8 @@ def register_reactions(app: Flask) -> None:
     # is marked read through the outbox.
     signals.message_received.connect(receive_message, weak=False)
     signals.message_processed.connect(queue_read_receipt, weak=False)
+    # What a platform reports of a message we sent moves its outbox row forward (and settles an unknown send).
+    signals.delivery_reported.connect(record_receipt, weak=False)
 
 
 def register_blueprints(app: Flask) -> None:

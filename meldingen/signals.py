@@ -38,5 +38,9 @@ message_received = _signals.signal("message-received")
 # it to the resident reacts (the read receipt). sender: the InboundMessage; keywords: event, channel.
 message_processed = _signals.signal("message-processed")
 
+# A platform reported what became of a message we sent (sent, delivered, read, failed). sender: the
+# DeliveryStatus, stored once by `channels`; the outbox records it (notify/delivery.py).
+delivery_reported = _signals.signal("delivery-reported")
+
 # The sample data were loaded (`meldingen load-sample-data`). sender: the app.
 sample_data_loaded = _signals.signal("sample-data-loaded")

@@ -1,4 +1,4 @@
-"""Store what a platform delivered, once: raw events keyed per channel, delivery receipts onto the outbox.
+"""Store what a platform delivered, once: raw events keyed per channel; receipts announced to the outbox.
 
 The unique key (channel kind, external key) is enforced by the database with INSERT … ON CONFLICT DO NOTHING,
 so a redelivery — even one arriving in the same instant on another thread or process — inserts nothing.
@@ -10,10 +10,8 @@ import dataclasses
 import logging
 from collections.abc import Callable
 
-from sqlalchemy import select
 
 from meldingen.channels.messages import (
-    DeliveryStatus,
     InboundMessage,
     ParsedWebhook,
     UnreadableItem,
@@ -21,20 +19,10 @@ from meldingen.channels.messages import (
 from meldingen.channels.models import InboundEvent
 from meldingen.extensions import db
 from meldingen.inputs.text import LIMITS, bounded_text
-from meldingen.notify.models import OutboundMessage
+from meldingen.signals import delivery_reported
 from meldingen.timeutil import utcnow
 
 log = logging.getLogger(__name__)
-
-# How far a sent message has come; a receipt only ever moves it forward (they can arrive out of order).
-_PROGRESS = {"queued": 0, "held": 0, "sending": 1, "unknown": 1, "parked": 1, "sent": 2, "delivered": 3, "read": 4,
-             "failed": 5}
-_STATUS_TO_STATE = {
-    "accepted": "queued", "scheduled": "queued", "queued": "queued", "sending": "sending", "sent": "sent",
-    "delivered": "delivered", "read": "read", "partially_delivered": "delivered",
-    "failed": "failed", "undelivered": "failed", "canceled": "failed",
-}
-
 
 def insert_event(channel_kind: str, external_key: str, channel_id: int | None, payload: dict,
                  state: str = "pending", error: str | None = None) -> int | None:
@@ -92,7 +80,7 @@ def record_delivery(
         if single and raw is not None:
             payload["raw"] = raw
         if insert_event(status.channel_kind, status.event_key, None, payload, state="done") is not None:
-            apply_status(status)
+            delivery_reported.send(status)  # the outbox records it (notify/delivery.py)
     return new_ids
 
 
@@ -112,53 +100,3 @@ def normalised_message(message: InboundMessage) -> InboundMessage | None:
     changes = {name: bounded_text(getattr(message, name), name, kind, truncate=True)
                for name, kind in _TEXT_FIELDS.items() if isinstance(getattr(message, name), str)}
     return dataclasses.replace(message, **changes) if changes else message
-
-
-def apply_status(status: DeliveryStatus) -> bool:
-    """Record a receipt on the message we sent; False when we do not (yet) know that platform message id.
-
-    A receipt also settles a send whose outcome was unknown (it timed out, or its worker died): "sent" or
-    later means it landed, so it is never sent again; "failed" means it did not, so it is queued once more.
-    """
-    outbound = db.session.scalar(
-        select(OutboundMessage).where(OutboundMessage.channel_kind == status.channel_kind,
-                                      OutboundMessage.platform_message_id == status.platform_message_id)
-    )
-    if outbound is None:
-        outbound = _by_reference(status)
-        if outbound is None:
-            return False
-        if not outbound.platform_message_id:
-            outbound.platform_message_id = status.platform_message_id[:200]
-    state = _STATUS_TO_STATE.get(status.status)
-    if state is None:
-        return True
-    if state == "failed" and outbound.state in ("unknown", "sending", "parked") and outbound.sent_at is None:
-        outbound.state = "queued"  # it did not land: one more try, by the sweep or now
-        outbound.next_attempt_at = status.at
-        outbound.parked_at = None
-        outbound.last_error = f"the platform reports the earlier attempt failed: {status.error or status.status}"
-        return True
-    if state == "failed":
-        if outbound.state in ("delivered", "read"):
-            return True
-        outbound.last_error = status.error or status.status
-    elif _PROGRESS.get(state, 0) <= _PROGRESS.get(outbound.state, 0):
-        return True
-    if state in ("sent", "delivered", "read") and outbound.sent_at is None:
-        outbound.sent_at = status.at
-        outbound.parked_at = None
-    outbound.state = state
-    outbound.state_at = status.at
-    return True
-
-
-def _by_reference(status: DeliveryStatus) -> OutboundMessage | None:
-    """The outbox row named by our own reference ("outbox:<id>") echoed in the receipt."""
-    reference = status.reference or ""
-    if not reference.startswith("outbox:") or not reference[len("outbox:"):].isdigit():
-        return None
-    outbound = db.session.get(OutboundMessage, int(reference[len("outbox:"):]))
-    if outbound is None or outbound.channel_kind != status.channel_kind:
-        return None
-    return outbound

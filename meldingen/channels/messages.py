@@ -91,6 +91,9 @@ class DeliveryStatus:
     # Our own reference echoed by the platform (WhatsApp biz_opaque_callback_data, the outbox id in Twilio's
     # StatusCallback URL): ties a receipt to the outbox row even when the send's answer never arrived.
     reference: str | None = None
+    # A watermark receipt (Messenger's read and delivery: "everything up to `at`") names the resident whose earlier
+    # messages from us it covers; the outbox applies it to each of them.
+    covers_earlier_to: str | None = None
 
     @property
     def event_key(self) -> str:

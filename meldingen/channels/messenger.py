@@ -16,8 +16,8 @@ What this module decides:
   `location` attachment is still understood.
 - Receipts: `delivery` names the mids it covers (one DeliveryStatus each); `read` gives only a watermark, "all
   messages sent to this person before this time are read": a DeliveryStatus whose platform id is
-  `watermark:<psid>:<ms>`, which the adapter expands into one receipt per message it finds sent before it
-  (`watermark_statuses`).
+  `watermark:<psid>:<ms>` naming the resident it covers (`covers_earlier_to`); the outbox applies it to each of
+  our messages to that resident sent before it (notify/delivery.py).
 - Sending: `POST {graph}/me/messages?access_token=…` with `messaging_type: RESPONSE` inside the 24-hour window.
   Outside it, only a person's reply may go, tagged `HUMAN_AGENT`, up to 7 days after the resident's last
   message; anything else is held for staff (as WhatsApp without a template). We never send an automated
@@ -43,10 +43,8 @@ from meldingen.channels.adapter import (
     Capabilities,
     ChannelAdapter,
     ChannelConfig,
-    Delivery,
     HeldForStaff,
     OutgoingMessage,
-    StoredDelivery,
     WebhookAnswer,
     WebhookRequest,
     WebhookRoute,
@@ -205,7 +203,7 @@ def _items(value: Any) -> list:
 
 
 def _watermark(psid: str, status: str, at: datetime) -> DeliveryStatus:
-    return DeliveryStatus(KIND, f"{WATERMARK_PREFIX}{psid}:{to_ms(at)}", status, at)
+    return DeliveryStatus(KIND, f"{WATERMARK_PREFIX}{psid}:{to_ms(at)}", status, at, covers_earlier_to=psid)
 
 
 def is_watermark(status: DeliveryStatus) -> bool:
@@ -370,16 +368,6 @@ class MessengerAdapter(ChannelAdapter):
     def parse(self, raw: Any) -> ParsedWebhook:
         return parse_webhook(raw)
 
-    def store(self, delivery: Delivery, parsed: ParsedWebhook, verified: Sequence[ChannelConfig]) -> StoredDelivery:
-        """As every platform, with each read or delivery watermark also applied to the messages it covers."""
-        expanded = []
-        for status in parsed.statuses:
-            expanded.append(status)
-            if is_watermark(status):
-                expanded.extend(watermark_statuses(status, _sent_before(status)))
-        parsed.statuses = expanded
-        return super().store(delivery, parsed, verified)
-
     # --- after receiving ---
 
     def message_key(self, message: InboundMessage, raw: Mapping[str, Any] | None) -> str:
@@ -428,22 +416,3 @@ class MessengerAdapter(ChannelAdapter):
     def masked_id(self, platform_id: str | None) -> str | None:
         """A page-scoped id is no phone number: only its last four digits are shown."""
         return f"{MASK}{platform_id[-4:]}" if platform_id and len(platform_id) > 8 else None
-
-
-def _sent_before(status: DeliveryStatus) -> list[str]:
-    """The mids of our messages to the watermark's resident sent at or before it and not yet at its state."""
-    from sqlalchemy import select
-
-    from meldingen.extensions import db
-    from meldingen.notify.models import OutboundMessage
-    from meldingen.residents.models import Reporter
-
-    earlier = ("sent",) if status.status == "delivered" else ("sent", "delivered")
-    return list(db.session.scalars(
-        select(OutboundMessage.platform_message_id)
-        .join(Reporter, Reporter.id == OutboundMessage.reporter_id)
-        .where(OutboundMessage.channel_kind == KIND, Reporter.channel_kind == KIND,
-               Reporter.platform_id == watermark_recipient(status), OutboundMessage.state.in_(earlier),
-               OutboundMessage.platform_message_id.is_not(None), OutboundMessage.sent_at <= status.at)
-        .order_by(OutboundMessage.id).limit(200)
-    ))

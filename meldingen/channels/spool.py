@@ -82,7 +82,7 @@ def write(delivery: dict) -> Path:
 def import_waiting(limit: int = 1000) -> int:
     """Move waiting deliveries into the database, oldest first; returns how many were imported."""
     from meldingen.extensions import db
-    from meldingen.web.webhooks import commit_and_enqueue, store_delivery
+    from meldingen.channels.receiving import commit_and_enqueue, store_delivery
 
     folder = spool_dir()
     if not folder.is_dir():

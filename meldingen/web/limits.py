@@ -4,7 +4,7 @@ an API token or Open311 key, an address) and its size is configuration (`MELDING
 Views decorate themselves with the `limit_*` decorators below; the key and size functions are module-level, so
 an app made twice (tests, workers) registers each limit once. Storage: Redis when MELDINGEN_BROKER_URL is set
 (every web process counts together), memory otherwise. Webhooks are not limited by decorators: a verified platform
-delivery is never refused (see `unverified_webhook_allowed` and `channel_over_limit`).
+delivery is never refused (see `unverified_webhook_allowed` and `channels.receiving.channel_over_limit`).
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import hashlib
 
 from flask import current_app, request
 from flask_limiter.util import get_remote_address
-from limits import parse_many
 
 from meldingen.extensions import limiter
+from meldingen.quotas import within_limit
 
 CHAT_TOO_FAST = ("U stuurt veel berichten kort na elkaar. Wacht een minuut en probeer het dan opnieuw. "
                  "(You are sending many messages in a short time. Please wait a minute and try again.)")
@@ -112,19 +112,6 @@ def limit_api_blueprint(blueprint) -> None:
 
 # --- webhooks: refuse only what is not the platform ----------------------------------------------------------
 
-def _hit(config_key: str, *identifiers: str) -> bool:
-    """Count one against a configured limit; False when it is exceeded. Always True when limits are off."""
-    if not limiter.enabled or not current_app.config.get("RATELIMIT_ENABLED", True):
-        return True
-    strategy = limiter.limiter
-    return all(strategy.hit(item, *identifiers) for item in parse_many(current_app.config[config_key]))
-
-
 def unverified_webhook_allowed(kind: str) -> bool:
     """A delivery that failed its signature check: 403 while this address stays under the limit, 429 after."""
-    return _hit("LIMIT_WEBHOOK_UNVERIFIED_IP", "webhook-unverified", kind, get_remote_address() or "")
-
-
-def channel_over_limit(kind: str, channel_key: str) -> bool:
-    """A verified delivery is always stored and answered 200; above the channel's limit its processing waits."""
-    return not _hit("LIMIT_WEBHOOK_CHANNEL", "webhook-channel", kind, channel_key)
+    return within_limit("LIMIT_WEBHOOK_UNVERIFIED_IP", "webhook-unverified", kind, get_remote_address() or "")

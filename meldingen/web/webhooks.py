@@ -14,7 +14,6 @@ import logging
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import select
 
-from meldingen import jobs
 from meldingen.channels import registry, webchat
 from meldingen.channels.adapter import (
     ChannelAdapter,
@@ -22,8 +21,9 @@ from meldingen.channels.adapter import (
     WebhookAnswer,
     WebhookRequest,
 )
-from meldingen.channels.adapters import adapter_for, all_adapters
+from meldingen.channels.adapters import all_adapters
 from meldingen.channels.inbound import record_delivery
+from meldingen.channels.receiving import accept, commit_and_enqueue
 from meldingen.channels.messages import (
     InboundMessage,
     MediaRef,
@@ -38,10 +38,6 @@ log = logging.getLogger(__name__)
 bp = Blueprint("webhooks", __name__)
 csrf.exempt(bp)  # platforms sign their requests; there is no browser session to protect
 
-# Seconds the processing of a verified delivery waits when its channel is above its limit.
-CHANNEL_BACKOFF_SECONDS = 30
-
-
 def _refuse(kind: str, why: str) -> Response:
     """403 to what is not the platform; 429 once one address keeps sending such deliveries (never to verified
     ones: those are always stored)."""
@@ -55,45 +51,6 @@ def _refuse(kind: str, why: str) -> Response:
 def _bad_shape(kind: str, reason: str) -> Response:
     log.warning("%s webhook body is not of the platform's shape: %s", kind, reason)
     return Response(f"bad request: {reason}", status=400, mimetype="text/plain")
-
-
-def commit_and_enqueue(event_ids: list[int], kind: str = "", channel_key: str = "") -> None:
-    """Commit the stored events, then hand them to the workers; above the channel's limit the work is queued for
-    a little later instead (the delivery itself is never refused: the platform would only send it again)."""
-    db.session.commit()
-    delay = CHANNEL_BACKOFF_SECONDS if event_ids and kind and limits.channel_over_limit(kind, channel_key) else 0
-    for event_id in event_ids:
-        if delay:
-            jobs.enqueue_in(delay, "channels.process_event", event_id=event_id)
-        else:
-            jobs.enqueue("channels.process_event", event_id=event_id)
-
-
-def accept(delivery: dict) -> None:
-    """A verified, well-formed delivery: stored now, or spooled for the background process to store
-    (`channels/spool.py`: the embedded default's webhooks never wait for SQLite's write lock)."""
-    from meldingen.channels import spool
-
-    if spool.enabled():
-        spool.write(delivery)
-        jobs.enqueue("channels.import_spool")
-        return
-    commit_and_enqueue(*store_delivery(delivery))
-
-
-def store_delivery(delivery: dict) -> tuple[list[int], str, str]:
-    """Store one delivery's messages and receipts (not committed): (new message events, kind, channel key).
-
-    `delivery` is `Delivery.to_dict()`: {"kind", "raw": the platform's body, "verified": ids of the channels whose
-    secret verified it (None: the default channel), "outbox": our reference echoed in the URL}, as the webhook
-    (or a poll of the platform) made it."""
-    received = Delivery.from_dict(delivery)
-    adapter = adapter_for(received.kind)
-    verified = [c for c in registry.channels_of_kind(received.kind) if c.channel_id in received.verified]
-    if not verified:
-        raise LookupError(f"{received.kind} delivery: the channel that verified it is gone")
-    stored = adapter.store(received, adapter.parse(received.raw), verified)
-    return stored.event_ids, received.kind, stored.channel_key
 
 
 # --- Platform webhooks: one POST route per adapter with a webhook, and its GET handshake --------------------
