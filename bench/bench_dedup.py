@@ -27,14 +27,14 @@ import tempfile
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 ADDRESSES = ROOT / "sample_data" / "geodata" / "adressen_amsterdam_bag_sample.csv"
-START = datetime(2025, 3, 3, 8, 0, tzinfo=timezone.utc)
+START = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)
 LIGHT = "straatverlichting-openbare-klok"
 PAVING = "onderhoud-stoep-straat-en-fietspad"
 CONTAINER = "container-is-vol"
@@ -234,7 +234,7 @@ def group_by_rule(events, radius: float, same: str, window_days: int = 84) -> li
     flat: same sub category too) within `radius` of the group's first report."""
     roots: list[dict] = []  # open groups: first report's x, y, category, created, incidents
     assignment: dict[int, int] = {}
-    for index, (kind, item) in enumerate(events):
+    for kind, item in events:
         if kind == "fix":
             for root in roots:
                 if root["open"] and item.id in root["incidents"]:

@@ -18,7 +18,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 from bench.common import postgres_database  # noqa: E402
 
 AREA = (52.345, 4.840, 52.395, 4.940)  # min lat, min lon, max lat, max lon
-NOW = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 SLUGS = ["straatverlichting-openbare-klok", "onderhoud-stoep-straat-en-fietspad", "container-is-vol", "grofvuil"]
 
 
@@ -100,7 +100,7 @@ def bulk_insert(app, n: int, rng: random.Random) -> float:
             cursor = raw.cursor()
             with cursor.copy(f"COPY reports ({columns}) FROM STDIN") as copy:
                 for r in rows(n, category_ids, org_id, rng):
-                    created = r[9].replace(tzinfo=timezone.utc)
+                    created = r[9].replace(tzinfo=UTC)
                     copy.write_row((r[0], r[1], True, r[2], r[3], r[4], f"SRID={RD_SRID};POINT({r[5]} {r[6]})", False,
                                     r[7], r[8], created, created, r[10], 1))
             raw.commit()

@@ -17,7 +17,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -147,8 +147,8 @@ def bulk_insert(app, n: int, rng: random.Random) -> tuple[float, float]:
             cursor.execute("DROP INDEX ix_reports_search_trgm")
             with cursor.copy(f"COPY reports ({COLUMNS}) FROM STDIN") as copy:
                 for r in rows(n, category_ids, department_ids, org_id, rng):
-                    created = r[12].replace(tzinfo=timezone.utc)
-                    closed = r[13].replace(tzinfo=timezone.utc) if r[13] else None
+                    created = r[12].replace(tzinfo=UTC)
+                    closed = r[13].replace(tzinfo=UTC) if r[13] else None
                     copy.write_row((r[0], r[1], True, *r[2:9], False, *r[9:12], created, created, closed,
                                     created + timedelta(days=10), "whatsapp", 1))
             raw.commit()

@@ -58,7 +58,7 @@ def register_extensions(app: Flask) -> None:
     from meldingen.web import security
 
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
-    import meldingen.models  # noqa: F401  (complete metadata before the engine is used)
+    import meldingen.models
 
     db.init_app(app)
     with app.app_context():

@@ -6,7 +6,7 @@ every entry at once, so staff never see their own change late. Another process s
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from flask import current_app, has_app_context
 from sqlalchemy import event

@@ -148,7 +148,7 @@ def load_config(app, test_config: dict | None = None) -> None:
     if not app.config["MEDIA_DIR"]:
         app.config["MEDIA_DIR"] = str(instance / "media")
     url = app.config["DATABASE_URL"] or f"sqlite:///{instance / 'meldingen.sqlite'}"
-    if url.startswith("postgresql://") or url.startswith("postgres://"):
+    if url.startswith(("postgresql://", "postgres://")):
         # psycopg 3 is the driver we ship; plain URLs would pick psycopg2.
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     app.config["DATABASE_URL"] = url

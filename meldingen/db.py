@@ -7,7 +7,7 @@ stored in EPSG:28992 (RD New, metres), so distances are planar metres on both da
 from __future__ import annotations
 
 import os
-from datetime import timezone
+from datetime import UTC
 
 from geoalchemy2 import functions as geofunc
 from sqlalchemy import DateTime, MetaData, event
@@ -92,7 +92,7 @@ def install_spatialite(engine) -> None:
 @compiles(geofunc.ST_DWithin, "sqlite")
 def _st_dwithin_sqlite(element, compiler, **kw):
     # SpatiaLite 5.0 has no ST_DWithin; PtDistWithin is planar for projected SRIDs (ours is RD New).
-    return "PtDistWithin(%s)" % compiler.process(element.clauses, **kw)
+    return f"PtDistWithin({compiler.process(element.clauses, **kw)})"
 
 
 def is_sqlite(session_or_engine) -> bool:
@@ -112,16 +112,16 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        value = value.astimezone(timezone.utc)
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 def begin_write(session) -> None:

@@ -58,7 +58,7 @@ CLASSIFIER_MODEL_DIR = Path(tempfile.mkdtemp(prefix="meldingen-classifier-"))
 
 
 def _pg_url(url: str) -> str:
-    if url.startswith("postgresql://") or url.startswith("postgres://"):
+    if url.startswith(("postgresql://", "postgres://")):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
     return url
 

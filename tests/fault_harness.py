@@ -68,7 +68,7 @@ def wait_until(condition, timeout: float, interval: float = 0.2, what: str = "co
     while time.monotonic() < deadline:
         try:
             last = condition()
-        except Exception as exc:  # noqa: BLE001 - a database that is still away, say
+        except Exception as exc:
             last = exc
         if last and not isinstance(last, Exception):
             return last
@@ -109,7 +109,7 @@ class Process:
 
     def __init__(self, args: list[str], env: dict, log_path: Path):
         self.log_path = log_path
-        self.log = open(log_path, "ab")
+        self.log = open(log_path, "ab")  # noqa: SIM115  (open for the process's whole life, closed in stop())
         self.proc = subprocess.Popen(args, env=env, cwd=str(ROOT), stdout=self.log, stderr=subprocess.STDOUT)
 
     def kill(self) -> None:

@@ -216,7 +216,7 @@ def build_cases(app, world, spec) -> list[tuple[str, str, dict]]:
             properties = bodies.get((rule.rule, method), {})
             json_fields = list(properties) or field_names
             for spoil in ("Kapotte\x00 lamp \ud800", "x" * 100_005, 10**30):
-                cases.append((method, valid_path, {"json": {name: spoil for name in json_fields}}))
+                cases.append((method, valid_path, {"json": dict.fromkeys(json_fields, spoil)}))
             for name in properties:
                 cases.append((method, valid_path, {"json": {name: "\x00"}}))
             for spoil in ("jan%00@gm0363.test", "a" * 100_005 + "@x.nl", HUGE, SURROGATE):
@@ -286,7 +286,7 @@ def run_case(client, headers, method, url, kwargs) -> tuple[int, str]:
         kwargs["content_type"] = "application/json"
     try:
         response = client.open(url, method=method, headers={**headers, **extra}, **kwargs)
-    except Exception as exc:  # noqa: BLE001 (TESTING propagates what would be a 500)
+    except Exception as exc:
         return 500, f"{type(exc).__name__}: {str(exc)[:200]}"
     return response.status_code, response.get_data(as_text=True)[:200]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
@@ -29,7 +29,7 @@ PSID, PAGE = "7712345678901234", "104857600000001"
 ADAPTER = messenger.MessengerAdapter()
 CHANNEL = ChannelConfig("messenger", None, None, {"app_secret": "s3cret", "verify_token": "vt",
                                                   "page_access_token": "PAGE-TOKEN"}, "https://graph.test/v21.0")
-NOW = datetime(2026, 6, 8, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 6, 8, 12, 0, tzinfo=UTC)
 
 
 def load(name: str):
@@ -41,7 +41,7 @@ def test_text_message_is_read_with_its_mid_sender_and_time():
     assert message.kind == "text" and message.text == "Er ligt een losse stoeptegel op de stoep"
     assert message.external_id.startswith("m_AG5Hz2Uq") and message.platform_user_id == PSID
     assert message.channel_address == PAGE and message.channel_kind == "messenger"
-    assert message.sent_at == datetime.fromtimestamp(1749416382.987, tz=timezone.utc)
+    assert message.sent_at == datetime.fromtimestamp(1749416382.987, tz=UTC)
 
 
 def test_image_attachment_is_a_photo_whose_reference_is_the_cdn_url():
@@ -90,7 +90,7 @@ def test_delivery_names_its_mids_and_read_is_a_watermark_of_the_resident():
     (read,) = messenger.parse_webhook(load("read")).statuses
     assert messenger.is_watermark(read) and read.status == "read"
     assert messenger.watermark_recipient(read) == PSID
-    assert read.at == datetime.fromtimestamp(1749417098, tz=timezone.utc)
+    assert read.at == datetime.fromtimestamp(1749417098, tz=UTC)
     expanded = messenger.watermark_statuses(read, ["m_out0001"])
     assert [(s.platform_message_id, s.status, s.at) for s in expanded] == [("m_out0001", "read", read.at)]
 
@@ -151,7 +151,7 @@ def _graph(answer: dict | None = None, status: int = 200, seen: list | None = No
 
 
 def outgoing(**changes) -> OutgoingMessage:
-    values = dict(outbox_id=42, to=PSID, text="Waar is het probleem?", last_inbound_at=NOW - timedelta(minutes=5))
+    values = {"outbox_id": 42, "to": PSID, "text": "Waar is het probleem?", "last_inbound_at": NOW - timedelta(minutes=5)}
     values.update(changes)
     return OutgoingMessage(**values)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 from pathlib import Path
 
 import httpx
@@ -30,7 +30,7 @@ PAYLOADS = Path(__file__).parent / "payloads" / "signal"
 RESIDENT, OURS = "+31612345678", "+31970102512"
 ADAPTER = signal_cli.SignalAdapter()
 CHANNEL = ChannelConfig("signal", None, OURS, {}, "http://signal-bridge.internal:8080")
-NOW = datetime(2026, 6, 8, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 6, 8, 12, 0, tzinfo=UTC)
 
 
 def load(name: str):
@@ -42,7 +42,7 @@ def test_text_envelope_is_a_message_keyed_by_source_and_timestamp():
     assert message.kind == "text" and message.text == "Er ligt een losse stoeptegel op de stoep"
     assert message.external_id == f"{RESIDENT}:1749416382987" and message.platform_user_id == RESIDENT
     assert message.display_name == "Bewoner" and message.channel_address == OURS
-    assert message.sent_at == datetime.fromtimestamp(1749416382.987, tz=timezone.utc)
+    assert message.sent_at == datetime.fromtimestamp(1749416382.987, tz=UTC)
 
 
 def test_image_attachment_is_a_photo_with_the_bridges_attachment_id_and_the_text_as_caption():

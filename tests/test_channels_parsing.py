@@ -7,7 +7,7 @@ import base64
 import hashlib
 import hmac
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -19,7 +19,7 @@ from meldingen.channels.base import PlatformError
 from meldingen.channels.messages import InboundMessage, PayloadError
 
 PAYLOADS = Path(__file__).parent / "payloads"
-NOW = datetime(2025, 6, 9, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2025, 6, 9, 12, 0, tzinfo=UTC)
 
 
 def payload(platform: str, name: str):
@@ -79,7 +79,7 @@ def test_whatsapp_text_keeps_sender_name_time_and_our_number():
     assert message.external_id.startswith("wamid.")
     assert message.platform_user_id == "16505551234"
     assert message.display_name == "Sheena Nelson"
-    assert message.sent_at == datetime.fromtimestamp(1749416383, tz=timezone.utc)
+    assert message.sent_at == datetime.fromtimestamp(1749416383, tz=UTC)
     assert message.channel_address == "106540352242922"
 
 
@@ -231,7 +231,7 @@ def test_telegram_text():
     assert (message.kind, message.text, message.external_id) == ("text", "Volle container bij de Albert Heijn",
                                                                  "900000001")
     assert message.platform_user_id == "111222333" and message.display_name == "Anna Jansen"
-    assert message.sent_at == datetime.fromtimestamp(1749416383, tz=timezone.utc)
+    assert message.sent_at == datetime.fromtimestamp(1749416383, tz=UTC)
 
 
 def test_telegram_photo_takes_the_largest_size_wherever_it_is_in_the_list():
@@ -279,7 +279,7 @@ def test_telegram_album_items_share_the_media_group_and_only_one_has_the_caption
 def test_telegram_live_location_update_is_an_edited_location():
     message = only(telegram.parse_webhook(payload("telegram", "edited_live_location")))
     assert message.edited and message.kind == "location"
-    assert message.sent_at == datetime.fromtimestamp(1749416450, tz=timezone.utc)
+    assert message.sent_at == datetime.fromtimestamp(1749416450, tz=UTC)
 
 
 def test_telegram_update_without_a_message_parses_to_nothing():

@@ -1,6 +1,6 @@
 """Deadlines: working days skip weekends and Dutch public holidays; calendar days do not."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 
@@ -67,7 +67,7 @@ def test_deadline_counts_from_amsterdam_time_not_utc():
     from datetime import timezone
 
     # 23:30 UTC on Friday is already Saturday in Amsterdam (summer time): one working day → Monday.
-    created = datetime(2026, 6, 5, 23, 30, tzinfo=timezone.utc)
+    created = datetime(2026, 6, 5, 23, 30, tzinfo=UTC)
     assert compute_deadline(created, 1, False) == local(2026, 6, 8, 1, 30)
 
 

@@ -23,8 +23,8 @@ def test_text_similarity_survives_compounds():
 
 
 def test_the_same_asset_outweighs_distance_and_another_asset_vetoes_it():
-    base = dict(limit_m=25, window_days=84, age_difference_days=0.5, same_category=True, use_assets=True,
-                new_text="lamp kapot", known_text="lamp kapot")
+    base = {"limit_m": 25, "window_days": 84, "age_difference_days": 0.5, "same_category": True, "use_assets": True,
+                "new_text": "lamp kapot", "known_text": "lamp kapot"}
     same, reasons = score_pair(Evidence(distance_m=20, new_asset=("street_light", "1"),
                                         known_asset=("street_light", "1"), **base))
     other, _ = score_pair(Evidence(distance_m=5, new_asset=("street_light", "1"),

@@ -15,9 +15,9 @@ LITTER = "veeg-zwerfvuil"  # related to prullenbak-is-vol in the sample tree
 
 
 def evidence(**overrides) -> Evidence:
-    values = dict(distance_m=0.0, limit_m=20.0, window_days=7, age_difference_days=0.1, same_category=False,
-                  use_assets=True, new_text="Er ligt glas op het fietspad",
-                  known_text="Prullenbak zit helemaal vol")
+    values = {"distance_m": 0.0, "limit_m": 20.0, "window_days": 7, "age_difference_days": 0.1, "same_category": False,
+                  "use_assets": True, "new_text": "Er ligt glas op het fietspad",
+                  "known_text": "Prullenbak zit helemaal vol"}
     values.update(overrides)
     return Evidence(**values)
 

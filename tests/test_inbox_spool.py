@@ -121,7 +121,7 @@ def test_what_a_crash_left_in_the_spool_is_imported_once(app, tmp_path):
     app.config.update(INBOX_SPOOL="on", WHATSAPP_APP_SECRET=SECRET)
     raw = json.loads((PAYLOADS / "whatsapp" / "batch.json").read_text())
     other = json.loads((PAYLOADS / "whatsapp" / "location_pin.json").read_text())
-    left = spool.write({"kind": "whatsapp", "raw": raw, "verified": [None]})
+    spool.write({"kind": "whatsapp", "raw": raw, "verified": [None]})
     claimed = spool.write({"kind": "whatsapp", "raw": other, "verified": [None]})
     abandoned = claimed.with_name(claimed.name + ".claimed.999.dead")
     os.replace(claimed, abandoned)

@@ -124,7 +124,7 @@ def test_rq_backend_queues_on_redis_and_a_worker_runs_it(tmp_path, database_url,
         assert queue.count == 1
         assert CALLS == []
         SimpleWorker([queue], connection=connection).work(burst=True)
-    assert CALLS == [os.getpid()]
+    assert [os.getpid()] == CALLS
 
 
 def test_sweeps_run_periodically_in_the_web_process(tmp_path, database_url, monkeypatch):

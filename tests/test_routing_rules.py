@@ -1,6 +1,6 @@
 """First-match-wins routing over plain data: conditions, time windows, fallback, shared service point."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 
 import pytest
 
@@ -11,15 +11,15 @@ WEDNESDAY_NOON = datetime(2026, 3, 4, 12, 0, tzinfo=AMSTERDAM)
 
 
 def context(**overrides) -> RoutingContext:
-    values = dict(
-        at=WEDNESDAY_NOON,
-        main_slug="verlichting",
-        sub_slug="lantaarnpaal-kapot",
-        organisation_code="GM0363",
-        area_codes=frozenset({"GM0363", "WK036302", "BU0363AF03"}),
-        asset_type="streetlight",
-        fallback_department_code="STADSWERK",
-    )
+    values = {
+        "at": WEDNESDAY_NOON,
+        "main_slug": "verlichting",
+        "sub_slug": "lantaarnpaal-kapot",
+        "organisation_code": "GM0363",
+        "area_codes": frozenset({"GM0363", "WK036302", "BU0363AF03"}),
+        "asset_type": "streetlight",
+        "fallback_department_code": "STADSWERK",
+    }
     values.update(overrides)
     return RoutingContext(**values)
 
@@ -88,10 +88,10 @@ def test_time_of_day_rule_with_a_window_across_midnight(local, department):
 
 def test_time_of_day_is_judged_in_amsterdam_local_time_also_in_summer():
     # 20:30 UTC on a July evening is 22:30 in Amsterdam (UTC+2): the night rule applies.
-    at = datetime(2026, 7, 1, 20, 30, tzinfo=timezone.utc)
+    at = datetime(2026, 7, 1, 20, 30, tzinfo=UTC)
     assert decide_route([NIGHT_RULE], context(at=at)).department_code == "NACHT"
     # The same UTC time in January is 21:30 local: it does not.
-    at = datetime(2026, 1, 7, 20, 30, tzinfo=timezone.utc)
+    at = datetime(2026, 1, 7, 20, 30, tzinfo=UTC)
     assert decide_route([NIGHT_RULE], context(at=at)).department_code == "STADSWERK"
 
 

@@ -17,7 +17,7 @@ from PIL import Image
 
 from meldingen.extensions import db
 from tests.factories import make_report
-from tests.test_staff_browser import PHONE, browser, live_server, screenshot, sign_in  # noqa: F401 (fixtures)
+from tests.test_staff_browser import PHONE, browser, live_server, screenshot, sign_in
 from tests.test_staff_browser import pytestmark as browser_marks
 
 pytestmark = list(browser_marks)

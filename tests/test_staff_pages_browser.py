@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from meldingen.extensions import db
 from tests.factories import make_report
-from tests.test_staff_browser import CHROMIUM, live_server, screenshot, sign_in  # noqa: F401  (fixture)
+from tests.test_staff_browser import CHROMIUM, live_server, screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -49,7 +49,7 @@ def colour_of(page, selector: str) -> str:
 
 
 def test_crew_on_a_phone_sees_streets_pins_coloured_as_the_legend_says_and_a_small_map_of_the_spot(
-        app, live_server, browser, make_staff, tiles):  # noqa: F811
+        app, live_server, browser, make_staff, tiles):
     from meldingen.reports.services import change_status
 
     new = make_report("Losse stoeptegel", point=(52.3880, 4.8885))
@@ -95,7 +95,7 @@ def test_crew_on_a_phone_sees_streets_pins_coloured_as_the_legend_says_and_a_sma
 
 
 def test_head_on_a_laptop_sends_a_previewed_public_message_sees_a_truthful_backlog_and_dutch_error_pages(
-        app, live_server, browser, make_staff):  # noqa: F811
+        app, live_server, browser, make_staff):
     from meldingen.notify.models import OutboundMessage
     from meldingen.reports.models import Report, ReportSubscription
     from meldingen.residents.models import Reporter
@@ -162,7 +162,7 @@ def test_head_on_a_laptop_sends_a_previewed_public_message_sees_a_truthful_backl
     assert all("glasbak 12" not in m.body for m in sent)
 
 
-def test_admin_builds_a_rule_from_pickers(app, live_server, browser, make_staff):  # noqa: F811
+def test_admin_builds_a_rule_from_pickers(app, live_server, browser, make_staff):
     from meldingen.routing.models import RoutingRule
 
     admin, _ = make_staff("admin", "DSP")
@@ -187,7 +187,7 @@ def test_admin_builds_a_rule_from_pickers(app, live_server, browser, make_staff)
     assert rule.conditions["weekdays"] == [5, 6] and rule.department_code == "OVL"
 
 
-def test_the_chat_pin_map_starts_in_the_municipality_of_the_page(app, live_server, browser):  # noqa: F811
+def test_the_chat_pin_map_starts_in_the_municipality_of_the_page(app, live_server, browser):
     context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
     page = context.new_page()
     page.goto(f"{live_server}/chat?gemeente=GM0114")

@@ -303,7 +303,7 @@ class ChannelAdapter(ABC):
         """The bytes of one media reference of a message (raises PlatformError)."""
         raise NotImplementedError(f"{self.kind} media are not fetched from a platform")
 
-    def answer_button_press(self, message: InboundMessage, channel: ChannelConfig, *,
+    def answer_button_press(self, message: InboundMessage, channel: ChannelConfig, *,  # noqa: B027  (a default: most platforms wait for nothing)
                             client: httpx.Client | None = None) -> None:
         """Acknowledge a button press where the platform waits for that (raises PlatformError)."""
 

@@ -10,7 +10,6 @@ import dataclasses
 import logging
 from collections.abc import Callable
 
-
 from meldingen.channels.messages import (
     InboundMessage,
     ParsedWebhook,

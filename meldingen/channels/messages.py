@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 MESSAGE_KINDS = ("text", "photo", "location", "reply", "unsupported")
@@ -153,7 +153,7 @@ def from_unix(value: Any, what: str = "timestamp") -> datetime:
     except (TypeError, ValueError):
         raise PayloadError(f"{what} is not a unix time: {value!r}") from None
     try:
-        return datetime.fromtimestamp(seconds, tz=timezone.utc)
+        return datetime.fromtimestamp(seconds, tz=UTC)
     except (OverflowError, OSError, ValueError):
         raise PayloadError(f"{what} is out of range: {value!r}") from None
 

@@ -32,7 +32,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -111,7 +111,7 @@ def from_ms(value: Any, what: str = "timestamp") -> datetime:
         raise PayloadError(f"{what} is not a time in milliseconds: {value!r}")
     try:
         millis = int(value)
-        return datetime.fromtimestamp(millis / 1000, tz=timezone.utc)
+        return datetime.fromtimestamp(millis / 1000, tz=UTC)
     except (TypeError, ValueError, OverflowError, OSError):
         raise PayloadError(f"{what} is not a time in milliseconds: {value!r}") from None
 
@@ -172,8 +172,8 @@ def _parse_event(event: dict, page_id: str | None, result: ParsedWebhook) -> Non
         read = require_dict(event["read"], "read")
         result.statuses.append(_watermark(sender, "read", from_ms(read.get("watermark"), "read.watermark")))
         return
-    common: dict[str, Any] = dict(channel_kind=KIND, platform_user_id=sender, display_name=None,
-                                  sent_at=from_ms(event.get("timestamp"), "timestamp"), channel_address=address)
+    common: dict[str, Any] = {"channel_kind": KIND, "platform_user_id": sender, "display_name": None,
+                                  "sent_at": from_ms(event.get("timestamp"), "timestamp"), "channel_address": address}
     if "postback" in event:
         postback = require_dict(event["postback"], "postback")
         payload = require_str(postback.get("payload"), "postback.payload")

@@ -29,7 +29,7 @@ What this module decides:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -79,7 +79,7 @@ def from_ms(value: Any, what: str) -> datetime:
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise PayloadError(f"{what} is not a time in milliseconds: {value!r}")
     try:
-        return datetime.fromtimestamp(int(value) / 1000, tz=timezone.utc)
+        return datetime.fromtimestamp(int(value) / 1000, tz=UTC)
     except (TypeError, ValueError, OverflowError, OSError):
         raise PayloadError(f"{what} is not a time in milliseconds: {value!r}") from None
 
@@ -132,16 +132,16 @@ def _parse_item(item: dict, account: str | None, result: ParsedWebhook) -> None:
     timestamp = envelope.get("timestamp")
     sent_at = from_ms(timestamp, "envelope.timestamp")
     quote_id = data.get("quote", {}).get("id") if isinstance(data.get("quote"), dict) else None
-    common: dict[str, Any] = dict(
-        channel_kind=KIND,
-        external_id=require_str(message_id(source, timestamp), "envelope key"),
-        platform_user_id=source,
-        display_name=optional_str(envelope.get("sourceName")),
-        sent_at=sent_at,
-        channel_address=optional_str(item.get("account")) or account,
-        context_id=message_id(source, quote_id) if quote_id is not None else None,
-        edited=isinstance(edit, dict),
-    )
+    common: dict[str, Any] = {
+        "channel_kind": KIND,
+        "external_id": require_str(message_id(source, timestamp), "envelope key"),
+        "platform_user_id": source,
+        "display_name": optional_str(envelope.get("sourceName")),
+        "sent_at": sent_at,
+        "channel_address": optional_str(item.get("account")) or account,
+        "context_id": message_id(source, quote_id) if quote_id is not None else None,
+        "edited": isinstance(edit, dict),
+    }
     text = optional_str(data.get("message"))
     if isinstance(data.get("reaction"), dict):
         return result.messages.append(InboundMessage(kind="unsupported", unsupported_type="reaction", **common))

@@ -81,8 +81,8 @@ def write(delivery: dict) -> Path:
 
 def import_waiting(limit: int = 1000) -> int:
     """Move waiting deliveries into the database, oldest first; returns how many were imported."""
-    from meldingen.extensions import db
     from meldingen.channels.receiving import commit_and_enqueue, store_delivery
+    from meldingen.extensions import db
 
     folder = spool_dir()
     if not folder.is_dir():

@@ -98,16 +98,16 @@ def _display_name(user: Any) -> str | None:
 
 def _parse_message(key: str, message: dict, edited: bool) -> InboundMessage:
     chat = require_dict(message.get("chat"), "message.chat")
-    common = dict(
-        channel_kind=KIND,
-        external_id=key,
-        platform_user_id=require_str(chat.get("id"), "message.chat.id"),
-        display_name=_display_name(message.get("from")) or optional_str(chat.get("title")),
-        sent_at=from_unix(message.get("edit_date") if edited and message.get("edit_date") else message.get("date"),
+    common = {
+        "channel_kind": KIND,
+        "external_id": key,
+        "platform_user_id": require_str(chat.get("id"), "message.chat.id"),
+        "display_name": _display_name(message.get("from")) or optional_str(chat.get("title")),
+        "sent_at": from_unix(message.get("edit_date") if edited and message.get("edit_date") else message.get("date"),
                           "message.date"),
-        media_group_id=optional_str(message.get("media_group_id")),
-        edited=edited,
-    )
+        "media_group_id": optional_str(message.get("media_group_id")),
+        "edited": edited,
+    }
     caption = optional_str(message.get("caption"))
     if message.get("photo"):
         sizes = message["photo"]

@@ -152,7 +152,9 @@ def parse_webhook(form: Mapping[str, Any], now: datetime | None = None) -> Parse
     """An incoming message or a status callback; Twilio sends no timestamp, so `now` (receipt) stands in."""
     if not isinstance(form, Mapping):
         raise PayloadError("body is not form data")
-    get = lambda name: optional_str(form.get(name))
+    def get(name: str) -> str | None:
+        return optional_str(form.get(name))
+
     sid = get("MessageSid") or get("SmsMessageSid") or get("SmsSid")
     if not sid:
         raise PayloadError("MessageSid is missing")
@@ -175,15 +177,15 @@ def _parse_fields(form: Mapping[str, Any], get, sid: str, now: datetime) -> Pars
     sender, to = get("From"), get("To")
     if not sender or not to:
         raise PayloadError("From or To is missing")
-    common = dict(
-        channel_kind=KIND,
-        external_id=sid,
-        platform_user_id=sender,
-        display_name=get("ProfileName"),
-        sent_at=now,
-        channel_address=to,
-        context_id=get("OriginalRepliedMessageSid"),
-    )
+    common = {
+        "channel_kind": KIND,
+        "external_id": sid,
+        "platform_user_id": sender,
+        "display_name": get("ProfileName"),
+        "sent_at": now,
+        "channel_address": to,
+        "context_id": get("OriginalRepliedMessageSid"),
+    }
     body = (get("Body") or "").replace("\x00", "") or None
     if get("Latitude") is not None or get("Longitude") is not None:
         location = make_location(get("Latitude"), get("Longitude"), get("Label"), get("Address"))

@@ -86,13 +86,13 @@ def parse_webhook(payload: Any, session_id: str, now: datetime | None = None,
     if text and len(text) > MAX_TEXT:
         raise PayloadError(f"text is longer than {MAX_TEXT} characters")
     text = optional_str(text.strip() if text else None)
-    common = dict(
-        channel_kind=KIND,
-        external_id=f"{session_id}:{client_id}",
-        platform_user_id=session_id,
-        display_name=optional_str(payload.get("name")) or display_name,
-        sent_at=now or utcnow(),  # the browser's clock is not to be trusted
-    )
+    common = {
+        "channel_kind": KIND,
+        "external_id": f"{session_id}:{client_id}",
+        "platform_user_id": session_id,
+        "display_name": optional_str(payload.get("name")) or display_name,
+        "sent_at": now or utcnow(),  # the browser's clock is not to be trusted
+    }
     if payload.get("location") is not None:
         loc = require_dict(payload["location"], "location")
         location = make_location(loc.get("lat"), loc.get("lon"), loc.get("name"), loc.get("address"))

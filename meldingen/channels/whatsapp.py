@@ -138,15 +138,15 @@ def _parse_message(raw: dict, names: dict[str, str], phone_number_id: str | None
     sender = require_str(raw.get("from"), "message.from")
     message_type = require_str(raw.get("type"), "message.type")
     context = raw.get("context") if isinstance(raw.get("context"), dict) else {}
-    common = dict(
-        channel_kind=KIND,
-        external_id=require_str(raw.get("id"), "message.id"),
-        platform_user_id=sender,
-        display_name=names.get(sender),
-        sent_at=from_unix(raw.get("timestamp"), "message.timestamp"),
-        channel_address=phone_number_id,
-        context_id=optional_str(context.get("id")),
-    )
+    common = {
+        "channel_kind": KIND,
+        "external_id": require_str(raw.get("id"), "message.id"),
+        "platform_user_id": sender,
+        "display_name": names.get(sender),
+        "sent_at": from_unix(raw.get("timestamp"), "message.timestamp"),
+        "channel_address": phone_number_id,
+        "context_id": optional_str(context.get("id")),
+    }
     body = raw.get(message_type)
     if message_type == "text":
         text = require_dict(body, "text").get("body")

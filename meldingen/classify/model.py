@@ -13,7 +13,7 @@ import time
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 # Residents paste whole e-mails; the category is decided in the first lines, and 100 kB of text must not
@@ -134,7 +134,7 @@ class CategoryClassifier:
         return path
 
     @classmethod
-    def load(cls, path: str | Path) -> "CategoryClassifier":
+    def load(cls, path: str | Path) -> CategoryClassifier:
         import joblib
 
         data = joblib.load(Path(path))
@@ -173,7 +173,7 @@ def _compile_fast_path(pipeline):
         denominator = proba.sum(axis=1)[:, np.newaxis]
         uniform = np.full_like(proba, 1 / n_classes)
         proba = np.divide(proba, denominator, out=uniform, where=denominator != 0)
-        proba[(1.0 < proba) & (proba <= 1.0 + 1e-5)] = 1.0
+        proba[(proba > 1.0) & (proba <= 1.0 + 1e-5)] = 1.0
         return proba
 
     return predict_proba
@@ -247,7 +247,7 @@ def train_classifier(examples: list[tuple[str, str]], sub_to_main: dict[str, str
     pipeline.fit(texts, subs)
     _shrink(pipeline)
     metadata = {
-        "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "n_examples": len(examples),
         "examples_per_class": dict(sorted(Counter(s for _, s in examples).items())),
         "training_seconds": round(time.perf_counter() - started, 2),

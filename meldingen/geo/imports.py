@@ -7,9 +7,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
 from geoalchemy2.shape import from_shape
 from sqlalchemy import select
@@ -110,7 +110,7 @@ def import_areas(path: Path, level: str, code_property: str, name_property: str,
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             result.skipped.append(f"feature {number}: {exc}")
             continue
-        area = result.row_for(existing, code, lambda: Area(level=level, code=code))
+        area = result.row_for(existing, code, lambda code=code: Area(level=level, code=code))
         area.name = name
         area.parent_code = parent
         area.municipality_code = municipality
@@ -213,7 +213,7 @@ def import_addresses(path: Path, progress: Progress = _no_progress) -> ImportRes
         except (TypeError, ValueError) as exc:
             result.skipped.append(f"row {number}: {exc}")
             continue
-        address = result.row_for(existing, bag_id, lambda: Address(bag_id=bag_id))
+        address = result.row_for(existing, bag_id, lambda bag_id=bag_id: Address(bag_id=bag_id))
         address.street = street
         address.street_key = street_key(street)
         address.number = house
@@ -248,7 +248,7 @@ def import_assets(path: Path, asset_type: str, id_column: str, lat_column: str =
         except (TypeError, ValueError) as exc:
             result.skipped.append(f"row {number}: {exc}")
             continue
-        asset = result.row_for(existing, external_id, lambda: Asset(type=asset_type, external_id=external_id))
+        asset = result.row_for(existing, external_id, lambda external_id=external_id: Asset(type=asset_type, external_id=external_id))
         asset.organisation_code = organisation_code
         asset.attributes = {k: v for k, v in row.items() if k not in (id_column, lat_column, lon_column) and k}
         asset.lat, asset.lon = lat, lon

@@ -7,7 +7,7 @@ match (404), and the marshmallow fields refuse such values with a 422 that names
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from marshmallow import ValidationError, fields, validate
 from werkzeug.routing import IntegerConverter, PathConverter, UnicodeConverter
@@ -64,7 +64,7 @@ class BoundedDateTime(fields.AwareDateTime):
     """An ISO 8601 date-time with its zone (UTC when none is given), years 1900..2200, answered in UTC."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("default_timezone", timezone.utc)
+        kwargs.setdefault("default_timezone", UTC)
         metadata = kwargs.setdefault("metadata", {})
         metadata.setdefault("description", f"ISO 8601 date-time, years {EARLIEST_YEAR}..{LATEST_YEAR}")
         super().__init__(**kwargs)
@@ -74,7 +74,7 @@ class BoundedDateTime(fields.AwareDateTime):
         if not in_date_range(result):
             raise ValidationError(f"a date between {EARLIEST_YEAR} and {LATEST_YEAR}")
         try:
-            return result.astimezone(timezone.utc)
+            return result.astimezone(UTC)
         except (OverflowError, ValueError):
             raise ValidationError(f"a date between {EARLIEST_YEAR} and {LATEST_YEAR}") from None
 

@@ -12,7 +12,7 @@ _ENGLISH = {
     "my", "an", "of", "and", "on", "near", "report", "new", "loose", "tile", "pavement", "full", "bin", "tree",
     "fallen", "hole", "road", "lamp", "not", "working", "rubbish", "litter", "dumped", "outside", "in", "front",
     "yes", "no", "what", "where", "how", "this", "it", "has", "been", "for", "days", "weeks", "with",
-    "fixed", "update", "thanks", "cheers", "yet", "any", "news", "hello", "cancel", "still", "again",
+    "fixed", "update", "cheers", "yet", "any", "news", "cancel", "still", "again",
     "meant", "number", "your", "done", "when", "will", "be",
 }  # fmt: skip
 _DUTCH = {

@@ -74,7 +74,7 @@ def _address_span(text: str, parsed, street: str | None, city: str | None) -> tu
         if match and int(match.group(1)) == parsed.number:
             rest = token.strip("(,.;:")[len(match.group(1)):].lower()
             if rest in ("e", "ste", "de") and index + 1 < len(tokens) and tokens[index + 1][2][:1].isalpha() \
-                    and not (index + 1 == len(tokens) - 1):
+                    and index + 1 != len(tokens) - 1:
                 continue  # "1e Breeuwersstraat": an ordinal, part of the street
             number_at = index
             break

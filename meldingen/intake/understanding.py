@@ -13,7 +13,7 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from rapidfuzz import fuzz, process
@@ -81,7 +81,7 @@ def phrases() -> dict:
     return json.loads(PHRASES_FILE.read_text(encoding="utf-8"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _vocabulary(intent: str) -> _Vocabulary:
     data = phrases()
     fillers = {w for words in data["fillers"].values() for w in words}
@@ -90,7 +90,7 @@ def _vocabulary(intent: str) -> _Vocabulary:
                                                                         for w in data[intent]["core"]))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _phrase_list(intent: str, key: str = "phrases") -> tuple[tuple[str, str], ...]:
     """(normalised phrase, language), longest first."""
     items = [(normalise(p) or p, lang) for lang, ps in phrases()[intent][key].items() for p in ps]

@@ -22,6 +22,7 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC
 from typing import Any
 
 from flask import Flask
@@ -249,11 +250,11 @@ def schedule_precisely(queue, seconds: float, func: str, args: tuple):
     intake then found the quiet period not over and left the resident to the next sweep (11-15 s for a
     reference). The score here is the exact due time; `jobs/scheduler.py` moves it when it is reached.
     """
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from rq.registry import ScheduledJobRegistry
 
-    due = datetime.now(timezone.utc) + timedelta(seconds=seconds)
+    due = datetime.now(UTC) + timedelta(seconds=seconds)
     job = queue.create_job(func, args=args, retry=rq_retry())
     with queue.connection.pipeline() as pipe:
         queue.schedule_job(job, due, pipeline=pipe)
@@ -295,13 +296,13 @@ def init_app(app: Flask, app_factory: AppFactory, on_start: OnStart | None = Non
 
 def queue_stats(connection) -> dict:
     """Per queue: jobs waiting, the age of the oldest waiting one, delayed, running and failed (for monitoring)."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from rq import Queue
     from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 
     stats = {}
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for name in (*QUEUES, LEGACY_QUEUE):
         queue = Queue(name, connection=connection)
         oldest_age = None
@@ -309,7 +310,7 @@ def queue_stats(connection) -> dict:
         if first:
             job = queue.fetch_job(first[0])
             if job is not None and job.enqueued_at is not None:
-                enqueued = job.enqueued_at if job.enqueued_at.tzinfo else job.enqueued_at.replace(tzinfo=timezone.utc)
+                enqueued = job.enqueued_at if job.enqueued_at.tzinfo else job.enqueued_at.replace(tzinfo=UTC)
                 oldest_age = round(max(0.0, (now - enqueued).total_seconds()), 3)
         stats[name] = {
             "queued": queue.count,

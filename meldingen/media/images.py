@@ -165,7 +165,7 @@ def read_gps(image: Image.Image) -> tuple[float, float] | None:
     """(lat, lon) from the EXIF GPS block (degrees/minutes/seconds with N/S/E/W), or None when absent or nonsense."""
     try:
         gps = image.getexif().get_ifd(ExifTags.IFD.GPSInfo)
-    except Exception:  # noqa: BLE001 — EXIF is untrusted and optional; broken EXIF means no GPS, not no photo
+    except Exception:
         return None
     if not gps:
         return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -10,6 +11,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from meldingen.db import UTCDateTime
 from meldingen.extensions import db
 from meldingen.timeutil import utcnow
+
+if TYPE_CHECKING:  # the relationship's class, named for type checkers only (reports import photos, not back)
+    from meldingen.reports.models import Report
 
 
 class Photo(db.Model):

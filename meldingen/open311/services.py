@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -151,7 +151,7 @@ def parse_w3c_datetime(text: str, name: str) -> datetime:
         raise Open311Error(400, f"{name} must be a date between {EARLIEST_YEAR} and {LATEST_YEAR}")
     if value.tzinfo is None:
         value = value.replace(tzinfo=AMSTERDAM)
-    return value.astimezone(timezone.utc)
+    return value.astimezone(UTC)
 
 
 def _positive_int(values, name: str, default: int, maximum: int) -> int:

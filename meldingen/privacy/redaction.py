@@ -226,7 +226,7 @@ _NOT_NAMES = {
     "hun", "haar", "bezorgd", "ongerust", "klaar", "gevallen", "weg", "thuis", "home", "worried", "afraid",
     "wondering", "concerned", "done", "happy", "annoyed", "angry", "tired", "bewoners", "voor", "met", "over",
     "van", "te", "tegen", "naar", "door", "om", "ja", "nee", "oke", "oké", "ok", "please", "pls", "rond",
-    "momenteel", "echt", "uit", "aan", "allemaal", "iedereen", "buurt", "gewoon", "benieuwd", "namens", "blind", "slechtziend", "rolstoel", "oud", "ziek",
+    "momenteel", "echt", "uit", "allemaal", "iedereen", "buurt", "gewoon", "benieuwd", "namens", "blind", "slechtziend", "rolstoel", "oud", "ziek",
 }
 _TRIGGER_NAME = re.compile(rf"(?i:\b(?P<strong>{_STRONG})|\b(?P<weak>{_WEAK})\b)\s*(?P<name>{_ANY_NAME})")
 _HONORIFIC_NAME = re.compile(rf"(?i:\b(?:{_HONORIFIC}))\s+(?P<name>{_CAP_NAME})")

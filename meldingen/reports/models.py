@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from geoalchemy2 import Geometry
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
@@ -11,6 +12,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from meldingen.db import RD_SRID, UTCDateTime
 from meldingen.extensions import db
 from meldingen.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from meldingen.media.models import Photo
 
 
 class Status(db.Model):

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 
 from meldingen.timeutil import AMSTERDAM
 
@@ -64,7 +64,7 @@ class RoutingContext:
 
     @property
     def local_time(self) -> datetime:
-        at = self.at if self.at.tzinfo else self.at.replace(tzinfo=timezone.utc)
+        at = self.at if self.at.tzinfo else self.at.replace(tzinfo=UTC)
         return at.astimezone(AMSTERDAM)
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import Integer, String, and_, case, cast, func, literal, or_, se
 
 from meldingen.categories.models import Category
 from meldingen.extensions import db
-from meldingen.inputs.bounds import MAX_PAGE, bounded_int
+from meldingen.inputs.bounds import bounded_int
 from meldingen.organisations.models import Department
 from meldingen.reports.access import scope_reports
 from meldingen.reports.models import Report, Status

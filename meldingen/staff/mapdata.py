@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 
 from sqlalchemy import Text, and_, case, cast, func, literal, literal_column, select, table
@@ -117,8 +117,8 @@ def _map_fingerprint(staff, now):
     compiled_scope = scope.compile(dialect=bind.dialect)
     key = (bind.engine.url.render_as_string(hide_password=True), database_oid, str(compiled_scope),
            tuple(sorted((name, repr(value)) for name, value in compiled_scope.params.items())))
-    late_window = (last_passed or datetime.min.replace(tzinfo=timezone.utc),
-                   next_due or datetime.max.replace(tzinfo=timezone.utc))
+    late_window = (last_passed or datetime.min.replace(tzinfo=UTC),
+                   next_due or datetime.max.replace(tzinfo=UTC))
     return key, (count, reports_sum, statuses_sum, categories_sum), late_window
 
 

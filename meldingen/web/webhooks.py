@@ -23,13 +23,13 @@ from meldingen.channels.adapter import (
 )
 from meldingen.channels.adapters import all_adapters
 from meldingen.channels.inbound import record_delivery
-from meldingen.channels.receiving import accept, commit_and_enqueue
 from meldingen.channels.messages import (
     InboundMessage,
     MediaRef,
     ParsedWebhook,
     PayloadError,
 )
+from meldingen.channels.receiving import accept, commit_and_enqueue
 from meldingen.extensions import csrf, db
 from meldingen.web import limits
 

@@ -1,15 +1,15 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-23 19:37:25.493452
 
 """
-from alembic import op
 import sqlalchemy as sa
-import geoalchemy2
-import meldingen.db
+from alembic import op
 from geoalchemy2 import Geometry
+
+import meldingen.db
 
 # revision identifiers, used by Alembic.
 revision = '0001'

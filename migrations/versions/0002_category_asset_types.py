@@ -5,11 +5,8 @@ Revises: 0001
 Create Date: 2026-11-23 19:59:48.813063
 
 """
-from alembic import op
 import sqlalchemy as sa
-import geoalchemy2
-import meldingen.db
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0002'

@@ -5,11 +5,8 @@ Revises: 0002
 Create Date: 2026-11-23 20:39:20.982082
 
 """
-from alembic import op
 import sqlalchemy as sa
-import geoalchemy2
-import meldingen.db
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0003'

@@ -10,7 +10,6 @@ all reports plus the partial B-tree indexes of 0003 serve.
 """
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = '0004'
 down_revision = '0003'

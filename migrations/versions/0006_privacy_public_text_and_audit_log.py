@@ -8,11 +8,10 @@ Every existing report gets its public description by running the redaction over 
 house numbers of person-related categories too), so public outputs never fall back to a resident's words.
 The audit log refuses UPDATE and DELETE in the database itself (triggers on SQLite and PostgreSQL).
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import meldingen.db
-
 
 # revision identifiers, used by Alembic.
 revision = '0006'

@@ -9,10 +9,10 @@ Create Date: 2026-11-29 17:00:00
 - api_tokens.name / expires_at / revoked_at: tokens are named, expire and are revoked at a known time.
 - open311_api_keys: keys for Open311 POST per application and organisation (only the SHA-256 is stored).
 """
-from alembic import op
 import sqlalchemy as sa
-import meldingen.db
+from alembic import op
 
+import meldingen.db
 
 # revision identifiers, used by Alembic.
 revision = '0007'

@@ -7,11 +7,10 @@ Create Date: 2026-11-29 17:00:00
 Every piece of durable background work records its attempts and when it may be tried next, so sweeps take
 up what a failure or a dead worker left; work that keeps failing is parked for staff (the stuck list).
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from meldingen.db import UTCDateTime
-
 
 # revision identifiers, used by Alembic.
 revision = '0008'

@@ -13,7 +13,6 @@ words ("westerdok", "lantaarn"), fast over a million reports:
 """
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = '0009'
 down_revision = '0008'

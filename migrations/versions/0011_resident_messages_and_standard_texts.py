@@ -8,9 +8,8 @@ A status change keeps two texts: `note` (internal, staff only) and `resident_mes
 who follows the report, and the only text public outputs may show). `standard_texts` holds the reply texts
 staff pick from, per status and category, kept by administrators.
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0011'
