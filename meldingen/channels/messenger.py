@@ -29,8 +29,6 @@ What this module decides:
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -65,10 +63,10 @@ from meldingen.channels.messages import (
     require_str,
     unreadable,
 )
+from meldingen.channels.meta import SIGNATURE_HEADER, sign, verify_handshake, verify_signature  # noqa: F401
 
 KIND = "messenger"
 DEFAULT_GRAPH_URL = "https://graph.facebook.com/v21.0"
-SIGNATURE_HEADER = "X-Hub-Signature-256"
 MAX_QUICK_REPLIES = 13
 QUICK_REPLY_TITLE = 20
 MAX_TEXT = 2000  # the Send API refuses longer texts
@@ -79,30 +77,6 @@ WINDOW_SUBCODES = frozenset({"2018278", "2018065"})
 WINDOW_ERROR = "messenger_window"  # the PlatformError code we give it, for the sender's "held"
 WATERMARK_PREFIX = "watermark:"
 EDIT_MARK = "#edit"  # an edit's event key: the mid it corrects, this mark, and the edit's number
-
-
-def verify_signature(app_secret: str, body: bytes, header: str | None) -> bool:
-    """`X-Hub-Signature-256: sha256=<hex>` is HMAC-SHA256 of the raw body with the app secret."""
-    if not app_secret or not header or not header.startswith("sha256="):
-        return False
-    expected = hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, header.removeprefix("sha256=").strip().lower())
-
-
-def sign(app_secret: str, body: bytes) -> str:
-    """The header value Meta would send for `body` (for tests)."""
-    return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def verify_handshake(args: Mapping[str, str], verify_token: str) -> str | None:
-    """The GET subscription handshake: the challenge to echo back, or None (answer 403)."""
-    if not verify_token or args.get("hub.mode") != "subscribe":
-        return None
-    given = args.get("hub.verify_token") or ""
-    if not hmac.compare_digest(given.encode(), verify_token.encode()):
-        return None
-    challenge = args.get("hub.challenge")
-    return challenge if challenge else None
 
 
 def from_ms(value: Any, what: str = "timestamp") -> datetime:

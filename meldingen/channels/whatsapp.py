@@ -5,7 +5,6 @@ send whose answer never came settles to."""
 from __future__ import annotations
 
 import hashlib
-import hmac
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -47,34 +46,10 @@ from meldingen.channels.messages import (
     require_str,
     unreadable,
 )
+from meldingen.channels.meta import SIGNATURE_HEADER, sign, verify_handshake, verify_signature  # noqa: F401
 
 KIND = "whatsapp"
 DEFAULT_GRAPH_URL = "https://graph.facebook.com/v21.0"
-SIGNATURE_HEADER = "X-Hub-Signature-256"
-
-
-def verify_signature(app_secret: str, body: bytes, header: str | None) -> bool:
-    """`X-Hub-Signature-256: sha256=<hex>` is HMAC-SHA256 of the raw body with the App Secret."""
-    if not app_secret or not header or not header.startswith("sha256="):
-        return False
-    expected = hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, header.removeprefix("sha256=").strip().lower())
-
-
-def sign(app_secret: str, body: bytes) -> str:
-    """The header value Meta would send for `body` (for tests and the benchmark)."""
-    return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def verify_handshake(args: Mapping[str, str], verify_token: str) -> str | None:
-    """The GET subscription handshake: the challenge to echo back, or None (answer 403)."""
-    if not verify_token or args.get("hub.mode") != "subscribe":
-        return None
-    given = args.get("hub.verify_token") or ""
-    if not hmac.compare_digest(given.encode(), verify_token.encode()):
-        return None
-    challenge = args.get("hub.challenge")
-    return challenge if challenge else None
 
 
 def parse_webhook(payload: Any) -> ParsedWebhook:
