@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+from meldingen.reports.references import REFERENCE_PATTERN
+
 _WORD = re.compile(r"[a-zà-ÿ']+")
 _ENGLISH = {
     "the", "is", "are", "there", "broken", "street", "light", "hello", "hi", "please", "thanks", "thank", "you",
@@ -29,9 +31,19 @@ NO = {"nee", "no", "nope", "klopt niet", "n", "nee hoor", "nee iets anders", "ie
       "nee nieuw", "something else", "no new"}
 
 
+def _without_references(text: str) -> str:
+    """The text without the report references in it: "M-AN9EMK" holds the English word "an" to a word counter.
+    Only what is surely a reference goes (a hyphen or a digit in it), never a word such as "maanden"."""
+    def drop(match: re.Match[str]) -> str:
+        written = match.group(0)
+        return " " if "-" in written or any(c.isdigit() for c in written) else written
+
+    return REFERENCE_PATTERN.sub(drop, text)
+
+
 def detect_language(text: str | None, current: str = "nl") -> str:
     """"en" when the words are clearly more English than Dutch, "nl" when clearly Dutch, else `current`."""
-    words = _WORD.findall((text or "").lower())
+    words = _WORD.findall(_without_references(text or "").lower())
     english = sum(1 for w in words if w in _ENGLISH and w not in _DUTCH)
     dutch = sum(1 for w in words if w in _DUTCH and w not in _ENGLISH)
     if english > dutch:
