@@ -182,6 +182,26 @@ def require_str(value: Any, what: str) -> str:
     return text
 
 
+def require_text(value: Any, what: str) -> str:
+    """A resident's words: present, and as long as the platform allows. Not an id, so no id's length limit: the
+    text is bounded where it is stored (`inbound.normalised_message`), cut there, never refused here."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or value == "":
+        raise PayloadError(f"{what} is missing")
+    return str(value)
+
+
+MAX_URL_LENGTH = 4096  # media URLs from a platform's CDN run to a few hundred characters, never near this
+
+
+def require_url(value: Any, what: str) -> str:
+    """A media URL the platform sent: present, and of a URL's length (longer than an id, so not `require_str`)."""
+    if not isinstance(value, str) or not value:
+        raise PayloadError(f"{what} is missing")
+    if len(value) > MAX_URL_LENGTH:
+        raise PayloadError(f"{what} is longer than {MAX_URL_LENGTH} characters")
+    return value
+
+
 def optional_str(value: Any) -> str | None:
     if value is None or value == "":
         return None

@@ -61,6 +61,8 @@ from meldingen.channels.messages import (
     require_dict,
     require_list,
     require_str,
+    require_text,
+    require_url,
     unreadable,
 )
 from meldingen.channels.meta import SIGNATURE_HEADER, sign, verify_handshake, verify_signature  # noqa: F401
@@ -158,7 +160,7 @@ def _parse_event(event: dict, page_id: str | None, result: ParsedWebhook) -> Non
     if isinstance(event.get("message_edit"), dict):  # the resident corrected an earlier text
         edit = event["message_edit"]
         mid = require_str(edit.get("mid"), "message_edit.mid")
-        text = require_str(edit.get("text"), "message_edit.text")
+        text = require_text(edit.get("text"), "message_edit.text")
         result.messages.append(InboundMessage(external_id=f"{mid}{EDIT_MARK}{edit.get('num_edit') or 1}",
                                               kind="text", text=text, edited=True, **common))
         return
@@ -225,7 +227,7 @@ def _parse_attachments(attachments: list, message: dict, text: str | None,
         if kind == "image" and (payload.get("sticker_id") or message.get("sticker_id")):
             other = other or "sticker"
         elif kind == "image":
-            photos.append(MediaRef(ref=require_str(payload.get("url"), "image.payload.url"), caption=text))
+            photos.append(MediaRef(ref=require_url(payload.get("url"), "image.payload.url"), caption=text))
         elif kind == "location":  # the legacy location attachment
             coordinates = require_dict(payload.get("coordinates"), "location.payload.coordinates")
             return InboundMessage(kind="location", location=make_location(

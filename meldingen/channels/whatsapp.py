@@ -44,6 +44,7 @@ from meldingen.channels.messages import (
     require_dict,
     require_list,
     require_str,
+    require_text,
     unreadable,
 )
 from meldingen.channels.meta import SIGNATURE_HEADER, sign, verify_handshake, verify_signature  # noqa: F401
@@ -125,7 +126,7 @@ def _parse_message(raw: dict, names: dict[str, str], phone_number_id: str | None
     body = raw.get(message_type)
     if message_type == "text":
         text = require_dict(body, "text").get("body")
-        return InboundMessage(kind="text", text=require_str(text, "text.body"), **common)
+        return InboundMessage(kind="text", text=require_text(text, "text.body"), **common)
     if message_type == "image" or (message_type == "document" and _is_image_document(body)):
         media = require_dict(body, message_type)
         caption = optional_str(media.get("caption"))
