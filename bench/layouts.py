@@ -40,7 +40,7 @@ from werkzeug.wrappers import Response  # noqa: E402
 
 from bench.bench_webhooks import PHONE_NUMBER_ID, SECRET, free_port  # noqa: E402
 
-MELDINGEN = [sys.executable, "-c", "from meldingen.cli import main; main()"]
+MELDINGEN = [sys.executable, "-c", "from meldingen.console import main; main()"]
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 BENCH_STAFF = "bench@gm0363.test"

@@ -7,6 +7,7 @@ import logging
 from flask import Flask
 
 from meldingen.config import load_config
+from meldingen.jobs import APP_FACTORY
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -14,6 +15,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     load_config(app, test_config)
     # What the caller set, for processes of this app's own (the background child re-creates the app from it).
     app.extensions["meldingen_config_overrides"] = _picklable(test_config or {})
+    app.extensions[APP_FACTORY] = create_app  # for processes of this app's own (`meldingen worker`)
     configure_logging(app)
     install_input_guards(app)
     register_extensions(app)

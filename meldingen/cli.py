@@ -8,32 +8,9 @@ from pathlib import Path
 
 import click
 from flask import Flask
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import with_appcontext
 
 from meldingen.extensions import db
-
-
-def meldingen_version() -> str:
-    """The installed version of Meldingen (pyproject's `version`)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("meldingen")
-    except PackageNotFoundError:  # run from a source tree that was never installed
-        return "unknown"
-
-
-def make_cli() -> FlaskGroup:
-    from meldingen import create_app
-
-    # Flask's own --version names Python, Flask and Werkzeug; operators asking `meldingen --version` want ours.
-    cli = FlaskGroup(create_app=create_app, help="Meldingen: public-space reports by chat.", add_version_option=False)
-    return click.version_option(meldingen_version(), "--version", prog_name="meldingen",
-                                message="%(prog)s %(version)s")(cli)
-
-
-def main() -> None:
-    make_cli().main()
 
 
 def register_cli(app: Flask) -> None:

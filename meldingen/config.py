@@ -64,11 +64,13 @@ DEFAULTS: dict[str, object] = {
     "CLASSIFIER_MODEL_PATH": "",
     # A claimed inbox conversation is released after this long without activity.
     "INBOX_CLAIM_SECONDS": 600,
-    # JSON: least seconds between two messages to one resident, per platform (WhatsApp: combine, not burst).
-    "NOTIFY_PACING_SECONDS": {"whatsapp": 6.0, "telegram": 1.0, "twilio": 1.0, "webchat": 0.0},
+    # JSON: least seconds between two messages to one resident, per platform kind ("*" for any); a platform not
+    # named keeps its adapter's own (channels/<platform>.py: WhatsApp 6 s, to combine rather than burst).
+    "NOTIFY_PACING_SECONDS": {},
     # Sends in flight at once per platform channel, across all workers: a platform that hangs keeps at most
     # this many workers waiting (the recipe runs 4 reply workers, so the other platforms always have one).
-    "NOTIFY_CONCURRENCY": {"whatsapp": 3, "telegram": 3, "twilio": 3},
+    # Empty: each platform's adapter says (3 for most; none for the website chat, where nothing leaves).
+    "NOTIFY_CONCURRENCY": {},
     # JSON: approved templates for messages outside WhatsApp's 24-hour window, by purpose ("*" for any), e.g.
     # {"status_changed": {"name": "melding_status", "language": "nl", "parameters": ["reference", "status"]}}
     "WHATSAPP_TEMPLATES": {},

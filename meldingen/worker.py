@@ -2,23 +2,26 @@
 `meldingen scheduler`, `meldingen jobs status`).
 
 `jobs/` carries tasks but never makes an app: an RQ worker process gets its app from
-`prepare_worker_process` (given to `jobs.worker.Pool`), and the embedded background process of a web process is
+`prepare_worker_process` (given to `jobs.worker.Pool` with the factory that made the command's app), and the embedded background process of a web process is
 made by the app factory with `start_background_process` as its first work (given to `jobs.backends.init_app` by
 `create_app`). Both warm the classifier here, before the first resident's report rather than during it.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import signal
 import threading
+from collections.abc import Callable
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from meldingen import jobs
+from meldingen.jobs import APP_FACTORY
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +41,10 @@ def warm_up(app: Flask) -> None:
             log.exception("worker warm-up: classifier not loaded")
 
 
-def prepare_worker_process(queue_names: list[str]) -> None:
-    """In each `meldingen worker` process, before its first job: its one app, installed for `jobs.run_in_worker`."""
-    from meldingen import create_app
-
-    app = create_app()
+def prepare_worker_process(queue_names: list[str], app_factory: Callable[[], Flask]) -> None:
+    """In each `meldingen worker` process, before its first job: its one app (made by the factory the app that
+    started the pool was made by), installed for `jobs.run_in_worker`."""
+    app = app_factory()
     jobs.install_worker_app(app)
     if CLASSIFYING_QUEUES & set(queue_names):
         warm_up(app)
@@ -104,7 +106,9 @@ def worker_command(queues, processes, scheduler, burst, nice):
     for engine in db.engines.values():
         engine.dispose()  # this process only supervises; the workers open their own connections
     nice = int(current_app.config.get("WORKER_NICE", 10)) if nice is None else nice
-    pool = Pool(url, names, processes, prepare=prepare_worker_process, burst=burst, nice=nice)
+    # The app factory goes by reference: pickled by its qualified name into each spawned process.
+    prepare = functools.partial(prepare_worker_process, app_factory=current_app.extensions[APP_FACTORY])
+    pool = Pool(url, names, processes, prepare=prepare, burst=burst, nice=nice)
     stop = threading.Event()
     if scheduler and not burst:
         from meldingen.jobs.scheduler import run_in_thread

@@ -95,7 +95,7 @@ def test_worker_needs_a_broker(runner):
 def test_version_prints_meldingens_own_version():
     from click.testing import CliRunner
 
-    from meldingen.cli import make_cli, meldingen_version
+    from meldingen.console import make_cli, meldingen_version
 
     result = CliRunner().invoke(make_cli(), ["--version"])
     assert result.exit_code == 0

@@ -3,6 +3,7 @@ non-forking worker processes, and the health, readiness and metrics endpoints a 
 
 from __future__ import annotations
 
+import functools
 import time
 
 import pytest
@@ -128,6 +129,7 @@ def test_worker_processes_run_jobs_without_forking_one_per_job(tmp_path, databas
     from rq import Queue
     from rq.registry import FinishedJobRegistry
 
+    from meldingen import create_app
     from meldingen.jobs.worker import Pool
     from meldingen.worker import prepare_worker_process
 
@@ -139,7 +141,8 @@ def test_worker_processes_run_jobs_without_forking_one_per_job(tmp_path, databas
     sweeps = Queue("sweeps", connection=connection)
     # Jobs name their entry point as every version queued them: "meldingen.jobs.run_in_worker".
     queued = [sweeps.enqueue("meldingen.jobs.run_in_worker", name, {}) for name in jobs.PERIODIC_TASKS * 3]
-    pool = Pool(redis_url, ["sweeps"], processes=2, prepare=prepare_worker_process, burst=True)
+    prepare = functools.partial(prepare_worker_process, app_factory=create_app)  # as `meldingen worker` gives it
+    pool = Pool(redis_url, ["sweeps"], processes=2, prepare=prepare, burst=True)
     pool.run()
     assert all(child.exitcode == 0 for child in pool.children)
     assert FinishedJobRegistry("sweeps", connection=connection).count == len(queued)

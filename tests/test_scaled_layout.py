@@ -136,7 +136,7 @@ def layout(tmp_path, database_url, broker_url, telegram):
         "MELDINGEN_WEB_WORKERS": "2",
         "MELDINGEN_WEB_GRACEFUL_TIMEOUT": "5",
     }
-    meldingen = [sys.executable, "-c", "from meldingen.cli import main; main()"]
+    meldingen = [sys.executable, "-c", "from meldingen.console import main; main()"]
     processes = Processes()
     try:
         processes.start([sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "wsgi:app"], env,

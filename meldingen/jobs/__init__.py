@@ -30,6 +30,10 @@ from meldingen.jobs.on_commit import after_commit  # noqa: F401  (work handed ov
 
 log = logging.getLogger(__name__)
 
+# Where an app keeps the factory that made it (`meldingen.create_app`): processes of the app's own (RQ workers)
+# make their apps with it, so nothing below the entry layer imports the factory.
+APP_FACTORY = "meldingen_app_factory"
+
 # Where the app keeps its task table and its backend.
 TASKS_EXTENSION = "meldingen_tasks"
 BACKEND_EXTENSION = "meldingen_jobs"

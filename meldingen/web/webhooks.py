@@ -135,14 +135,14 @@ def chat_message():
     """JSON `{"id", "text"?, "location"?, "reply"?}`, or multipart with `id`, `text` and a photo in `file`."""
     session_id = _chat_session()
     if session_id is None:
-        return _refuse("webchat", "missing or wrong chat session")
+        return _refuse(webchat.KIND, "missing or wrong chat session")
     if request.mimetype == "multipart/form-data":
         return _chat_photo(session_id)
     payload = request.get_json(silent=True)
     try:
         parsed = webchat.parse_webhook(payload, session_id)
     except PayloadError as exc:
-        return _bad_shape("webchat", exc.reason)
+        return _bad_shape(webchat.KIND, exc.reason)
     return _store_chat(parsed)
 
 
@@ -152,17 +152,17 @@ def _chat_photo(session_id: str):
 
     upload = request.files.get("file")
     if upload is None:
-        return _bad_shape("webchat", "file is missing")
+        return _bad_shape(webchat.KIND, "file is missing")
     try:
         parsed = webchat.parse_webhook({"id": request.form.get("id"), "photos": ["pending"],
                                         "text": request.form.get("text")}, session_id)
     except PayloadError as exc:
-        return _bad_shape("webchat", exc.reason)
+        return _bad_shape(webchat.KIND, exc.reason)
     message = parsed.messages[0]
     if db.session.scalar(select(_event_exists(message.external_id))):
         return jsonify({"stored": False}), 200
     try:
-        photo = store_photo(upload.read(current_app.config["MAX_PHOTO_BYTES"] + 1), source="webchat")
+        photo = store_photo(upload.read(current_app.config["MAX_PHOTO_BYTES"] + 1), source=webchat.KIND)
     except ImageRejected as exc:
         # The photo is refused, the words sent with it are not: they go to the intake, which tells the
         # resident why in their own language (the reply arrives in the chat like any other).
@@ -180,7 +180,7 @@ def _event_exists(external_key: str):
 
     from meldingen.channels.models import InboundEvent
 
-    return exists().where(InboundEvent.channel_kind == "webchat", InboundEvent.external_key == external_key)
+    return exists().where(InboundEvent.channel_kind == webchat.KIND, InboundEvent.external_key == external_key)
 
 
 def _store_chat(parsed: ParsedWebhook):
@@ -198,12 +198,12 @@ def chat_replies():
 
     session_id = _chat_session()
     if session_id is None:
-        return _refuse("webchat", "missing or wrong chat session")
+        return _refuse(webchat.KIND, "missing or wrong chat session")
     after = request.args.get("after", default=0, type=int)  # out of an id's range: 0 (see inputs.guards)
     rows = db.session.scalars(
         select(OutboundMessage)
         .join(Reporter, Reporter.id == OutboundMessage.reporter_id)
-        .where(Reporter.channel_kind == "webchat", Reporter.platform_id == session_id, OutboundMessage.id > after,
+        .where(Reporter.channel_kind == webchat.KIND, Reporter.platform_id == session_id, OutboundMessage.id > after,
                OutboundMessage.state.in_(("sent", "delivered", "read")))
         .order_by(OutboundMessage.id)
         .limit(100)
