@@ -135,18 +135,22 @@ def test_a_wrong_method_answers_the_spec_error_body_with_allow(client, fmt):
         assert response.json[0]["code"] == 405
 
 
-def test_servicerequestupdates_lists_status_changes_with_public_notes_only(client, make_staff):
+def test_servicerequestupdates_lists_status_changes_in_public_words_only(client, make_staff):
     staff, token = make_staff("agent", "GM0363")
     report = report_of(post(client, token))
     change_status(report, "in_progress", "intern: ploeg 3", actor=staff.email, actor_id=staff.id)
-    change_status(report, "done", "De tegel ligt weer vast.", actor=staff.email, actor_id=staff.id)
+    change_status(report, "done", "intern: klaar, bon 4411", actor=staff.email, actor_id=staff.id,
+                  resident_message="De tegel ligt weer vast. Vragen: 06-12345678")
     db.session.commit()
 
     updates = client.get(f"{BASE}/servicerequestupdates.json").json
     mine = [u for u in updates if u["service_request_id"] == report.reference]
     assert [u["external_status_code"] for u in mine][-2:] == ["in_progress", "done"]
-    assert mine[-1]["status"] == "closed" and mine[-1]["description"] == "De tegel ligt weer vast."
-    assert "ploeg 3" not in str(updates)
+    # The status's public name, and the message to residents redacted; never the internal note.
+    assert mine[-2]["status"] == "open" and mine[-2]["description"] == "In behandeling"
+    assert mine[-1]["status"] == "closed"
+    assert mine[-1]["description"] == "Afgehandeld: De tegel ligt weer vast. Vragen: [telefoonnummer]"
+    assert "ploeg 3" not in str(updates) and "4411" not in str(updates) and "12345678" not in str(updates)
     assert all(u["update_id"] and u["updated_datetime"] for u in mine)
 
     root = ET.fromstring(client.get(f"{BASE}/servicerequestupdates.xml").data)

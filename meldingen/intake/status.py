@@ -8,7 +8,7 @@ from sqlalchemy import or_, select
 from meldingen.extensions import db
 from meldingen.intake.draft import Intake, category_name
 from meldingen.notify.hooks import status_name
-from meldingen.reports.models import Report, ReportSubscription, Status
+from meldingen.reports.models import Report, ReportSubscription
 from meldingen.residents.models import Reporter
 
 MOST_REPORTS_LISTED = 3
@@ -110,10 +110,8 @@ def _answer_one(intake: Intake, cause: str, reference: str) -> None:
 
 
 def last_public_note(report: Report) -> str | None:
-    """The note staff wrote with the last status change residents are told of."""
+    """The last message staff chose to send residents with a status change; never a change's internal `note`."""
     for item in reversed(report.events):
-        if item.kind == "status" and item.note:
-            status = db.session.get(Status, item.status) if item.status else None
-            if status is not None and status.notify_residents:
-                return item.note
+        if item.kind == "status" and (item.resident_message or "").strip():
+            return (item.resident_message or "").strip()
     return None

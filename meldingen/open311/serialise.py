@@ -40,7 +40,7 @@ class PublicDetails:
     """What the request shape needs beyond the report itself, loaded once for a whole list."""
 
     open_codes: frozenset[str]
-    notes: dict[int, str] = field(default_factory=dict)  # report id → last note residents were told
+    notes: dict[int, str] = field(default_factory=dict)  # report id → last message to residents, redacted
     notices: dict[tuple[int, int], str] = field(default_factory=dict)  # (organisation, category) → own text
 
     def service_notice(self, report) -> str | None:

@@ -20,7 +20,7 @@ from meldingen.extensions import db
 from meldingen.inputs.bounds import EARLIEST_YEAR, LATEST_YEAR, in_date_range
 from meldingen.open311.serialise import MAX_DESCRIPTION, PublicDetails
 from meldingen.pipeline import create_report
-from meldingen.privacy.public import public_point
+from meldingen.privacy.public import public_message, public_point
 from meldingen.reports.models import Report, ReportEvent
 from meldingen.reports.services import (
     NewReport,
@@ -285,20 +285,21 @@ def metres_between(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 def public_details(reports: list[Report]) -> PublicDetails:
     """Open statuses, each report's last message to its residents, and organisations' own handling texts.
 
-    Only what staff wrote for residents (`resident_message` of a status change) is public; the `note` of a
-    change is internal and never shown here."""
+    Only what staff wrote for residents (`resident_message` of a status change) is public, redacted as the public
+    description is; the `note` of a change is internal and never read here."""
     details = PublicDetails(open_codes=load_open_codes())
-    ids = [r.id for r in reports]
-    if not ids:
+    by_id = {r.id: r for r in reports}
+    if not by_id:
         return details
     for report_id, message in db.session.execute(
         select(ReportEvent.report_id, ReportEvent.resident_message)
-        .where(ReportEvent.report_id.in_(ids), ReportEvent.kind == "status",
+        .where(ReportEvent.report_id.in_(by_id), ReportEvent.kind == "status",
                ReportEvent.resident_message.is_not(None))
         .order_by(ReportEvent.id)
     ):
-        if message.strip():
-            details.notes[report_id] = message.strip()
+        shown = public_message(message, by_id[report_id].category)
+        if shown:
+            details.notes[report_id] = shown
     org_ids = {r.organisation_id for r in reports if r.organisation_id}
     if org_ids:
         for org_id, category_id, text in db.session.execute(

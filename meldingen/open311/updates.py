@@ -1,4 +1,9 @@
-"""FixMyStreet's `servicerequestupdates` extension: the status changes of requests in a window, public notes only."""
+"""FixMyStreet's `servicerequestupdates` extension: the status changes of requests in a window, in public words.
+
+An update says the status's public name and, where staff chose to send residents a message with the change
+(`resident_message`), that message redacted as the public description is (privacy/public.py). The change's `note`
+is internal, always: it is not even read here.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from meldingen.categories.models import Category
 from meldingen.extensions import db
 from meldingen.open311.serialise import w3c_datetime
 from meldingen.open311.services import MAX_REQUESTS, WINDOW, Open311Error, optional_arg, parse_w3c_datetime
+from meldingen.privacy.public import public_message
 from meldingen.reports.models import Report, ReportEvent, Status
 from meldingen.reports.statuses import load_open_codes
 from meldingen.timeutil import utcnow
@@ -16,11 +23,16 @@ from meldingen.timeutil import utcnow
 UPDATES_DEFAULT_WINDOW = timedelta(hours=24)
 
 
+def update_description(status_name: str, message: str | None) -> str:
+    """The public text of one status change: "Ingepland", or "Ingepland: <the message to residents, redacted>"."""
+    return f"{status_name}: {message}" if message else status_name
+
+
 def request_updates(values, now: datetime | None = None) -> list[dict]:
     """Status changes of reports between start_date and end_date, oldest first, at most 1000, as the extension's
     `request_update`: update_id, service_request_id, status (open/closed), updated_datetime, description (the
-    note residents were told, else empty), media_url (none: photos are staff-only) and external_status_code (our
-    own status code)."""
+    status's public name, and the redacted message residents were sent with the change, if any), media_url (none:
+    photos are staff-only) and external_status_code (our own status code)."""
     now = now or utcnow()
     start_text, end_text = optional_arg(values, "start_date"), optional_arg(values, "end_date")
     if (start_text is None) != (end_text is None):
@@ -34,20 +46,28 @@ def request_updates(values, now: datetime | None = None) -> list[dict]:
     if end - start > WINDOW:
         raise Open311Error(400, "start_date and end_date may not span more than 90 days")
     open_codes = load_open_codes()
-    told = set(db.session.scalars(select(Status.code).where(Status.notify_residents.is_(True))))
+    names: dict[str, str] = dict(db.session.execute(select(Status.code, Status.name)).all())
     rows = db.session.execute(
-        select(ReportEvent.id, ReportEvent.at, ReportEvent.status, ReportEvent.note, Report.reference)
+        select(ReportEvent.id, ReportEvent.at, ReportEvent.status, ReportEvent.resident_message, Report.reference,
+               Report.category_id)
         .join(Report, Report.id == ReportEvent.report_id)
         .where(ReportEvent.kind == "status", ReportEvent.at >= start, ReportEvent.at <= end)
         .order_by(ReportEvent.at, ReportEvent.id)
         .limit(MAX_REQUESTS)
     ).all()
-    return [{
-        "update_id": str(event_id),
-        "service_request_id": reference,
-        "status": "open" if status in open_codes else "closed",
-        "updated_datetime": w3c_datetime(at),
-        "description": (note or "").strip() if status in told else "",
-        "media_url": None,
-        "external_status_code": status,
-    } for event_id, at, status, note, reference in rows]
+    categories: dict[int | None, Category | None] = {None: None}
+    updates = []
+    for event_id, at, status, message, reference, category_id in rows:
+        if category_id not in categories:
+            categories[category_id] = db.session.get(Category, category_id)
+        updates.append({
+            "update_id": str(event_id),
+            "service_request_id": reference,
+            "status": "open" if status in open_codes else "closed",
+            "updated_datetime": w3c_datetime(at),
+            "description": update_description(names.get(status or "", status or ""),
+                                              public_message(message, categories[category_id])),
+            "media_url": None,
+            "external_status_code": status,
+        })
+    return updates

@@ -164,7 +164,7 @@ def service_request(service_request_id, fmt):
 @bp.get("/servicerequestupdates.<fmt>")
 def service_request_updates(fmt):
     """FixMyStreet's extension: the status updates of requests between start_date and end_date (both or neither;
-    default the last 24 hours), oldest first, public notes only."""
+    default the last 24 hours), oldest first, in public words (updates.py)."""
     fmt = use_format(fmt)
     check_jurisdiction(request.args)
     updates = request_updates(request.args)

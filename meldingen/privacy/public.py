@@ -2,7 +2,9 @@
 rounded to what its category needs, and an address without the house number where the category is about a person.
 
 Every output without sign-in (Open311 GET, public pages) goes through these functions; none reads
-`Report.description` or `Report.address_text` (the resident's own words) directly.
+`Report.description` or `Report.address_text` (the resident's own words) directly. Of a status change, only what
+staff chose to send residents (`ReportEvent.resident_message`) may be shown, redacted like the description
+(`public_message`); its `note` is internal, always.
 """
 
 from __future__ import annotations
@@ -27,6 +29,15 @@ def is_person_related(category) -> bool:
 
 def make_public_description(description: str | None, category) -> str:
     return redact_text(description, person_related=is_person_related(category))
+
+
+def public_message(message: str | None, category) -> str | None:
+    """What staff wrote to residents with a status change, as the public may read it: through the redaction of the
+    public description (a phone number or a name in it is replaced by a marker); None when there is none."""
+    message = (message or "").strip()
+    if not message:
+        return None
+    return redact_text(message, person_related=is_person_related(category)).strip() or None
 
 
 def public_text(report) -> str:
