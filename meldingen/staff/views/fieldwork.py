@@ -125,6 +125,10 @@ def report_page(reference: str):
         context["subscriber_count"] = following
         context["confirmed_statuses"] = [s for s in buttons if s in CONFIRMED_ALWAYS
                                          or (following and s in table.notify)]
+        # The sentences the page's dialog shows when the preview cannot be fetched (no signal): the change is
+        # still confirmed as what it is, and kept on the phone with that confirmation.
+        context["summaries"] = {s: (status_change_summary(report, s, None)["sentence"],
+                                    status_change_summary(report, s, "-")["sentence"]) for s in buttons}
     needs_note = {s: table.moves.get((report.status, s), False) for s in buttons}
     return render_template(
         "staff/report.html", report=report, buttons=buttons, status_names=table.names, needs_note=needs_note,

@@ -45,10 +45,18 @@
     event.preventDefault();
     pending = button;
     var url = new URL(form.dataset.previewUrl, window.location.href);
+    var written = toResident.checked ? message.value : "";
     url.searchParams.set("status", button.value);
-    url.searchParams.set("message", toResident.checked ? message.value : "");
+    url.searchParams.set("message", written);
     fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+      .catch(function () {
+        // No signal (or no answer): confirm from what the page already knows; the exact text is not shown.
+        var summary = written.trim() ? button.dataset.summaryMessage : button.dataset.summary;
+        if (!summary) { throw new Error("no summary"); }
+        return { summary: summary + " (Geen verbinding: de wijziging wordt bewaard en verstuurd zodra er weer " +
+                 "verbinding is.)", residents: 0, previews: [] };
+      })
       .then(function (data) {
         document.getElementById("preview-summary").textContent = data.summary;
         document.getElementById("preview-action").textContent =
