@@ -30,7 +30,9 @@ def test_the_page_guards_implicit_submission_and_marks_the_buttons_that_ask(crew
     first_button = form[form.index("<button"):form.index("</button>")]
     assert 'formmethod="dialog"' in first_button and 'name="status"' not in first_button
     assert 'value="done" class="st-done" data-confirm="1"' in page  # residents hear of "Afgehandeld"
-    assert 'value="in_progress" class="st-in_progress">' in page  # a quiet change is not asked about
+    quiet = page[page.index('value="in_progress"'):]
+    assert "data-confirm" not in quiet[:quiet.index(">")]  # a quiet change is not asked about
+    assert 'data-summary="De melding wordt afgehandeld en 3 melders krijgen dit bericht."' in page  # for no signal
 
 
 def test_done_with_followers_is_confirmed_with_the_true_count_then_made(crew_client, followed):
