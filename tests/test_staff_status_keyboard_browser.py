@@ -168,3 +168,38 @@ def test_without_javascript_the_server_asks_first_and_a_cancel_with_nobody_follo
     assert "melders krijgen" not in page.inner_text(".flash.ok")
     assert state_of(alone_id)[0] == "cancelled"
     context.close()
+
+
+def test_without_signal_the_change_is_still_confirmed_and_kept_confirmed_until_sent(app, live_server, browser,
+                                                                                   make_staff):
+    report = followed_report(2, "Lantaarnpaal brandt niet meer")
+    crew, _ = make_staff("crew", "GM0363", report.department.code)
+    report.assignee_id = crew.id
+    reference, report_id = report.reference, report.id
+    db.session.commit()
+
+    context = browser.new_context()
+    page = context.new_page()
+    sign_in(page, live_server, crew.email)
+    page.goto(f"{live_server}/staff/werk")
+    page.wait_for_selector("body[data-offline-ready='1']", timeout=20_000)
+    context.set_offline(True)
+    page.goto(f"{live_server}/staff/reports/{reference}")  # the phone's copy
+    page.focus("button[name=status][value=planned]")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#preview-dialog[open]")
+    summary = page.inner_text("#preview-summary")
+    assert summary.startswith("De melding wordt ingepland en 2 melders krijgen dit bericht.")
+    assert "Geen verbinding" in summary
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#offline-message")
+    assert state_of(report_id) == ("new", 0)
+
+    context.set_offline(False)
+    page.goto(f"{live_server}/staff/werk")  # the page asks the service worker to send what waited
+    for _ in range(100):
+        if state_of(report_id)[0] == "planned":
+            break
+        page.wait_for_timeout(100)
+    assert state_of(report_id) == ("planned", 2)  # replayed as confirmed: made, and both residents told
+    context.close()
