@@ -120,13 +120,14 @@ def register_blueprints(app: Flask) -> None:
     from meldingen.staff.views.photos import bp as media_bp
     from meldingen.staff.views.privacy import bp as privacy_bp
     from meldingen.web.chat import bp as chat_bp
+    from meldingen.web.front import bp as front_bp
     from meldingen.web.health import bp as health_bp
     from meldingen.web.webhooks import bp as webhooks_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(chat_bp)
     register_api(app)
-    for blueprint in (webhooks_bp, staff_bp, open311_bp, media_bp, privacy_bp, audit_bp):
+    for blueprint in (webhooks_bp, staff_bp, open311_bp, media_bp, privacy_bp, audit_bp, front_bp):
         app.register_blueprint(blueprint)
 
 

@@ -58,6 +58,7 @@ SERVICE_POINT_ACTIONS = frozenset({"edit_categories", "import_geodata"})
 OPEN_ENDPOINTS: dict[str, str] = {
     "static": "everyone",
     "health.healthz": "everyone",
+    "front.front_page": "everyone (the public front page: how to report, where staff sign in)",
     "health.readyz": "load balancers (is this process ready for traffic)",
     "health.metrics": "monitoring (MELDINGEN_METRICS_TOKEN; off without it)",
     "staff.service_worker": "any browser (the crew's offline worker script; it holds no data)",

@@ -105,6 +105,9 @@ def test_field_crew_on_a_phone_marks_a_report_done_with_note_and_photo(app, live
     page.set_input_files("input[name=photo]", str(photo))
     screenshot(page, "crew-report")
     page.click("button[name=status][value=done]")
+    page.wait_for_selector("#preview-dialog[open]")  # the resident hears of it: confirmed as what it is first
+    assert "De melding wordt afgehandeld en 1 melder krijgt dit bericht." in page.inner_text("#preview-summary")
+    page.click("#preview-send")
     page.wait_for_selector(".flash.ok")
     assert "Afgehandeld" in page.inner_text(".flash.ok")
     assert page.locator(".photos img").count() == 1

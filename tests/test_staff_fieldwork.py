@@ -252,7 +252,11 @@ def test_status_change_tells_the_subscribed_resident(app, crew):
     db.session.add(reporter)
     db.session.commit()
     report = make_report("Losse stoeptegel met melder", point=(52.3795, 4.8990), reporter_id=reporter.id)
-    client.post(f"/staff/reports/{report.reference}/status", data={"status": "done", "note": "Hersteld"})
+    asked = client.post(f"/staff/reports/{report.reference}/status", data={"status": "done", "note": "Hersteld"})
+    assert asked.status_code == 200  # it messages a resident: confirmed first, as what it is
+    assert "De melding wordt afgehandeld en 1 melder krijgt dit bericht." in asked.get_data(as_text=True)
+    client.post(f"/staff/reports/{report.reference}/status",
+                data={"status": "done", "note": "Hersteld", "confirmed": "1"})
     db.session.expire_all()
     assert report.status == "done"
     assert db.session.query(OutboundMessage).filter_by(reporter_id=reporter.id, report_id=report.id).count() >= 1

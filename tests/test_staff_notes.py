@@ -62,7 +62,8 @@ def test_an_internal_note_reaches_no_resident(crew_client, followed):
     assert len(messages_of(report)) == before  # a quiet status with a note: not one message
     assert report.events[-1].note == INTERNAL and report.events[-1].resident_message is None
     # done is told to residents; the note written with it is not
-    crew_client.post(f"/staff/reports/{report.reference}/status", data={"status": "done", "note": INTERNAL})
+    crew_client.post(f"/staff/reports/{report.reference}/status",
+                     data={"status": "done", "note": INTERNAL, "confirmed": "1"})
     new = messages_of(report)[before:]
     assert sorted(m.reporter_id for m in new) == sorted(r.id for r in residents)
     assert not [m for m in new if INTERNAL in m.body or "buurman" in m.body]

@@ -127,7 +127,7 @@ def test_head_on_a_laptop_sends_a_previewed_public_message_sees_a_truthful_backl
     screenshot(page, "note-public-preview")
     page.click("#preview-send")
     page.wait_for_selector(".flash.ok")
-    assert "De melders krijgen uw bericht" in page.inner_text(".flash.ok")
+    assert "2 melders krijgen uw bericht" in page.inner_text(".flash.ok")
     assert "Bericht aan melder:" in page.inner_text(".history") and "Interne notitie:" in page.inner_text(".history")
 
     # the backlog fits a laptop: tables above the chart, "te laat" on screen, chart text readable

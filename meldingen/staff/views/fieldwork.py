@@ -102,7 +102,7 @@ def report_page(reference: str):
     allowed = [s for s in table.allowed_from(report.status) if s != "duplicate"]
     buttons = [s for s in allowed if authz.may_set_status(current_user, s)]
     manage = authz.may(current_user, "assign")
-    context = {}
+    context: dict[str, object] = {}
     if authz.may(current_user, "change_category"):
         context["category_tree"] = _active_category_tree()
     if manage:
@@ -121,7 +121,14 @@ def report_page(reference: str):
         from meldingen.notify.standard_texts import texts_for_report
 
         context["standard_texts"] = [t for t in texts_for_report(report) if t.status is None or t.status in buttons]
-        context["subscriber_count"] = len(subscribers(report))
+        following = len(subscribers(report))
+        context["subscriber_count"] = following
+        context["confirmed_statuses"] = [s for s in buttons if s in CONFIRMED_ALWAYS
+                                         or (following and s in table.notify)]
+        # The sentences the page's dialog shows when the preview cannot be fetched (no signal): the change is
+        # still confirmed as what it is, and kept on the phone with that confirmation.
+        context["summaries"] = {s: (status_change_summary(report, s, None)["sentence"],
+                                    status_change_summary(report, s, "-")["sentence"]) for s in buttons}
     needs_note = {s: table.moves.get((report.status, s), False) for s in buttons}
     return render_template(
         "staff/report.html", report=report, buttons=buttons, status_names=table.names, needs_note=needs_note,
@@ -162,15 +169,51 @@ def _photo_url(photo, thumbnail: bool = False) -> str:
     return url_for("media.photo", token=photo.token, thumbnail=1 if thumbnail else None)
 
 
+# What a status change does to a report, said as staff would ("De melding wordt afgehandeld").
+STATUS_OUTCOMES = {
+    "new": "teruggezet naar ‘Gemeld’", "in_progress": "in behandeling genomen", "planned": "ingepland",
+    "on_hold": "in afwachting gezet", "forwarded": "doorgezet naar een externe partij", "done": "afgehandeld",
+    "cancelled": "geannuleerd", "reopened": "heropend",
+}
+# Changes confirmed even when no resident hears of them: they end the report for everyone who follows it.
+CONFIRMED_ALWAYS = frozenset({"cancelled"})
+
+
+def status_change_summary(report: Report, new_status: str, resident_message: str | None) -> dict:
+    """What a status change will do, in one Dutch sentence, and whether staff confirm it first: a change that
+    messages residents, or that cancels the report, is confirmed as what it is. The count is the residents who
+    will get a message (those following on a channel we can answer on), so the sentence and the outbox agree."""
+    from meldingen.notify.hooks import residents_told, subscribers
+
+    names = load_status_table().names
+    outcome = STATUS_OUTCOMES.get(new_status) or f"op ‘{names.get(new_status, new_status)}’ gezet"
+    told = residents_told(report, new_status, resident_message)
+    residents = len(subscribers(report)) if told else 0
+    if residents:
+        who = "1 melder krijgt" if residents == 1 else f"{residents} melders krijgen"
+        sentence = f"De melding wordt {outcome} en {who} dit bericht."
+    elif told:
+        sentence = (f"De melding wordt {outcome}. Niemand volgt deze melding op een kanaal waarop wij kunnen "
+                    "antwoorden: er gaat geen bericht uit.")
+    else:
+        sentence = f"De melding wordt {outcome}. De melders krijgen hiervan geen bericht."
+    return {"sentence": sentence, "residents": residents, "status_name": names.get(new_status, new_status),
+            "confirm": bool(residents) or bool((resident_message or "").strip()) or new_status in CONFIRMED_ALWAYS}
+
+
 @bp.post("/reports/<reference>/status")
 @action_required("change_status")
 def report_status(reference: str):
-    """A status change with an internal note; with "bericht aan melder" also a message to the residents,
-    sent only after staff saw the exact text (the confirmation step, or the page's preview dialog)."""
+    """A status change with an internal note; with "bericht aan melder" also a message to the residents.
+    A change that messages residents or cancels the report is made only after staff confirmed it as what it is
+    (the confirmation step, or the page's dialog), so a stray Enter can never close a report or message anyone."""
     from meldingen.notify.hooks import preview_status_messages
 
     report = report_or_404(reference)
     new_status = request.form.get("status", "")
+    if not new_status:  # the form's default button: an implicit submission changes nothing
+        flash("Er is niets gewijzigd. Kies een knop met de nieuwe status.", "error")
+        return redirect(url_for("staff.report_page", reference=report.reference)), 303
     if not authz.may_set_status(current_user, new_status):
         abort(403)
     note = request.form.get("note")
@@ -183,13 +226,16 @@ def report_status(reference: str):
         if len(resident_message) > MAX_RESIDENT_MESSAGE:
             flash(f"Het bericht aan de melder mag hoogstens {MAX_RESIDENT_MESSAGE} tekens lang zijn.", "error")
             return redirect(url_for("staff.report_page", reference=report.reference)), 303
-        if request.form.get("confirmed") != "1":
-            names = load_status_table().names
-            return render_template("staff/confirm_message.html", report=report, status=new_status,
-                                   status_name=names.get(new_status, new_status), note=note or "",
-                                   resident_message=resident_message,
-                                   had_photo=bool(request.files.get("photo") and request.files["photo"].filename),
-                                   previews=preview_status_messages(report, new_status, resident_message))
+    summary = status_change_summary(report, new_status, resident_message) \
+        if new_status in load_status_table().names else None
+    if summary and summary["confirm"] and request.form.get("confirmed") != "1":
+        previews = [p for p in preview_status_messages(report, new_status, resident_message) if p["residents"]] \
+            if summary["residents"] else []
+        return render_template("staff/confirm_message.html", report=report, status=new_status,
+                               status_name=summary["status_name"], summary=summary, note=note or "",
+                               resident_message=resident_message or "",
+                               had_photo=bool(request.files.get("photo") and request.files["photo"].filename),
+                               previews=previews)
     try:
         report_actions.update_status_with_photo(report, current_user, new_status, note,
                                                 request.files.get("photo"), resident_message=resident_message)
@@ -203,7 +249,11 @@ def report_status(reference: str):
         return redirect(url_for("staff.report_page", reference=report.reference)), 303
     db.session.commit()
     names = load_status_table().names
-    told = " De melders krijgen uw bericht." if resident_message else ""
+    told = ""
+    if summary and summary["residents"]:
+        what = "uw bericht" if resident_message else "hiervan bericht"
+        told = f" 1 melder krijgt {what}." if summary["residents"] == 1 else \
+            f" {summary['residents']} melders krijgen {what}."
     flash(f"Melding {report.reference} staat nu op ‘{names.get(new_status, new_status)}’.{told}")
     return redirect(url_for("staff.report_page", reference=report.reference)), 303
 
@@ -219,4 +269,6 @@ def report_message_preview(reference: str):
     if status not in load_status_table().names:
         abort(400)
     message = (request.args.get("message") or "")[:MAX_RESIDENT_MESSAGE]
-    return {"previews": preview_status_messages(report, status, message)}
+    summary = status_change_summary(report, status, message)
+    return {"previews": preview_status_messages(report, status, message), "summary": summary["sentence"],
+            "residents": summary["residents"], "confirm": summary["confirm"]}

@@ -151,9 +151,12 @@
     }
     window.chatTestHooks = { map: state.map };  // lets a browser test centre the map before it taps
     var tiles = root.getAttribute("data-tile-url");
-    if (tiles) {
-      L.tileLayer(tiles, { maxZoom: 19, attribution: root.getAttribute("data-tile-attribution") || "" }).addTo(state.map);
-      state.map.attributionControl.setPrefix(false);
+    if (tiles) { L.tileLayer(tiles, { maxZoom: 19 }).addTo(state.map); }
+    // PDOK's licence: the Kadaster named beside Leaflet's attribution, as on every staff map (pins.js).
+    var credit = root.getAttribute("data-tile-attribution") || "";
+    if (credit) { state.map.attributionControl.addAttribution(credit); }
+    if (credit.indexOf("Kadaster") < 0) {
+      state.map.attributionControl.addAttribution('Kaartgegevens &copy; <a href="https://www.kadaster.nl">Kadaster</a>');
     }
     state.map.on("click", function (event) {
       if (state.pin) { state.pin.setLatLng(event.latlng); } else { state.pin = L.marker(event.latlng).addTo(state.map); }

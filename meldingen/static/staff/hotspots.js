@@ -2,9 +2,9 @@
 (function () {
   "use strict";
   var el = document.getElementById("hotspot-map");
-  if (!el || !window.L) { return; }
+  if (!el || !window.L || !window.MeldingenPins) { return; }
   var map = L.map(el, { maxZoom: 19 }).setView([52.2, 5.3], 8);
-  if (el.dataset.tileUrl) { L.tileLayer(el.dataset.tileUrl, { maxZoom: 19 }).addTo(map); }
+  MeldingenPins.tiles(map, el);
   var spots = JSON.parse(el.dataset.hotspots || "[]");
   var group = L.featureGroup().addTo(map);
   spots.forEach(function (s) {

@@ -6,13 +6,12 @@
   var LIST_MS = 8000, MESSAGES_MS = 4000, MAX_MS = 60000;
 
   function drawMaps(root) {
-    var tiles = (document.getElementById("messages") || {}).dataset;
+    var holder = document.getElementById("messages") || { dataset: {} };  // carries the tile settings
     if (!window.L) { return; }
     root.querySelectorAll(".msg-map:not(.leaflet-container)").forEach(function (el) {
       var point = [parseFloat(el.dataset.lat), parseFloat(el.dataset.lon)];
-      var map = L.map(el, { zoomControl: false, dragging: false, scrollWheelZoom: false, attributionControl: !!(tiles && tiles.tileUrl) })
-        .setView(point, 17);
-      if (tiles && tiles.tileUrl) { L.tileLayer(tiles.tileUrl, { maxZoom: 19 }).addTo(map); }
+      var map = L.map(el, { zoomControl: false, dragging: false, scrollWheelZoom: false }).setView(point, 17);
+      if (window.MeldingenPins) { MeldingenPins.tiles(map, holder); }
       L.circleMarker(point, { radius: 7, color: "#c0392b", fillColor: "#c0392b", fillOpacity: 0.9 }).addTo(map);
     });
   }

@@ -41,6 +41,9 @@
       urls.push(li.dataset.reportUrl);
       (li.dataset.photoUrls || "").split(" ").forEach(function (u) { if (u) { urls.push(u); } });
     });
+    // The report page's own styles and scripts too: offline, its status form still confirms a change that
+    // messages residents before it is kept on the phone (report.js).
+    (script.dataset.keepAssets || "").split(" ").forEach(function (u) { if (u) { urls.push(u); } });
     registration.active.postMessage({ type: "keep", urls: urls });
     registration.active.postMessage({ type: "replay" });
   });

@@ -23,12 +23,18 @@
     pin.textContent = letterFor(mainSlug);
     return L.divIcon({ className: "marker-wrap", iconSize: [24, 24], iconAnchor: [12, 12], html: pin.outerHTML });
   }
+  // PDOK's licence: every map names the Kadaster beside Leaflet's own attribution, tiles or not (the area
+  // outlines come from PDOK too). A configured attribution is shown as given, Kadaster added when it lacks it.
+  var KADASTER = 'Kaartgegevens &copy; <a href="https://www.kadaster.nl">Kadaster</a>';
+  function attribute(map, configured) {
+    var control = map.attributionControl || L.control.attribution().addTo(map);
+    if (configured) { control.addAttribution(configured); }
+    if (!configured || configured.indexOf("Kadaster") < 0) { control.addAttribution(KADASTER); }
+  }
   function tiles(map, el) {
-    if (el.dataset.tileUrl) {
-      L.tileLayer(el.dataset.tileUrl, { maxZoom: 19, attribution: el.dataset.tileAttribution || "" }).addTo(map);
-      map.attributionControl.setPrefix(false);
-    }
+    if (el.dataset.tileUrl) { L.tileLayer(el.dataset.tileUrl, { maxZoom: 19 }).addTo(map); }
+    attribute(map, el.dataset.tileAttribution || "");
   }
   window.MeldingenPins = { icon: icon, letterFor: letterFor, categoryName: function (l) { return NAMES[l] || ""; },
-                           tiles: tiles };
+                           tiles: tiles, attribute: attribute };
 })();

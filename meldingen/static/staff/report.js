@@ -1,5 +1,5 @@
-/* One report: the small map of the spot, standard texts that fill the message to residents, and the preview of
-   the exact message before a status change with "bericht aan melder" is sent. */
+/* One report: the small map of the spot, standard texts that fill the message to residents, and the confirmation
+   of a status change that messages residents or cancels the report, with the exact message, before it is made. */
 (function () {
   "use strict";
   var spot = document.getElementById("spot-map");
@@ -28,22 +28,43 @@
     });
   }
 
+  // A change that messages residents or cancels the report is confirmed as what it is, in a dialog saying so
+  // ("De melding wordt afgehandeld en 3 melders krijgen dit bericht."). Without the dialog (no JavaScript, an
+  // old browser, a failed preview) the server asks instead: it never makes such a change unconfirmed.
   var dialog = document.getElementById("preview-dialog");
   var confirmed = false;
   var pending = null;
+  function needsConfirmation(button) {
+    if (!button || !button.value) { return false; }
+    return button.dataset.confirm === "1" || (toResident.checked && message.value.trim() !== "");
+  }
   form.addEventListener("submit", function (event) {
-    if (confirmed || !toResident.checked || !message.value.trim() || !dialog || !dialog.showModal) { return; }
+    var button = event.submitter;
+    if (!button || !button.value) { event.preventDefault(); return; }  // never a status change by implicit submit
+    if (confirmed || !needsConfirmation(button) || !dialog || !dialog.showModal) { return; }
     event.preventDefault();
-    pending = event.submitter;
+    pending = button;
     var url = new URL(form.dataset.previewUrl, window.location.href);
-    url.searchParams.set("status", pending ? pending.value : "");
-    url.searchParams.set("message", message.value);
+    var written = toResident.checked ? message.value : "";
+    url.searchParams.set("status", button.value);
+    url.searchParams.set("message", written);
     fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+      .catch(function () {
+        // No signal (or no answer): confirm from what the page already knows; the exact text is not shown.
+        var summary = written.trim() ? button.dataset.summaryMessage : button.dataset.summary;
+        if (!summary) { throw new Error("no summary"); }
+        return { summary: summary + " (Geen verbinding: de wijziging wordt bewaard en verstuurd zodra er weer " +
+                 "verbinding is.)", residents: 0, previews: [] };
+      })
       .then(function (data) {
+        document.getElementById("preview-summary").textContent = data.summary;
+        document.getElementById("preview-action").textContent =
+          (data.residents ? "versturen en " : "") + "‘" + button.textContent.trim() + "’ opslaan";
         var holder = document.getElementById("preview-texts");
         holder.textContent = "";
         data.previews.forEach(function (p) {
+          if (!p.residents) { return; }
           var head = document.createElement("h3");
           head.textContent = (p.language === "en" ? "Engels" : "Nederlands") + " · " + p.residents +
             (p.residents === 1 ? " melder" : " melders");
@@ -54,6 +75,7 @@
           holder.appendChild(text);
         });
         dialog.showModal();
+        document.getElementById("preview-send").focus();
       })
       .catch(function () { confirmed = true; form.requestSubmit(pending); });  // the server asks instead
   });
@@ -65,5 +87,8 @@
     dialog.close();
     form.requestSubmit(pending);
   });
-  document.getElementById("preview-cancel").addEventListener("click", function () { dialog.close(); });
+  document.getElementById("preview-cancel").addEventListener("click", function () {
+    dialog.close();
+    if (pending) { pending.focus(); }
+  });
 })();
