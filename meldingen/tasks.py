@@ -14,7 +14,6 @@ from typing import Any
 from flask import Flask
 
 from meldingen import jobs
-from meldingen.channels import polling as channel_polling
 from meldingen.channels import tasks as channel_tasks
 from meldingen.intake import tasks as intake_tasks
 from meldingen.notify import tasks as notify_tasks
@@ -27,7 +26,7 @@ TASKS: dict[str, Callable[..., Any]] = {
     "channels.process_event": channel_tasks.process_event,
     "channels.process_due": channel_tasks.process_due,
     # Platforms without webhooks (Signal's bridge): their waiting messages, fetched and stored.
-    "channels.poll": channel_polling.poll_platforms,
+    "channels.poll": channel_tasks.poll,
     # The intake: a conversation whose quiet period is over, and the sweep.
     "intake.act": intake_tasks.act,
     "intake.act_due": intake_tasks.act_on_due_conversations,

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from meldingen.extensions import db
 from meldingen.notify.models import OutboundMessage
 from meldingen.notify.receipts import READ_RECEIPT
-from meldingen.notify.sender import send_due_messages
+from meldingen.notify.tasks import send_due_messages
 from meldingen.reports.models import Report
 from meldingen.reports.services import change_status
 from meldingen.residents.models import Conversation, Reporter

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from meldingen.extensions import db
 from meldingen.notify.models import OutboundMessage
-from meldingen.notify.sender import send_due_messages
+from meldingen.notify.tasks import send_due_messages
 from meldingen.notify.templates import fill, render
 from meldingen.reports.models import Report
 from meldingen.reports.services import change_status

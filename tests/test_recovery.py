@@ -33,8 +33,7 @@ from meldingen.channels.tasks import process_due
 from meldingen.extensions import db
 from meldingen.notify.models import OutboundMessage
 from meldingen.notify.receipts import READ_RECEIPT
-from meldingen.notify.sender import send_due_messages
-from meldingen.notify.uncertain import settle_unknown
+from meldingen.notify.tasks import send_due_messages, settle_unknown
 from meldingen.reports.models import Report
 from meldingen.reports.references import find_reference
 from meldingen.residents.models import Conversation

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from meldingen.extensions import db
 from meldingen.jobs.slots import LocalSlots, RedisSlots, slot
 from meldingen.notify.models import OutboundMessage
-from meldingen.notify.sender import SLOT_WAIT_SECONDS, send_due_messages
+from meldingen.notify.tasks import SLOT_WAIT_SECONDS, send_due_messages
 from meldingen.timeutil import utcnow
 
 

@@ -145,6 +145,67 @@ def test_imports_stuck_work_retention_and_sample_data_are_flushed_not_committed(
     assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == RUN_ACTION)) is not None
 
 
+def test_the_outbox_send_steps_flush_and_leave_the_commits_to_the_sending_task(app):
+    from meldingen.notify import receipts, sender, uncertain
+    from meldingen.notify.models import OutboundMessage
+
+    reporter = Reporter(channel_kind="webchat", platform_id="web-outbox", display_name="Bewoner")
+    db.session.add(reporter)
+    db.session.flush()
+    rows = [OutboundMessage(idempotency_key=f"tx-{n}", channel_kind="webchat", reporter_id=reporter.id,
+                            body=f"Bericht {n}", state="queued") for n in range(4)]
+    receipt = OutboundMessage(idempotency_key="tx-read", channel_kind="webchat", reporter_id=reporter.id, body="",
+                              template_key=receipts.READ_RECEIPT, payload={"read_receipt": {}}, state="queued")
+    db.session.add_all([*rows, receipt])
+    db.session.commit()
+    ids = [row.id for row in rows]
+    sent_id, retried_id, unknown_id, held_id = ids
+    delayed_before = list(app.extensions["meldingen_jobs_delayed"])
+    now = utcnow()
+    with commits_refused():
+        assert sender.queued_ids(10) == [*ids, receipt.id] and sender.is_due(sent_id, now)
+        assert sender.due_message(sent_id, now) is not None and sender.pacing_wait(rows[0], now) == 0.0
+        message = sender.claim(sent_id, now)
+        assert message is not None and (message.state, message.attempts) == ("sending", 1)
+        assert sender.claim(sent_id, now) is None  # one claim wins
+        outcome = sender.send_claimed(message, now)
+        assert outcome == sender.Outcome("sent", platform_message_id=f"webchat-{sent_id}")
+        sender.record_sent(sent_id, outcome.platform_message_id, now)
+        retried = sender.claim(retried_id, now)
+        assert sender.record_outcome(retried, sender.Outcome("retry", error="503"), now) == "queued"
+        unknown = sender.claim(unknown_id, now)
+        assert uncertain.mark_unknown(unknown, now, "read timeout") == "unknown"
+        assert uncertain.settle(unknown_id, now) == "queued"  # nothing left the service: queued again
+        held = sender.claim(held_id, now)
+        assert sender.record_outcome(held, sender.Outcome("held", error="buiten het venster"), now) == "held"
+        claimed_receipt = sender.claim(receipt.id, now, read_receipt=True)
+        assert receipts.drop_unknown_receipt(claimed_receipt, now, "read timeout") == "failed"
+        assert sender.defer(retried, 6.0, now) == "queued"  # pacing: sent again after its wait
+        db.session.flush()
+        assert [db.session.get(OutboundMessage, i).state for i in ids] == ["sent", "queued", "queued", "held"]
+    db.session.rollback()  # the steps' work was the caller's to keep or drop: nothing of it stays or is queued
+    db.session.expire_all()
+    assert {db.session.get(OutboundMessage, i).state for i in [*ids, receipt.id]} == {"queued"}
+    assert app.extensions["meldingen_jobs_delayed"] == delayed_before
+
+
+def test_the_sending_task_commits_its_steps(app):
+    from meldingen.notify import tasks
+    from meldingen.notify.models import OutboundMessage
+
+    reporter = Reporter(channel_kind="webchat", platform_id="web-task", display_name="Bewoner")
+    db.session.add(reporter)
+    db.session.flush()
+    row = OutboundMessage(idempotency_key="tx-task", channel_kind="webchat", reporter_id=reporter.id,
+                          body="Bedankt", state="queued")
+    db.session.add(row)
+    db.session.commit()
+    assert tasks.deliver(row.id) == "sent"
+    db.session.rollback()
+    db.session.expire_all()
+    assert db.session.get(OutboundMessage, row.id).state == "sent"
+
+
 # As in production: an exception is answered with the error page (and after-request hooks run), not raised.
 @pytest.mark.parametrize("app_config", [{"PROPAGATE_EXCEPTIONS": False}])
 def test_a_failed_request_keeps_nothing_but_its_audit_entry(app, client, make_staff):

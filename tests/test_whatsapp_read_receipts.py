@@ -16,7 +16,7 @@ from meldingen.channels.models import InboundEvent
 from meldingen.extensions import db
 from meldingen.notify import receipts
 from meldingen.notify.models import OutboundMessage
-from meldingen.notify.sender import deliver
+from meldingen.notify.tasks import deliver
 from meldingen.residents.models import Conversation
 from meldingen.timeutil import utcnow
 

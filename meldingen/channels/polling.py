@@ -2,7 +2,7 @@
 delivery stored under its unique key and committed before any work on it starts.
 
 What this module decides:
-- `channels.poll` runs with the periodic sweeps (every SWEEP_SECONDS): for every adapter whose capabilities
+- `channels.poll` (its transaction script is `poll` in `channels/tasks.py`) runs with the periodic sweeps (every SWEEP_SECONDS): for every adapter whose capabilities
   say `polled`, for every active channel of it, one `receive`, then each raw delivery is parsed and stored by
   the adapter exactly as a webhook delivery would be (`Delivery(kind, raw, verified=(channel id,))`),
   committed, and only then handed to the workers (`channels.process_event`).
@@ -19,6 +19,7 @@ What this module decides:
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
 from meldingen import jobs
 from meldingen.channels import adapters, registry
@@ -26,7 +27,6 @@ from meldingen.channels.adapter import ChannelAdapter, ChannelConfig, Delivery
 from meldingen.channels.base import PlatformError
 from meldingen.channels.inbound import insert_event
 from meldingen.channels.messages import PayloadError, unreadable
-from meldingen.extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -34,45 +34,38 @@ POLL_LEASE_SECONDS = 120.0  # a poll that died holding its slot frees it after t
 MAX_ROUNDS = 10
 
 
-def poll_platforms() -> int:
-    """The periodic poll of every polled platform's channels; returns how many new message events it stored."""
-    stored = 0
+def polled_channels() -> Iterator[tuple[ChannelAdapter, ChannelConfig]]:
+    """Every active channel of every platform whose capabilities say `polled`."""
     for adapter in adapters.all_adapters():
         if not adapter.capabilities.polled:
             continue
         for channel in registry.channels_of_kind(adapter.kind):
-            stored += poll_channel(adapter, channel)
-    return stored
+            yield adapter, channel
 
 
-def poll_channel(adapter: ChannelAdapter, channel: ChannelConfig, batch_size: int | None = None) -> int:
-    """Receive and store what waits for one channel (again while full batches come); new message events."""
-    key = f"poll:{adapter.kind}:{channel.channel_id or 0}"
-    stored = 0
-    with jobs.concurrency_slot(key, 1, POLL_LEASE_SECONDS) as free:
-        if not free:
-            return 0  # another worker is polling this channel right now
-        for _ in range(MAX_ROUNDS):
-            try:
-                items = adapter.receive(channel)
-            except PlatformError as exc:
-                db.session.rollback()
-                log.warning("%s channel %s not polled: %s", adapter.kind, channel.channel_id or "default",
-                            exc.message)
-                break
-            event_ids = store_received(adapter, channel, items)
-            db.session.commit()  # stored before anything else is done with them
-            for event_id in event_ids:
-                jobs.enqueue("channels.process_event", event_id=event_id)
-            stored += len(event_ids)
-            full = batch_size or getattr(adapter, "receive_batch_size", 0)
-            if not items or not full or len(items) < full:
-                break
-    return stored
+def poll_slot(adapter: ChannelAdapter, channel: ChannelConfig) -> str:
+    """The concurrency slot of one channel's poll: one poll per channel at a time."""
+    return f"poll:{adapter.kind}:{channel.channel_id or 0}"
+
+
+def receive(adapter: ChannelAdapter, channel: ChannelConfig) -> list | None:
+    """One receive from the platform; None when it could not be reached (logged: asked again at the next sweep)."""
+    try:
+        return adapter.receive(channel)
+    except PlatformError as exc:
+        log.warning("%s channel %s not polled: %s", adapter.kind, channel.channel_id or "default", exc.message)
+        return None
+
+
+def batch_was_full(adapter: ChannelAdapter, items: list, batch_size: int | None = None) -> bool:
+    """A full batch: more may wait at the bridge, so the channel is polled again at once."""
+    full: int = batch_size or getattr(adapter, "receive_batch_size", 0) or 0
+    return bool(items) and full > 0 and len(items) >= full
 
 
 def store_received(adapter: ChannelAdapter, channel: ChannelConfig, items: list) -> list[int]:
-    """Parse and store each received delivery (not committed); the new message events."""
+    """Parse and store each received delivery (flushed, not committed: the poll task commits before any further
+    work); the new message events, handed to the workers once that commit is done."""
     event_ids: list[int] = []
     for raw in items:
         delivery = Delivery(adapter.kind, raw, (channel.channel_id,))
@@ -85,4 +78,6 @@ def store_received(adapter: ChannelAdapter, channel: ChannelConfig, items: list)
             log.warning("%s delivery could not be read and was kept raw: %s", adapter.kind, exc.reason)
             continue
         event_ids.extend(adapter.store(delivery, parsed, [channel]).event_ids)
+    for event_id in event_ids:
+        jobs.after_commit("channels.process_event", event_id=event_id)
     return event_ids

@@ -14,7 +14,8 @@ from flask import current_app
 from sqlalchemy import and_, or_, select, update
 
 from meldingen import jobs
-from meldingen.channels import registry
+from meldingen.channels import polling, registry
+from meldingen.channels.adapter import ChannelAdapter, ChannelConfig
 from meldingen.channels.adapters import adapter_for
 from meldingen.channels.base import PlatformError
 from meldingen.channels.http import platform_client
@@ -35,6 +36,37 @@ log = logging.getLogger(__name__)
 
 class NoIntake(RuntimeError):
     """Nothing takes in residents' messages (no receiver of `signals.message_received`): the event stays pending."""
+
+
+def poll() -> int:
+    """`channels.poll`: receive and store what waits at every polled platform's channels (channels/polling.py);
+    returns how many new message events were stored.
+
+    Each receive's deliveries are committed before anything else is done with them (a receive may be destructive),
+    and only then handed to the workers; a full batch is followed by another receive at once (at most MAX_ROUNDS)."""
+    stored = 0
+    for adapter, channel in polling.polled_channels():
+        stored += poll_channel(adapter, channel)
+    return stored
+
+
+def poll_channel(adapter: ChannelAdapter, channel: ChannelConfig, batch_size: int | None = None) -> int:
+    """Receive and store what waits for one channel (again while full batches come); new message events."""
+    stored = 0
+    with jobs.concurrency_slot(polling.poll_slot(adapter, channel), 1, polling.POLL_LEASE_SECONDS) as free:
+        if not free:
+            return 0  # another worker is polling this channel right now
+        for _ in range(polling.MAX_ROUNDS):
+            items = polling.receive(adapter, channel)
+            if items is None:
+                db.session.rollback()
+                break
+            event_ids = polling.store_received(adapter, channel, items)
+            db.session.commit()  # stored before anything else is done with them; then handed to the workers
+            stored += len(event_ids)
+            if not polling.batch_was_full(adapter, items, batch_size):
+                break
+    return stored
 
 
 def import_spool() -> None:

@@ -1,7 +1,7 @@
 """Concurrency limits: at most N pieces of work of one kind at once, across every worker of the deployment.
 
 A platform that hangs must not take every worker that sends replies: each send first takes a slot of its
-platform channel (`notify/sender.py`), and a send that finds the slots taken is not made to wait in the worker
+platform channel (`notify/tasks.py`), and a send that finds the slots taken is not made to wait in the worker
 but put back with a short delay, so the worker goes on with other residents' messages on other platforms.
 
 Slots live where the workers meet: in Redis with the job queue (a sorted set of leases, taken and freed by

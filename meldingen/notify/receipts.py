@@ -41,14 +41,14 @@ def not_a_read_receipt():
 
 def drop_unknown_receipt(message: OutboundMessage, now, reason: str) -> str:
     """A receipt whose outcome is unknown (its call timed out, or its worker died during it) is simply failed,
-    quietly: it is never "unknown" or "parked", never settled, never sent again and never on the stuck list."""
+    quietly: it is never "unknown" or "parked", never settled, never sent again and never on the stuck list.
+    Flushed; the sending task commits."""
     db.session.execute(
         update(OutboundMessage)
         .where(OutboundMessage.id == message.id, OutboundMessage.state.in_(("sending", "unknown", "parked")))
         .values(state="failed", state_at=now, last_error=reason[:2000], next_attempt_at=None, parked_at=None)
         .execution_options(synchronize_session=False)
     )
-    db.session.commit()
     db.session.refresh(message)
     log.info("read receipt %s dropped: %s", message.id, reason)
     return message.state

@@ -18,12 +18,15 @@ to arrive (UNCONFIRMED_WAIT_SECONDS); then its adapter (`settle_unknown`) says w
   that keeps failing.
 - Telegram: no receipts for bot messages and no way to read what the bot sent: parked for a person at once.
 - Website chat: nothing leaves the service (the page collects its messages), so it is queued again.
+
+These are steps of the sending task (`notify/tasks.py`), which commits after each: they flush and return the row's
+state, and hand follow-up work to the queue by `jobs.after_commit`.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import update
 
@@ -35,11 +38,13 @@ from meldingen.channels.http import platform_client
 from meldingen.extensions import db
 from meldingen.notify import receipts
 from meldingen.notify.models import OutboundMessage
+from meldingen.notify.sender import finish
 from meldingen.recovery.policy import retry_delay, should_park, unconfirmed_wait
 from meldingen.residents.models import Reporter
-from meldingen.timeutil import as_aware_utc, utcnow
+from meldingen.timeutil import as_aware_utc
 
 log = logging.getLogger(__name__)
+
 
 def mark_unknown(message: OutboundMessage, now, reason: str) -> str:
     """The send may or may not have landed: record that, and when to settle it. A receipt that came in while
@@ -56,23 +61,17 @@ def mark_unknown(message: OutboundMessage, now, reason: str) -> str:
         .values(state="unknown", state_at=now, last_error=reason[:2000], next_attempt_at=now + wait)
         .execution_options(synchronize_session=False)
     ).rowcount
-    db.session.commit()
+    db.session.refresh(message)  # as the UPDATE left it (or a receipt before it)
     if changed != 1:
-        db.session.refresh(message)
         return message.state
     log.warning("outbound %s: outcome unknown (%s); settled after %ss", message.id, reason, wait.total_seconds())
-    try:
-        jobs.enqueue_in(wait.total_seconds(), "notify.settle", message_id=message.id)
-    except Exception:  # the sweep settles it
-        log.exception("settling of outbound %s not scheduled", message.id)
+    jobs.after_commit("notify.settle", delay=wait.total_seconds(), message_id=message.id)  # else the sweep settles it
     return "unknown"
 
 
-def settle_unknown(message_id: int, now=None) -> str | None:
-    """Decide what became of an unknown send whose wait is over; returns the row's new state."""
-    from meldingen.notify.sender import _finish
-
-    now = now or utcnow()
+def settle(message_id: int, now: datetime) -> str | None:
+    """Decide what became of an unknown send whose wait is over (asking its platform's adapter); returns the row's
+    new state, None when it was not (or no longer) unknown or not yet due."""
     message = db.session.get(OutboundMessage, message_id)
     if message is None or message.state != "unknown":
         return None  # a receipt settled it meanwhile
@@ -96,13 +95,13 @@ def settle_unknown(message_id: int, now=None) -> str | None:
         checks = int((message.payload or {}).get("unknown_checks", 0)) + 1
         message.payload = {**(message.payload or {}), "unknown_checks": checks}
         if should_park(checks):
-            return _finish(message, "parked", now, error=settlement.reason)
+            return finish(message, "parked", now, error=settlement.reason)
         message.next_attempt_at = now + timedelta(seconds=retry_delay(checks))
-        db.session.commit()
+        db.session.flush()
         return "unknown"
     if settlement.ask_person:
         message.payload = {**(message.payload or {}), "outcome_unknown": True}  # for the stuck list: a person judges
-    return _finish(message, "parked", now, error=settlement.reason)
+    return finish(message, "parked", now, error=settlement.reason)
 
 
 def _settled_as_sent(message: OutboundMessage, now, attempted, platform_message_id: str | None) -> str:
@@ -115,7 +114,7 @@ def _settled_as_sent(message: OutboundMessage, now, attempted, platform_message_
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    db.session.commit()
+    db.session.expire(message)  # reloaded as the UPDATE left it
     log.info("outbound %s: the platform has it as %s; not sent again", message.id, platform_message_id)
     return "sent"
 
@@ -124,6 +123,6 @@ def _send_again(message: OutboundMessage, now, why: str) -> str:
     message.state = "queued"
     message.next_attempt_at = now
     message.last_error = why
-    db.session.commit()
-    jobs.enqueue("notify.send", message_id=message.id)
+    db.session.flush()
+    jobs.after_commit("notify.send", message_id=message.id)
     return "queued"
