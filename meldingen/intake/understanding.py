@@ -18,7 +18,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
-from meldingen.reports.references import find_reference
+from meldingen.reports.references import reference_in_message
 
 PHRASES_FILE = Path(__file__).with_name("phrases.json")
 WORD_SIMILARITY = 80  # "bedamkt" ~ "bedankt", "thnaks" ~ "thanks"
@@ -171,7 +171,7 @@ def understand(text: str | None, state: ConversationState) -> Understanding:
     plain = normalise(raw)
     if not plain:
         return Understanding("empty", "")
-    reference = find_reference(raw)
+    reference = reference_in_message(raw)
 
     greeting_words = leading_words_of(plain, "greeting")
     if only_words_of(plain, "greeting"):
