@@ -58,10 +58,11 @@ def test_a_shared_location_is_the_maps_link_and_its_map_image_is_not_a_photo():
     assert (message.location.lat, message.location.lon) == (52.3877221, 4.8925727)
 
 
-@pytest.mark.parametrize("name, unsupported", [("voice", "voice"), ("reaction", "reaction")])
-def test_voice_notes_and_reactions_are_unsupported(name, unsupported):
+@pytest.mark.parametrize("name, kind, unsupported", [("voice", "unsupported", "voice"),
+                                                     ("reaction", "quiet", "reaction")])
+def test_voice_notes_are_unsupported_and_reactions_quiet(name, kind, unsupported):
     (message,) = signal_cli.parse_received(load(name)).messages
-    assert (message.kind, message.unsupported_type) == ("unsupported", unsupported)
+    assert (message.kind, message.unsupported_type) == (kind, unsupported)
 
 
 def test_an_edit_is_marked_and_keyed_like_the_message_it_corrects():

@@ -128,8 +128,8 @@ def test_whatsapp_template_quick_reply_button():
 
 
 @pytest.mark.parametrize("name, unsupported_type", [
-    ("voice", "voice"), ("sticker", "sticker"), ("unsupported_poll", "poll_creation"),
-    ("reaction", "reaction"), ("document_pdf", "document"), ("unknown_type", "hologram"),
+    ("voice", "voice"), ("unsupported_poll", "poll_creation"), ("document_pdf", "document"),
+    ("unknown_type", "hologram"),
 ])
 def test_whatsapp_types_without_report_content_are_unsupported(name, unsupported_type):
     message = only(whatsapp.parse_webhook(payload("whatsapp", name)))
@@ -257,7 +257,7 @@ def test_telegram_callback_query_is_a_reply_with_the_button_label_and_an_id_to_a
 
 
 @pytest.mark.parametrize("name, unsupported_type", [
-    ("voice", "voice"), ("sticker", "sticker"), ("poll", "poll"), ("animation", "animation"),
+    ("voice", "voice"), ("poll", "poll"), ("animation", "animation"),
 ])
 def test_telegram_types_without_report_content_are_unsupported(name, unsupported_type):
     message = only(telegram.parse_webhook(payload("telegram", name)))
@@ -278,7 +278,8 @@ def test_telegram_album_items_share_the_media_group_and_only_one_has_the_caption
 
 def test_telegram_live_location_update_is_an_edited_location():
     message = only(telegram.parse_webhook(payload("telegram", "edited_live_location")))
-    assert message.edited and message.kind == "location"
+    assert message.edited and message.kind == "quiet" and message.unsupported_type == "live_location"
+    assert (message.location.lat, message.location.lon) == (52.3703, 4.8952)
     assert message.sent_at == datetime.fromtimestamp(1749416450, tz=UTC)
 
 

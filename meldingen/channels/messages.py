@@ -8,7 +8,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-MESSAGE_KINDS = ("text", "photo", "location", "reply", "unsupported")
+# "unsupported": a message with nothing to read (a voice note, a poll, a file that is no photo): the resident is
+# asked to type; its caption, when it has one, is read like a photo's. "quiet": a reaction, a sticker, a live
+# location's update: logged for the inbox and acknowledged, never answered, never the start of a draft.
+MESSAGE_KINDS = ("text", "photo", "location", "reply", "unsupported", "quiet")
+QUIET_TYPES = ("reaction", "sticker", "live_location")
 
 
 class PayloadError(ValueError):
@@ -55,7 +59,7 @@ class InboundMessage:
     media: tuple[MediaRef, ...] = ()
     reply_id: str | None = None  # payload id of the button or list row the resident chose
     reply_title: str | None = None
-    unsupported_type: str | None = None  # voice, sticker, poll_creation, video, ... for kind "unsupported"
+    unsupported_type: str | None = None  # voice, poll_creation, video, ... (unsupported); reaction, ... (quiet)
     media_group_id: str | None = None  # Telegram album: several updates share it, caption on only one
     channel_address: str | None = None  # our side: WhatsApp phone_number_id, Twilio To, Telegram bot id
     context_id: str | None = None  # the platform id of our message this one answers (WhatsApp context.id)

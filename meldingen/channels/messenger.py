@@ -11,7 +11,8 @@ What this module decides:
   copies of what the page itself sent) and reactions are not messages of the resident. An echo that carries
   our outbox reference (sent as the message's `metadata`) is a "sent" receipt of that row.
 - Attachments: `image` is a photo (its CDN URL is the media reference, fetched at once: it expires), a
-  sticker (an image with `sticker_id`) is not; Messenger no longer sends locations, so a place arrives as a
+  sticker (an image with `sticker_id`, the thumbs-up button too) is not: it is "quiet", logged and never
+  answered; Messenger no longer sends locations, so a place arrives as a
   map link (a `fallback` attachment or in the text) and is read by `channels/maplinks.py`; the legacy
   `location` attachment is still understood.
 - Receipts: `delivery` names the mids it covers (one DeliveryStatus each); `read` gives only a watermark, "all
@@ -243,6 +244,8 @@ def _parse_attachments(attachments: list, message: dict, text: str | None,
             other = other or ("voice" if kind == "audio" else kind)
     if photos:
         return InboundMessage(kind="photo", text=text, media=tuple(photos), **common)
+    if other == "sticker":  # the thumbs-up button is a sticker too
+        return InboundMessage(kind="quiet", unsupported_type="sticker", **common)
     location = maplinks.location_from_text(text)
     if location is not None:
         return InboundMessage(kind="location", location=location, **common)

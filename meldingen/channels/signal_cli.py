@@ -17,7 +17,8 @@ What this module decides:
   text: the link is the place (`channels/maplinks.py`), the map image is not a photo of the problem and is
   dropped. A typed address works as on every platform.
 - Photos: attachments of an image type (`GET {api}/v1/attachments/{id}`); voice notes, videos and files are
-  "unsupported" (the resident is asked to type or send a photo), a sticker or a reaction likewise.
+  "unsupported" (the resident is asked to type or send a photo; words sent with them are read); a sticker or
+  a reaction is "quiet": logged, acknowledged, never answered.
 - Sending: `POST {api}/v2/send {"message", "number", "recipients": [...]}`; the bridge answers the message's
   `timestamp`, and a receipt names our message by that timestamp. Our platform id of a sent message is
   `<recipient>:<timestamp>`, so two residents' messages sent in the same millisecond stay apart, and a
@@ -143,10 +144,13 @@ def _parse_item(item: dict, account: str | None, result: ParsedWebhook) -> None:
         "edited": isinstance(edit, dict),
     }
     text = optional_str(data.get("message"))
-    if isinstance(data.get("reaction"), dict):
-        return result.messages.append(InboundMessage(kind="unsupported", unsupported_type="reaction", **common))
+    if isinstance(data.get("reaction"), dict):  # 👍 to one of our messages: quiet, the emoji kept for the inbox
+        reaction = data["reaction"]
+        emoji = None if reaction.get("isRemove") else optional_str(reaction.get("emoji"))
+        return result.messages.append(InboundMessage(kind="quiet", unsupported_type="reaction", text=emoji,
+                                                     **common))
     if data.get("sticker") is not None:
-        return result.messages.append(InboundMessage(kind="unsupported", unsupported_type="sticker", **common))
+        return result.messages.append(InboundMessage(kind="quiet", unsupported_type="sticker", **common))
     if data.get("remoteDelete") is not None:
         return None  # "delete for everyone" of an earlier message: the report keeps what it had
     attachments = data.get("attachments") or []

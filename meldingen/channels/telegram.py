@@ -46,7 +46,7 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 # Content fields of a Message that carry nothing for a report, in the order they are checked.
 # `animation` before `document`: Telegram sets both for a GIF.
 _UNSUPPORTED_FIELDS = (
-    "voice", "audio", "video", "video_note", "animation", "sticker", "poll", "dice", "contact", "game",
+    "voice", "audio", "video", "video_note", "animation", "poll", "dice", "contact", "game",
     "invoice", "story", "paid_media", "giveaway", "checklist",
 )
 
@@ -82,6 +82,9 @@ def parse_webhook(payload: Any, now: datetime | None = None) -> ParsedWebhook:
         elif "callback_query" in payload:
             result.messages.append(_parse_callback(key, require_dict(payload["callback_query"], "callback_query"),
                                                    now or utcnow()))
+        elif "message_reaction" in payload:
+            result.messages.append(_parse_reaction(key, require_dict(payload["message_reaction"],
+                                                                     "message_reaction")))
     except PayloadError as exc:
         # A real update whose message cannot be read: kept raw with the reason, answered 200 all the same,
         # because Telegram holds back the chat's next updates until this one is accepted.
@@ -98,7 +101,7 @@ def _display_name(user: Any) -> str | None:
 
 def _parse_message(key: str, message: dict, edited: bool) -> InboundMessage:
     chat = require_dict(message.get("chat"), "message.chat")
-    common = {
+    common: dict[str, Any] = {
         "channel_kind": KIND,
         "external_id": key,
         "platform_user_id": require_str(chat.get("id"), "message.chat.id"),
@@ -124,8 +127,12 @@ def _parse_message(key: str, message: dict, edited: bool) -> InboundMessage:
         return InboundMessage(kind="location", location=location, **common)
     if isinstance(message.get("location"), dict):
         loc = message["location"]
-        return InboundMessage(kind="location", location=make_location(loc.get("latitude"), loc.get("longitude")),
-                              **common)
+        location = make_location(loc.get("latitude"), loc.get("longitude"))
+        if edited:  # a live location moving (only a live location is edited): its first point was the place
+            return InboundMessage(kind="quiet", unsupported_type="live_location", location=location, **common)
+        return InboundMessage(kind="location", location=location, **common)
+    if "sticker" in message:
+        return InboundMessage(kind="quiet", unsupported_type="sticker", **common)
     for field in _UNSUPPORTED_FIELDS:
         if field in message:
             return InboundMessage(kind="unsupported", unsupported_type=field, text=caption, **common)
@@ -139,6 +146,19 @@ def _parse_message(key: str, message: dict, edited: bool) -> InboundMessage:
     if isinstance(message.get("text"), str) and message["text"]:
         return InboundMessage(kind="text", text=message["text"], **common)
     return InboundMessage(kind="unsupported", unsupported_type="unknown", **common)
+
+
+def _parse_reaction(key: str, reaction: dict) -> InboundMessage:
+    """A resident's reaction to a message (`message_reaction`, sent when the bot asks for it): quiet; the emoji
+    they chose is kept for the inbox (none when they took their reaction back)."""
+    chat = require_dict(reaction.get("chat"), "message_reaction.chat")
+    emoji: list[str] = [r["emoji"] for r in reaction.get("new_reaction") or () if isinstance(r, dict)
+                        and r.get("type") == "emoji" and isinstance(r.get("emoji"), str)]
+    return InboundMessage(
+        channel_kind=KIND, external_id=key, platform_user_id=require_str(chat.get("id"), "message_reaction.chat.id"),
+        display_name=_display_name(reaction.get("user")) or optional_str(chat.get("title")),
+        sent_at=from_unix(reaction.get("date"), "message_reaction.date"), kind="quiet",
+        unsupported_type="reaction", text="".join(emoji) or None)
 
 
 def _size_number(value) -> int:

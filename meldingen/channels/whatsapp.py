@@ -114,7 +114,7 @@ def _parse_message(raw: dict, names: dict[str, str], phone_number_id: str | None
     sender = require_str(raw.get("from"), "message.from")
     message_type = require_str(raw.get("type"), "message.type")
     context = raw.get("context") if isinstance(raw.get("context"), dict) else {}
-    common = {
+    common: dict[str, Any] = {
         "channel_kind": KIND,
         "external_id": require_str(raw.get("id"), "message.id"),
         "platform_user_id": sender,
@@ -167,8 +167,15 @@ def _parse_message(raw: dict, names: dict[str, str], phone_number_id: str | None
         return InboundMessage(kind="unsupported", unsupported_type=optional_str(detail) or "unknown", **common)
     if message_type == "audio" and isinstance(body, dict) and body.get("voice"):
         return InboundMessage(kind="unsupported", unsupported_type="voice", **common)
-    # audio, video, sticker, reaction, contacts, system, order, non-image documents and types yet unknown
-    return InboundMessage(kind="unsupported", unsupported_type=message_type, **common)
+    if message_type == "reaction":  # 👍 to one of our messages; an empty emoji takes a reaction back
+        emoji = optional_str(body.get("emoji")) if isinstance(body, dict) else None
+        return InboundMessage(kind="quiet", unsupported_type="reaction", text=emoji, **common)
+    if message_type == "sticker":
+        return InboundMessage(kind="quiet", unsupported_type="sticker", **common)
+    # audio, video, contacts, system, order, non-image documents and types yet unknown; a video's or a
+    # document's caption is the resident's words all the same
+    caption = optional_str(body.get("caption")) if isinstance(body, dict) else None
+    return InboundMessage(kind="unsupported", unsupported_type=message_type, text=caption, **common)
 
 
 def _is_image_document(body: Any) -> bool:

@@ -6,7 +6,10 @@ greeting, thanks, status question, correction, cancel, a request for a person, s
 already made, or a problem) and answers the first kinds at once; a problem fills the draft's slots (photos,
 location, description; `slots` takes a typed address out of a sentence) in any order, and after a quiet period
 (`INTAKE_QUIET_SECONDS`) `reporting.act_on_conversation` asks in one message for what is still missing, or
-makes the report. Every reply goes through the outbox in the same transaction; the caller commits.
+makes the report. What is not text is answered by kind: a reaction, a sticker or a live location's update
+("quiet") is only logged; a voice note, a poll or a file gets "please type", unless it carries words (a video's
+or a document's caption), which are read like a photo's caption. Every reply goes through the outbox in the
+same transaction; the caller commits.
 """
 
 from __future__ import annotations
@@ -62,6 +65,10 @@ def receive_message(message: InboundMessage, *, event=None, channel=None, photo_
     key = platform_message_key(message, event)
     original = edited_original(conversation, key) if message.edited else None
     log_inbound(conversation, message, event, photo_ids, key)
+    if message.kind == "quiet":
+        # A reaction, a sticker, a live location moving: logged for the inbox, acknowledged by the platform's
+        # 200, and nothing more: no question, no "please type", no draft, the quiet period left as it was.
+        return
     if message.text:
         conversation.language = words.detect_language(message.text, conversation.language or "nl")
         reporter.language = conversation.language
@@ -111,6 +118,8 @@ class MessageIntake(Intake):
                 return
             text = meaning.text or text  # "Hallo, boom om" describes "boom om"
         if message.kind == "unsupported" and not photo_ids:
+            if text:  # a video's or a file's caption: the words count, as a photo's would
+                return self._photo_refused_words_kept([refusals.NOT_IMAGE], text)
             self.reply("unsupported", self.cause())
             return self.save()
         if refused:
@@ -126,7 +135,8 @@ class MessageIntake(Intake):
         self._after_input()
 
     def _photo_refused_words_kept(self, refused: list[str], text: str) -> None:
-        """Tell why the photo cannot be used, in the resident's language, and use the words and place anyway."""
+        """Tell why the photo (or the video, the file) cannot be used, in the resident's language, and use the
+        words and place anyway."""
         self.reply("photo_rejected_words_kept", self.cause(),
                    values={"reason": refusal_text(refused, self.language)})
         self.message = replace(self.message, kind="text" if text else "location", media=())

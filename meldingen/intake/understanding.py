@@ -4,7 +4,10 @@ cancel, a request for a person, a message that may be about a report already mad
 The words are data (`phrases.json`, per intent and language, normalised); the decisions are small functions
 over the normalised text and the conversation's state (`ConversationState`, plain data). Typos are forgiven
 with rapidfuzz: a word matches a known word at a similarity of `WORD_SIMILARITY`, a phrase occurs in a
-message at `PHRASE_SIMILARITY`. Nothing here touches the database.
+message at `PHRASE_SIMILARITY`. Chat spelling ("hoe staat t", "mn melding", "m'n") is read as written out
+before a phrase is looked for (`respell`, the language's `chat_spelling`), in the message and the phrases
+alike. A reference is read only where it is written as one (`reports.references.reference_in_message`).
+Nothing here touches the database.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
-from meldingen.reports.references import find_reference
+from meldingen.reports.references import reference_in_message
 
 PHRASES_FILE = Path(__file__).with_name("phrases.json")
 WORD_SIMILARITY = 80  # "bedamkt" ~ "bedankt", "thnaks" ~ "thanks"
@@ -91,9 +94,30 @@ def _vocabulary(intent: str) -> _Vocabulary:
 
 
 @cache
+def _spelling(language: str) -> tuple[re.Pattern[str], dict[str, str]] | None:
+    """The language's chat spellings as one pattern over whole words (longest first) and what each stands for."""
+    table = {normalise(k): normalise(v) for k, v in phrases().get("chat_spelling", {}).get(language, {}).items()}
+    if not table:
+        return None
+    alternatives = "|".join(re.escape(k) for k in sorted(table, key=len, reverse=True))
+    return re.compile(rf"(?<!\S)(?:{alternatives})(?!\S)"), table
+
+
+def respell(plain: str, language: str) -> str:
+    """Normalised text with the language's chat spelling written out: "hoe staat t met mn melding" → "hoe staat
+    het met mijn melding". Only phrases are looked for in the result; the resident's words are kept as typed."""
+    spelling = _spelling(language)
+    if spelling is None:
+        return plain
+    pattern, table = spelling
+    return pattern.sub(lambda m: table[m.group(0)], plain)
+
+
+@cache
 def _phrase_list(intent: str, key: str = "phrases") -> tuple[tuple[str, str], ...]:
-    """(normalised phrase, language), longest first."""
-    items = [(normalise(p) or p, lang) for lang, ps in phrases()[intent][key].items() for p in ps]
+    """(normalised phrase in written-out spelling, language), longest first."""
+    items = [(respell(normalise(p) or p, lang), lang) for lang, ps in phrases()[intent].get(key, {}).items()
+             for p in ps]
     return tuple(sorted(set(items), key=lambda item: -len(item[0])))
 
 
@@ -132,22 +156,35 @@ def leading_words_of(plain: str, intent: str) -> int:
 
 
 def phrase_in(plain: str, intent: str, key: str = "phrases") -> tuple[str, str] | None:
-    """The first (longest) phrase of the intent that occurs in the message, allowing typos; with its language."""
-    padded = f" {plain} "
+    """The first (longest) phrase of the intent that occurs in the message, allowing typos (not in its "exact"
+    phrases); with its language. Both are read in the language's written-out chat spelling."""
+    spelled: dict[str, str] = {}
+
+    def in_spelling(language: str) -> str:
+        if language not in spelled:
+            spelled[language] = respell(plain, language)
+        return spelled[language]
+
     for phrase, language in _phrase_list(intent, key):
-        if f" {phrase} " in padded:
+        if f" {phrase} " in f" {in_spelling(language)} ":
             return phrase, language
     for phrase, language in _phrase_list(intent, key):
-        if len(phrase) >= 8 and len(plain) >= len(phrase) - 2 and \
-                fuzz.partial_ratio(phrase, plain) >= PHRASE_SIMILARITY:
+        text = in_spelling(language)
+        if len(phrase) >= 8 and len(text) >= len(phrase) - 2 and \
+                fuzz.partial_ratio(phrase, text) >= PHRASE_SIMILARITY:
             return phrase, language
+    if key == "phrases":
+        for phrase, language in _phrase_list(intent, "exact"):
+            if f" {phrase} " in f" {in_spelling(language)} ":
+                return phrase, language
     return None
 
 
 def starting_marker(plain: str, intent: str = "correction") -> tuple[str, str] | None:
     """The marker the message starts with ("nee het is", "sorry i meant"), longest first."""
     for marker, language in _phrase_list(intent, "markers"):
-        if plain == marker or plain.startswith(marker + " "):
+        spelled = respell(plain, language)
+        if spelled == marker or spelled.startswith(marker + " "):
             return marker, language
     return None
 
@@ -171,7 +208,7 @@ def understand(text: str | None, state: ConversationState) -> Understanding:
     plain = normalise(raw)
     if not plain:
         return Understanding("empty", "")
-    reference = find_reference(raw)
+    reference = reference_in_message(raw)
 
     greeting_words = leading_words_of(plain, "greeting")
     if only_words_of(plain, "greeting"):
