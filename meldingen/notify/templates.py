@@ -199,9 +199,9 @@ DEFAULT_TEMPLATES: dict[str, dict[str, str]] = {
               "you do not have to.",
     },
     "unsupported": {
-        "nl": "Sorry, dit soort berichten (zoals spraakberichten en stickers) kunnen we niet lezen. Wilt u het "
+        "nl": "Sorry, dit soort berichten (zoals spraakberichten en video's) kunnen we niet lezen. Wilt u het "
               "probleem in een paar woorden typen, of een foto sturen?",
-        "en": "Sorry, we cannot read this kind of message (such as voice messages and stickers). Could you type "
+        "en": "Sorry, we cannot read this kind of message (such as voice messages and videos). Could you type "
               "the problem in a few words, or send a photo?",
     },
     "needs_person": {
