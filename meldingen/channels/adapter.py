@@ -223,6 +223,9 @@ class ChannelAdapter(ABC):
 
     kind: ClassVar[str]  # stored on residents, events and outbox rows; one per platform
     name: ClassVar[str]  # how staff pages name the platform, e.g. "WhatsApp", "sms"
+    # How residents know the platform (the public front page lists the channels switched on); None: not listed
+    # there (the website chat is the page's own link).
+    public_name: ClassVar[str | None] = None
     secret_names: ClassVar[tuple[str, ...]] = ()  # the credentials a stored channel of this kind holds
     capabilities: ClassVar[Capabilities] = Capabilities()
     webhook: ClassVar[WebhookRoute | None] = None  # None: no webhook (polled, or its own routes)
@@ -338,6 +341,10 @@ class ChannelAdapter(ABC):
     def format_reply(self, reply: Reply, text: Callable[[str], str]) -> Reply:
         """The reply as this platform can show it; `text(key)` renders a text in the resident's language."""
         return reply
+
+    def public_channel_name(self, channel: ChannelConfig) -> str | None:
+        """How residents know this channel of the platform (Twilio's: sms, or WhatsApp by its address)."""
+        return self.public_name
 
     # --- for staff ---
 

@@ -309,6 +309,7 @@ class MessengerAdapter(ChannelAdapter):
 
     kind = KIND
     name = "Messenger"
+    public_name = "Facebook Messenger"
     secret_names = ("app_secret", "verify_token", "page_access_token")
     capabilities = Capabilities(
         buttons=MAX_QUICK_REPLIES, location_request=False, read_receipts=True, delivery_receipts=True,

@@ -293,6 +293,7 @@ class SignalAdapter(ChannelAdapter):
 
     kind = KIND
     name = "Signal"
+    public_name = "Signal"
     # The bridge has no credentials of its own (it lives on a private network); a stored channel on another
     # bridge names it as its secret `api_url` (secret: behind a proxy it may carry the proxy's credentials).
     secret_names = ("api_url",)

@@ -295,6 +295,7 @@ DEFAULT_LOCATION_LABEL = "📍 Deel locatie"
 class TelegramAdapter(ChannelAdapter):
     kind = KIND
     name = "Telegram"
+    public_name = "Telegram"
     secret_names = ("bot_token", "secret_token")
     # No receipts for bot messages, no window; inline keyboards take many buttons (100 per message).
     capabilities = Capabilities(buttons=100, location_request=True, max_text_length=4096, pacing_seconds=1.0,

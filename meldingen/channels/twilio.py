@@ -332,6 +332,7 @@ def matching_message(text: str, listed: list[dict], attempted: datetime) -> dict
 class TwilioAdapter(ChannelAdapter):
     kind = KIND
     name = "sms"
+    public_name = "sms"
     secret_names = ("account_sid", "auth_token")
     # SMS has no buttons; status callbacks report delivery; the window applies to WhatsApp recipients only.
     capabilities = Capabilities(delivery_receipts=True, service_window=WINDOW, templates=True, max_text_length=1600,
@@ -433,6 +434,9 @@ class TwilioAdapter(ChannelAdapter):
 
     def display_name(self, platform_id: str | None = None) -> str:
         return "WhatsApp (Twilio)" if (platform_id or "").startswith(WHATSAPP_PREFIX) else self.name
+
+    def public_channel_name(self, channel: ChannelConfig) -> str | None:
+        return "WhatsApp" if (channel.address or "").startswith(WHATSAPP_PREFIX) else "sms"
 
     def masked_id(self, platform_id: str | None) -> str | None:
         return masked_phone(platform_id)

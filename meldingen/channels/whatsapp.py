@@ -348,6 +348,7 @@ WINDOW_ERROR = "131047"
 class WhatsAppAdapter(ChannelAdapter):
     kind = KIND
     name = "WhatsApp"
+    public_name = "WhatsApp"
     secret_names = ("app_secret", "verify_token", "access_token")
     capabilities = Capabilities(
         buttons=3, location_request=True, read_receipts=True, delivery_receipts=True, service_window=WINDOW,

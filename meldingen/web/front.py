@@ -9,15 +9,10 @@ from dataclasses import dataclass
 
 from flask import Blueprint, render_template
 
-from meldingen.channels.models import CHANNEL_KINDS
+from meldingen.channels.adapters import all_adapters
 from meldingen.channels.registry import channels_of_kind
 
 bp = Blueprint("front", __name__)
-
-# How residents know each platform. Twilio carries sms, or WhatsApp when its address says so.
-PUBLIC_NAMES = {"whatsapp": "WhatsApp", "telegram": "Telegram", "messenger": "Facebook Messenger",
-                "signal": "Signal", "twilio": "sms"}
-
 
 @dataclass(frozen=True)
 class ReportingWay:
@@ -30,13 +25,13 @@ class ReportingWay:
 def reporting_ways() -> list[ReportingWay]:
     """The chat platforms switched on (a configured default or an active stored channel), each named once."""
     ways: dict[str, ReportingWay] = {}
-    for kind in CHANNEL_KINDS:
-        if kind not in PUBLIC_NAMES:
+    for adapter in all_adapters():
+        if adapter.public_name is None:
             continue  # the website chat is the page's own link
-        for channel in channels_of_kind(kind):
-            name = PUBLIC_NAMES[kind]
-            if kind == "twilio" and (channel.address or "").startswith("whatsapp:"):
-                name = "WhatsApp"
+        for channel in channels_of_kind(adapter.kind):
+            name = adapter.public_channel_name(channel)
+            if name is None:
+                continue
             contact = str((channel.settings or {}).get("public_contact") or "").strip()[:100]
             known = ways.get(name)
             if known is None or (contact and not known.contact):
