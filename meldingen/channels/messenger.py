@@ -44,8 +44,6 @@ from meldingen.channels.adapter import (
     ChannelConfig,
     HeldForStaff,
     OutgoingMessage,
-    WebhookAnswer,
-    WebhookRequest,
     WebhookRoute,
     inside_window,
 )
@@ -66,7 +64,7 @@ from meldingen.channels.messages import (
     require_url,
     unreadable,
 )
-from meldingen.channels.meta import SIGNATURE_HEADER, sign, verify_handshake, verify_signature  # noqa: F401
+from meldingen.channels.meta import SIGNATURE_HEADER, MetaWebhook, sign, verify_handshake, verify_signature  # noqa: F401
 
 KIND = "messenger"
 DEFAULT_GRAPH_URL = "https://graph.facebook.com/v21.0"
@@ -304,7 +302,7 @@ STAFF_REPLY = "staff_reply"  # the outbox purpose of a person's reply (notify/ou
 HUMAN_AGENT = "HUMAN_AGENT"
 
 
-class MessengerAdapter(ChannelAdapter):
+class MessengerAdapter(MetaWebhook, ChannelAdapter):
     """Facebook Messenger through a Facebook Page (see the module's docstring for what it decides)."""
 
     kind = KIND
@@ -333,17 +331,6 @@ class MessengerAdapter(ChannelAdapter):
         return str(config.get("MESSENGER_GRAPH_URL") or DEFAULT_GRAPH_URL)
 
     # --- receiving ---
-
-    def handshake(self, request: WebhookRequest, channels: Sequence[ChannelConfig]) -> WebhookAnswer | None:
-        for channel in channels:
-            challenge = verify_handshake(request.args, channel.secret("verify_token"))
-            if challenge is not None:
-                return WebhookAnswer(challenge)
-        return None
-
-    def verify(self, request: WebhookRequest, channels: Sequence[ChannelConfig]) -> list[ChannelConfig]:
-        header = request.header(SIGNATURE_HEADER)
-        return [c for c in channels if verify_signature(c.secret("app_secret"), request.body, header)]
 
     def parse(self, raw: Any) -> ParsedWebhook:
         return parse_webhook(raw)

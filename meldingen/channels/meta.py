@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+
+from meldingen.channels.adapter import ChannelConfig, WebhookAnswer, WebhookRequest
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 
@@ -36,3 +38,19 @@ def verify_handshake(args: Mapping[str, str], verify_token: str) -> str | None:
         return None
     challenge = args.get("hub.challenge")
     return challenge if challenge else None
+
+
+class MetaWebhook:
+    """The receiving half of a Meta platform's adapter: the handshake against each channel's verify token, and the
+    signature against each channel's App Secret, on the raw bytes (re-serialised JSON would not match)."""
+
+    def handshake(self, request: WebhookRequest, channels: Sequence[ChannelConfig]) -> WebhookAnswer | None:
+        for channel in channels:
+            challenge = verify_handshake(request.args, channel.secret("verify_token"))
+            if challenge is not None:
+                return WebhookAnswer(challenge)
+        return None
+
+    def verify(self, request: WebhookRequest, channels: Sequence[ChannelConfig]) -> list[ChannelConfig]:
+        header = request.header(SIGNATURE_HEADER)
+        return [c for c in channels if verify_signature(c.secret("app_secret"), request.body, header)]

@@ -21,8 +21,6 @@ from meldingen.channels.adapter import (
     OutgoingMessage,
     Settlement,
     UnknownSend,
-    WebhookAnswer,
-    WebhookRequest,
     WebhookRoute,
     approved_template,
     inside_window,
@@ -47,7 +45,7 @@ from meldingen.channels.messages import (
     require_text,
     unreadable,
 )
-from meldingen.channels.meta import SIGNATURE_HEADER, sign, verify_handshake, verify_signature  # noqa: F401
+from meldingen.channels.meta import SIGNATURE_HEADER, MetaWebhook, sign, verify_handshake, verify_signature  # noqa: F401
 
 KIND = "whatsapp"
 DEFAULT_GRAPH_URL = "https://graph.facebook.com/v21.0"
@@ -345,7 +343,7 @@ WINDOW = timedelta(hours=24)
 WINDOW_ERROR = "131047"
 
 
-class WhatsAppAdapter(ChannelAdapter):
+class WhatsAppAdapter(MetaWebhook, ChannelAdapter):
     kind = KIND
     name = "WhatsApp"
     public_name = "WhatsApp"
@@ -367,18 +365,6 @@ class WhatsAppAdapter(ChannelAdapter):
 
     def default_api_url(self, config: Mapping[str, Any]) -> str:
         return config.get("WHATSAPP_GRAPH_URL") or DEFAULT_GRAPH_URL
-
-    def handshake(self, request: WebhookRequest, channels: Sequence[ChannelConfig]) -> WebhookAnswer | None:
-        for channel in channels:
-            challenge = verify_handshake(request.args, channel.secret("verify_token"))
-            if challenge is not None:
-                return WebhookAnswer(challenge)
-        return None
-
-    def verify(self, request: WebhookRequest, channels: Sequence[ChannelConfig]) -> list[ChannelConfig]:
-        # The raw bytes: Meta signs them, re-serialised JSON would not match.
-        header = request.header(SIGNATURE_HEADER)
-        return [c for c in channels if verify_signature(c.secret("app_secret"), request.body, header)]
 
     def parse(self, raw: Any) -> ParsedWebhook:
         return parse_webhook(raw)
