@@ -22,7 +22,7 @@ from meldingen.timeutil import utcnow
 SOURCE = Path(__file__).resolve().parent.parent / "meldingen"
 # function → position of the task name; a class here carries a task name to enqueue later (the stuck list's
 # RestartedWork, enqueued after the page commits): its construction names the task, its methods pass it on.
-ENQUEUING = {"enqueue": 0, "enqueue_in": 1, "run_task": 1, "RestartedWork": 0}
+ENQUEUING = {"enqueue": 0, "enqueue_in": 1, "run_task": 1, "after_commit": 0, "RestartedWork": 0}
 TASK_NAME_KEYWORD = "name"
 
 
@@ -45,7 +45,7 @@ def _strings_assigned(function: ast.AST) -> dict[str, set[str]]:
 
 
 def enqueued_task_names() -> dict[str, list[str]]:
-    """Every task name passed to jobs.enqueue / enqueue_in / run_task in the source: name → where."""
+    """Every task name passed to jobs.enqueue / enqueue_in / after_commit / run_task in the source: name → where."""
     found: dict[str, list[str]] = {}
     unresolved: list[str] = []
     for path in sorted(SOURCE.rglob("*.py")):
