@@ -7,7 +7,6 @@ import logging
 from flask import Flask
 
 from meldingen.config import load_config
-from meldingen.jobs import APP_FACTORY
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -15,7 +14,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     load_config(app, test_config)
     # What the caller set, for processes of this app's own (the background child re-creates the app from it).
     app.extensions["meldingen_config_overrides"] = _picklable(test_config or {})
-    app.extensions[APP_FACTORY] = create_app  # for processes of this app's own (`meldingen worker`)
     configure_logging(app)
     install_input_guards(app)
     register_extensions(app)
@@ -82,11 +80,13 @@ def register_extensions(app: Flask) -> None:
 def register_jobs(app: Flask) -> None:
     """Background work: every task by name (`meldingen/tasks.py`), and the backend that runs them; the embedded
     background process makes its own app with this factory and starts with the worker entry's first work."""
+    from meldingen.jobs import APP_FACTORY
     from meldingen.jobs.backends import init_app
     from meldingen.tasks import register_tasks
     from meldingen.worker import start_background_process
 
     register_tasks(app)
+    app.extensions[APP_FACTORY] = create_app  # `meldingen worker` makes its processes' apps with it
     init_app(app, app_factory=create_app, on_start=start_background_process)
 
 

@@ -12,7 +12,6 @@ from typing import Any
 # asked to type; its caption, when it has one, is read like a photo's. "quiet": a reaction, a sticker, a live
 # location's update: logged for the inbox and acknowledged, never answered, never the start of a draft.
 MESSAGE_KINDS = ("text", "photo", "location", "reply", "unsupported", "quiet")
-QUIET_TYPES = ("reaction", "sticker", "live_location")
 
 
 class PayloadError(ValueError):

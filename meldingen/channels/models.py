@@ -19,8 +19,6 @@ from meldingen.db import UTCDateTime
 from meldingen.extensions import db
 from meldingen.timeutil import utcnow
 
-CHANNEL_KINDS = ("whatsapp", "telegram", "twilio", "webchat", "messenger", "signal")
-
 
 class Channel(db.Model):
     """A chat channel beyond the default one from the environment: another number, another bot.

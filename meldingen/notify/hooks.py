@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from meldingen.channels.adapters import find_adapter
 from meldingen.extensions import db
 from meldingen.notify.outbox import queue_message
 from meldingen.notify.templates import render
@@ -43,8 +44,6 @@ def subscribers(report: Report) -> list[Reporter]:
         .order_by(ReportSubscription.id)
     ).all()
     found = [db.session.get(Reporter, reporter_id) for reporter_id in reporter_ids]
-    from meldingen.channels.adapters import find_adapter  # local: keeps this change to the platform line
-
     return [r for r in found if r is not None and find_adapter(r.channel_kind) is not None]
 
 

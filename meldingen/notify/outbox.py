@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from meldingen import jobs
+from meldingen.channels.adapters import find_adapter
 from meldingen.extensions import db
 from meldingen.notify.models import OutboundMessage
 from meldingen.residents.models import Conversation, ConversationMessage, Reporter
@@ -19,8 +20,6 @@ from meldingen.timeutil import as_aware_utc, utcnow
 
 def combines_replies(kind: str) -> bool:
     """Are messages waiting for their turn to the same person combined into one? The platform's adapter says."""
-    from meldingen.channels.adapters import find_adapter
-
     adapter = find_adapter(kind)
     return adapter is not None and adapter.capabilities.combine_replies
 

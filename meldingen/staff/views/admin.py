@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from meldingen.accounts.models import ROLES, StaffUser
 from meldingen.categories.models import Category
-from meldingen.channels.models import CHANNEL_KINDS, Channel
+from meldingen.channels.adapters import kinds as channel_kinds
+from meldingen.channels.models import Channel
 from meldingen.extensions import db
 from meldingen.notify.models import ReplyTemplate
 from meldingen.organisations.models import Department, Organisation
@@ -309,7 +310,7 @@ def _visible_channels():
 @bp.get("/admin/channels")
 @action_required("edit_channels")
 def admin_channels():
-    return _render("channels.html", channels=_visible_channels(), kinds=CHANNEL_KINDS, mask=mask_secret,
+    return _render("channels.html", channels=_visible_channels(), kinds=channel_kinds(), mask=mask_secret,
                    organisations=_organisations())
 
 
@@ -325,7 +326,7 @@ def admin_channel_save(channel_id: int | None = None):
         if code:
             channel.organisation_id = organisation_id
     else:
-        if form.get("kind") not in CHANNEL_KINDS:
+        if form.get("kind") not in channel_kinds():
             return _back("staff.admin_channels", error="Kies het soort kanaal.")
         if organisation_id is None and not is_service_point_staff(current_user):
             abort(403)
