@@ -170,6 +170,10 @@ def test_without_javascript_the_server_asks_first_and_a_cancel_with_nobody_follo
     context.close()
 
 
+# Going offline cuts Chromium's fetches of static files mid-response; the test server (werkzeug, a thread)
+# can then leave that file to the garbage collector, and its ResourceWarning would fail this test for the
+# harness, not for the page. What the test asserts is unchanged.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_without_signal_the_change_is_still_confirmed_and_kept_confirmed_until_sent(app, live_server, browser,
                                                                                    make_staff):
     report = followed_report(2, "Lantaarnpaal brandt niet meer")
