@@ -22,6 +22,7 @@ from datetime import datetime
 
 from flask import Flask, Response, g, request
 from sqlalchemy import or_, select
+from werkzeug.exceptions import HTTPException
 
 from meldingen.audit.models import AuditEntry
 from meldingen.extensions import db
@@ -152,7 +153,7 @@ def _object_of_request() -> tuple[str | None, str | None, int | None]:
     if "reference" in args:
         from meldingen.reports.models import Report
 
-        reference = str(args["reference"]).upper()
+        reference = _plain_id(str(args["reference"]).upper())
         org = db.session.scalar(select(Report.organisation_id).where(Report.reference == reference))
         return "report", reference, org
     if "conversation_id" in args:
@@ -164,13 +165,23 @@ def _object_of_request() -> tuple[str | None, str | None, int | None]:
     for key, kind in (("reporter_id", "resident"), ("user_id", "staff_user"), ("rule_id", "routing_rule"),
                       ("channel_id", "channel"), ("category_id", "category"), ("token_id", "api_token")):
         if key in args:
-            return kind, str(args[key]), None
+            return kind, _plain_id(str(args[key])), None
     return None, None, None
 
 
+def _plain_id(value: str) -> str:
+    """What a URL named, as letters, digits and - . _ only: bytes that were no text (U+FFFD after decoding),
+    control characters and the rest of an attacker's path are not written into the log as if they were an id."""
+    kept = "".join(c for c in value if c.isascii() and (c.isalnum() or c in "-._"))
+    return kept[:64] or "?"
+
+
 def _detail_fields() -> dict:
-    values = {}
-    source = request.form
+    values: dict = {}
+    try:
+        source = request.form
+    except HTTPException:  # a body the view refused as too large or with too many parts: nothing to note from it
+        return values
     if request.is_json:
         body = request.get_json(silent=True)
         source = body if isinstance(body, dict) else {}

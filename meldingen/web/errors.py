@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable, Mapping
 
 from flask import Flask, Response, render_template, request
+from flask.globals import request_ctx
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 from werkzeug.routing import IntegerConverter
 
@@ -86,6 +87,9 @@ def register_error_pages(app: Flask, method_not_allowed: Mapping[str, Callable[[
         return json_handler(exc) if json_handler is not None else exc
 
     def handle_http(exc: HTTPException):
+        if request_ctx.url_adapter is None:  # a Host we do not serve: no page of ours can be built for it
+            return Response(f"{exc.code} {exc.name}: {exc.description}\n", status=exc.code or 400,
+                            mimetype="text/plain")
         if is_machine_surface():
             return machine_answer(exc)
         if exc.code in (413, 429) and request.endpoint == "staff.login":

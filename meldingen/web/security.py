@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.wsgi import ClosingIterator
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,10 @@ def init_app(app: Flask) -> None:
         # links and trusted hosts come from MELDINGEN_PUBLIC_URL.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=0, x_port=0, x_prefix=0)
     app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config)
-    app.before_request(limit_body_size)
+    # The size check wraps the whole app (outside ProxyFix too): nothing in Flask, the CSRF check included, may
+    # read or parse a body before it is known to fit; the first before-request function then answers the 413.
+    app.wsgi_app = BodyLimit(app.wsgi_app, app)  # type: ignore[method-assign]
+    app.before_request_funcs.setdefault(None, []).insert(0, limit_body_size)
     app.after_request(security_headers)
     # 413 and 429 are answered by refusal_with_reason through the app's one error dispatch (meldingen.web.errors).
 
@@ -49,6 +53,8 @@ def refusal_with_reason(exc):
 
     reason = exc.description or exc.name
     headers = {"Retry-After": "60"} if exc.code == 429 else {}
+    if request.environ.get(REFUSED):
+        headers["Connection"] = "close"  # the unread rest of the body is not taken for a next request
     if request.endpoint == "staff.login":
         return render_template("staff/login.html", error=reason, email=""), exc.code, headers
     if request.path.startswith(("/api/", "/chat/api/")) or request.accept_mimetypes.best == "application/json":
@@ -70,29 +76,103 @@ def trusted_hosts(config) -> list[str] | None:
     return [h for h in [host, "localhost", "127.0.0.1", "[::1]", *extra] if h]
 
 
-def body_limit(endpoint: str | None) -> int:
+def body_limit(endpoint: str | None, config=None) -> int:
+    config = current_app.config if config is None else config
     limit = BODY_LIMITS.get(endpoint or "", DEFAULT_BODY_LIMIT)
     if limit == "photo":
-        return int(current_app.config["MAX_PHOTO_BYTES"]) + UPLOAD_OVERHEAD
+        return int(config["MAX_PHOTO_BYTES"]) + UPLOAD_OVERHEAD
     if limit == "import":
-        return int(current_app.config.get("MAX_IMPORT_BYTES") or 200 * MB)
+        return int(config.get("MAX_IMPORT_BYTES") or 200 * MB)
     return int(limit)
 
 
+def largest_body(config) -> int:
+    """The most any address accepts: what a server in front (waitress) may read at all."""
+    return max(body_limit(endpoint, config) for endpoint in [*BODY_LIMITS, None])
+
+
+REFUSED = "meldingen.refused_body"  # environ key: (announced or read length, the address's limit)
+
+
+class BodyLimit:
+    """WSGI middleware: a body longer than its address accepts is never handed to the app. An announced length
+    over the limit is refused unread; a chunked body is read to at most one byte past the limit (in memory up to
+    1 MB, then in a temporary file) and refused when it is longer. The app sees an empty body and the mark, and
+    its first before-request function answers 413 in the caller's format."""
+
+    def __init__(self, wsgi_app, app: Flask):
+        self.wsgi_app = wsgi_app
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        limit = body_limit(self._endpoint(environ), self.app.config)
+        announced = environ.get("CONTENT_LENGTH") or ""
+        try:
+            length = int(announced) if announced.strip() else None
+        except ValueError:
+            length = None
+        if length is not None and length > limit:
+            self._refuse(environ, length, limit)
+        elif length is None and _chunked(environ):
+            kept = self._read_bounded(environ, limit)
+            if kept is not None:
+                return ClosingIterator(self.wsgi_app(environ, start_response), [kept.close])
+        return self.wsgi_app(environ, start_response)
+
+    def _endpoint(self, environ) -> str | None:
+        try:
+            endpoint, _ = self.app.url_map.bind_to_environ(environ).match(method=environ.get("REQUEST_METHOD"))
+        except Exception:  # no route, another method, a redirect, a bad host: the default limit holds
+            return None
+        return str(endpoint)
+
+    @staticmethod
+    def _refuse(environ, length: int, limit: int) -> None:
+        import io
+
+        environ[REFUSED] = (length, limit)
+        environ["wsgi.input"] = io.BytesIO(b"")
+        environ["CONTENT_LENGTH"] = "0"
+        environ.pop("HTTP_TRANSFER_ENCODING", None)
+        environ["wsgi.input_terminated"] = False
+
+    def _read_bounded(self, environ, limit: int):
+        import tempfile
+
+        stream = environ["wsgi.input"]
+        kept = tempfile.SpooledTemporaryFile(max_size=1 * MB)  # noqa: SIM115 (handed on as the body)
+        read = 0
+        while read <= limit:
+            chunk = stream.read(min(64 * KB, limit + 1 - read))
+            if not chunk:
+                break
+            kept.write(chunk)
+            read += len(chunk)
+        if read > limit:
+            kept.close()
+            self._refuse(environ, read, limit)
+            return None
+        kept.seek(0)
+        environ["wsgi.input"] = kept
+        environ["CONTENT_LENGTH"] = str(read)
+        environ.pop("HTTP_TRANSFER_ENCODING", None)
+        environ["wsgi.input_terminated"] = False
+        return kept
+
+
+def _chunked(environ) -> bool:
+    return bool(environ.get("wsgi.input_terminated")) or \
+        "chunked" in (environ.get("HTTP_TRANSFER_ENCODING") or "").lower()
+
+
 def limit_body_size() -> None:
-    """413 with the reason before a byte of a too-large body is read; a body without Content-Length is cut off
-    at the same size while it is read."""
+    """413 with the reason for a body that BodyLimit kept from the app; the limit also bounds any later read."""
     limit = body_limit(request.endpoint)
-    if request.content_length is not None and request.content_length > limit:
-        log.warning("refused a body of %s bytes on %s (limit %s)", request.content_length, request.path, limit)
-        abort(413, description=f"the request body is larger than {limit} bytes, the most this address accepts")
-    if request.content_length is None and request.environ.get("wsgi.input_terminated"):
-        # A chunked body: read at most one byte past the limit now (kept for the view), so that a body that
-        # is too long is refused as such rather than silently cut short.
-        request.max_content_length = limit + 1
-        if len(request.get_data(cache=True)) > limit:
-            abort(413, description=f"the request body is larger than {limit} bytes, the most this address accepts")
     request.max_content_length = limit
+    refused = request.environ.get(REFUSED)
+    if refused:
+        log.warning("refused a body of %s bytes or more on %s (limit %s)", refused[0], request.path, refused[1])
+        abort(413, description=f"the request body is larger than {refused[1]} bytes, the most this address accepts")
 
 
 def content_security_policy(config) -> str:

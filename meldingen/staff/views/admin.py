@@ -11,6 +11,7 @@ from pathlib import Path
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from meldingen.accounts.models import ROLES, StaffUser
 from meldingen.categories.models import Category
@@ -343,9 +344,28 @@ def admin_channel_save(channel_id: int | None = None):
         if name.strip() and value.strip():
             secrets[name.strip()] = value.strip()
     channel.secrets = secrets
+    taken = _channel_address_taken(channel)
+    if taken:
+        db.session.rollback()
+        return _back("staff.admin_channels", error=taken)
     db.session.add(channel)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # another administrator saved the same address a moment ago
+        db.session.rollback()
+        return _back("staff.admin_channels", error=_TAKEN)
     return _back("staff.admin_channels", f"Kanaal {channel.name} opgeslagen.")
+
+
+_TAKEN = "Dit soort kanaal met dit adres bestaat al. Pas dat kanaal aan in plaats van een nieuw te maken."
+
+
+def _channel_address_taken(channel: Channel) -> str | None:
+    """One channel per (kind, address): the webhooks find a channel by them."""
+    with db.session.no_autoflush:
+        other = db.session.scalar(select(Channel.id).where(Channel.kind == channel.kind,
+                                                            Channel.address == channel.address))
+    return _TAKEN if other is not None and other != channel.id else None
 
 
 # --- staff accounts ----------------------------------------------------------------------------------------

@@ -28,6 +28,8 @@ def _safe_next(target: str | None) -> str | None:
     """Only paths inside the staff pages, never another host."""
     if not target or not target.startswith("/staff/") or target.startswith("//") or "\\" in target:
         return None
+    if len(target) > 2000 or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        return None  # a line break would split the Location header; control characters are no path
     return target
 
 
