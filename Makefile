@@ -29,7 +29,7 @@ run: install
 	$(VENV)/bin/meldingen db upgrade
 	$(VENV)/bin/meldingen load-sample-data
 	PORT=$(PORT) $(PY) -m meldingen.demo
-	$(VENV)/bin/waitress-serve --host 127.0.0.1 --port $(PORT) --threads 8 --call meldingen:create_app
+	$(PY) -m meldingen.serve --host 127.0.0.1 --port $(PORT) --threads 8
 
 # Two parts: the tests on the app in parallel (pytest-xdist, one worker per core), then the tests that start
 # servers, workers and browsers of their own, alone, so nothing competes with their time-bounded waits.

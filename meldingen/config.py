@@ -98,6 +98,9 @@ DEFAULTS: dict[str, object] = {
     "PASSWORD_HASH_METHOD": "scrypt",
     # Reverse proxies in front whose X-Forwarded-For/-Proto to trust (Werkzeug ProxyFix); 0: none.
     "PROXY_FIX": 0,
+    # The address of that proxy, for `make run`'s waitress (which drops forwarded headers from anyone else); "*"
+    # trusts whoever connects, as ProxyFix does: then only the proxy may reach the port.
+    "TRUSTED_PROXY": "*",
     # Host names answered besides MELDINGEN_PUBLIC_URL's and loopback (comma-separated, e.g. an internal name).
     "TRUSTED_HOSTS_EXTRA": "",
     "MAX_IMPORT_BYTES": 200 * 1024 * 1024,

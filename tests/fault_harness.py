@@ -140,8 +140,9 @@ class WebServer(Process):
     def __init__(self, env: dict, tmp: Path, name: str = "web"):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        super().__init__([str(BIN / "waitress-serve"), "--host", "127.0.0.1", "--port", str(self.port),
-                          "--threads", "6", "--call", "meldingen:create_app"], env, tmp / f"{name}.log")
+        # As `make run` serves: waitress set from the app's configuration (body size, trusted proxies).
+        super().__init__([sys.executable, "-m", "meldingen.serve", "--host", "127.0.0.1", "--port", str(self.port),
+                          "--threads", "6"], env, tmp / f"{name}.log")
 
     def wait_ready(self, timeout: float = 150.0) -> None:
         """Up when /healthz answers 200; that first request also starts its background sweeps."""

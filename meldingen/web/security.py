@@ -53,8 +53,6 @@ def refusal_with_reason(exc):
 
     reason = exc.description or exc.name
     headers = {"Retry-After": "60"} if exc.code == 429 else {}
-    if request.environ.get(REFUSED):
-        headers["Connection"] = "close"  # the unread rest of the body is not taken for a next request
     if request.endpoint == "staff.login":
         return render_template("staff/login.html", error=reason, email=""), exc.code, headers
     if request.path.startswith(("/api/", "/chat/api/")) or request.accept_mimetypes.best == "application/json":

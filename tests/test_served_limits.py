@@ -1,0 +1,91 @@
+"""The embedded layout as `make run` serves it (waitress via `python -m meldingen.serve`), over real sockets: a
+body too large for its address costs the server no memory, and behind a trusted proxy each resident has their
+own address (issue 26, parts 1 and 5)."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import httpx
+import pytest
+from fault_harness import WebServer, service_env
+
+pytestmark = pytest.mark.processes
+
+MB = 1024 * 1024
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+def post_raw(port: int, path: str, length: int, content_type: str, send: int | None = None) -> int:
+    """POST with `Content-Length: length`, streaming up to `send` bytes of it (all by default) while the server
+    lets us; the status code of the answer."""
+    send = length if send is None else send
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
+        sock.sendall((f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\n"
+                      f"Content-Length: {length}\r\nConnection: close\r\n\r\n").encode())
+        chunk = b"x" * MB
+        sent = 0
+        try:
+            while sent < send:
+                sock.sendall(chunk[:min(MB, send - sent)])
+                sent += min(MB, send - sent)
+        except OSError:
+            pass  # the server answered and closed while we were still sending: that is the point
+        answer = b""
+        while b"\r\n" not in answer:
+            part = sock.recv(4096)
+            if not part:
+                break
+            answer += part
+    return int(answer.split(b" ", 2)[1])
+
+
+@pytest.fixture
+def server(database_url, tmp_path, fake, request):
+    env = service_env(database_url, fake, tmp_path, **getattr(request, "param", {}))
+    web = WebServer(env, tmp_path)
+    try:
+        web.wait_ready()
+        yield web
+    finally:
+        web.stop()
+
+
+def test_large_bodies_are_refused_without_growing_the_server(server):
+    before = rss_mib(server.proc.pid)
+    # 300 MB to the sign-in form: more than any address accepts, refused by waitress on its announced length.
+    assert post_raw(server.port, "/staff/login", 300 * MB, "application/x-www-form-urlencoded") == 413
+    # 40 MB to small forms and JSON addresses: refused by the address's own limit, never parsed.
+    for path, kind in [("/staff/login", "application/x-www-form-urlencoded"),
+                       ("/staff/login", "multipart/form-data; boundary=b"),
+                       ("/chat/api/messages", "application/json"),
+                       ("/api/v1/reports", "application/json"),
+                       ("/open311/v2/requests.json", "application/x-www-form-urlencoded"),
+                       ("/webhooks/telegram", "application/json")]:
+        assert post_raw(server.port, path, 40 * MB, kind) == 413, path
+    grown = rss_mib(server.proc.pid) - before
+    assert grown < 40, f"the server grew by {grown:.0f} MiB"
+
+
+@pytest.mark.parametrize("server", [{"RATELIMIT_ENABLED": "true", "LIMIT_PUBLIC_IP": "2 per minute",
+                                     "PROXY_FIX": 1}], indirect=True)
+def test_behind_a_trusted_proxy_each_resident_counts_apart(server):
+    url = f"{server.url}/open311/v2/requests.json"
+    first = [httpx.get(url, headers={"X-Forwarded-For": "198.51.100.1"}).status_code for _ in range(3)]
+    assert first == [200, 200, 429]
+    assert httpx.get(url, headers={"X-Forwarded-For": "198.51.100.2"}).status_code == 200
+
+
+@pytest.mark.parametrize("server", [{"RATELIMIT_ENABLED": "true", "LIMIT_PUBLIC_IP": "2 per minute"}],
+                         indirect=True)
+def test_without_a_trusted_proxy_a_forwarded_address_is_not_believed(server):
+    url = f"{server.url}/open311/v2/requests.json"
+    codes = [httpx.get(url, headers={"X-Forwarded-For": f"198.51.100.{i}"}).status_code for i in range(3)]
+    assert codes == [200, 200, 429]
