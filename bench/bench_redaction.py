@@ -22,8 +22,11 @@ from bench.common import machine  # noqa: E402
 from meldingen.privacy.corpus import load_corpus  # noqa: E402
 from meldingen.privacy.redaction import KINDS, find_personal_data  # noqa: E402
 
-CORPORA = {"corpus (specification, 122 messages)": ROOT / "tests" / "corpora" / "redaction_nl.txt",
-           "held-out (30 messages)": ROOT / "tests" / "corpora" / "redaction_heldout.txt"}
+CORPORA = {"corpus (specification)": ROOT / "tests" / "corpora" / "redaction_nl.txt",
+           "held-out (first round)": ROOT / "tests" / "corpora" / "redaction_heldout.txt",
+           "round two (specification)": ROOT / "tests" / "corpora" / "redaction_round2.txt",
+           "round two held back (written before the round-two rules, never tuned on)":
+               ROOT / "tests" / "corpora" / "redaction_round2_heldout.txt"}
 OUT = ROOT / "docs" / "perf" / "redaction.md"
 
 # What one writes in ten minutes: long digit runs, anything around an @, a compact Dutch IBAN, a capitalised
@@ -98,7 +101,7 @@ def main() -> None:
     parts = ["## Redaction of public texts", "",
              f"Machine: {machine()}. Measured {date.today():%Y-%m-%d} with `.venv/bin/python bench/bench_redaction.py`.",
              "",
-             "Method: every marked entity (phone, e-mail, IBAN, licence plate, name, house number in a category about "
+             "Method: every marked entity (phone, e-mail, BSN, IBAN, licence plate, name, house number in a category about "
              "a person) of the corpora in `tests/corpora/`, written for this project, against what "
              "`meldingen.privacy.redaction` takes out. Recall: marked entities wholly covered by a redacted span. "
              "Precision: redacted spans that overlap a marked entity (the corpus also holds numbers that must stay: "
@@ -107,12 +110,16 @@ def main() -> None:
              "after \"ik ben\"/\"mijn naam is\").", ""]
     for name, path in CORPORA.items():
         lines = load_corpus(path)
-        parts += table(name, score(lines, redactor_spans), score(lines, naive_spans))
-    main_corpus = load_corpus(CORPORA["corpus (specification, 122 messages)"])
+        parts += table(f"{name}, {len(lines)} messages", score(lines, redactor_spans), score(lines, naive_spans))
+    main_corpus = load_corpus(CORPORA["corpus (specification)"])
     parts += ["The main corpus is the tests' specification, so its figures are by construction perfect: on its first run "
               "against the finished redactor 118 of its 122 messages were already right (the four misses — a number in "
               "brackets, a Belgian IBAN, \"groet Kees\" without a comma, \"mevrouw De Groot\" — were fixed and stay as "
-              "tests). The held-out set is the honest figure for text the redactor has not seen.", "",
+              "tests). The held-out set is the honest figure for text the redactor has not seen. Round two (issue 26: "
+              "BSNs, sign-offs, relatives, written-out e-mail, initials, and streets, dates and groups that must stay) "
+              "has its own specification and a held-back set, written in the same sitting before the rules and not "
+              "changed after seeing the figures; two misses of the first held-out set (\"Fam. Jansen\" and the "
+              "municipal number \"14 020\") were fixed in that round, so that set is no longer wholly unseen.", "",
               f"Speed: {speed(main_corpus):,.0f} messages/s (one core; redaction runs once per report, on creation).", ""]
     OUT.write_text("\n".join(parts), encoding="utf-8")
     print("\n".join(parts))

@@ -22,8 +22,8 @@ ALL = frozenset(ROLES)
 # action -> (roles allowed, what it means). Administrators may change this table; the docs and tests follow it.
 PERMISSIONS: dict[str, tuple[frozenset[str], str]] = {
     "read_reports": (ALL, "see the reports of one's organisation (crews: of their department)"),
-    "create_report": (ALL, "make a report (JSON API, Open311 with a staff token)"),
-    "add_photo": (ALL, "add a photo to a report one may see"),
+    "create_report": (ALL, "make a report where one's organisation works (JSON API, Open311 with a staff token)"),
+    "add_photo": (frozenset({"crew", "head", "admin"}), "add a photo to a report one may see (as on the pages)"),
     "classify": (ALL, "ask the classifier for category suggestions"),
     "view_map": (frozenset({"crew", "head", "admin"}), "the field map and its data"),
     "change_status": (frozenset({"crew", "head", "admin"}), "move a report along the status table"),

@@ -31,6 +31,7 @@ from meldingen.privacy.public import refresh_public_description
 from meldingen.reports.models import Report, ReportEvent, ReportSubscription
 from meldingen.reports.services import (
     NewReport,
+    NotActingFor,
     OutsideServiceArea,
     ReportInputError,
     add_event,
@@ -43,7 +44,7 @@ from meldingen.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
-__all__ = ["NewReport", "OutsideServiceArea", "Prepared", "ReportInputError", "change_category", "create_report",
+__all__ = ["NewReport", "NotActingFor", "OutsideServiceArea", "Prepared", "ReportInputError", "change_category", "create_report",
            "prepare"]
 
 
@@ -173,7 +174,8 @@ def create_report(new: NewReport, prepared: Prepared | None = None) -> Report:
     """Place → category → report → route → deadline → duplicates. Flushes and returns the report (merged into a
     known one when it is the same problem: `duplicate_of_id`); the caller commits.
 
-    Raises ReportInputError (no description nor photo, no place, an unknown category) and OutsideServiceArea.
+    Raises ReportInputError (no description nor photo, no place, an unknown category), OutsideServiceArea and
+    NotActingFor (staff making a report where their organisation does not work).
     """
     prepared = prepared or Prepared()
     if not (new.description or "").strip() and not new.photo_ids:
@@ -181,6 +183,8 @@ def create_report(new: NewReport, prepared: Prepared | None = None) -> Report:
     place = resolve_place(new, prepared)
     if place is not None and place.organisation is None:
         raise OutsideServiceArea(place.areas.get("municipality"), place.municipality_name)
+    if place is not None and new.acting_for is not None and place.organisation not in new.acting_for:
+        raise NotActingFor(place.organisation)
     category, confidence, confirmed = choose_category(new, prepared)
     if place is not None:
         place.asset = relevant_asset(place, category)

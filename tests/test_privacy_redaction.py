@@ -16,16 +16,19 @@ from meldingen.privacy.redaction import MARKERS, redact
 pytestmark = pytest.mark.rolled_back  # one shared database, rolled back after each test
 
 CORPUS = load_corpus(Path(__file__).parent / "corpora" / "redaction_nl.txt")
+# Round two (issue 26): BSNs, sign-offs, relatives, written-out e-mail, initials; streets, dates and groups that stay.
+ROUND_TWO = load_corpus(Path(__file__).parent / "corpora" / "redaction_round2.txt")
 
 
 def test_corpus_has_at_least_a_hundred_messages_of_every_kind_and_of_numbers_that_stay():
     assert len(CORPUS) >= 100
-    kinds = {kind for line in CORPUS for kind, _, _ in line.spans}
+    kinds = {kind for line in CORPUS + ROUND_TWO for kind, _, _ in line.spans}
     assert kinds == set(MARKERS)
     assert sum(1 for line in CORPUS if not line.spans) >= 30
 
 
-@pytest.mark.parametrize("line", CORPUS, ids=[f"line{line.number}" for line in CORPUS])
+@pytest.mark.parametrize("line", CORPUS + ROUND_TWO,
+                         ids=[f"line{line.number}" for line in CORPUS] + [f"round2-{line.number}" for line in ROUND_TWO])
 def test_each_corpus_message_loses_exactly_its_personal_data(line):
     result = redact(line.text, person_related=line.person_related)
     assert result.text == line.expected

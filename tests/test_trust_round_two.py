@@ -143,3 +143,47 @@ def test_the_audit_log_keeps_only_what_an_id_can_be(app, make_staff):
     ids = db.session.scalars(select(AuditEntry.object_id).where(AuditEntry.object_id.is_not(None))).all()
     assert ids, "the refused write is logged"
     assert all("\ufffd" not in i and "\x00" not in i for i in ids)
+
+
+def test_answers_with_a_residents_data_are_never_cached(client, make_staff, auth):
+    _, token = make_staff("head")
+    reference = _report()
+    for path in (f"/api/v1/reports/{reference}", f"/api/v1/reports/{reference}/resident", "/api/v1/reports",
+                 "/api/v1/reports/M-XXXXXX"):
+        response = client.get(path, headers=auth(token))
+        assert response.headers.get("Cache-Control") == "no-store", (path, response.status_code)
+    assert client.get("/api/v1/openapi.json").headers.get("Cache-Control") != "no-store"
+
+
+@pytest.mark.parametrize("role", ["admin", "head", "crew", "agent"])
+def test_staff_make_reports_only_where_their_organisation_works(client, make_staff, auth, role):
+    from tests.factories import AMSTERDAM, EMMEN
+
+    _, token = make_staff(role, "GM0114")  # Emmen
+    elsewhere = client.post("/api/v1/reports", headers=auth(token),
+                            json={"description": "Lamp kapot", "location": {"lat": AMSTERDAM[0], "lon": AMSTERDAM[1]}})
+    assert elsewhere.status_code == 403
+    assert "GM0363" in elsewhere.get_data(as_text=True)
+    own = client.post("/api/v1/reports", headers=auth(token),
+                      json={"description": "Lamp kapot", "location": {"lat": EMMEN[0], "lon": EMMEN[1]}})
+    assert own.status_code == 201 and own.json["organisation"] == "GM0114"
+
+
+def test_a_service_point_makes_reports_for_the_municipalities_it_serves(client, make_staff, auth):
+    from tests.factories import EMMEN
+
+    _, token = make_staff("agent", "DSP")
+    response = client.post("/api/v1/reports", headers=auth(token),
+                           json={"description": "Lamp kapot", "location": {"lat": EMMEN[0], "lon": EMMEN[1]}})
+    assert response.status_code == 201
+
+
+@pytest.mark.parametrize("role, allowed", [("agent", False), ("crew", True), ("head", True), ("admin", True)])
+def test_photos_through_the_api_follow_the_pages(client, make_staff, auth, role, allowed):
+    from tests.fake_platforms import jpeg_bytes
+
+    _, token = make_staff(role)
+    reference = _report()
+    response = client.post(f"/api/v1/reports/{reference}/photos", headers=auth(token),
+                           data={"file": (io.BytesIO(jpeg_bytes()), "p.jpg")}, content_type="multipart/form-data")
+    assert response.status_code == (201 if allowed else 403)

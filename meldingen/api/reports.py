@@ -28,6 +28,7 @@ from meldingen.reports.access import scope_reports, visible_report
 from meldingen.reports.models import Report
 from meldingen.reports.services import (
     NewReport,
+    NotActingFor,
     OutsideServiceArea,
     ReportInputError,
     change_status,
@@ -123,12 +124,16 @@ class Reports(MethodView):
             category_slug=data.get("category"),
             actor=staff.email,
             actor_id=staff.id,
+            acting_for=frozenset(authz.acting_organisation_codes(staff)),
         )
         try:
             report = create_report(new)
         except ReportInputError as exc:
             db.session.rollback()
             abort(422, message=str(exc))
+        except NotActingFor as exc:
+            db.session.rollback()
+            abort(403, message=str(exc))
         except OutsideServiceArea as exc:
             db.session.rollback()
             where = exc.municipality_name or "buiten Nederland"

@@ -3,16 +3,21 @@
 What is found and replaced by a marker ("[telefoonnummer]", …):
 - phone numbers, Dutch and international (Google's libphonenumber via `phonenumbers`, plus typed mobile numbers
   with a digit too few or too many, which that library rightly calls invalid but a resident still wrote);
-- e-mail addresses;
+- e-mail addresses, also written around the @ ("naam [at] provider.nl", "a.b(at)c.com");
+- citizen service numbers (BSN: nine digits that pass the eleven-test, however grouped, unless a pole's);
 - IBANs (checked by `python-stdnum`; a Dutch-shaped one is taken out even with a typo in its check digits);
 - Dutch licence plates of every sidecode (1–14), with or without dashes;
 - names after "ik ben", "mijn naam is", "ik heet", "groet(en)," "mvg", "I am", "my name is", "regards," and
-  after "meneer/mevrouw/dhr./mevr./mr./mrs.";
-- for categories about a person (a flag on the category): house numbers after a street name or "nummer".
+  after "meneer/mevrouw/de heer/dhr./mevr./mr./mrs." (not a street named after one: "Mr. Visserplein"); names
+  that close a message after "Liefs,", "Bedankt!", "Thanks,", "Groetjes" or a dash ("- Tom"); names after a
+  family word ("mijn zoon Daan", "my son Oliver"); initials with a surname anywhere ("W. van den Berg", which
+  is all that is left when a chat took the greeting away);
+- for categories about a person (a flag on the category): house numbers after a street name or "nummer",
+  except a public building's ("het Rijksmuseum, Museumstraat 1").
 
 Pure functions over text; no database, no Flask (the migration that back-fills public texts imports this).
 Numbers that describe the problem stay: pole and container numbers, dates, times, postcodes and, outside
-person-related categories, house numbers.
+person-related categories, house numbers. Organisations that sign ("Bewonerscommissie Oost") are no person.
 """
 
 from __future__ import annotations
@@ -24,23 +29,19 @@ import phonenumbers
 from stdnum import iban as stdnum_iban
 from stdnum.exceptions import ValidationError
 
+from meldingen.privacy.findings import Finding
+from meldingen.privacy.names import find_names as _names
+
 MARKERS = {
     "phone": "[telefoonnummer]",
     "email": "[e-mailadres]",
+    "bsn": "[burgerservicenummer]",
     "iban": "[rekeningnummer]",
     "plate": "[kenteken]",
     "name": "[naam]",
     "house_number": "[huisnummer]",
 }
 KINDS = tuple(MARKERS)
-
-
-@dataclass(frozen=True)
-class Finding:
-    kind: str
-    start: int
-    end: int
-    text: str
 
 
 @dataclass
@@ -73,7 +74,7 @@ def redact_text(text: str | None, *, person_related: bool = False) -> str:
 def find_personal_data(text: str, *, person_related: bool = False) -> list[Finding]:
     """Non-overlapping findings in text order; where two overlap, the kind found first below wins."""
     candidates: list[Finding] = []
-    for finder in (_emails, _ibans, _phones, _plates, _names):
+    for finder in (_emails, _bsns, _ibans, _phones, _plates, _names):
         candidates.extend(finder(text))
     if person_related:
         candidates.extend(_house_numbers(text))
@@ -89,9 +90,44 @@ def find_personal_data(text: str, *, person_related: bool = False) -> list[Findi
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}(?![\w-])")
 
 
+# The @ and the dots written out, as residents do to fool spam robots: "jan [at] provider.nl", "a(at)b.com".
+_AT = r"\s*(?:\[at\]|\(at\)|\{at\}|\[@\]|\(@\)|\[ at \])\s*"
+_DOT = r"(?:\s*(?:\[dot\]|\(dot\)|\{dot\}|\[punt\]|\(punt\))\s*|\.)"
+_EMAIL_WRITTEN = re.compile(rf"(?i)(?<![\w.+-])[\w.+-]+{_AT}[\w-]+(?:{_DOT}[\w-]+)*{_DOT}[a-z]{{2,}}(?![\w-])")
+
+
 def _emails(text: str):
     for m in _EMAIL.finditer(text):
         yield Finding("email", m.start(), m.end(), m.group())
+    for m in _EMAIL_WRITTEN.finditer(text):
+        yield Finding("email", m.start(), m.end(), m.group())
+
+
+# --- BSN (citizen service number) ----------------------------------------------------------------------------
+
+_BSN = re.compile(r"(?<![\w.,-])(\d{9}|\d{4}[ .]\d{2}[ .]\d{3}|\d{3}[ .]\d{3}[ .]\d{3}|\d{2}[ .]\d{3}[ .]\d{2}[ .]\d{2})"
+                  r"(?![\w]|[.,-]\d)")
+# A number on a pole, a container or an order is not a person's, even when it passes the eleven-test.
+_ASSET_BEFORE = re.compile(r"(?i)(paal|mast|lichtmast|lantaarnpaal|container|bak|nr\.?|nummer|order\w*|kast|"
+                           r"zuil|boom|bord|lijn|bus|ticket|zaak\w*|kenmerk|melding\w*)\W{0,3}$")
+_BSN_NAMED = re.compile(r"(?i)(bsn|burgerservice|sofi)\S*\W{0,12}$")
+
+
+def bsn_valid(digits: str) -> bool:
+    """The eleven-test of the BSN: 9·d1 + 8·d2 + … + 2·d8 − d9 is a multiple of 11 (and not all zeros)."""
+    if len(digits) != 9 or not digits.isdigit() or digits == "0" * 9:
+        return False
+    total = sum(int(d) * w for d, w in zip(digits[:8], range(9, 1, -1), strict=True)) - int(digits[8])
+    return total % 11 == 0
+
+
+def _bsns(text: str):
+    for m in _BSN.finditer(text):
+        digits = re.sub(r"\D", "", m.group(1))
+        before = text[max(0, m.start() - 30):m.start()]
+        if not bsn_valid(digits) or (_ASSET_BEFORE.search(before) and not _BSN_NAMED.search(before)):
+            continue
+        yield Finding("bsn", m.start(1), m.end(1), m.group(1))
 
 
 # --- IBAN --------------------------------------------------------------------------------------------------
@@ -133,7 +169,27 @@ def _ibans(text: str):
 _PHONE_LIKE = re.compile(r"(?<![\w+])(?:\+|00)?\d[\d .\-()]{7,18}\d(?![\w])")
 
 
+# A date or a time of day ("06-11-2024 14:30", "12-03-2025 om 08:15") is no phone number.
+_DATE_OR_TIME = re.compile(r"(?<![\w-])(?:\d{1,2}[-/.]\d{1,2}[-/.](?:\d{4}|\d{2})(?:\s+(?:om\s+)?\d{1,2}[:.]\d{2})?|"
+                           r"\d{1,2}:\d{2})(?![\w-])")
+
+
 def _phones(text: str):
+    dates = [(m.start(), m.end()) for m in _DATE_OR_TIME.finditer(text)]
+    return [f for f in _phone_candidates(text) if not _MUNICIPAL_NUMBER.fullmatch(f.text.strip())
+            and not any(start < f.end and f.start < end and _mostly_date(f, start, end) for start, end in dates)]
+
+
+# The municipalities' own public number: 14 and the area code ("14 020", "14020").
+_MUNICIPAL_NUMBER = re.compile(r"14[ -]?0\d{2,3}")
+
+
+def _mostly_date(finding: Finding, start: int, end: int) -> bool:
+    """A phone finding that is a date (and perhaps a time after it), not a number that happens to touch one."""
+    return start <= finding.start + 1 and finding.end <= end + 4
+
+
+def _phone_candidates(text: str):
     found = []
     for match in phonenumbers.PhoneNumberMatcher(text, "NL", leniency=phonenumbers.Leniency.VALID):
         found.append(_balanced(Finding("phone", match.start, match.end, match.raw_string)))
@@ -198,97 +254,6 @@ def _plates(text: str):
             yield Finding("plate", m.start(), m.end(), value)
 
 
-# --- names -------------------------------------------------------------------------------------------------
-
-_PARTICLES = r"(?:van|de|der|den|het|'t|ter|ten|te|in|op|la|le|du|von|da|di|el|al|bin|ben)"
-_CAP_WORD = r"(?:[A-ZÀ-ÖØ-Ý][a-zà-öø-ÿ'’]+(?:-[A-ZÀ-ÖØ-Ýa-zà-öø-ÿ][a-zà-öø-ÿ'’]+)*|[A-Z]\.(?:[A-Z]\.)*)"
-_LOW_WORD = r"(?:[a-zà-öø-ÿ][a-zà-öø-ÿ'’]+(?:-[a-zà-öø-ÿ]+)*)"
-# A capitalised name: "Jan", "J. de Vries", "Anne-Marie van der Berg", "Mohammed El Amrani".
-_CAP_NAME = rf"{_CAP_WORD}(?:\s+(?:{_PARTICLES}\s+)*{_CAP_WORD}){{0,3}}"
-# After a strong trigger residents also type names in lower case: "groetjes, jan de vries".
-_ANY_NAME = rf"(?:{_CAP_WORD}|{_LOW_WORD})(?:\s+(?:{_PARTICLES}\s+)*(?:{_CAP_WORD}|{_LOW_WORD})){{0,2}}"
-
-_STRONG = (r"mijn naam is|mijn naam:|naam:|ik heet|my name is|name:|met vriendelijke groet(?:en)?,?|"
-           r"vriendelijke groet(?:en)?,?|hartelijke groet(?:en)?,?|groet(?:en|jes)?,|gr\.|gr,|mvg,?|m\.v\.g\.,?|"
-           r"kind regards,?|best regards,?|regards,|greetings,")
-_WEAK = (r"ik ben|i am|i'm|dit is|this is|groet(?:en|jes)?|(?:hoi|hallo|hey|hi|goedemorgen|goedemiddag|goedenavond|dag|"
-         r"beste),? (?:u spreekt |je spreekt )?met")
-_HONORIFIC = r"meneer|mevrouw|mevr\.?|mw\.?|dhr\.?|mr\.?|mrs\.?|ms\.?|buurman|buurvrouw|juffrouw"
-
-# Words that follow "ik ben" / "I am" / a sign-off but are not names.
-_NOT_NAMES = {
-    "bang", "boos", "blij", "het", "de", "een", "erg", "heel", "zeer", "bijna", "al", "nu", "niet", "geen", "op",
-    "in", "bij", "aan", "net", "vandaag", "gisteren", "morgen", "zelf", "ook", "nog", "wel", "zo", "dus", "en",
-    "ik", "we", "wij", "u", "jij", "je", "hier", "daar", "buurtbewoner", "bewoner", "eigenaar", "huurder",
-    "moeder", "vader", "dutch", "english", "nederlands", "engels", "nederlander", "amsterdammer", "not", "a",
-    "an", "the", "very", "so", "at", "on", "here", "there", "from", "living", "writing", "calling", "sorry",
-    "dank", "bedankt", "thanks", "alvast", "graag", "team", "gemeente", "melder", "uw", "onze", "mijn", "zijn",
-    "hun", "haar", "bezorgd", "ongerust", "klaar", "gevallen", "weg", "thuis", "home", "worried", "afraid",
-    "wondering", "concerned", "done", "happy", "annoyed", "angry", "tired", "bewoners", "voor", "met", "over",
-    "van", "te", "tegen", "naar", "door", "om", "ja", "nee", "oke", "oké", "ok", "please", "pls", "rond",
-    "momenteel", "echt", "uit", "allemaal", "iedereen", "buurt", "gewoon", "benieuwd", "namens", "blind", "slechtziend", "rolstoel", "oud", "ziek",
-}
-_TRIGGER_NAME = re.compile(rf"(?i:\b(?P<strong>{_STRONG})|\b(?P<weak>{_WEAK})\b)\s*(?P<name>{_ANY_NAME})")
-_HONORIFIC_NAME = re.compile(rf"(?i:\b(?:{_HONORIFIC}))\s+(?P<name>{_CAP_NAME})")
-_CAP_NAME_RE = re.compile(_CAP_NAME)
-
-
-# A signature at the very end, after a comma, dash or new line: ", Jan de Vries". At least two words, so a
-# lone street or place name ("…, Damrak") stays.
-_SIGNATURE = re.compile(rf"(?:,|\n|\s-|\s–)\s*(?P<name>{_CAP_WORD}(?:\s+(?:{_PARTICLES}\s+)*{_CAP_WORD}){{1,3}})\s*[.!]?\s*$")
-_PLACE_WORDS = {"amsterdam", "rotterdam", "utrecht", "haag", "emmen", "terneuzen", "centraal", "station", "centrum",
-                "noord", "zuid", "oost", "west", "nieuw", "oud", "sint", "gemeente", "team", "afdeling"}
-_STREET_END = re.compile(r"(?:straat|weg|laan|plein|gracht|kade|dijk|singel|park|hof|steeg|pad|dreef|markt|"
-                         r"plantsoen|baan|ring|wal|burgwal|zijde|dam|haven|boulevard|allee)$", re.I)
-
-
-def _names(text: str):
-    m = _SIGNATURE.search(text)
-    if m is not None:
-        words = [w.lower().strip(".") for w in m.group("name").split()]
-        if not any(w in _PLACE_WORDS or _STREET_END.search(w) for w in words):
-            yield Finding("name", m.start("name"), m.end("name"), m.group("name"))
-    for m in _TRIGGER_NAME.finditer(text):
-        candidate = m.group("name")
-        if m.group("weak"):
-            name = _CAP_NAME_RE.match(candidate)  # after "ik ben" only a capitalised word is a name
-            if name is None:
-                continue
-            candidate = name.group()
-        candidate = _trim_name(candidate)
-        if candidate:
-            start = m.start("name")
-            yield Finding("name", start, start + len(candidate), candidate)
-    for m in _HONORIFIC_NAME.finditer(text):
-        candidate = _trim_name(m.group("name"))
-        if candidate:
-            yield Finding("name", m.start("name"), m.start("name") + len(candidate), candidate)
-
-
-def _trim_name(candidate: str) -> str:
-    """Keep the leading words that can be a name: stop at the first word that is not one, drop particles at
-    the end ("Jan van" of "Jan van harte")."""
-    words = candidate.split()
-    kept: list[str] = []
-    for index, word in enumerate(words):
-        bare = word.lower().strip(".,;:!?")
-        # A particle goes on a name ("Jan de Vries"), or starts a surname written alone ("mevrouw De Groot").
-        particle = re.fullmatch(_PARTICLES, bare) is not None
-        leading_surname = particle and not kept and word[:1].isupper() and index + 1 < len(words)
-        if bare in _NOT_NAMES and not ((kept and particle) or leading_surname):
-            break
-        kept.append(word)
-    while kept and re.fullmatch(_PARTICLES, kept[-1].lower()):
-        kept.pop()
-    if not kept:
-        return ""
-    # Cut the matched text back to the kept words, keeping the original spacing.
-    end = 0
-    for word in kept:
-        end = candidate.index(word, end) + len(word)
-    return candidate[:end].rstrip(".,") if not re.search(r"\b[A-Z]\.$", candidate[:end]) else candidate[:end]
-
-
 # --- house numbers (person-related categories only) --------------------------------------------------------
 
 _STREET_SUFFIX = (r"straat|weg|laan|plein|gracht|kade|dijk|singel|park|hof|steeg|pad|dreef|markt|plantsoen|"
@@ -302,6 +267,15 @@ _HOUSE_NUMBER = re.compile(
 )
 
 
+# A public building's address is no one's home: "het Rijksmuseum, Museumstraat 1" keeps its number.
+_PUBLIC_BUILDING = re.compile(r"(?i)(museum|bibliotheek|school|kerk|moskee|synagoge|station|ziekenhuis|gemeentehuis|"
+                              r"stadhuis|stadskantoor|theater|schouwburg|bioscoop|winkel|supermarkt|albert heijn|jumbo|"
+                              r"lidl|aldi|buurthuis|buurtcentrum|sporthal|zwembad|politiebureau|apotheek|huisarts\w*|"
+                              r"restaurant|café|cafe|hotel|kantoor|bedrijf|fabriek|park)\w*[^.!?\n]{0,40}$")
+
+
 def _house_numbers(text: str):
     for m in _HOUSE_NUMBER.finditer(text):
+        if _PUBLIC_BUILDING.search(text[max(0, m.start() - 60):m.start()]):
+            continue
         yield Finding("house_number", m.start("number"), m.end("number"), m.group("number"))

@@ -52,6 +52,16 @@ class NewReport:
     actor_id: int | None = None
     photo_ids: list[int] = field(default_factory=list)
     created_at: datetime | None = None
+    # The organisations (codes) the actor may make reports for; None: the place decides alone (a resident's chat).
+    acting_for: frozenset[str] | None = None
+
+
+class NotActingFor(Exception):
+    """The point lies in an organisation's area that the actor does not work for."""
+
+    def __init__(self, organisation: str):
+        self.organisation = organisation
+        super().__init__(f"this location belongs to {organisation}, which you do not make reports for")
 
 
 def add_event(report: Report, kind: str, *, actor: str = "system", actor_id: int | None = None,

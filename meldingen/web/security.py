@@ -28,6 +28,10 @@ BODY_LIMITS: dict[str, int | str] = {
     "staff.admin_import_run": "import",  # area and asset files
 }
 DEFAULT_BODY_LIMIT = 256 * KB
+# Answers under these paths carry what a token or a chat session may see (a resident's words, place, export):
+# `Cache-Control: no-store` unless the view chose otherwise. The API's description is the same for everyone.
+PRIVATE_PREFIXES = ("/api/", "/chat/api/")
+SHAREABLE_PATHS = frozenset({"/api/v1/openapi.json"})
 UPLOAD_OVERHEAD = 64 * KB  # multipart boundaries and the other fields around a photo
 
 
@@ -197,6 +201,9 @@ def security_headers(response):
     service is public over https."""
     headers = response.headers
     headers.setdefault("X-Content-Type-Options", "nosniff")
+    if request.path.startswith(PRIVATE_PREFIXES) and request.path not in SHAREABLE_PATHS:
+        # Reports, residents' exports and chat sessions: kept by no browser or proxy cache.
+        headers.setdefault("Cache-Control", "no-store")
     if response.mimetype == "text/html":
         headers.setdefault("Content-Security-Policy", content_security_policy(current_app.config))
         headers.setdefault("X-Frame-Options", "DENY")
