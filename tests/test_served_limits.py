@@ -89,3 +89,36 @@ def test_without_a_trusted_proxy_a_forwarded_address_is_not_believed(server):
     url = f"{server.url}/open311/v2/requests.json"
     codes = [httpx.get(url, headers={"X-Forwarded-For": f"198.51.100.{i}"}).status_code for i in range(3)]
     assert codes == [200, 200, 429]
+
+
+def test_an_attackers_walk_over_every_route_gets_no_5xx_from_the_served_app(server):
+    """Every route of `url_map` as waitress serves it: a foreign Host, a split `next=`, a body one byte past the
+    route's limit, thousands of multipart parts and bytes that are no UTF-8 in the path (the in-process walk of
+    tests/test_bad_input_corpus.py holds the rest of the bad-input kinds)."""
+    import re
+
+    from meldingen import create_app
+    from meldingen.web.security import DEFAULT_BODY_LIMIT
+
+    rules = list(create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x"}).url_map.iter_rules())
+    parts = "".join(f'--b\r\nContent-Disposition: form-data; name="f{i}"\r\n\r\nx\r\n' for i in range(3000))
+    failures, sent = [], 0
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        for rule in rules:
+            path = re.sub(r"<(?:[^:<>]+:)?(\w+)>", lambda m: "M-%FF%FEabc" if "ref" in m.group(1) else "1", rule.rule)
+            requests = []
+            if "GET" in rule.methods:
+                requests += [("GET", path, {"headers": {"Host": "evil.example"}}),
+                             ("GET", path + "?next=/staff/%0d%0aX:1", {})]
+            for method in sorted(rule.methods & {"POST", "PUT", "PATCH", "DELETE"}):
+                requests += [(method, path, {"content": b"x" * (DEFAULT_BODY_LIMIT + 1),
+                                             "headers": {"Content-Type": "application/x-www-form-urlencoded"}}),
+                             (method, path, {"content": (parts + "--b--\r\n").encode(),
+                                             "headers": {"Content-Type": "multipart/form-data; boundary=b"}})]
+            for method, url, kwargs in requests:
+                sent += 1
+                status = client.request(method, url, **kwargs).status_code
+                if status >= 500:
+                    failures.append(f"{method} {url} {list(kwargs.get('headers', {}).values())} -> {status}")
+    assert sent > 150
+    assert not failures, "\n".join(failures)
