@@ -184,7 +184,7 @@ def create_report(new: NewReport, prepared: Prepared | None = None) -> Report:
     if place is not None and place.organisation is None:
         raise OutsideServiceArea(place.areas.get("municipality"), place.municipality_name)
     if place is not None and new.acting_for is not None and place.organisation not in new.acting_for:
-        raise NotActingFor(place.organisation)
+        raise NotActingFor(place.organisation or "")
     category, confidence, confirmed = choose_category(new, prepared)
     if place is not None:
         place.asset = relevant_asset(place, category)
