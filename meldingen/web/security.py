@@ -114,6 +114,8 @@ class BodyLimit:
         except ValueError:
             length = None
         if length is not None and length > limit:
+            if length <= limit + DRAIN_AT_MOST:
+                _discard(environ["wsgi.input"], length)  # so that the client, still sending, reads our 413
             self._refuse(environ, length, limit)
         elif length is None and _chunked(environ):
             kept = self._read_bounded(environ, limit)
@@ -160,6 +162,20 @@ class BodyLimit:
         environ.pop("HTTP_TRANSFER_ENCODING", None)
         environ["wsgi.input_terminated"] = False
         return kept
+
+
+# A body only a little over its limit is read and thrown away (no memory kept): a client that is still sending
+# when the answer comes would otherwise see the connection reset instead of the 413 that says why.
+DRAIN_AT_MOST = 2 * MB
+
+
+def _discard(stream, length: int) -> None:
+    left = length
+    while left > 0:
+        chunk = stream.read(min(64 * KB, left))
+        if not chunk:
+            return
+        left -= len(chunk)
 
 
 def _chunked(environ) -> bool:
