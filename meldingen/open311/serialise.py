@@ -57,6 +57,12 @@ def w3c_datetime(value: datetime | None) -> str | None:
     return value.astimezone(AMSTERDAM).replace(microsecond=0).isoformat() if value else None
 
 
+def exact_w3c_datetime(value: datetime | None) -> str | None:
+    """As `w3c_datetime`, with the fraction of a second (W3C's "decimal fraction of a second" form)."""
+    value = as_aware_utc(value)
+    return value.astimezone(AMSTERDAM).isoformat(timespec="microseconds") if value else None
+
+
 def service_to_dict(category) -> dict:
     parent = category.parent
     keywords = [k for k in (category.name_en, parent.name if parent else None, parent.name_en if parent else None) if k]
