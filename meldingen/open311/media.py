@@ -9,16 +9,14 @@ size cap and timeouts of platform media. A URL that cannot be fetched leaves an 
 
 from __future__ import annotations
 
-import ipaddress
 import logging
-import socket
-from urllib.parse import urlsplit
 
 import httpx
 from flask import current_app
 
 from meldingen.channels.base import PlatformError, download
 from meldingen.extensions import db
+from meldingen.inputs.urls import URLRefused, check_outbound_url
 
 log = logging.getLogger(__name__)
 MAX_URLS = 5
@@ -32,24 +30,9 @@ class MediaURLRefused(PlatformError):
 def check_fetchable(url: str, *, allow_http: bool, allow_private: bool) -> None:
     """Raise MediaURLRefused unless `url` is https (or allowed http) on a host with only public addresses."""
     try:
-        parts = urlsplit(url)
-        host, port = parts.hostname, parts.port
-    except ValueError:
-        raise MediaURLRefused("not a valid URL") from None
-    if parts.scheme != "https" and not (allow_http and parts.scheme == "http"):
-        raise MediaURLRefused(f"scheme {parts.scheme!r} is not allowed (https only)")
-    if not host:
-        raise MediaURLRefused("no host")
-    if allow_private:
-        return
-    try:
-        infos = socket.getaddrinfo(host, port or 443, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError):
-        raise MediaURLRefused(f"host {host!r} does not resolve") from None
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%")[0])
-        if not address.is_global:
-            raise MediaURLRefused(f"host {host!r} has a non-public address")
+        check_outbound_url(url, allow_http=allow_http, allow_private=allow_private)
+    except URLRefused as exc:
+        raise MediaURLRefused(exc.reason) from None
 
 
 def _flag(name: str) -> bool:
