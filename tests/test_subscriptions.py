@@ -361,3 +361,18 @@ def test_a_subscriber_away_for_a_while_gets_every_event_at_least_once_when_it_is
     attempts = db.session.scalar(select(func.sum(WebhookDelivery.attempts)))
     print(f"\nwebhook run: events={events} attempts={attempts} retried={attempts - events} "
           f"received={len(receiver.received)} unique_received={len(got)} delivered={deliveries('delivered')}")
+
+
+def test_an_event_made_outside_a_request_links_its_photos_by_the_public_url(app, receiver):
+    from meldingen.media.services import store_photo
+    from tests.fake_platforms import jpeg_bytes
+
+    app.config["PUBLIC_URL"] = "https://meldingen.example.nl"
+    subscribed(receiver.url)
+    photo = store_photo(jpeg_bytes(), source="telegram")
+    db.session.commit()
+    make_report(photo_ids=[photo.id])  # as the chat intake makes one, in a background job
+    [event] = receiver.bodies()
+    [shown] = event["data"]["report"]["photos"]
+    assert shown["url"] == f"https://meldingen.example.nl/media/photos/{photo.token}"
+    assert shown["thumbnail_url"].startswith(shown["url"]) and "thumbnail=1" in shown["thumbnail_url"]
