@@ -106,6 +106,12 @@ def sweep_after(seconds: float) -> dict:
     return deliver_due_events(now=utcnow() + timedelta(seconds=seconds))
 
 
+def test_the_signature_is_the_one_of_the_standard_webhooks_example():
+    """The example of the Standard Webhooks / Svix documentation, signed by our code."""
+    assert signing.sign("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330,
+                        '{"test": 2432232314}') == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+
+
 # --- the command line -----------------------------------------------------------------------------------------
 
 def test_subscriptions_add_list_remove_on_the_command_line(runner, receiver):
