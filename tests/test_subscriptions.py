@@ -383,3 +383,21 @@ def test_an_event_made_outside_a_request_links_its_photos_by_the_public_url(app,
     [shown] = event["data"]["report"]["photos"]
     assert shown["url"] == f"https://meldingen.example.nl/media/photos/{photo.token}"
     assert shown["thumbnail_url"].startswith(shown["url"]) and "thumbnail=1" in shown["thumbnail_url"]
+
+
+def test_a_send_whose_worker_died_before_it_wrote_the_outcome_is_sent_again_under_the_same_id(receiver):
+    from meldingen.subscriptions import delivery
+
+    subscription, _ = subscribed(receiver.url)
+    receiver.stop()
+    make_report()  # the first attempt finds nobody: queued for a retry
+    receiver.start()
+    row = db.session.scalars(select(WebhookDelivery)).one()
+    claimed_at = utcnow() + timedelta(seconds=RETRIES[0] + 1)
+    assert delivery.claim(row.id, claimed_at) is not None
+    db.session.commit()
+    delivery.post(subscription.url, subscription.secret, row.message_id, row.body, utcnow())  # then the worker dies
+    assert sweep_after(RETRIES[0] + 2) == {}, "a send in flight is not taken over before its lease ends"
+    assert deliver_due_events(now=claimed_at + delivery.lease() + timedelta(seconds=1)) == {"delivered": 1}
+    ids = [s.headers["Webhook-Id"] for s in receiver.received]
+    assert ids == [row.message_id, row.message_id], "at least once: the receiver drops the repeat by its id"
