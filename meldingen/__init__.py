@@ -97,6 +97,7 @@ def register_reactions(app: Flask) -> None:
     many apps the process makes (tests make many); they work in the sender's session and transaction.
     """
     from meldingen import signals
+    from meldingen.api import events
     from meldingen.intake.services import receive_message
     from meldingen.notify.delivery import record_receipt
     from meldingen.notify.hooks import tell_subscribers
@@ -110,6 +111,11 @@ def register_reactions(app: Flask) -> None:
     signals.message_processed.connect(queue_read_receipt, weak=False)
     # What a platform reports of a message we sent moves its outbox row forward (and settles an unknown send).
     signals.delivery_reported.connect(record_receipt, weak=False)
+    # Report events go to the systems that subscribed to them (Standard Webhooks), in the API's words.
+    signals.report_created.connect(events.on_report_created, weak=False)
+    signals.status_changed.connect(events.on_status_changed, weak=False)
+    signals.report_merged.connect(events.on_report_merged, weak=False)
+    signals.category_changed.connect(events.on_category_changed, weak=False)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -18,6 +18,7 @@ def register_cli(app: Flask) -> None:
     from meldingen.classify.cli import classifier_cli
     from meldingen.privacy.cli import anonymise_command
     from meldingen.staff.cli import open311_cli, staff_revoke_command, staff_tokens_command
+    from meldingen.subscriptions.cli import subscriptions_cli
     from meldingen.worker import jobs_cli, scheduler_command, worker_command
 
     app.cli.add_command(load_sample_data_command)
@@ -31,6 +32,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(scheduler_command)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(anonymise_command)
+    app.cli.add_command(subscriptions_cli)
 
 
 def _progress(items, label):

@@ -119,13 +119,22 @@ DEFAULTS: dict[str, object] = {
     "LIMIT_WEBHOOK_CHANNEL": "3000 per minute",  # verified deliveries per channel processed at once; the rest later
     # Days after a report is closed that the resident's words, platform id and chat texts are kept (privacy/).
     "RETENTION_DAYS": 365,
+    # Report events to subscribed systems (subscriptions/, docs/webhooks.md): waits between delivery attempts (JSON
+    # list of seconds; the last one repeats), attempts before a delivery is parked for administrators, the timeout
+    # of one POST, and whether loopback/private addresses and plain http may receive them (tests, development).
+    "WEBHOOK_RETRY_SECONDS": [10, 60, 300, 1800, 7200, 21600],
+    "WEBHOOK_MAX_ATTEMPTS": 8,
+    "WEBHOOK_TIMEOUT": 10.0,
+    "WEBHOOK_ALLOW_PRIVATE": False,
 }
 
 INT_KEYS = {"INTAKE_QUIET_SECONDS", "WORKER_NICE", "RETRY_MAX_ATTEMPTS", "MAX_PHOTO_BYTES", "MAX_PHOTO_PIXELS", "MAX_PHOTO_DECLARED_PIXELS",
-            "INBOX_CLAIM_SECONDS", "PROXY_FIX", "MAX_IMPORT_BYTES", "RETENTION_DAYS"}
-JSON_KEYS = {"NOTIFY_PACING_SECONDS", "NOTIFY_CONCURRENCY", "RETRY_SECONDS", "WHATSAPP_TEMPLATES", "TWILIO_TEMPLATES"}
+            "INBOX_CLAIM_SECONDS", "PROXY_FIX", "MAX_IMPORT_BYTES", "RETENTION_DAYS", "WEBHOOK_MAX_ATTEMPTS"}
+JSON_KEYS = {"NOTIFY_PACING_SECONDS", "NOTIFY_CONCURRENCY", "RETRY_SECONDS", "WHATSAPP_TEMPLATES", "TWILIO_TEMPLATES",
+             "WEBHOOK_RETRY_SECONDS"}
 FLOAT_KEYS = {"SWEEP_SECONDS", "SCHEDULER_INTERVAL", "GEOCODER_TIMEOUT", "ADDRESS_MAX_DISTANCE_M", "ASSET_MAX_DISTANCE_M",
-              "CLASSIFIER_THRESHOLD", "WORK_LEASE_SECONDS", "PLATFORM_TIMEOUT", "UNCONFIRMED_WAIT_SECONDS"}
+              "CLASSIFIER_THRESHOLD", "WORK_LEASE_SECONDS", "PLATFORM_TIMEOUT", "UNCONFIRMED_WAIT_SECONDS",
+              "WEBHOOK_TIMEOUT"}
 
 
 def load_config(app, test_config: dict | None = None) -> None:

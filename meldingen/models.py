@@ -19,3 +19,4 @@ from meldingen.reports.models import (  # noqa: F401
 )
 from meldingen.residents.models import Conversation, ConversationMessage, Reporter  # noqa: F401
 from meldingen.routing.models import RoutingRule  # noqa: F401
+from meldingen.subscriptions.models import WebhookDelivery, WebhookSubscription  # noqa: F401

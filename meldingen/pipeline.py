@@ -267,7 +267,6 @@ def change_category(report: Report, new_category, *, actor: str, actor_id: int |
     record_category_correction(report, new_category, staff_user)
     report.category = new_category
     report.category_confirmed = True
-    report.updated_at = utcnow()
     refresh_public_description(report)  # a category about a person takes house numbers out too
     event = add_event(
         report, "category", actor=actor, actor_id=actor_id, note=note,

@@ -19,6 +19,7 @@ from meldingen.intake import tasks as intake_tasks
 from meldingen.notify import tasks as notify_tasks
 from meldingen.open311 import media as open311_media
 from meldingen.privacy import tasks as privacy_tasks
+from meldingen.subscriptions import tasks as subscription_tasks
 
 TASKS: dict[str, Callable[..., Any]] = {
     # Inbound: the webhooks' spool into the database, one stored event at a time, and the sweep.
@@ -38,6 +39,9 @@ TASKS: dict[str, Callable[..., Any]] = {
     "open311.fetch_media": open311_media.fetch_media,
     # Privacy: the daily retention run (started by the sweeps).
     "privacy.retention": privacy_tasks.run_retention_when_due,
+    # Report events to subscribed systems: deliver one (and its retries), and the sweep.
+    "subscriptions.deliver": subscription_tasks.deliver,
+    "subscriptions.deliver_due": subscription_tasks.deliver_due,
 }
 
 

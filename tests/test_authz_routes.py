@@ -43,7 +43,8 @@ def _values(rule, objects) -> dict:
     values = {"reference": objects["report"].reference, "rule_id": objects["rule"].id,
               "user_id": objects["account"].id, "token_id": objects["token"].id,
               "category_id": 1, "channel_id": 999_999, "conversation_id": 999_999, "key_id": 999_999,
-              "text_id": 999_999, "kind": "inbound", "item_id": 999_999, "reporter_id": 999_999, "fmt": "json"}
+              "text_id": 999_999, "kind": "inbound", "item_id": 999_999, "reporter_id": 999_999, "fmt": "json",
+              "subscription_id": 999_999, "delivery_id": 999_999}
     return {name: values[name] for name in rule.arguments}
 
 
@@ -62,6 +63,7 @@ def _body(endpoint: str, org: str) -> dict:
         "staff.admin_department_save": {"organisation": org, "code": "TST", "name": "Test"},
         "staff.admin_account_create": {"organisation": org, "email": "not-an-address", "role": "crew"},
         "staff.admin_open311_key_create": {"organisation": org, "application": "Test-app"},
+        "staff.admin_subscription_create": {"organisation": org, "url": "https://192.0.2.1/hook"},
         "duplicates.Merge": {"into": "M-NOSUCH"},
         "privacy_api.PublicDescription": {"public_description": "Losse stoeptegel"},
     }.get(endpoint, {})

@@ -8,6 +8,7 @@ from factories import AMSTERDAM, make_report
 from sqlalchemy import func, select
 
 from meldingen import create_app, jobs, signals
+from meldingen.api import events
 from meldingen.extensions import db
 from meldingen.notify.hooks import tell_subscribers
 from meldingen.notify.models import OutboundMessage
@@ -51,7 +52,7 @@ def chat(client, session: str, **body) -> None:
 
 def test_a_status_change_reaches_residents_only_through_the_receiver_create_app_connected(app):
     report, reporter = followed_report()
-    assert list(signals.status_changed.receivers_for(report)) == [tell_subscribers]
+    assert list(signals.status_changed.receivers_for(report)) == [tell_subscribers, events.on_status_changed]
     signals.status_changed.disconnect(tell_subscribers)
     try:
         change_status(report, "in_progress", actor="test", resident_message="We gaan ermee aan de slag")
@@ -67,7 +68,7 @@ def test_a_status_change_reaches_residents_only_through_the_receiver_create_app_
 def test_making_the_app_again_does_not_double_a_reaction_or_a_reply(app, tmp_path, database_url, client):
     for _ in range(2):
         create_app(base_config(tmp_path, database_url))  # other apps of this process, as tests and workers make
-    assert len(signals.status_changed.receivers) == 1
+    assert len(signals.status_changed.receivers) == 2  # the residents' messages, the subscribers' events
 
     session = client.post("/chat/api/sessions").json["session"]
     chat(client, session, id="message-0001", location={"lat": AMSTERDAM[0], "lon": AMSTERDAM[1]})

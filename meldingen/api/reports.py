@@ -11,6 +11,7 @@ from marshmallow import Schema, fields
 from sqlalchemy import and_, func, select
 
 from meldingen import authz
+from meldingen.api import changes
 from meldingen.api.auth import current_staff, token_required
 from meldingen.api.schemas import (
     ReportCreateSchema,
@@ -87,7 +88,24 @@ def filtered_reports(args: dict, staff):
         query = query.where(Report.created_at < args["created_before"])
     if args.get("hide_duplicates"):
         query = query.where(Report.duplicate_of_id.is_(None))
+    if args.get("updated_after"):
+        query = query.where(Report.updated_at > args["updated_after"])
     return query
+
+
+def changes_page(query, args: dict, total: int, size: int) -> dict:
+    """One page of the walk by change (api/changes.py): `next` while more reports follow."""
+    page = 1
+    if args.get("cursor"):
+        before = changes.up_to_key(query, args["cursor"])
+        page += (db.session.scalar(select(func.count()).select_from(before.subquery())) or 0) // size
+        query = changes.after_key(query, args["cursor"])
+    rows = db.session.scalars(changes.by_change(query).limit(size + 1)).all()
+    answer = {"items": [serialise(r) for r in rows[:size]], "page": page,
+              "pages": max(1, math.ceil(total / size)), "total": total}
+    if len(rows) > size:
+        answer["next"] = changes.next_link(rows[size - 1])
+    return answer
 
 
 @blp.route("")
@@ -97,10 +115,13 @@ class Reports(MethodView):
     @blp.response(200, ReportPageSchema)
     @blp.doc(security=[{"bearer": []}])
     def get(self, args):
-        """List the reports the caller may see, newest first, with filters and paging."""
+        """List the reports the caller may see, newest first, with filters and paging; with `sort=updated_at`,
+        oldest change first, paged by the `next` link's cursor (a report changed meanwhile is met once, later)."""
         query = filtered_reports(args, current_staff())
         total = db.session.scalar(select(func.count()).select_from(query.subquery()))
         page, size = args["page"], args["page_size"]
+        if args["sort"] == "updated_at":
+            return changes_page(query, args, total, size)
         rows = db.session.scalars(
             query.order_by(Report.created_at.desc(), Report.id.desc()).offset((page - 1) * size).limit(size)
         ).all()

@@ -44,6 +44,12 @@ class ReportQuerySchema(Schema):
     created_after = BoundedDateTime(default_timezone=None)  # a zone is required
     created_before = BoundedDateTime(default_timezone=None)
     hide_duplicates = fields.Boolean(load_default=False)
+    updated_after = BoundedDateTime(default_timezone=None, metadata={
+        "description": "only reports changed after this moment (ISO 8601 with zone)"})
+    sort = fields.String(load_default="created_at", validate=validate.OneOf(["created_at", "updated_at"]), metadata={
+        "description": "created_at: newest first, by page; updated_at: oldest change first, by cursor (`next`)"})
+    cursor = fields.String(validate=validate.Length(max=200), metadata={
+        "description": "from the previous page's `next` link (sort=updated_at)"})
     page = page_field()
     page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 
@@ -51,6 +57,15 @@ class ReportQuerySchema(Schema):
     def _bbox(self, data, **kwargs):
         if "bbox" in data:
             data["bbox"] = parse_bbox(data["bbox"])
+
+    @validates_schema
+    def _cursor(self, data, **kwargs):
+        if "cursor" in data:
+            from meldingen.api.changes import decode_cursor
+
+            if data.get("sort") != "updated_at":
+                raise ValidationError("a cursor pages sort=updated_at only", "cursor")
+            data["cursor"] = decode_cursor(data["cursor"])
 
 
 def parse_bbox(text: str) -> tuple[float, float, float, float]:
@@ -92,6 +107,7 @@ class ReportPageSchema(Schema):
     page = fields.Integer()
     pages = fields.Integer()
     total = fields.Integer()
+    next = fields.String(metadata={"description": "sort=updated_at: the URL of the next page; absent on the last"})
 
 
 def report_to_dict(report, *, photo_url=None) -> dict:

@@ -264,7 +264,6 @@ def merge_reports(duplicate: Report, target: Report, *, actor: str, actor_id: in
     db.session.flush()
     _recount(target)
     _recount(duplicate)
-    target.updated_at = utcnow()
     automatic = actor == "system"
     add_event(target, "merge", actor=actor, actor_id=actor_id,
               note=f"{duplicate.reference} samengevoegd met deze melding",
@@ -311,7 +310,6 @@ def unmerge_report(duplicate: Report, *, actor: str, actor_id: int | None = None
     db.session.flush()
     _recount(target)
     _recount(duplicate)
-    target.updated_at = utcnow()
     add_event(target, "unmerge", actor=actor, actor_id=actor_id,
               note=f"{duplicate.reference} is weer een eigen melding",
               data={"duplicate": duplicate.reference, "residents_returned": len(returning)})

@@ -41,13 +41,15 @@ BACKEND_EXTENSION = "meldingen_jobs"
 # Sweeps that pick up due work whose timer was lost (a restart, a crashed worker): task name → run every
 # SWEEP_SECONDS. They are idempotent: each claims its rows atomically.
 PERIODIC_TASKS = ["channels.import_spool", "channels.process_due", "channels.poll", "notify.send_due",
-                  "intake.act_due", "privacy.retention"]
+                  "intake.act_due", "privacy.retention", "subscriptions.deliver_due"]
 
 # Queues, most urgent first: a worker listening on several takes from the first non-empty one.
 # "intake": quiet-period timers (a resident waits for the reference); "replies": messages out (a slow platform
 # waits here); "inbound": stored webhook events and their media downloads; "sweeps": the periodic sweeps.
+# Report events to subscribed systems are messages out too ("replies"), at most two sends at once (subscriptions/).
 QUEUES = ("intake", "replies", "inbound", "sweeps")
-DOMAIN_QUEUES = {"intake": "intake", "notify": "replies", "channels": "inbound", "media": "inbound"}
+DOMAIN_QUEUES = {"intake": "intake", "notify": "replies", "channels": "inbound", "media": "inbound",
+                 "subscriptions": "replies"}
 # The single queue of earlier versions: still drained, so work queued before an upgrade is not stranded.
 LEGACY_QUEUE = "meldingen"
 

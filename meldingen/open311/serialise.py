@@ -44,17 +44,45 @@ class PublicDetails:
     notices: dict[tuple[int, int], str] = field(default_factory=dict)  # (organisation, category) → own text
 
     def service_notice(self, report) -> str | None:
+        """The handling text, without what it says about the chat (an Open311 client's user has none with us)."""
         category = report.category
         if category is None:
             return None
         own = self.notices.get((report.organisation_id, category.id)) if report.organisation_id else None
-        return own or category.resident_text or None
+        return without_chat_sentences(own or category.resident_text or "") or None
+
+
+# A sentence of a handling text that speaks of the resident's chat ("U krijgt een bericht in deze chat …").
+_CHAT_SENTENCE = re.compile(r"\b(?:chat|chatten|chatbericht)\b", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def without_chat_sentences(text: str) -> str:
+    """A handling text written for the chat, with the sentences about the chat left out (the rest stays as
+    written, line breaks included)."""
+    lines = []
+    for line in text.splitlines():
+        kept: list[str] = []
+        for sentence in (s for s in _SENTENCE_END.split(line.strip()) if s):
+            if not _CHAT_SENTENCE.search(sentence):
+                kept.append(sentence)
+            elif kept and sentence.split(" ", 1)[0].lower() in ("dan", "then"):
+                kept.pop()  # "Is iets niet duidelijk? Dan vragen we het u in deze chat.": the question goes too
+        if kept:
+            lines.append(" ".join(kept))
+    return "\n".join(lines).strip()
 
 
 def w3c_datetime(value: datetime | None) -> str | None:
     """ISO 8601 in Dutch local time with its offset, whole seconds: 2026-11-23T21:05:00+01:00."""
     value = as_aware_utc(value)
     return value.astimezone(AMSTERDAM).replace(microsecond=0).isoformat() if value else None
+
+
+def exact_w3c_datetime(value: datetime | None) -> str | None:
+    """As `w3c_datetime`, with the fraction of a second (W3C's "decimal fraction of a second" form)."""
+    value = as_aware_utc(value)
+    return value.astimezone(AMSTERDAM).isoformat(timespec="microseconds") if value else None
 
 
 def service_to_dict(category) -> dict:
@@ -112,7 +140,18 @@ def request_to_dict(report, details: PublicDetails) -> dict:
 
 
 def created_to_dicts(report, details: PublicDetails) -> list[dict]:
-    """The answer to POST requests: we create synchronously, so the id and never a token."""
+    """The answer to POST requests: we create synchronously, so the id and never a token. A request merged into
+    a known one at once (the same problem, already reported) answers the known request's id, which stays open and
+    is the one to follow, and says so in `service_notice`."""
+    known = report.duplicate_of
+    if known is not None:
+        while known.duplicate_of is not None:
+            known = known.duplicate_of
+        notice = (f"Dit probleem was al gemeld als {known.reference}. Uw melding is daaraan toegevoegd; volg "
+                  f"{known.reference} voor de voortgang.")
+        handling = details.service_notice(known)
+        return [{"service_request_id": known.reference,
+                 "service_notice": f"{notice} {handling}" if handling else notice, "account_id": None}]
     return [{"service_request_id": report.reference, "service_notice": details.service_notice(report),
              "account_id": None}]
 

@@ -26,7 +26,6 @@ from meldingen.reports.services import (
     NewReport,
     OutsideServiceArea,
     ReportInputError,
-    add_event,
     find_sub_category,
 )
 from meldingen.reports.statuses import load_open_codes
@@ -328,16 +327,18 @@ class CreatedRequest:
             jobs.enqueue("open311.fetch_media", report_id=self.report.id, urls=self.media_urls)
 
 
-def create_service_request(values, staff) -> CreatedRequest:
+def create_service_request(values, staff, files=()) -> CreatedRequest:
     """POST requests: check the spec's parameters, then make the report through the shared pipeline.
 
     Personal fields (email, names, phone, device_id, account_id) are not stored: nothing here could reach the
     resident through them. `description` may be left out when `media_url` is sent (the spec's rule). Each
-    `media_url` is fetched after the commit like a chat photo (`CreatedRequest.fetch_media`); `address_id` is kept
-    and returned as sent, and a known BAG id gives the location when no lat/long came with it. Flushes; the caller
-    commits, and rolls back after an `Open311Error`.
+    `media_url` is fetched, and each photo file (multipart, any field name) read, and checked as an image before the
+    report is made (a refusal is a 400 with the reason), then stored with it; `address_id` is kept and returned as
+    sent, and a known BAG id gives the location when no lat/long came with it. Flushes; the caller commits, and
+    rolls back after an `Open311Error`.
     """
     check_jurisdiction(values)
+    files = list(files)
     code = optional_arg(values, "service_code")
     if code is None:
         raise Open311Error(400, "service_code was not provided")
@@ -349,8 +350,8 @@ def create_service_request(values, staff) -> CreatedRequest:
     for url in media_urls:
         check_media_url_shape(url)
     description = (values.get("description") or "").strip()
-    if not description and not media_urls:
-        raise Open311Error(400, "description was not provided (it may be left out only when media_url is sent)")
+    if not description and not media_urls and not files:
+        raise Open311Error(400, "description was not provided (it may be left out only when a photo is sent)")
     if len(description) > MAX_DESCRIPTION:
         raise Open311Error(400, f"description is longer than {MAX_DESCRIPTION} characters")
 
@@ -374,6 +375,9 @@ def create_service_request(values, staff) -> CreatedRequest:
 
     if point is not None and getattr(staff, "organisation_codes", None) is not None:
         _check_submitter_serves(staff, point)
+    from meldingen.open311.media import photos_for_request, store_request_photos
+
+    photos = photos_for_request(media_urls, files)  # had and checked before any lock is taken
 
     new = NewReport(
         description=description or "(photo only)",
@@ -391,11 +395,9 @@ def create_service_request(values, staff) -> CreatedRequest:
         raise Open311Error(400, str(exc)) from None
     if address_id is not None:
         report.address_id = address_id
-    if media_urls:
-        add_event(report, "note", actor=staff.email, actor_id=staff.id,
-                  note="Open311 media_url: " + " ".join(media_urls), data={"media_url": media_urls})
+    store_request_photos(report, photos, staff.email, staff.id)
     db.session.flush()
-    return CreatedRequest(report, media_urls)
+    return CreatedRequest(report, [])
 
 
 def check_media_url_shape(url: str) -> None:

@@ -29,8 +29,8 @@ from meldingen.web import limits
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
 csrf.exempt(bp)  # key-authenticated, no cookies: CSRF does not apply
 
-# Sortable date of the last change to this API's shape (the service list itself is data administrators edit).
-CHANGESET = "2026-11-23 00:00"
+# W3C date-time of the last change to this API's shape (the service list itself is data administrators edit).
+CHANGESET = "2026-12-07T00:00:00+01:00"
 CONTACT = "Questions about this Open311 endpoint: contact the administrators of this Meldingen service."
 KEY_SERVICE = ("Reading is open to everyone. To create requests, ask an administrator for an Open311 key for "
                "your application (meldingen open311 key APPLICATION --organisation CODE) and send it as api_key.")
@@ -97,6 +97,12 @@ def request_values() -> MultiDict:
     return MultiDict(request.values)
 
 
+def bearer_key() -> str | None:
+    """`Authorization: Bearer <key>`: an application's Open311 key or a staff API token (docs/open311.md)."""
+    scheme, _, credential = request.headers.get("Authorization", "").partition(" ")
+    return credential.strip() or None if scheme.lower() == "bearer" else None
+
+
 def endpoint_url() -> str:
     base = current_app.config.get("PUBLIC_URL") or request.url_root
     return base.rstrip("/") + bp.url_prefix
@@ -139,12 +145,12 @@ def service_requests(fmt):
 def create_request(fmt):
     fmt = use_format(fmt)
     values = request_values()
-    key = (values.get("api_key") or "").strip()
+    key = (values.get("api_key") or bearer_key() or "").strip()  # an Open311 key or a staff token, either way
     submitter = submitter_for(key, None if key else staff_from_bearer_token())
     if submitter is None:
         reason = "Invalid api_key received" if key else "api_key was not provided"
         raise Open311Error(403, f"{reason} -- can't proceed with create_request.")
-    created = create_service_request(values, submitter)
+    created = create_service_request(values, submitter, files=[f for _, f in request.files.items(multi=True)])
     db.session.commit()  # one commit for the report, its address_id and its media note
     created.fetch_media()
     report = created.report
@@ -183,5 +189,14 @@ def token(token, fmt):
 @bp.route("/", methods=["GET", "POST"])
 @bp.route("/<path:rest>", methods=["GET", "POST"])
 def unknown_resource(rest: str = ""):
+    g.open311_format = "json" if rest.endswith(".json") else "xml"  # answered in the format the path asks for
     raise Open311Error(404, f"no Open311 resource '{rest}': see discovery.xml for the endpoints, each ending "
                             "in .xml or .json")
+
+
+@bp.record_once
+def _answer_outside_the_version(state) -> None:
+    """/open311/… paths outside /v2 are this surface's too: the spec's 404 in the format the path asks for."""
+    for rule in ("/open311/", "/open311/<path:rest>"):
+        state.app.add_url_rule(rule, endpoint="open311.unknown_resource", view_func=unknown_resource,
+                               methods=["GET", "POST"])

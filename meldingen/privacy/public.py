@@ -57,14 +57,12 @@ def refresh_public_description(report) -> None:
 def set_public_description(report, text: str, *, actor: str, actor_id: int | None = None) -> None:
     """Staff write the public description themselves; it is kept as written through later category changes."""
     from meldingen.reports.services import add_event
-    from meldingen.timeutil import utcnow
 
     text = (text or "").strip()
     if len(text) > MAX_PUBLIC_DESCRIPTION:
         raise PublicTextError(f"De openbare omschrijving is te lang (meer dan {MAX_PUBLIC_DESCRIPTION} tekens).")
     report.public_description = text
     report.public_description_edited = True
-    report.updated_at = utcnow()
     add_event(report, "public_text", actor=actor, actor_id=actor_id, data={"length": len(text)})
 
 

@@ -67,9 +67,12 @@ class NotActingFor(Exception):
 def add_event(report: Report, kind: str, *, actor: str = "system", actor_id: int | None = None,
               status: str | None = None, from_status: str | None = None, note: str | None = None,
               data: dict | None = None) -> ReportEvent:
+    """Write one entry of the report's history. Every change to a report writes one, so this is the one place
+    its `updated_at` moves: what `GET /api/v1/reports?updated_after=` and Open311's updated_datetime read."""
     event = ReportEvent(kind=kind, actor=actor, actor_id=actor_id, status=status, from_status=from_status,
                         note=note, data=data or {}, at=utcnow())
     report.events.append(event)
+    report.updated_at = event.at
     return event
 
 
@@ -136,7 +139,6 @@ def change_status(report: Report, new_status: str, note: str | None = None, *, a
     resident_message = (resident_message or "").strip() or None
     previous = report.status
     report.status = new_status
-    report.updated_at = utcnow()
     report.closed_at = None if new_status in table.open_codes else utcnow()
     event = add_event(report, "status", actor=actor, actor_id=actor_id, status=new_status, from_status=previous,
                       note=note)

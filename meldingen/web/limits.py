@@ -97,9 +97,15 @@ def limit_chat_sessions(view):
     return limiter.limit(chat_new_session_size, scope="chat-new-session", error_message=CHAT_TOO_FAST)(view)
 
 
+def refused_key(response) -> bool:
+    return response.status_code == 403
+
+
 def limit_open311_post(view):
+    """Per key (LIMIT_OPEN311_POST_KEY) for an application's requests; per address (LIMIT_OPEN311_POST_IP) only
+    what came without a valid key, so several applications behind one address are not held to the smaller one."""
     view = limiter.limit(open311_key_size, key_func=open311_key_key, methods=["POST"], scope="open311-key")(view)
-    return limiter.limit(open311_ip_size, methods=["POST"], scope="open311-ip")(view)
+    return limiter.limit(open311_ip_size, methods=["POST"], scope="open311-ip", deduct_when=refused_key)(view)
 
 
 def limit_public_reads(view):

@@ -47,4 +47,5 @@ from meldingen.staff.views import (  # noqa: E402,F401  (routes on bp)
     inbox,
     search,
     stuck,
+    subscriptions,
 )

@@ -38,6 +38,7 @@ SECTIONS = [
     ("staff.admin_credentials", "Sleutels"),
     ("audit.audit_log", "Auditlog"),
     ("staff.admin_stuck", "Vastgelopen werk"),
+    ("staff.admin_subscriptions", "Koppelingen"),
 ]
 
 
