@@ -53,7 +53,7 @@ def install_input_guards(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from meldingen.db import engine_options, install_spatialite
-    from meldingen.extensions import csrf, db, limiter, login_manager, migrate
+    from meldingen.extensions import compress, csrf, db, limiter, login_manager, migrate
     from meldingen.migrations_support import migrate_options, migrations_dir
     from meldingen.web import security
 
@@ -70,6 +70,7 @@ def register_extensions(app: Flask) -> None:
     import meldingen.staff.login  # noqa: F401  (registers the user loader)
     login_manager.login_view = "staff.login"
     limiter.init_app(app)
+    compress.init_app(app)
     security.init_app(app)
     register_jobs(app)
     from meldingen.audit.services import init_app as init_audit

@@ -98,6 +98,14 @@ DEFAULTS: dict[str, object] = {
     "PASSWORD_HASH_METHOD": "scrypt",
     # Reverse proxies in front whose X-Forwarded-For/-Proto to trust (Werkzeug ProxyFix); 0: none.
     "PROXY_FIX": 0,
+    # Compressed answers (Flask-Compress) for what is large and has no secret a page reflects: JSON, the maps'
+    # GeoJSON, CSV, CSS and scripts; never HTML (a form's CSRF token beside reflected input invites BREACH).
+    "COMPRESS_MIMETYPES": ["application/json", "application/geo+json", "application/problem+json", "text/csv",
+                           "text/css", "text/javascript", "application/javascript"],
+    "COMPRESS_ALGORITHM": ["br", "gzip"],
+    "COMPRESS_MIN_SIZE": 1400,
+    "COMPRESS_LEVEL": 5,
+    "COMPRESS_BR_LEVEL": 4,
     # The address of that proxy, for `make run`'s waitress (which drops forwarded headers from anyone else); "*"
     # trusts whoever connects, as ProxyFix does: then only the proxy may reach the port.
     "TRUSTED_PROXY": "*",

@@ -1,6 +1,7 @@
 """Flask extensions, created unbound; create_app binds them."""
 
 from apispec.ext.marshmallow import MarshmallowPlugin
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -29,3 +30,4 @@ api = Api(spec_kwargs={"marshmallow_plugin": MarshmallowPlugin(schema_name_resol
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+compress = Compress()

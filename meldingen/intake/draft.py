@@ -105,6 +105,21 @@ class Intake:
         )
 
 
+# A draft is the working copy of one report in the making, rewritten whole on every message: bounded, so that one
+# sender's thousands of texts cannot make each message cost more than the last. Every message itself stays in
+# the conversation's history (and a report's description holds what came before the bound).
+MAX_DRAFT_PARTS = 40
+MAX_DRAFT_CHARS = 8000
+MAX_DRAFT_SOURCES = 60
+
+
+def within_draft_bounds(parts: list[str], more: str) -> bool:
+    """May these words still join the draft's description?"""
+    if not parts:
+        return True  # the first words are kept whole, however long the platform let them be
+    return len(parts) < MAX_DRAFT_PARTS and sum(len(p) for p in parts) + len(more) <= MAX_DRAFT_CHARS
+
+
 def draft_description(draft: dict) -> str:
     """The resident's words so far, as the report's description."""
     return " ".join(draft.get("description") or []).strip()

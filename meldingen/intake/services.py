@@ -23,7 +23,15 @@ from sqlalchemy import select
 from meldingen.channels.messages import InboundMessage
 from meldingen.extensions import db
 from meldingen.intake import language as words
-from meldingen.intake.draft import RECENT_REPORT_SECONDS, Intake, category_name, flag_for_person, parse_time
+from meldingen.intake.draft import (
+    MAX_DRAFT_SOURCES,
+    RECENT_REPORT_SECONDS,
+    Intake,
+    category_name,
+    flag_for_person,
+    parse_time,
+    within_draft_bounds,
+)
 from meldingen.intake.inbound import conversation_for, edited_original, log_inbound, platform_message_key, reporter_for
 from meldingen.intake.reporting import act_after_quiet_period, act_if_due, act_on_conversation, record_act_failure
 from meldingen.intake.slots import address_in_text
@@ -386,13 +394,13 @@ class MessageIntake(Intake):
             source["address"] = description != text
         if description:
             parts = list(self.draft.get("description") or [])
-            if description not in parts:
+            if description not in parts and within_draft_bounds(parts, description):
                 parts.append(description)
+                source["description"] = description
             self.draft["description"] = parts
-            source["description"] = description
         sources = dict(self.draft.get("sources") or {})
         sources[self.key] = source
-        self.draft["sources"] = sources
+        self.draft["sources"] = dict(list(sources.items())[-MAX_DRAFT_SOURCES:])
 
     def _take_address(self, text: str) -> str:
         """An address typed in the text places the report; returns the words that are left to describe it."""

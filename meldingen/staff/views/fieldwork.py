@@ -51,7 +51,11 @@ def map_page():
 @bp.get("/map/reports.geojson")
 @action_required("view_map")
 def map_reports():
-    return Response(mapdata.open_reports_geojson(current_user), mimetype="application/geo+json")
+    # Asked again on every visit and every return online: the same pins answer 304 to the browser's ETag.
+    response = Response(mapdata.open_reports_geojson(current_user), mimetype="application/geo+json")
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.add_etag()
+    return response.make_conditional(request)
 
 
 @bp.get("/map/areas.geojson")
