@@ -109,3 +109,6 @@ def test_unreachable_platform_hosts_do_not_delay_the_website_chats_first_reply(a
         assert hanging == 0 and not black_hole.closed
     finally:
         black_hole.close()  # the hanging sends end now, not at their 600 s timeout
+        backend = app.extensions["meldingen_jobs"]
+        backend.stop.set()
+        backend.shutdown()  # and their threads with them, before the test's database goes

@@ -105,6 +105,12 @@ def load_before_serving(app) -> None:
     category, as when the classifier has no suggestion."""
     if str(app.config.get("CLASSIFIER_PRELOAD", True)).lower() in ("0", "false", "no", "off"):
         return
+    prepare_model(app)
+
+
+def prepare_model(app) -> None:
+    """The model made when missing and loaded into this process (workers, the background process: at their start,
+    before their first job)."""
     with app.app_context():
         try:
             ensure_model()

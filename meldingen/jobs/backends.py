@@ -101,7 +101,10 @@ class ThreadBackend:
             self._sweeper.start()
 
     def enqueue(self, name: str, kwargs: dict) -> None:
-        self.pools[jobs.queue_for(name)].submit(run_task, self.app, name, kwargs)
+        try:
+            self.pools[jobs.queue_for(name)].submit(run_task, self.app, name, kwargs)
+        except RuntimeError:  # shut down (a timer fired late): the work is durable, a later process's sweeps do it
+            log.info("task %s not run: the background threads are shut down", name)
 
     def shutdown(self) -> None:
         for pool in self.pools.values():
@@ -209,7 +212,8 @@ def background_main(queue, app_factory: AppFactory, overrides: dict, on_start: O
 
     # Not the parent-death signal: Linux sends it when the *thread* that started the child ends, and a
     # development server's request threads end after each request. The parent is looked for every half second.
-    app = app_factory({**overrides, "JOBS_BACKEND": "thread"})
+    # The classifier is loaded by `on_start`, once this process runs at its lower priority (not by the factory).
+    app = app_factory({**overrides, "JOBS_BACKEND": "thread", "CLASSIFIER_PRELOAD": False})
     lower_priority(int(app.config.get("WORKER_NICE", 10)))  # the web process answers first when cores are busy
     backend = app.extensions[BACKEND_EXTENSION]
     backend.start_sweeps()
