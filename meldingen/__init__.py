@@ -22,6 +22,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_blueprints(app)
     register_error_pages(app)
     register_commands(app)
+    load_classifier(app)
     return app
 
 
@@ -99,6 +100,7 @@ def register_reactions(app: Flask) -> None:
     """
     from meldingen import signals
     from meldingen.api import events
+    from meldingen.classify.services import prepare_after_sample_data
     from meldingen.intake.services import receive_message
     from meldingen.notify.delivery import record_receipt
     from meldingen.notify.hooks import tell_subscribers
@@ -117,6 +119,20 @@ def register_reactions(app: Flask) -> None:
     signals.status_changed.connect(events.on_status_changed, weak=False)
     signals.report_merged.connect(events.on_report_merged, weak=False)
     signals.category_changed.connect(events.on_category_changed, weak=False)
+    # The sample data is in: the classifier's first model is made now, not by the first resident's report.
+    signals.sample_data_loaded.connect(prepare_after_sample_data, weak=False)
+
+
+def load_classifier(app: Flask) -> None:
+    """The classifier's model is made (once, when missing) and loaded before the process serves anyone (a WSGI
+    server's app, the background process). A command line run serves no one: the commands that classify (`worker`,
+    `load-sample-data`, `classifier evaluate`) make or load it themselves."""
+    import click
+
+    from meldingen.classify.services import load_before_serving
+
+    if click.get_current_context(silent=True) is None:
+        load_before_serving(app)
 
 
 def register_blueprints(app: Flask) -> None:

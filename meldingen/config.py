@@ -62,6 +62,8 @@ DEFAULTS: dict[str, object] = {
     "GEO_AREA_CACHE": True,
     # Where the classifier model lives; empty: instance/classifier/model.joblib.
     "CLASSIFIER_MODEL_PATH": "",
+    # Make the model (when missing) and load it when the app is made, before it serves; "false": not at start (a model is still never trained on a request).
+    "CLASSIFIER_PRELOAD": True,
     # A claimed inbox conversation is released after this long without activity.
     "INBOX_CLAIM_SECONDS": 600,
     # JSON: least seconds between two messages to one resident, per platform kind ("*" for any); a platform not

@@ -229,3 +229,13 @@ def load_reply_templates() -> None:
     install_default_templates()
 
     install_default_standard_texts()
+    load_question_answers_and_office_hours()
+
+
+def load_question_answers_and_office_hours() -> None:
+    """Answers (with links) to residents' questions that are not reports, and the general office hours."""
+    from meldingen.notify.question_answers import install_default_answers
+    from meldingen.organisations.hours import install_default_office_hours
+
+    install_default_answers()
+    install_default_office_hours()

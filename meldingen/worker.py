@@ -32,13 +32,9 @@ CLASSIFYING_QUEUES = {"intake", "inbound", jobs.LEGACY_QUEUE}
 def warm_up(app: Flask) -> None:
     """Load the classifier now, so the first resident does not wait for it (a worker without a model still sends
     replies and fetches photos)."""
-    from meldingen.classify.services import get_classifier
+    from meldingen.classify.services import prepare_model
 
-    with app.app_context():
-        try:
-            get_classifier()
-        except Exception:
-            log.exception("worker warm-up: classifier not loaded")
+    prepare_model(app)  # made first when missing (one process of several, the others wait and load it)
 
 
 def prepare_worker_process(queue_names: list[str], app_factory: Callable[[], Flask]) -> None:

@@ -75,8 +75,10 @@ def test_a_moved_sub_category_is_reported_under_its_new_main_category(app):
     assert top == {"main_slug": "overig", "sub_slug": "gladheid", "confidence": top["confidence"]}
 
 
-def test_without_a_model_file_a_first_model_is_trained_from_the_shipped_texts(app, tmp_path):
+def test_without_a_model_file_a_first_model_is_trained_from_the_shipped_texts_before_serving(app, tmp_path):
     app.config["CLASSIFIER_MODEL_PATH"] = str(tmp_path / "fresh" / "model.joblib")
+    assert services.suggest_categories("Er ligt een dode kat op straat") == []  # a request never trains
+    services.load_before_serving(app)  # what the app factory does before the process serves
     assert services.suggest_categories("Er ligt een dode kat op straat")[0]["sub_slug"] == "dode-dieren"
     assert (tmp_path / "fresh" / "model.joblib").exists()
     assert (tmp_path / "fresh" / "model.json").exists()

@@ -53,9 +53,10 @@ def train_command(folds: int):
 def evaluate_command(csv_file: str, as_json: bool):
     """Score the current model on a labelled CSV (columns text and sub_slug)."""
     from meldingen.classify.model import evaluate, load_labelled_csv
-    from meldingen.classify.services import get_classifier
+    from meldingen.classify.services import ensure_model, get_classifier
 
     try:
+        ensure_model()
         classifier = get_classifier()
         examples = load_labelled_csv(csv_file, known_subs=set(classifier.sub_to_main))
         result = evaluate(classifier, examples)

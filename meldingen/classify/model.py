@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
+import tempfile
 import time
 import unicodedata
 from collections import Counter
@@ -122,15 +124,11 @@ class CategoryClassifier:
 
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        joblib.dump({"pipeline": self.pipeline, "sub_to_main": self.sub_to_main, "metadata": self.metadata},
-                    tmp, compress=("zlib", 6))
-        tmp.replace(path)  # readers never see half a file
-        metadata_path(path).write_text(
-            json.dumps({**self.metadata, "classes": self.classes, "sub_to_main": self.sub_to_main},
-                       indent=2, ensure_ascii=False),
-            encoding="utf-8",
-        )
+        data = {"pipeline": self.pipeline, "sub_to_main": self.sub_to_main, "metadata": self.metadata}
+        _write_atomically(path, lambda tmp: joblib.dump(data, tmp, compress=("zlib", 6)))
+        text = json.dumps({**self.metadata, "classes": self.classes, "sub_to_main": self.sub_to_main},
+                          indent=2, ensure_ascii=False)
+        _write_atomically(metadata_path(path), lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
         return path
 
     @classmethod
@@ -139,6 +137,24 @@ class CategoryClassifier:
 
         data = joblib.load(Path(path))
         return cls(pipeline=data["pipeline"], sub_to_main=data["sub_to_main"], metadata=data["metadata"])
+
+
+def _write_atomically(path: Path, write) -> None:
+    """`write(temporary path)`, then the file takes `path`'s place in one step: readers see the old file or the
+    new one, never half of one. The temporary file has a name of its own (several processes may write at once:
+    a shared `model.joblib.tmp` was renamed away under another writer) in the same directory (so the rename is
+    atomic), and is gone whatever happens."""
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o644)  # mkstemp's 0600 would keep the model from a web server running as another user
+        with open(tmp, "rb") as written:
+            os.fsync(written.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 def _compile_fast_path(pipeline):

@@ -21,10 +21,14 @@ DATA_DIR = Path(__file__).resolve().parent.parent.parent / "sample_data" / "clas
 TEXTS_CSV = DATA_DIR / "texts.csv"
 EXAMPLE_SENTENCES_CSV = DATA_DIR / "example_report_sentences.csv"
 
-# One model per process, reloaded when the file on disk changes (a `meldingen classifier train` in another
-# process replaces it atomically).
+# One model per process, loaded before the process serves (`load_before_serving`), reloaded when the file on disk
+# changes (a `meldingen classifier train` in another process replaces it atomically). Never trained on a request.
 _cache: dict[str, tuple[float, object]] = {}
 _lock = threading.Lock()
+
+
+class NoModel(LookupError):
+    """No classifier model at the configured path (and none may be trained here: a request is waiting)."""
 
 
 def model_path() -> Path:
@@ -44,23 +48,80 @@ def shipped_examples() -> tuple[list[tuple[str, str]], dict[str, str]]:
 
 
 def get_classifier():
-    """The current model, loaded once per process; a first model is trained from the shipped data if none exists."""
-    from meldingen.classify.model import CategoryClassifier, train_classifier
+    """The current model (loaded once per process, again when the file changed). Raises NoModel when there is
+    none: a model is made by `load-sample-data`, `classifier train` or a process's start, never on a request."""
+    from meldingen.classify.model import CategoryClassifier
 
     path = model_path()
     key = str(path)
-    with _lock:
-        if not path.exists():
-            log.info("no classifier at %s: training one from the shipped texts", path)
-            examples, sub_to_main = shipped_examples()
-            classifier = train_classifier(examples, sub_to_main)
-            classifier.metadata["sources"] = {"shipped": len(examples), "corrections": 0}
-            classifier.save(path)
+    try:
         mtime = path.stat().st_mtime
+    except FileNotFoundError:
+        raise NoModel(f"no classifier model at {path}") from None
+    cached = _cache.get(key)
+    if cached is not None and cached[0] == mtime:
+        return cached[1]
+    with _lock:
         cached = _cache.get(key)
         if cached is None or cached[0] != mtime:
             _cache[key] = (mtime, CategoryClassifier.load(path))
         return _cache[key][1]
+
+
+def ensure_model(path: Path | None = None) -> bool:
+    """A first model from the shipped texts when there is none yet; True when one was trained here.
+
+    Processes that start together (gunicorn's workers, `meldingen worker` processes) take turns on a lock file
+    beside the model, so one trains and the others load its result."""
+    from meldingen.classify.model import train_classifier
+
+    path = path or model_path()
+    if path.exists():
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(f".{path.name}.lock"), "a") as lock_file:
+        _lock_file(lock_file)
+        if path.exists():
+            return False
+        log.info("no classifier at %s: training one from the shipped texts", path)
+        examples, sub_to_main = shipped_examples()
+        classifier = train_classifier(examples, sub_to_main)
+        classifier.metadata["sources"] = {"shipped": len(examples), "corrections": 0}
+        classifier.save(path)
+        return True
+
+
+def _lock_file(handle) -> None:
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: the atomic write still keeps the file whole
+        return
+    fcntl.flock(handle.fileno(), fcntl.LOCK_EX)  # released when the file is closed
+
+
+def load_before_serving(app) -> None:
+    """At a process's start (the app factory): the model is in place and in memory before the first resident.
+    A model that cannot be made (a read-only instance folder) is logged, not fatal: reports then wait for staff's
+    category, as when the classifier has no suggestion."""
+    if str(app.config.get("CLASSIFIER_PRELOAD", True)).lower() in ("0", "false", "no", "off"):
+        return
+    prepare_model(app)
+
+
+def prepare_model(app) -> None:
+    """The model made when missing and loaded into this process (workers, the background process: at their start,
+    before their first job)."""
+    with app.app_context():
+        try:
+            ensure_model()
+            get_classifier()
+        except Exception:
+            log.exception("classifier not loaded at start")
+
+
+def prepare_after_sample_data(app) -> None:
+    """`load-sample-data` leaves a model in place (signals.sample_data_loaded)."""
+    ensure_model()
 
 
 cache.watch(Category)
@@ -95,7 +156,12 @@ def suggest_categories(text: str, k: int = 3) -> list[dict]:
     if not text or not text.strip():
         return []
     tree = active_sub_categories()
-    suggestions = get_classifier().suggest(text, allowed_sub_slugs=set(tree), k=k)
+    try:
+        classifier = get_classifier()
+    except NoModel:
+        log.error("no classifier model: no category suggested (run `meldingen classifier train`)")
+        return []
+    suggestions = classifier.suggest(text, allowed_sub_slugs=set(tree), k=k)
     return [{"main_slug": tree[s.sub_slug], "sub_slug": s.sub_slug, "confidence": s.confidence}
             for s in suggestions]
 

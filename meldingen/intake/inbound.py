@@ -4,10 +4,13 @@ platform's own message key (which an edit shares with the message it edits)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from meldingen.channels.adapters import find_adapter
 from meldingen.channels.messages import InboundMessage
+from meldingen.channels.models import InboundEvent
 from meldingen.db import begin_write
 from meldingen.extensions import db
 from meldingen.residents.models import Conversation, ConversationMessage, Reporter
@@ -108,3 +111,23 @@ def log_inbound(conversation: Conversation, message: InboundMessage, event, phot
     ))
     conversation.last_inbound_at = message.sent_at
     conversation.version = (conversation.version or 0) + 1
+
+
+# A stored message of the resident that is not yet taken in holds back the decision on their draft for at most
+# this long (an event whose worker died is taken up again by the sweep after its lease).
+WAIT_FOR_STORED_SECONDS = 120
+
+
+def unprocessed_messages(reporter: Reporter) -> list[int]:
+    """The resident's messages that arrived (are stored) but are not taken in yet, oldest first: the location
+    shared 30 ms before the words, still in the queue (or waiting for the lock) when the quiet-period timer of
+    the words fires. An event that failed and waits for its retry is not waited for."""
+    sender = InboundEvent.payload["message"]["platform_user_id"].as_string()
+    return list(db.session.scalars(
+        select(InboundEvent.id).where(
+            InboundEvent.state == "pending", InboundEvent.error.is_(None),
+            InboundEvent.channel_kind == reporter.channel_kind,
+            InboundEvent.received_at >= utcnow() - timedelta(seconds=WAIT_FOR_STORED_SECONDS),
+            sender == reporter.platform_id)
+        .order_by(InboundEvent.id)
+    ))

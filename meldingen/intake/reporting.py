@@ -16,6 +16,7 @@ from meldingen import jobs, pipeline
 from meldingen.db import begin_write
 from meldingen.extensions import db
 from meldingen.intake.draft import Intake, category_name, draft_description, flag_for_person, parse_time
+from meldingen.intake.inbound import unprocessed_messages
 from meldingen.notify.hooks import status_name
 from meldingen.reports.models import Report
 from meldingen.reports.services import NewReport, OutsideServiceArea, ReportInputError
@@ -28,6 +29,8 @@ log = logging.getLogger(__name__)
 STUCK_AFTER_ASKS = 3
 # The same question is not asked again within this time.
 REPEAT_AFTER_SECONDS = 120
+# A decision held back for the resident's messages still being taken in looks again after this long.
+WAIT_FOR_MESSAGES_SECONDS = 1
 
 
 def act_on_conversation(conversation: Conversation, *, reporter: Reporter | None = None,
@@ -247,11 +250,25 @@ def act_if_due(conversation_id: int, now=None) -> str:
         return "nothing"
     if due > now + timedelta(milliseconds=200):
         return "later"
+    if conversation.state != "reported" and _waits_for_stored_messages(conversation, reporter, now):
+        return "waiting-for-messages"
     result = act_on_conversation(conversation, reporter=reporter, prepared=prepared)
     conversation.act_attempts = 0
     conversation.act_error = None
     conversation.parked_at = None
     return result
+
+
+def _waits_for_stored_messages(conversation: Conversation, reporter: Reporter | None, now) -> bool:
+    """Messages of the resident that arrived before this moment but are not taken in yet (the words sent 30 ms
+    after the location, still queued behind other residents' work, or waiting for this lock) are part of what
+    the decision is about: acting now would ask "Wat is er aan de hand?" of a resident who said it. The decision
+    waits for them: the timer looks again shortly (the message, once taken in, sets the quiet period anew)."""
+    if reporter is None or not unprocessed_messages(reporter):
+        return False
+    conversation.act_after = now + timedelta(seconds=WAIT_FOR_MESSAGES_SECONDS)
+    jobs.after_commit("intake.act", delay=WAIT_FOR_MESSAGES_SECONDS, conversation_id=conversation.id)
+    return True
 
 
 def due_conversations(now=None, limit: int = 200) -> list[int]:

@@ -33,6 +33,7 @@ from meldingen.intake.draft import (
     within_draft_bounds,
 )
 from meldingen.intake.inbound import conversation_for, edited_original, log_inbound, platform_message_key, reporter_for
+from meldingen.intake.questions import answer_question
 from meldingen.intake.reporting import act_after_quiet_period, act_if_due, act_on_conversation, record_act_failure
 from meldingen.intake.slots import address_in_text
 from meldingen.intake.status import answer_status, open_reports
@@ -125,6 +126,8 @@ class MessageIntake(Intake):
             if handler is not None and handler(self, meaning) is not False:
                 return
             text = meaning.text or text  # "Hallo, boom om" describes "boom om"
+            if answer_question(self, text, self.cause()):  # "hoe verleng ik mijn paspoort": not a report
+                return
         if message.kind == "unsupported" and not photo_ids:
             if text:  # a video's or a file's caption: the words count, as a photo's would
                 return self._photo_refused_words_kept([refusals.NOT_IMAGE], text)

@@ -66,11 +66,21 @@ class SyncBackend:
         self.app.extensions[DELAYED_EXTENSION].append((seconds, name, kwargs))
 
 
+# Threads per queue of the in-process backend: like the scaled layout's worker pools, a queue's work waits only
+# behind its own kind, so sends hanging on an unreachable platform host never hold the thread the website chat's
+# intake needs (one pool of four was filled by sends to three unreachable hosts: first replies took 14-17 s).
+# Sends mostly wait on the network, and a hanging platform channel holds at most its send slots (3): 16 leave
+# room for the others' replies (the website chat's among them) with four platforms hanging at once.
+THREADS_PER_QUEUE = {"intake": 2, "replies": 16, "inbound": 2, "sweeps": 2}
+
+
 class ThreadBackend:
-    def __init__(self, app: Flask, workers: int = 4):
+    def __init__(self, app: Flask):
         self.app = app
         self.slots = LocalSlots()
-        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="meldingen-job")
+        self.pools = {queue: ThreadPoolExecutor(max_workers=THREADS_PER_QUEUE.get(queue, 2),
+                                                thread_name_prefix=f"meldingen-{queue}")
+                      for queue in jobs.QUEUES}
         self._sweeper: threading.Thread | None = None
         self._lock = threading.Lock()
         self.stop = threading.Event()
@@ -91,7 +101,14 @@ class ThreadBackend:
             self._sweeper.start()
 
     def enqueue(self, name: str, kwargs: dict) -> None:
-        self.pool.submit(run_task, self.app, name, kwargs)
+        try:
+            self.pools[jobs.queue_for(name)].submit(run_task, self.app, name, kwargs)
+        except RuntimeError:  # shut down (a timer fired late): the work is durable, a later process's sweeps do it
+            log.info("task %s not run: the background threads are shut down", name)
+
+    def shutdown(self) -> None:
+        for pool in self.pools.values():
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def enqueue_in(self, seconds: float, name: str, kwargs: dict) -> None:
         timer = threading.Timer(max(0.0, seconds), self.enqueue, args=(name, kwargs))
@@ -195,7 +212,8 @@ def background_main(queue, app_factory: AppFactory, overrides: dict, on_start: O
 
     # Not the parent-death signal: Linux sends it when the *thread* that started the child ends, and a
     # development server's request threads end after each request. The parent is looked for every half second.
-    app = app_factory({**overrides, "JOBS_BACKEND": "thread"})
+    # The classifier is loaded by `on_start`, once this process runs at its lower priority (not by the factory).
+    app = app_factory({**overrides, "JOBS_BACKEND": "thread", "CLASSIFIER_PRELOAD": False})
     lower_priority(int(app.config.get("WORKER_NICE", 10)))  # the web process answers first when cores are busy
     backend = app.extensions[BACKEND_EXTENSION]
     backend.start_sweeps()
@@ -223,7 +241,7 @@ def background_main(queue, app_factory: AppFactory, overrides: dict, on_start: O
         else:
             backend.enqueue(name, kwargs)
     backend.stop.set()
-    backend.pool.shutdown(wait=True, cancel_futures=True)
+    backend.shutdown()
 
 
 class RQBackend:

@@ -76,3 +76,22 @@ class OutboundMessage(db.Model):
     state_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     parked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class QuestionAnswer(db.Model):  # type: ignore[name-defined]  # (flask-sqlalchemy's model base is dynamic)
+    """An answer, with a link, to a question residents ask the chat that is not a report ("hoe verleng ik mijn
+    paspoort"): given at once when the question holds one of its phrases. General (organisation None) or an
+    organisation's own; kept by administrators beside the standard texts."""
+
+    __tablename__ = "question_answers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(String(5), default="nl")
+    title: Mapped[str] = mapped_column(String(200))
+    # The phrases that make a question this one's, one a line ("paspoort verlengen", "nieuw paspoort").
+    phrases: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    link: Mapped[str | None] = mapped_column(String(500))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)

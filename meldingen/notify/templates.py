@@ -210,6 +210,28 @@ DEFAULT_TEMPLATES: dict[str, dict[str, str]] = {
         "en": "We cannot answer this automatically. A member of staff will look at it and reply as soon as "
               "possible, on working days.",
     },
+    "question_answer": {
+        "nl": "{answer}\n\nWilt u een probleem in de openbare ruimte melden? Stuur dan een foto, de plek en een "
+              "korte beschrijving.",
+        "en": "{answer}\n\nWant to report a problem in a public space? Send a photo, the location and a short "
+              "description.",
+    },
+    "question_for_person": {
+        "nl": "Dit is een vraag, geen melding. Een medewerker beantwoordt uw vraag zo snel mogelijk, hier in de "
+              "chat.\nWilt u een probleem in de openbare ruimte melden? Stuur dan een foto, de plek en een korte "
+              "beschrijving.",
+        "en": "This is a question, not a report. A member of staff will answer it as soon as possible, here in "
+              "the chat.\nWant to report a problem in a public space? Send a photo, the location and a short "
+              "description.",
+    },
+    "question_for_person_closed": {
+        "nl": "Dit is een vraag, geen melding. Onze medewerkers zijn er nu niet. Een medewerker beantwoordt uw "
+              "vraag {when}, hier in de chat.\nWilt u een probleem in de openbare ruimte melden? Dat kan altijd: "
+              "stuur een foto, de plek en een korte beschrijving.",
+        "en": "This is a question, not a report. Our staff are not available now. A member of staff will answer "
+              "your question {when}, here in the chat.\nWant to report a problem in a public space? You can do "
+              "that at any time: send a photo, the location and a short description.",
+    },
     "button_yes": {"nl": "Ja", "en": "Yes"},
     "button_no": {"nl": "Nee", "en": "No"},
     "button_share_location": {"nl": "📍 Deel locatie", "en": "📍 Share location"},

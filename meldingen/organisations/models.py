@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from meldingen.extensions import db
@@ -43,3 +43,17 @@ class Department(db.Model):
 
     def __repr__(self) -> str:
         return f"<Department {self.code}>"
+
+
+class OfficeHours(db.Model):  # type: ignore[name-defined]  # (flask-sqlalchemy's model base is dynamic)
+    """When a person answers the chat: per organisation (None: the general hours), per weekday (0 Monday …
+    6 Sunday), from `opens` to `closes` ("09:00", "17:00"). Dutch public holidays are closed days."""
+
+    __tablename__ = "office_hours"
+    __table_args__ = (UniqueConstraint("organisation_id", "weekday"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    weekday: Mapped[int] = mapped_column(Integer)
+    opens: Mapped[str] = mapped_column(String(5))
+    closes: Mapped[str] = mapped_column(String(5))

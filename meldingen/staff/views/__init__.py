@@ -37,6 +37,7 @@ def localtime(value) -> str:
 
 from meldingen.staff.views import (  # noqa: E402,F401  (routes on bp)
     admin,
+    admin_questions,
     admin_rules,
     admin_texts,
     auth,

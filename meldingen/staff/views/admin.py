@@ -32,6 +32,7 @@ SECTIONS = [
     ("staff.admin_rules", "Routeringsregels"),
     ("staff.admin_templates", "Antwoordteksten"),
     ("staff.admin_standard_texts", "Standaardteksten"),
+    ("staff.admin_questions", "Vragen en openingstijden"),
     ("staff.admin_imports", "Gebieden en objecten"),
     ("staff.admin_channels", "Kanalen"),
     ("staff.admin_accounts", "Medewerkers"),
