@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0012_desk'
-down_revision = '0011'
+down_revision = '0012_push'
 branch_labels = None
 depends_on = None
 
