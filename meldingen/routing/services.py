@@ -268,3 +268,43 @@ def delete_rule(rule, staff) -> None:
     if not may_administer_rule(staff, rule.conditions, rule.organisation_code):
         raise RuleRefused("this rule is not limited to your organisation", status=403)
     db.session.delete(rule)
+
+
+def rules_that_never_fire() -> dict:
+    """{id of an active rule that never fires: the earlier active rule (a row) that takes all its reports}."""
+    from meldingen.categories.models import Category
+    from meldingen.routing.rules import shadowed_rules
+
+    parent = Category.__table__.alias("parent")
+    main_of_sub: dict[str, set[str]] = {}
+    for sub, main in db.session.execute(select(Category.slug, parent.c.slug)
+                                        .join(parent, Category.parent_id == parent.c.id)):
+        main_of_sub.setdefault(sub, set()).add(main)
+    rows = active_rules()
+    by_id = {row.id: row for row in rows}
+    found = shadowed_rules(rows, {sub: frozenset(mains) for sub, mains in main_of_sub.items()})
+    return {rule_id: by_id[earlier.id] for rule_id, earlier in found.items()}
+
+
+def move_rule(rule, staff, places: int, readable=None) -> None:
+    """Move a rule `places` up (negative) or down among the rules in `readable` (those the staff member sees;
+    default all), then number every rule 10, 20, 30 … in the new order: the order of the other rules is kept.
+    Raises RuleRefused (403) for a rule the staff member may not change. Flushes."""
+    from meldingen.routing.models import RoutingRule
+
+    if not may_administer_rule(staff, rule.conditions, rule.organisation_code):
+        raise RuleRefused("this rule is not limited to your organisation", status=403)
+    ordered = list(db.session.scalars(select(RoutingRule).order_by(RoutingRule.position, RoutingRule.id)))
+    seen = [r for r in ordered if readable is None or r in readable]
+    index = seen.index(rule)
+    target = max(0, min(len(seen) - 1, index + places))
+    if target == index:
+        return
+    ordered.remove(rule)
+    neighbour = seen[target]
+    at = ordered.index(neighbour)
+    ordered.insert(at if places < 0 else at + 1, rule)
+    for i, row in enumerate(ordered, start=1):
+        if row.position != i * 10:
+            row.position = i * 10
+    db.session.flush()

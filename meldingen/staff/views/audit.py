@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from flask import Blueprint, Response, render_template, request
 from flask_login import current_user
 
-from meldingen.audit.services import AuditFilter, entries_csv, readable_entries
+from meldingen.audit.services import ACTION_NAMES, OBJECT_NAMES, OUTCOMES, AuditFilter, entries_csv, readable_entries
 from meldingen.extensions import db
 from meldingen.staff.roles import action_required
 from meldingen.timeutil import AMSTERDAM, utcnow
@@ -46,7 +46,8 @@ def audit_log():
     return render_template("audit/log.html", entries=rows[:PAGE_SIZE], more=len(rows) > PAGE_SIZE, page=page,
                            args=request.args, query_args={k: v for k, v in request.args.items() if k != "page"},
                            errors=errors, sections=SECTIONS,
-                           shared=is_service_point_staff(current_user))
+                           shared=is_service_point_staff(current_user), action_names=ACTION_NAMES,
+                           outcomes=OUTCOMES, object_names=OBJECT_NAMES)
 
 
 @bp.get("/audit.csv")
