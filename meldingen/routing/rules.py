@@ -276,12 +276,12 @@ def covers(earlier: Rule, later: Rule, main_of_sub: Mapping[str, frozenset[str]]
     if not all(subset(key) for key in ("sub_slugs", "organisation_codes", "area_codes", "asset_types",
                                         "weekdays")):
         return False
-    if earlier.time_from is not None:
-        if later.time_from is None:
+    if earlier.time_from is not None and earlier.time_to is not None:
+        if later.time_from is None or later.time_to is None:
             return False
-        same = (later.time_from, later.time_to) == (earlier.time_from, earlier.time_to)
-        inside = (earlier.time_from < earlier.time_to and later.time_from < later.time_to
-                  and earlier.time_from <= later.time_from and later.time_to <= earlier.time_to)
+        e_from, e_to, l_from, l_to = earlier.time_from, earlier.time_to, later.time_from, later.time_to
+        same = (l_from, l_to) == (e_from, e_to)
+        inside = e_from < e_to and l_from < l_to and e_from <= l_from and l_to <= e_to
         if not (same or inside):
             return False
     return True

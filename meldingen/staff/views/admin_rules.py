@@ -115,7 +115,8 @@ def shadow_warning(rule: RoutingRule) -> str | None:
         return (f"Let op: regel ‘{rule.name}’ wordt nooit gebruikt. Regel ‘{earlier.name}’ (positie "
                 f"{earlier.position}) staat eerder en past al op dezelfde meldingen. Zet ‘{rule.name}’ hoger "
                 f"in de lijst.")
-    hidden = [db.session.get(RoutingRule, rid) for rid, earlier in never.items() if earlier.id == rule.id]
+    hidden = [r for rid, earlier in never.items() if earlier.id == rule.id
+              and (r := db.session.get(RoutingRule, rid)) is not None]
     if hidden:
         names = ", ".join(f"‘{r.name}’" for r in hidden)
         return (f"Let op: door regel ‘{rule.name}’ worden deze regels nooit meer gebruikt: {names}. Zet ze hoger "

@@ -27,24 +27,40 @@ from meldingen.timeutil import as_aware_utc, utcnow
 @bp.get("/backlog")
 @action_required("view_backlog")
 def backlog():
+    """The heads' one list: filters, sort, pages, select (all matching) and bulk changes, with the aggregates,
+    the weekly chart and the hotspots of the same filter."""
+    from meldingen.staff import worklist
+    from meldingen.staff.search import SearchTooShort
+
     flt = _filter_from_url()
     now = utcnow()
-    rows, total = backlog_service.backlog_page(current_user, flt, now)
+    error = None
+    try:
+        rows, total = backlog_service.backlog_page(current_user, flt, now)
+    except SearchTooShort as exc:
+        error, flt.q = str(exc), ""
+        rows, total = backlog_service.backlog_page(current_user, flt, now)
     table = load_status_table()
+    areas = worklist.area_choices(current_user)
     return render_template(
-        "staff/backlog.html", flt=flt, rows=rows, total=total, now=now,
+        "staff/backlog.html", flt=flt, rows=rows, total=total, now=now, error=error,
+        area_codes={code for _municipality, choices in areas for code, _name in choices},
         pages=max(1, math.ceil(total / backlog_service.PAGE_SIZE)),
         aggregates=backlog_service.backlog_aggregates(current_user, flt, now),
         hotspots=backlog_service.hotspots(current_user, flt, now),
-        chart=weekly_chart_svg(backlog_service.weekly_in_out(current_user, now=now)),
+        chart=weekly_chart_svg(backlog_service.weekly_in_out(current_user, now=now, flt=flt)),
         main_categories=db.session.scalars(select(Category).where(Category.parent_id.is_(None))
                                            .order_by(Category.position, Category.name)).all(),
         departments=sorted({d.code: d for d in db.session.scalars(select(Department).where(
             Department.organisation_id.in_(visible_organisation_ids(current_user))))}.values(),
             key=lambda d: d.code),
         open_statuses=sorted(table.open_codes), status_names=table.names, as_aware_utc=as_aware_utc,
-        sorts=list(backlog_service.SORTS),
-    )
+        closed_statuses=sorted(set(table.names) - set(table.open_codes)),
+        sorts=list(backlog_service.SORTS), areas=areas,
+        colleagues=worklist.colleagues(current_user), saved_filters=worklist.saved_filters(current_user),
+        bulk_statuses=[(code, table.names[code]) for code in table.names if code != "duplicate"],
+        max_matching=worklist.MAX_MATCHING,
+    ), (400 if error else 200)
 
 
 @bp.get("/backlog.csv")
