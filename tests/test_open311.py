@@ -147,7 +147,7 @@ def test_post_with_api_key_creates_a_report_through_the_pipeline(client, auth, m
     assert report["category"]["sub_slug"] == SUB
     assert report["description"] == "Losse stoeptegel bij de ingang"
     notes = " ".join(h["note"] or "" for h in report["history"])
-    assert "https://example.org/tegel.jpg" in notes and "not fetched" in notes
+    assert "https://example.org/tegel.jpg" in notes and "niet opgehaald" in notes
     assert report["photos"] == []
     assert "jan@example.nl" not in str(report) and "0612345678" not in str(report)
 

@@ -393,7 +393,7 @@ def create_service_request(values, staff) -> CreatedRequest:
         report.address_id = address_id
     if media_urls:
         add_event(report, "note", actor=staff.email, actor_id=staff.id,
-                  note="Open311 media_url: " + " ".join(media_urls), data={"media_url": media_urls})
+                  note="Foto-adres via Open311: " + " ".join(media_urls), data={"media_url": media_urls})
     db.session.flush()
     return CreatedRequest(report, media_urls)
 

@@ -106,7 +106,7 @@ def apply_route(report, decision: RoutingDecision, actor: str = "system") -> Non
         report,
         "routing",
         actor=actor,
-        note=f"Routed to {decision.organisation_code or '-'} / {decision.department_code or '-'}: {decision.reason}",
+        note=routing_note(decision, org, dept),
         data={
             "organisation": decision.organisation_code,
             "department": decision.department_code,
@@ -114,6 +114,25 @@ def apply_route(report, decision: RoutingDecision, actor: str = "system") -> Non
             "reason": decision.reason,
         },
     )
+
+
+def routing_note(decision: RoutingDecision, organisation, department) -> str:
+    """The routing decision in the history, in Dutch with the names staff use: "Doorgezet naar Gemeente
+    Amsterdam, afdeling Stadswerken, volgens regel ‘Verlichting ’s nachts’"."""
+    from meldingen.routing.models import RoutingRule
+
+    where = organisation.name if organisation is not None else (decision.organisation_code or "geen organisatie")
+    text = f"Doorgezet naar {where}"
+    if department is not None:
+        text += f", afdeling {department.name}"
+    elif decision.department_code:
+        text += f", afdeling {decision.department_code}"
+    rule = db.session.get(RoutingRule, decision.rule_id) if isinstance(decision.rule_id, int) else None
+    if rule is not None:
+        return f"{text}, volgens regel ‘{rule.name}’"
+    if decision.rule_id is not None:
+        return f"{text}, volgens een routeringsregel"
+    return f"{text}: geen regel past, de afdeling van de categorie"
 
 
 # --- administering the rules (the API and the staff pages call these) ---------------------------------------

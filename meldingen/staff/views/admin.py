@@ -383,7 +383,7 @@ def admin_account_create():
                             request.form.get("password", ""), name=(request.form.get("name") or "").strip() or None)
     except StaffError as exc:
         db.session.rollback()
-        return _back("staff.admin_accounts", error=f"Account niet aangemaakt: {exc}")
+        return _back("staff.admin_accounts", error=f"Account niet aangemaakt: {exc.dutch}.")
     db.session.commit()
     return _back("staff.admin_accounts", f"Account {user.email} aangemaakt.")
 

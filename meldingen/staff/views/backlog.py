@@ -154,13 +154,19 @@ def report_merge(reference: str):
 
 def merge_refusal_in_dutch(exc: Exception, duplicate, target) -> str:
     text = str(exc)
-    if "already merged" in text:
+    if "already merged into another" in text:
         return f"{duplicate.reference} is al samengevoegd; maak dat eerst ongedaan."
+    if "already merged into" in text:
+        return f"{target.reference} is al met {duplicate.reference} samengevoegd."
+    if "is not merged" in text:
+        return f"{duplicate.reference} is niet samengevoegd."
     if "closed" in text:
         return f"{target.reference} is afgesloten; met een afgesloten melding kan niet worden samengevoegd."
     if "different organisations" in text:
         return "meldingen van verschillende organisaties kunnen niet samen."
-    return text
+    if "into itself" in text:
+        return "een melding kan niet met zichzelf worden samengevoegd."
+    return "de status van de melding laat dit nu niet toe."
 
 
 @bp.post("/reports/<reference>/unmerge")
@@ -169,9 +175,12 @@ def report_unmerge(reference: str):
     duplicate = report_or_404(reference)
     try:
         report_actions.unmerge(duplicate, current_user)
-    except (report_actions.ActionRefused, ValueError) as exc:
+    except report_actions.ActionRefused as exc:
         db.session.rollback()
         flash(str(exc), "error")
+    except ValueError as exc:  # the duplicates service's refusal (English, for the API)
+        db.session.rollback()
+        flash(f"Niet gelukt: {merge_refusal_in_dutch(exc, duplicate, duplicate)}", "error")
     else:
         db.session.commit()
         flash(f"{duplicate.reference} is weer een eigen melding.")
