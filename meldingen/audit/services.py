@@ -88,6 +88,12 @@ ACTION_NAMES = {
     "privacy.report_public_description": "openbare omschrijving wijzigen",
     "privacy.resident_erase": "gegevens van melder wissen",
 }
+# The details kept with an entry, as the audit page names them; "method" and the answer's status code are what
+# the outcome column says in words.
+DETAIL_NAMES = {"path": "adres", "status": "status", "category": "categorie", "department": "afdeling",
+                "assignee": "toegewezen aan", "assignee_id": "toegewezen aan", "target": "samenvoegen met",
+                "duplicate_of": "samengevoegd met", "role": "rol", "email": "e-mail", "organisation": "organisatie",
+                "active": "actief", "code": "code", "kind": "soort", "position": "positie", "format": "formaat"}
 OBJECT_NAMES = {"report": "melding", "conversation": "gesprek", "resident": "melder", "staff_user": "medewerker",
                 "routing_rule": "regel", "channel": "kanaal", "category": "categorie", "api_token": "sleutel"}
 

@@ -116,3 +116,41 @@ def history_lines(report) -> dict[int, str]:
             text = f"{data['duplicate']} is weer een eigen melding"
         lines[event.id] = text
     return lines
+
+
+# What each reply text to residents is for, as the administrators' page names it (the key is what the code uses).
+REPLY_TEXT_NAMES = {
+    "address_not_found": "adres niet gevonden", "ask_about_report": "vraag: gaat het over deze melding?",
+    "ask_description": "vraag om een beschrijving", "ask_location": "vraag om de plek",
+    "ask_location_and_description": "vraag om de plek en een beschrijving", "button_no": "knop ‘nee’",
+    "button_share_location": "knop ‘deel locatie’", "button_yes": "knop ‘ja’",
+    "cancelled": "melding gestopt door de melder", "choose_number": "vraag: kies een nummer",
+    "confirm_photo_location": "vraag: is het probleem op de plek van de foto?",
+    "confirm_photo_location_and_description": "vraag: plek van de foto goed, en wat is er aan de hand?",
+    "correction_added": "aanvulling bij de melding gezet", "edit_added": "aangepast bericht bij de melding gezet",
+    "greeting": "begroeting", "needs_person": "een medewerker kijkt ernaar", "note_line": "regel met toelichting",
+    "nothing_to_cancel": "niets om te stoppen", "outside_area": "plek in een andere gemeente",
+    "outside_netherlands": "plek buiten Nederland", "photo_added": "foto toegevoegd aan de melding",
+    "photo_location_outside": "foto gemaakt buiten ons gebied",
+    "photo_location_outside_and_description": "foto buiten ons gebied, vraag om plek en beschrijving",
+    "photo_rejected": "foto niet te gebruiken", "photo_rejected_words_kept": "foto niet te gebruiken, tekst wel",
+    "report_known": "probleem is al bekend", "report_made": "melding gemaakt, met meldnummer",
+    "report_made_default_handling": "wat er met de melding gebeurt (algemeen)",
+    "start_over": "nieuwe melding beginnen", "status_changed": "nieuws over de melding",
+    "status_expected": "wanneer het klaar moet zijn", "status_line": "regel in het overzicht van meldingen",
+    "status_more_reports": "en nog meer meldingen", "status_no_reports": "geen meldingen gevonden",
+    "status_none_open": "geen open meldingen", "status_not_found": "meldnummer niet gevonden",
+    "status_open_reports": "overzicht van open meldingen", "status_reply": "antwoord op ‘hoe staat het?’",
+    "status_reply_merged": "antwoord op ‘hoe staat het?’ bij een samengevoegde melding",
+    "thanks_reply": "antwoord op ‘bedankt’", "unsupported": "bericht dat niet te lezen is",
+}
+LANGUAGE_NAMES = {"nl": "Nederlands", "en": "Engels"}
+
+
+def reply_text_name(key: str) -> str:
+    """ "report_made" → "melding gemaakt, met meldnummer"; a category's handling text by its code."""
+    if key in REPLY_TEXT_NAMES:
+        return REPLY_TEXT_NAMES[key]
+    if key.startswith("handling_"):
+        return f"wat er gebeurt bij afhandelcode {key.removeprefix('handling_')}"
+    return key

@@ -230,7 +230,12 @@ def admin_templates():
                                                                                 ReplyTemplate.language))
                  if t.organisation_id in allowed]
     orgs = {o.id: o for o in _organisations()}
-    return _render("templates.html", templates=templates, orgs=orgs)
+    from meldingen.notify.templates import DEFAULT_TEMPLATES
+    from meldingen.staff.words import LANGUAGE_NAMES, reply_text_name
+
+    keys = sorted(set(DEFAULT_TEMPLATES) | {t.key for t in templates}, key=reply_text_name)
+    return _render("templates.html", templates=templates, orgs=orgs, keys=keys, text_name=reply_text_name,
+                   language_names=LANGUAGE_NAMES)
 
 
 @bp.post("/admin/templates")

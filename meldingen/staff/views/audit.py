@@ -7,7 +7,15 @@ from datetime import datetime, timedelta
 from flask import Blueprint, Response, render_template, request
 from flask_login import current_user
 
-from meldingen.audit.services import ACTION_NAMES, OBJECT_NAMES, OUTCOMES, AuditFilter, entries_csv, readable_entries
+from meldingen.audit.services import (
+    ACTION_NAMES,
+    DETAIL_NAMES,
+    OBJECT_NAMES,
+    OUTCOMES,
+    AuditFilter,
+    entries_csv,
+    readable_entries,
+)
 from meldingen.extensions import db
 from meldingen.staff.roles import action_required
 from meldingen.timeutil import AMSTERDAM, utcnow
@@ -47,7 +55,7 @@ def audit_log():
                            args=request.args, query_args={k: v for k, v in request.args.items() if k != "page"},
                            errors=errors, sections=SECTIONS,
                            shared=is_service_point_staff(current_user), action_names=ACTION_NAMES,
-                           outcomes=OUTCOMES, object_names=OBJECT_NAMES)
+                           outcomes=OUTCOMES, object_names=OBJECT_NAMES, detail_names=DETAIL_NAMES)
 
 
 @bp.get("/audit.csv")
