@@ -199,3 +199,14 @@ def test_a_refused_move_is_said_with_the_status_names(app, make_staff, lived_in)
     assert "Niet gelukt: een melding met status ‘Gemeld’ kan niet naar ‘Heropend’." in page
     db.session.expire_all()
     assert db.session.get(Report, routed.id).status == "new"
+
+
+def test_a_report_nobody_follows_does_not_promise_a_message(app, make_staff, lived_in):
+    routed = lived_in["reports"][0]
+    head, _ = make_staff("head", "GM0363")
+    client = app.test_client()
+    client.post("/staff/login", data={"email": head.email, "password": PASSWORD})
+    text = visible_text(client.get(f"/staff/reports/{routed.reference}").get_data(as_text=True))
+    assert "niemand volgt deze melding: er gaat geen bericht uit" in text
+    assert "gaat met de nieuwe status naar iedereen" not in text and "0 melders" not in text
+
