@@ -110,6 +110,7 @@ class AuditFilter:
     object_id: str = ""
     since: datetime | None = None
     until: datetime | None = None
+    outcome: str = ""  # "done", "refused", "failed" (entries of requests; others have none)
 
 
 def record(action: str, *, staff=None, actor: str | None = None, object_type: str | None = None,
@@ -284,6 +285,8 @@ def readable_entries(staff, flt: AuditFilter):
     if flt.object_id:
         query = query.where(AuditEntry.object_id == flt.object_id.strip().upper()) \
             if not flt.object_id.strip().isdigit() else query.where(AuditEntry.object_id == flt.object_id.strip())
+    if flt.outcome in OUTCOMES:
+        query = query.where(AuditEntry.details["outcome"].as_string() == flt.outcome)
     if flt.since is not None:
         query = query.where(AuditEntry.at >= flt.since)
     if flt.until is not None:

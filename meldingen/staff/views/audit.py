@@ -28,7 +28,7 @@ CSV_LIMIT = 100_000
 def _filter_from_args(args) -> tuple[AuditFilter, list[str]]:
     errors = []
     flt = AuditFilter(actor=(args.get("actor") or "").strip()[:254], action=(args.get("action") or "").strip()[:80],
-                      object_id=(args.get("object") or "").strip()[:80])
+                      object_id=(args.get("object") or "").strip()[:80], outcome=(args.get("outcome") or "")[:10])
     for name, attr, extra in (("from", "since", timedelta(0)), ("to", "until", timedelta(days=1))):
         value = (args.get(name) or "").strip()
         if value:
