@@ -15,7 +15,7 @@ from meldingen.organisations.models import Organisation
 from meldingen.residents.models import Conversation, ConversationMessage, Reporter
 from meldingen.timeutil import utcnow
 from tests.factories import make_report
-from tests.test_staff_browser import CHROMIUM, live_server, sign_in  # noqa: F401  (fixture)
+from tests.test_staff_browser import CHROMIUM, live_server, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.processes]
 playwright_api = pytest.importorskip("playwright.sync_api")
