@@ -9,7 +9,7 @@
     });
   }
   // Keep the link short: fields left empty stay out of the URL (the server reads a missing field as "all").
-  var form = document.getElementById("search-form");
+  var form = document.getElementById("search-form") || document.getElementById("filters");
   if (form) {
     form.addEventListener("submit", function () {
       form.querySelectorAll("input[name], select[name]").forEach(function (field) {
