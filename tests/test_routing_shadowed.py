@@ -118,3 +118,17 @@ def test_departments_are_picked_from_the_organisations_departments_not_typed(app
     shared.post(f"/staff/admin/categories/{sub.id}", data=form)
     db.session.expire_all()
     assert db.session.get(Category, sub.id).department_codes == []
+
+
+def test_an_admin_is_warned_only_about_rules_they_read(app, admin_client):
+    for existing in db.session.scalars(select(RoutingRule)):
+        db.session.delete(existing)
+    db.session.add_all([
+        RoutingRule(name="Emmen alles", position=1, active=True, conditions={"organisation_codes": ["GM0114"]},
+                    department_code="STW"),
+        RoutingRule(name="Emmen afval", position=2, active=True,
+                    conditions={"organisation_codes": ["GM0114"], "main_slugs": ["afval"]}, department_code="AEG"),
+    ])
+    db.session.commit()
+    page = admin_client.get("/staff/admin/rules").get_data(as_text=True)  # Amsterdam's administrator
+    assert "never-fire-warning" not in page and "Emmen" not in page

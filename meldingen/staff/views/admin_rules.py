@@ -30,7 +30,7 @@ def _render(template: str, status: int = 200, **context):
 @bp.get("/admin/rules")
 @action_required("read_rules")
 def admin_rules():
-    from meldingen.routing.services import may_administer_rule, may_read_rule, rules_that_never_fire
+    from meldingen.routing.services import may_administer_rule, may_read_rule
 
     query = (request.args.get("q") or "").strip()[:100]
     page = db_int(request.args.get("page") or 1, low=1, high=100_000)
@@ -44,7 +44,7 @@ def admin_rules():
     shown = rules[(page - 1) * RULES_PAGE_SIZE: page * RULES_PAGE_SIZE]
     return _render("rules.html", rules=shown, total=len(rules), query=query, page=page, pages=pages,
                    editable={r.id: may_administer_rule(current_user, r.conditions, r.organisation_code) for r in shown},
-                   describe=describe_rule, never_fire=rules_that_never_fire(), moving=not query)
+                   describe=describe_rule, never_fire=_never_fire(rules), moving=not query)
 
 
 @bp.get("/admin/rules/new")
@@ -104,19 +104,35 @@ def admin_rule_move(rule_id: int):
     return redirect(url_for("staff.admin_rules")), 303
 
 
+def _never_fire(readable: list[RoutingRule]) -> dict:
+    """{id of a rule this member of staff reads that never fires: the earlier rule, by name where they may read
+    it}, for the list."""
+    from meldingen.routing.services import rules_that_never_fire
+
+    ids = {r.id for r in readable}
+    return {rid: _rule_label(earlier) for rid, earlier in rules_that_never_fire().items() if rid in ids}
+
+
+def _rule_label(rule: RoutingRule) -> str:
+    from meldingen.routing.services import may_read_rule
+
+    if may_read_rule(current_user, rule):
+        return f"regel ‘{rule.name}’ (positie {rule.position})"
+    return f"een regel van een andere organisatie (positie {rule.position})"
+
+
 def shadow_warning(rule: RoutingRule) -> str | None:
     """A plain warning when the rule never fires (an earlier rule takes all its reports) or makes later rules
     never fire; None when the order is fine."""
-    from meldingen.routing.services import rules_that_never_fire
+    from meldingen.routing.services import may_read_rule, rules_that_never_fire
 
     never = rules_that_never_fire()
     if rule.id in never:
-        earlier = never[rule.id]
-        return (f"Let op: regel ‘{rule.name}’ wordt nooit gebruikt. Regel ‘{earlier.name}’ (positie "
-                f"{earlier.position}) staat eerder en past al op dezelfde meldingen. Zet ‘{rule.name}’ hoger "
-                f"in de lijst.")
+        earlier = _rule_label(never[rule.id])
+        return (f"Let op: regel ‘{rule.name}’ wordt nooit gebruikt. {earlier[0].upper()}{earlier[1:]} "
+                f"staat eerder en past al op dezelfde meldingen. Zet ‘{rule.name}’ hoger in de lijst.")
     hidden = [r for rid, earlier in never.items() if earlier.id == rule.id
-              and (r := db.session.get(RoutingRule, rid)) is not None]
+              and (r := db.session.get(RoutingRule, rid)) is not None and may_read_rule(current_user, r)]
     if hidden:
         names = ", ".join(f"‘{r.name}’" for r in hidden)
         return (f"Let op: door regel ‘{rule.name}’ worden deze regels nooit meer gebruikt: {names}. Zet ze hoger "
