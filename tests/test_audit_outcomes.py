@@ -34,6 +34,7 @@ def test_a_refused_account_creation_is_logged_as_refused_and_a_made_one_as_done(
 
     page = client.get("/staff/admin/audit?action=staff.admin_account_create").get_data(as_text=True)
     assert "geweigerd" in page and "gelukt" in page and "account aanmaken" in page
+    assert "(beheerder)" in page and "(admin)" not in page  # the role as staff call it
     refused_only = client.get("/staff/admin/audit?action=staff.admin_account_create&outcome=refused")
     rows = refused_only.get_data(as_text=True).split("<tbody>")[1]
     assert "geweigerd" in rows and "gelukt" not in rows

@@ -17,7 +17,7 @@ from meldingen.audit.services import (
     readable_entries,
 )
 from meldingen.extensions import db
-from meldingen.staff.roles import action_required
+from meldingen.staff.roles import ROLE_NAMES, action_required
 from meldingen.timeutil import AMSTERDAM, utcnow
 
 bp = Blueprint("audit", __name__, url_prefix="/staff/admin")
@@ -55,7 +55,8 @@ def audit_log():
                            args=request.args, query_args={k: v for k, v in request.args.items() if k != "page"},
                            errors=errors, sections=SECTIONS,
                            shared=is_service_point_staff(current_user), action_names=ACTION_NAMES,
-                           outcomes=OUTCOMES, object_names=OBJECT_NAMES, detail_names=DETAIL_NAMES)
+                           outcomes=OUTCOMES, object_names=OBJECT_NAMES, detail_names=DETAIL_NAMES,
+                           role_names=ROLE_NAMES)
 
 
 @bp.get("/audit.csv")
