@@ -251,9 +251,10 @@ def time_pages(app, runs: int):
         create_staff("crew@bench.test", "crew", "GM0363", dept.code, "bench-password")
         some = db.session.scalar(select(Report.reference).where(Report.closed_at.is_(None)).limit(1))
         db.session.remove()
-    pages = [("head", "search: words, open", "/staff/search?q=lantaarnpaal&state=open"),
-             ("head", "search: all open reports, first page", "/staff/search?state=open"),
-             ("head", "search: a reference", f"/staff/search?q={some}"),
+    # A head's search is the heads' one list (the backlog, with its aggregates, chart and hotspots).
+    pages = [("head", "search: words, open", "/staff/backlog?q=lantaarnpaal"),
+             ("head", "search: all open reports, first page", "/staff/backlog"),
+             ("head", "search: a reference", f"/staff/backlog?q={some}&status=all"),
              ("crew", "mijn werk, nearest first", "/staff/werk?lat=52.37&lon=4.89"),
              ("crew", "work order (QR code, history)", f"/staff/reports/{some}/werkbon")]
     results = []

@@ -144,7 +144,7 @@ def ensure_demo_conversations() -> int:
         at = now - timedelta(minutes=minutes)
         conversation = Conversation(reporter_id=reporter.id, channel_kind=kind, state="collecting",
                                     language=reporter.language, draft={}, last_inbound_at=at, needs_person=True,
-                                    needs_person_reason="question", needs_person_since=at,
+                                    needs_person_reason="de melder stelt een vraag", needs_person_since=at,
                                     organisation_id=amsterdam.id if amsterdam else None)
         db.session.add(conversation)
         db.session.flush()

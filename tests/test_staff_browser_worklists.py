@@ -55,15 +55,18 @@ def test_a_head_finds_reports_plans_two_at_once_and_merges_one_by_typed_referenc
     page = context.new_page()
     sign_in(page, live_server, head.email)
     page.wait_for_url("**/staff/backlog")
-    page.click("nav a:text('Zoeken')")
-    page.fill("input[name=q]", "westerdok")
-    page.click("#search-form button[type=submit]")
-    page.wait_for_url("**/staff/search?q=westerdok*")
-    assert page.inner_text("#result-count").startswith("1 melding")
-    page.fill("input[name=q]", "")
-    page.select_option("select[name=state]", "open")
-    page.click("#search-form button[type=submit]")
-    page.wait_for_url("**/staff/search?state=open*")
+    page.click("nav a:text('Zoeken')")  # a head's search is the one list, the backlog
+    page.wait_for_url("**/staff/backlog")
+    page.fill("#filters input[name=q]", "westerdok")
+    page.click("#filters button[type=submit]")
+    page.wait_for_url("**/staff/backlog?q=westerdok*")
+    assert page.inner_text("#list-count").startswith("1 melding")
+    page.fill("#filters input[name=q]", "")
+    page.check("#filters input[name=late]")
+    page.uncheck("#filters input[name=late]")
+    page.select_option("#filters select[name=sort]", "newest")
+    page.click("#filters button[type=submit]")
+    page.wait_for_url("**/staff/backlog?sort=newest")  # empty fields stay out of the link
     for ref in refs:
         assert page.locator(f"input[name=reference][value='{ref}']").count() == 1
     page.check(f"input[name=reference][value='{refs[0]}']")
@@ -73,7 +76,7 @@ def test_a_head_finds_reports_plans_two_at_once_and_merges_one_by_typed_referenc
     page.click("#bulk-apply")
     page.wait_for_selector(".flash.ok")
     assert "2 meldingen bijgewerkt" in page.inner_text(".flash.ok")
-    assert page.url.endswith("/staff/search?state=open")  # back on the same search
+    assert page.url.endswith("/staff/backlog?sort=newest")  # back on the same list
     screenshot(page, "staff-bulk-actions")
 
     # The container is no duplicate of the lantern: merging it by typed reference asks why.

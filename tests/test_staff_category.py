@@ -60,6 +60,6 @@ def test_a_main_category_is_refused_with_a_message(client, make_staff):
     sign_in(client, head)
     response = client.post(f"/staff/reports/{report.reference}/category", data={"category": main.id},
                            follow_redirects=True)
-    assert "sub category" in response.get_data(as_text=True)
+    assert "kies een subcategorie" in response.get_data(as_text=True)
     db.session.expire_all()
     assert report.category.slug == "onderhoud-stoep-straat-en-fietspad"

@@ -220,7 +220,7 @@ def test_done_without_a_note_is_refused_with_the_reason(crew):
     db.session.expire_all()
     assert report.status == "new"
     page = client.get(f"/staff/reports/{report.reference}").get_data(as_text=True)
-    assert "needs a note" in page
+    assert "van ‘Gemeld’ naar ‘Afgehandeld’ gaat alleen met een notitie" in page
 
 
 def test_a_bad_photo_keeps_nothing(crew):

@@ -113,3 +113,16 @@ class Open311ApiKey(db.Model):
     @staticmethod
     def new_key_text() -> str:
         return "o311_" + secrets.token_urlsafe(32)
+
+
+class SavedFilter(db.Model):  # type: ignore[name-defined]  # as every model: mypy cannot see db.Model
+    """A list filter a member of staff kept under a name: the list's URL (path and query), on the server so it
+    follows them from desk to phone."""
+
+    __tablename__ = "saved_filters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(60))
+    url: Mapped[str] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

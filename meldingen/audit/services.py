@@ -10,6 +10,11 @@ Two ways in:
   The view has committed its own change by then (or rolled back on a refusal); the hook commits its entry in a
   transaction of its own, so refusals are recorded too. A request that failed (5xx) keeps nothing of its own:
   what it left uncommitted is rolled back before its entry is written.
+  Each entry says how the request ended (`details["outcome"]`): "refused" when the answer was a 4xx or the view
+  said no with an error message (a redirect with an "error" flash, or `g.audit_outcome = "refused"`), "failed"
+  for a 5xx, else "done" — a refused account creation is not logged like a success.
+  Reads the crew's service worker makes to keep "mijn werk" on the phone (header PREFETCH_HEADER, sent by
+  `fetch`, not by a page the person opened) are not recorded as reads: the log holds what a person read.
 """
 
 from __future__ import annotations
@@ -47,6 +52,55 @@ READS = {
 DETAIL_FIELDS = ("status", "category", "department", "assignee", "assignee_id", "target", "duplicate_of",
                  "role", "email", "organisation", "active", "code", "kind", "position", "format")
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# Sent by static/staff/sw.js when it fetches pages to keep them on the phone, not to show them.
+PREFETCH_HEADER = "X-Meldingen-Prefetch"
+OUTCOMES = {"done": "gelukt", "refused": "geweigerd", "failed": "mislukt"}
+# What an action is called on the audit page (an attempt: the outcome says whether it went through); an
+# action not named here is shown as recorded.
+ACTION_NAMES = {
+    "report.read": "melding bekeken", "conversation.read": "gesprek bekeken",
+    "reports.export": "meldingen geëxporteerd", "reports.list": "meldingen opgevraagd (API)",
+    "resident.read": "melder bekeken", "resident.export": "gegevens van melder geëxporteerd",
+    "audit.export": "auditlog geëxporteerd",
+    "reports.Reports": "melding maken (API)", "reports.ReportStatus": "status wijzigen (API)",
+    "reports.ReportCategory": "categorie van melding wijzigen (API)", "classify.Classify": "categorie voorspellen (API)",
+    "routing_rules.RoutingRules": "routeringsregel maken (API)",
+    "routing_rules.RoutingRuleItem": "routeringsregel wijzigen (API)", "photos.ReportPhotos": "foto toevoegen (API)",
+    "duplicates.Merge": "samenvoegen (API)", "duplicates.Unmerge": "samenvoegen ongedaan maken (API)",
+    "privacy_api.PublicDescription": "openbare omschrijving wijzigen (API)",
+    "privacy_api.ResidentErase": "gegevens van melder wissen (API)",
+    "staff.admin_category_create": "categorie toevoegen", "staff.admin_category_update": "categorie wijzigen",
+    "staff.admin_department_save": "afdeling opslaan", "staff.admin_template_save": "antwoordtekst opslaan",
+    "staff.admin_import_run": "gebieden of objecten inlezen", "staff.admin_channel_save": "kanaal opslaan",
+    "staff.admin_account_create": "account aanmaken", "staff.admin_account_active": "account aan- of uitzetten",
+    "staff.admin_rule_save": "routeringsregel opslaan", "staff.admin_rule_delete": "routeringsregel verwijderen",
+    "staff.admin_rule_move": "volgorde van regels wijzigen",
+    "staff.admin_standard_text_save": "standaardtekst opslaan", "staff.admin_reply_template_save": "snelantwoord opslaan",
+    "staff.logout": "afmelden", "staff.change_password": "wachtwoord wijzigen",
+    "staff.report_category": "categorie van melding wijzigen", "staff.report_status": "status wijzigen",
+    "staff.report_assign": "toewijzen", "staff.report_merge": "samenvoegen",
+    "staff.report_unmerge": "samenvoegen ongedaan maken", "staff.admin_token_create": "API-sleutel maken",
+    "staff.admin_token_revoke": "API-sleutel intrekken", "staff.admin_open311_key_create": "Open311-sleutel maken",
+    "staff.admin_open311_key_revoke": "Open311-sleutel intrekken", "staff.conversation_claim": "gesprek oppakken",
+    "staff.conversation_release": "gesprek loslaten", "staff.conversation_reply": "antwoord aan melder",
+    "staff.search_bulk": "meldingen tegelijk wijzigen", "staff.saved_filter_save": "filter bewaren",
+    "staff.saved_filter_delete": "filter verwijderen", "staff.admin_stuck_retry": "vastgelopen bericht opnieuw",
+    "staff.admin_stuck_dismiss": "vastgelopen bericht afsluiten",
+    "privacy.report_public_description": "openbare omschrijving wijzigen",
+    "privacy.resident_erase": "gegevens van melder wissen",
+}
+# The details kept with an entry, as the audit page names them; "method" and the answer's status code are what
+# the outcome column says in words.
+DETAIL_NAMES = {"path": "adres", "status": "status", "category": "categorie", "department": "afdeling",
+                "assignee": "toegewezen aan", "assignee_id": "toegewezen aan", "target": "samenvoegen met",
+                "duplicate_of": "samengevoegd met", "role": "rol", "email": "e-mail", "organisation": "organisatie",
+                "active": "actief", "code": "code", "kind": "soort", "position": "positie", "format": "formaat"}
+OBJECT_NAMES = {"report": "melding", "conversation": "gesprek", "resident": "melder", "staff_user": "medewerker",
+                "routing_rule": "regel", "channel": "kanaal", "category": "categorie", "api_token": "sleutel"}
+
+
+def action_name(action: str) -> str:
+    return ACTION_NAMES.get(action, action)
 AUDITED_PREFIXES = ("/staff/", "/api/")
 
 
@@ -57,6 +111,7 @@ class AuditFilter:
     object_id: str = ""
     since: datetime | None = None
     until: datetime | None = None
+    outcome: str = ""  # "done", "refused", "failed" (entries of requests; others have none)
 
 
 def record(action: str, *, staff=None, actor: str | None = None, object_type: str | None = None,
@@ -98,9 +153,11 @@ def _remember_actor() -> None:
     `g` lives on the app context, which a request shares with an embedding process or a test that pushed one:
     what an earlier request left there (its token user) must not be taken for this request's actor.
     """
-    for key in ("staff", "_login_user", "audit_actor", "audit_details", "audit_subject_organisation_id"):
+    for key in ("staff", "_login_user", "audit_actor", "audit_details", "audit_subject_organisation_id",
+                "audit_outcome", "audit_errors_before"):
         g.pop(key, None)
     if request.path.startswith(AUDITED_PREFIXES) and request.method in WRITE_METHODS:
+        g.audit_errors_before = _error_flash_count()
         g.audit_actor = _signed_in_staff()
 
 
@@ -123,6 +180,8 @@ def _record_request(response: Response) -> Response:
         action, read = READS[request.endpoint], True
         if response.status_code >= 400:
             return response  # nothing was shown
+        if is_prefetch():
+            return response  # kept on a phone for later, not read by a person now
     else:
         return response
     staff = _signed_in_staff() or g.get("audit_actor")
@@ -131,7 +190,8 @@ def _record_request(response: Response) -> Response:
     if response.status_code >= 500:
         db.session.rollback()  # the request failed: only its audit entry is committed, never its half-done work
     object_type, object_id, subject_org = _object_of_request()
-    details = {"method": request.method, "path": request.path[:300], "status": response.status_code}
+    details = {"method": request.method, "path": request.path[:300], "status": response.status_code,
+               "outcome": _outcome(response)}
     details.update(_detail_fields())
     details.update(g.get("audit_details") or {})
     try:
@@ -146,6 +206,33 @@ def _record_request(response: Response) -> Response:
             return Response("Het auditlog is niet beschikbaar; probeer het later opnieuw.", status=503,
                             mimetype="text/plain")
     return response
+
+
+def is_prefetch() -> bool:
+    """A fetch by the service worker to keep a page on the phone. A page the person opens is a navigation
+    (`Sec-Fetch-Dest: document`, set by the browser and not by scripts), so the header cannot hide one."""
+    return request.headers.get(PREFETCH_HEADER) == "1" and request.headers.get("Sec-Fetch-Dest") != "document"
+
+
+def _error_flash_count() -> int:
+    from flask import session
+
+    try:
+        return sum(1 for category, _message in session.get("_flashes", []) if category == "error")
+    except (TypeError, ValueError):
+        return 0
+
+
+def _outcome(response: Response) -> str:
+    """How the request ended: "failed" (5xx), "refused" (4xx, an error message flashed by this request, or the
+    view said so in g.audit_outcome), else "done"."""
+    if response.status_code >= 500:
+        return "failed"
+    if g.get("audit_outcome") in OUTCOMES:
+        return g.audit_outcome
+    if response.status_code >= 400 or _error_flash_count() > g.get("audit_errors_before", 0):
+        return "refused"
+    return "done"
 
 
 def _object_of_request() -> tuple[str | None, str | None, int | None]:
@@ -209,6 +296,8 @@ def readable_entries(staff, flt: AuditFilter):
     if flt.object_id:
         query = query.where(AuditEntry.object_id == flt.object_id.strip().upper()) \
             if not flt.object_id.strip().isdigit() else query.where(AuditEntry.object_id == flt.object_id.strip())
+    if flt.outcome in OUTCOMES:
+        query = query.where(AuditEntry.details["outcome"].as_string() == flt.outcome)
     if flt.since is not None:
         query = query.where(AuditEntry.at >= flt.since)
     if flt.until is not None:

@@ -124,8 +124,8 @@ def make_report(intake: Intake, cause: str, prepared: pipeline.Prepared | None =
             intake.reply("outside_netherlands", cause)
         intake.save()
         return "outside"
-    except ReportInputError as exc:
-        flag_for_person(conversation, f"melding kon niet worden gemaakt: {exc}")
+    except ReportInputError:
+        flag_for_person(conversation, "de melding kon niet worden gemaakt: de gegevens zijn niet compleet")
         intake.reply("needs_person", cause)
         intake.save()
         return "needs_person"

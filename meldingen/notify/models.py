@@ -34,7 +34,8 @@ class ReplyTemplate(db.Model):
 
 class StandardText(db.Model):
     """A ready reply staff can pick for "bericht aan melder": for a status, a category (main or sub) or both
-    (None: any), general (organisation None) or an organisation's own."""
+    (None: any), general (organisation None) or an organisation's own. `purpose` "inbox": a reply for the
+    shared inbox's conversations instead (no status or category)."""
 
     __tablename__ = "standard_texts"
 
@@ -46,6 +47,7 @@ class StandardText(db.Model):
     body: Mapped[str] = mapped_column(Text)
     position: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    purpose: Mapped[str] = mapped_column(String(10), default="report", server_default="report")
 
 
 class OutboundMessage(db.Model):

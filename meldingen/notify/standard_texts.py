@@ -1,5 +1,6 @@
 """Standard texts: ready replies staff pick from when they write to a report's residents, per status and
-category, kept by administrators as data. General texts (no organisation) and an organisation's own ones."""
+category, and reply texts for the shared inbox's conversations (purpose "inbox"), kept by administrators as
+data. General texts (no organisation) and an organisation's own ones."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from meldingen.notify.models import StandardText
 
 MAX_TITLE = 200
 MAX_BODY = 2000
+# What a text is for: the status message to a report's residents, or an agent's reply in the inbox.
+PURPOSES = {"report": "bericht aan melder bij een status", "inbox": "antwoord in de inbox"}
 
 
 class StandardTextRefused(ValueError):
@@ -22,7 +25,7 @@ def texts_for_report(report, status: str | None = None) -> list[StandardText]:
     category = report.category
     category_ids = [c.id for c in (category, category.parent if category is not None else None) if c is not None]
     query = select(StandardText).where(
-        StandardText.active.is_(True),
+        StandardText.active.is_(True), StandardText.purpose == "report",
         or_(StandardText.organisation_id.is_(None), StandardText.organisation_id == report.organisation_id),
         or_(StandardText.category_id.is_(None), StandardText.category_id.in_(category_ids or [0])),
     )
@@ -37,6 +40,15 @@ def texts_for_report(report, status: str | None = None) -> list[StandardText]:
     return sorted(texts, key=specificity)
 
 
+def texts_for_inbox(organisation_id: int | None) -> list[StandardText]:
+    """The active inbox reply texts for a conversation of this organisation (its own first, then the general
+    ones), in their order."""
+    texts = db.session.scalars(select(StandardText).where(
+        StandardText.active.is_(True), StandardText.purpose == "inbox",
+        or_(StandardText.organisation_id.is_(None), StandardText.organisation_id == organisation_id))).all()
+    return sorted(texts, key=lambda t: (t.organisation_id is None, t.position, t.title))
+
+
 def save_standard_text(data: dict, text: StandardText | None = None, *, organisation_ids: list[int | None]):
     """Create or change a standard text from plain form data; `organisation_ids` are those the administrator
     keeps (None: the general texts). Raises StandardTextRefused with a Dutch reason. Does not commit."""
@@ -49,6 +61,9 @@ def save_standard_text(data: dict, text: StandardText | None = None, *, organisa
         raise StandardTextRefused("Geef een titel en een tekst.")
     if len(title) > MAX_TITLE or len(body) > MAX_BODY:
         raise StandardTextRefused(f"De titel mag hoogstens {MAX_TITLE} en de tekst {MAX_BODY} tekens lang zijn.")
+    purpose = (data.get("purpose") or "report").strip()
+    if purpose not in PURPOSES:
+        raise StandardTextRefused("Kies waarvoor de tekst is: een statusbericht of een antwoord in de inbox.")
     status = (data.get("status") or "").strip() or None
     if status is not None and db.session.get(Status, status) is None:
         raise StandardTextRefused(f"De status ‘{status}’ bestaat niet.")
@@ -69,13 +84,23 @@ def save_standard_text(data: dict, text: StandardText | None = None, *, organisa
     if text is None:
         text = StandardText()
         db.session.add(text)
+    if purpose == "inbox":  # a conversation has no status or category of its own
+        status, category_id = None, None
     text.title, text.body, text.status, text.category_id = title, body, status, category_id
+    text.purpose = purpose
     text.organisation_id = organisation_id
     text.position = int(raw_position)
     text.active = bool(data.get("active", True))
     db.session.flush()
     return text
 
+
+DEFAULT_INBOX_TEXTS = [
+    ("Welke plek?", "Kunt u de plek precies doorgeven? Deel uw locatie of noem het adres of een huisnummer in de "
+                    "buurt."),
+    ("Foto graag", "Wilt u een foto sturen? Dan zien we meteen wat er aan de hand is."),
+    ("Doorgestuurd", "Bedankt voor uw bericht. We hebben het doorgestuurd naar de afdeling die erover gaat."),
+]
 
 DEFAULT_STANDARD_TEXTS = [
     # (status, main category slug or None, title, body)
@@ -110,6 +135,9 @@ def install_default_standard_texts() -> int:
                 continue
         db.session.add(StandardText(status=status, category_id=category_id, title=title, body=body,
                                     position=position, active=True))
+        added += 1
+    for position, (title, body) in enumerate(DEFAULT_INBOX_TEXTS):
+        db.session.add(StandardText(purpose="inbox", title=title, body=body, position=position, active=True))
         added += 1
     db.session.flush()
     return added

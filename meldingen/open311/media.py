@@ -113,7 +113,9 @@ def fetch_media(report_id: int, urls: list[str]) -> None:
             except (PlatformError, ImageRejected, httpx.HTTPError) as exc:
                 reason = getattr(exc, "reason", None) or str(exc)
                 log.info("Open311 media_url of %s not fetched: %s", report.reference, reason)
-                add_event(report, "note", note=f"Open311 media_url not fetched ({reason[:200]}): {url[:300]}")
+                # The reason (English, technical) stays in the data; staff read the plain line.
+                add_event(report, "note", note=f"Foto via Open311 niet opgehaald: {url[:300]}",
+                          data={"media_url": url[:300], "reason": reason[:200]})
                 continue
             add_event(report, "photo", data={"photo": photo.token, "media_url": url[:300]})
     db.session.commit()

@@ -251,3 +251,55 @@ def _in_window(moment: time, start: time, end: time) -> bool:
     if start < end:
         return start <= moment < end
     return moment >= start or moment < end  # crosses midnight
+
+
+# --- rules that never fire ---------------------------------------------------------------------------------
+
+def covers(earlier: Rule, later: Rule, main_of_sub: Mapping[str, frozenset[str]] | None = None) -> bool:
+    """Does every report `later` matches also match `earlier`? Then `later` never fires behind it.
+
+    Condition by condition: the earlier rule's condition is absent, or the later one's is a subset of it (a
+    later rule on sub categories is covered by an earlier one on their main categories, given `main_of_sub`:
+    sub slug → the main slugs it lies under). Cautious: where it cannot tell, it says no, so a warning is
+    always true.
+    """
+    main_of_sub = main_of_sub or {}
+
+    def subset(key: str) -> bool:
+        mine, theirs = getattr(later, key), getattr(earlier, key)
+        return not theirs or (bool(mine) and mine <= theirs)
+
+    if earlier.main_slugs and not subset("main_slugs"):
+        subs = later.sub_slugs
+        if not subs or not all(main_of_sub.get(s) and main_of_sub[s] <= earlier.main_slugs for s in subs):
+            return False
+    if not all(subset(key) for key in ("sub_slugs", "organisation_codes", "area_codes", "asset_types",
+                                        "weekdays")):
+        return False
+    if earlier.time_from is not None and earlier.time_to is not None:
+        if later.time_from is None or later.time_to is None:
+            return False
+        e_from, e_to, l_from, l_to = earlier.time_from, earlier.time_to, later.time_from, later.time_to
+        same = (l_from, l_to) == (e_from, e_to)
+        inside = e_from < e_to and l_from < l_to and e_from <= l_from and l_to <= e_to
+        if not (same or inside):
+            return False
+    return True
+
+
+def shadowed_rules(rules: Iterable, main_of_sub: Mapping[str, frozenset[str]] | None = None) -> dict:
+    """{id of a rule that never fires: the earlier rule that takes all its reports}, over rules in their order
+    (first match wins). Rules that are not valid are left out, as routing skips them."""
+    checked: list[Rule] = []
+    for raw in rules:
+        try:
+            checked.append(Rule.coerce(raw))
+        except RuleError:
+            continue
+    found = {}
+    for i, later in enumerate(checked):
+        for earlier in checked[:i]:
+            if covers(earlier, later, main_of_sub):
+                found[later.id] = earlier
+                break
+    return found

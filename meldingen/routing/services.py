@@ -106,7 +106,7 @@ def apply_route(report, decision: RoutingDecision, actor: str = "system") -> Non
         report,
         "routing",
         actor=actor,
-        note=f"Routed to {decision.organisation_code or '-'} / {decision.department_code or '-'}: {decision.reason}",
+        note=routing_note(decision, org, dept),
         data={
             "organisation": decision.organisation_code,
             "department": decision.department_code,
@@ -114,6 +114,25 @@ def apply_route(report, decision: RoutingDecision, actor: str = "system") -> Non
             "reason": decision.reason,
         },
     )
+
+
+def routing_note(decision: RoutingDecision, organisation, department) -> str:
+    """The routing decision in the history, in Dutch with the names staff use: "Doorgezet naar Gemeente
+    Amsterdam, afdeling Stadswerken, volgens regel ‘Verlichting ’s nachts’"."""
+    from meldingen.routing.models import RoutingRule
+
+    where = organisation.name if organisation is not None else (decision.organisation_code or "geen organisatie")
+    text = f"Doorgezet naar {where}"
+    if department is not None:
+        text += f", afdeling {department.name}"
+    elif decision.department_code:
+        text += f", afdeling {decision.department_code}"
+    rule = db.session.get(RoutingRule, decision.rule_id) if isinstance(decision.rule_id, int) else None
+    if rule is not None:
+        return f"{text}, volgens regel ‘{rule.name}’"
+    if decision.rule_id is not None:
+        return f"{text}, volgens een routeringsregel"
+    return f"{text}: geen regel past, de afdeling van de categorie"
 
 
 # --- administering the rules (the API and the staff pages call these) ---------------------------------------
@@ -268,3 +287,43 @@ def delete_rule(rule, staff) -> None:
     if not may_administer_rule(staff, rule.conditions, rule.organisation_code):
         raise RuleRefused("this rule is not limited to your organisation", status=403)
     db.session.delete(rule)
+
+
+def rules_that_never_fire() -> dict:
+    """{id of an active rule that never fires: the earlier active rule (a row) that takes all its reports}."""
+    from meldingen.categories.models import Category
+    from meldingen.routing.rules import shadowed_rules
+
+    parent = Category.__table__.alias("parent")
+    main_of_sub: dict[str, set[str]] = {}
+    for sub, main in db.session.execute(select(Category.slug, parent.c.slug)
+                                        .join(parent, Category.parent_id == parent.c.id)):
+        main_of_sub.setdefault(sub, set()).add(main)
+    rows = active_rules()
+    by_id = {row.id: row for row in rows}
+    found = shadowed_rules(rows, {sub: frozenset(mains) for sub, mains in main_of_sub.items()})
+    return {rule_id: by_id[earlier.id] for rule_id, earlier in found.items()}
+
+
+def move_rule(rule, staff, places: int, readable=None) -> None:
+    """Move a rule `places` up (negative) or down among the rules in `readable` (those the staff member sees;
+    default all), then number every rule 10, 20, 30 … in the new order: the order of the other rules is kept.
+    Raises RuleRefused (403) for a rule the staff member may not change. Flushes."""
+    from meldingen.routing.models import RoutingRule
+
+    if not may_administer_rule(staff, rule.conditions, rule.organisation_code):
+        raise RuleRefused("this rule is not limited to your organisation", status=403)
+    ordered = list(db.session.scalars(select(RoutingRule).order_by(RoutingRule.position, RoutingRule.id)))
+    seen = [r for r in ordered if readable is None or r in readable]
+    index = seen.index(rule)
+    target = max(0, min(len(seen) - 1, index + places))
+    if target == index:
+        return
+    ordered.remove(rule)
+    neighbour = seen[target]
+    at = ordered.index(neighbour)
+    ordered.insert(at if places < 0 else at + 1, rule)
+    for i, row in enumerate(ordered, start=1):
+        if row.position != i * 10:
+            row.position = i * 10
+    db.session.flush()

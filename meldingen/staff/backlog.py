@@ -1,6 +1,8 @@
-"""The department heads' backlog: open reports filtered by category, area, department and age, their
-aggregates (by category, area, age, late against the deadline), hotspots, the weekly in/out counts, and the CSV
-export of the same filter. Plain functions over the session; the views only parse the URL and render."""
+"""The department heads' list (the backlog): reports filtered by status (open by default, closed, all, one
+status), lateness, area, category, department, assignee, age and typed words (the staff search's index), sorted by
+deadline or age; their aggregates (by category, area, age, late against the deadline), hotspots, the weekly in/out
+counts and the CSV export, all of the same filter. Plain functions over the session; the views only parse the URL
+and render."""
 
 from __future__ import annotations
 
@@ -49,16 +51,20 @@ class BacklogFilter:
     category: str = ""  # main or sub category slug
     area: str = ""  # municipality, district or neighbourhood code
     department: str = ""  # department code
-    status: str = ""  # one open status code
+    status: str = ""  # "" (every open status), one status code, "closed" or "all"
     min_age: str = ""  # days
     late: str = ""  # "1": only past their deadline
+    assignee: str = ""  # "me", "none" or a staff id
+    q: str = ""  # reference, address or words, as in the staff search
     sort: str = "deadline"
     page: str = "1"
 
     @classmethod
     def from_args(cls, args) -> BacklogFilter:
         """The filter from URL arguments; raises BacklogFilterError (Dutch) for a number out of its bounds."""
-        values = {f.name: (args.get(f.name) or "").strip()[:100] for f in fields(cls)}
+        from meldingen.staff.search import clean_text
+
+        values = {f.name: clean_text(args.get(f.name))[:300 if f.name == "q" else 100] for f in fields(cls)}
         result = cls(**{k: v for k, v in values.items() if v})
         if result.sort not in SORTS:
             result.sort = "deadline"
@@ -79,16 +85,49 @@ class BacklogFilter:
     def page_number(self) -> int:
         return int(self.page) if _whole_number_within(self.page, 1, MAX_PAGE) else 1
 
+    @property
+    def open_only(self) -> bool:
+        """Only open reports: no status chosen (every open one) — a chosen status may be open too."""
+        return self.status not in ("closed", "all") and not (self.status and self.status in _closed_codes())
+
+
+def _closed_codes() -> set[str]:
+    return set(db.session.scalars(select(Status.code).where(Status.is_open.is_(False))))
+
 
 def backlog_query(staff, flt: BacklogFilter, now=None, columns=None):
-    """select(Report) (or `columns`) of the open, unmerged reports the staff member may see, filtered."""
+    """select(Report) (or `columns`) of the reports the staff member may see that the filter finds: by default
+    the open, unmerged ones. Raises meldingen.staff.search.SearchTooShort for typed words too short to look up."""
     now = now or utcnow()
-    query = select(*(columns or [Report])).select_from(Report).where(
-        Report.status.in_(select(Status.code).where(Status.is_open.is_(True))),
-        Report.closed_at.is_(None),  # implied by an open status; lets the planner use the partial indexes
-        Report.duplicate_of_id.is_(None),
-    )
-    query = scope_reports(query, staff)
+    query = select(*(columns or [Report])).select_from(Report)
+    if flt.status == "all":
+        pass
+    elif flt.status == "closed":
+        query = query.where(Report.closed_at.is_not(None))
+    elif flt.status:
+        query = query.where(Report.status == flt.status)
+        if flt.open_only:
+            query = query.where(Report.closed_at.is_(None), Report.duplicate_of_id.is_(None))
+    else:
+        query = query.where(
+            Report.status.in_(select(Status.code).where(Status.is_open.is_(True))),
+            Report.closed_at.is_(None),  # implied by an open status; lets the planner use the partial indexes
+            Report.duplicate_of_id.is_(None),
+        )
+    query = filter_what(scope_reports(query, staff), staff, flt)
+    min_age = bounded_int(flt.min_age, default=0, low=0, high=MAX_AGE_DAYS)
+    if min_age:
+        query = query.where(Report.created_at <= now - timedelta(days=min_age))
+    if flt.late == "1":
+        query = query.where(Report.deadline < now, Report.closed_at.is_(None))
+    return query
+
+
+def filter_what(query, staff, flt: BacklogFilter):
+    """The filter's conditions on what reports are about and who has them (category, area, department,
+    assignee, typed words), apart from status and age: the weekly chart follows these."""
+    from meldingen.staff.search import match_terms, parse_query
+
     if flt.category:
         parent = Category.__table__.alias("parent")
         sub_ids = select(Category.id).outerjoin(parent, Category.parent_id == parent.c.id).where(
@@ -100,14 +139,21 @@ def backlog_query(staff, flt: BacklogFilter, now=None, columns=None):
                                 Report.neighbourhood_code == flt.area))
     if flt.department:
         query = query.where(Report.department_id.in_(select(Department.id).where(Department.code == flt.department)))
-    if flt.status:
-        query = query.where(Report.status == flt.status)
-    min_age = bounded_int(flt.min_age, default=0, low=0, high=MAX_AGE_DAYS)
-    if min_age:
-        query = query.where(Report.created_at <= now - timedelta(days=min_age))
-    if flt.late == "1":
-        query = query.where(Report.deadline < now)
+    if flt.assignee == "me":
+        query = query.where(Report.assignee_id == staff.id)
+    elif flt.assignee == "none":
+        query = query.where(Report.assignee_id.is_(None))
+    elif flt.assignee.isascii() and flt.assignee.isdigit():
+        query = query.where(Report.assignee_id == int(flt.assignee[:9]))
+    if flt.q:
+        query, _order = match_terms(query, parse_query(flt.q))
     return query
+
+
+def matching_references(staff, flt: BacklogFilter, limit: int, now=None) -> list[str]:
+    """The references of every report the filter finds (all pages), in the list's order, at most `limit`."""
+    query = backlog_query(staff, flt, now, columns=[Report.reference]).order_by(*SORTS[flt.sort]).limit(limit)
+    return list(db.session.scalars(query))
 
 
 def backlog_page(staff, flt: BacklogFilter, now=None) -> tuple[list[Report], int]:
@@ -220,11 +266,13 @@ class WeekCount(NamedTuple):
     merged: int  # closed because they were merged into a known report: not work done
 
 
-def weekly_in_out(staff, weeks: int = 12, now=None) -> list[WeekCount]:
+def weekly_in_out(staff, weeks: int = 12, now=None, flt: BacklogFilter | None = None) -> list[WeekCount]:
     """Reports in (created), handled and merged (closed) per ISO week, the last `weeks` weeks, oldest first.
 
     A merged duplicate is closed without any work on it, so it is counted apart from the handled ones. One query
-    of conditional sums over the organisation's reports (open or not), the same on both databases.
+    of conditional sums over the organisation's reports (open or not), the same on both databases. With a filter:
+    only the reports it is about (category, area, department, assignee, words; status and age are what the chart
+    shows, so they do not narrow it).
     """
     now = now or utcnow()
     local = now.astimezone(AMSTERDAM)
@@ -240,6 +288,8 @@ def weekly_in_out(staff, weeks: int = 12, now=None) -> list[WeekCount]:
         sums.append(func.sum(case((and_(closed_in_week, merged), 1), else_=0)))
     query = scope_reports(select(*sums).select_from(Report).where(
         or_(Report.created_at >= starts[0], Report.closed_at >= starts[0])), staff)
+    if flt is not None:
+        query = filter_what(query, staff, flt)
     values = db.session.execute(query).one()
     result = []
     for i, start in enumerate(starts):

@@ -34,13 +34,15 @@ class BulkOutcome:
     refused: list[tuple[str, str]] = field(default_factory=list)  # reference, reason (Dutch)
 
 
-def apply_bulk(staff, references: list[str], action: str, value: str, note: str | None = None) -> BulkOutcome:
-    """Apply one action to every report the staff member may see among `references`. Flushes; the caller commits."""
+def apply_bulk(staff, references: list[str], action: str, value: str, note: str | None = None,
+               limit: int = MAX_REPORTS) -> BulkOutcome:
+    """Apply one action to every report the staff member may see among `references` (at most `limit`: ticked
+    ones MAX_REPORTS, every one a filter finds more). Flushes; the caller commits."""
     references = list(dict.fromkeys(clean_text(r).upper()[:20] for r in references if clean_text(r)))
     if not references:
         raise BulkInputError("Kies eerst een of meer meldingen.")
-    if len(references) > MAX_REPORTS:
-        raise BulkInputError(f"Kies hoogstens {MAX_REPORTS} meldingen tegelijk.")
+    if len(references) > limit:
+        raise BulkInputError(f"Kies hoogstens {limit} meldingen tegelijk.")
     if action not in ACTIONS:
         raise BulkInputError("Kies wat er met de meldingen moet gebeuren.")
     note = clean_text(note)[:5000] or None

@@ -215,3 +215,33 @@ def preview_text(message: ConversationMessage | None) -> str:
         parts.append(f"bericht dat hier niet te tonen is ({data['unsupported']})" if data.get("unsupported")
                      else f"[{message.kind}]")
     return " · ".join(parts)
+
+
+def place_names(messages) -> dict[int, str]:
+    """{message id: the place a resident shared, in words}: the nearest address ("Westerdoksdijk 40A,
+    Amsterdam", "ongeveer 30 m" when not on the spot), else the neighbourhood and municipality; a place with
+    neither (outside the areas known) is left out, and the page shows its coordinates."""
+    from meldingen.geo.lookup import InvalidPoint, lookup_point
+
+    names: dict[int, str] = {}
+    for message in messages:
+        location = (message.data or {}).get("location")
+        if not isinstance(location, dict) or location.get("lat") is None or location.get("lon") is None:
+            continue
+        try:
+            place = lookup_point(location["lat"], location["lon"], asset_types=[], asset_max_m=0)
+        except InvalidPoint:
+            continue
+        names_of_areas = [place.area_names.get(level) for level in ("neighbourhood", "municipality")]
+        address = place.address
+        if address and address.get("street"):
+            words = " ".join(str(p) for p in (address["street"], address.get("number")) if p)
+            city = address.get("city") or place.area_names.get("municipality")
+            words += f", {city}" if city else ""
+            distance = address.get("distance_m")
+            if distance is not None and distance >= 15:
+                words += f" (ongeveer {round(distance)} m ervandaan)"
+            names[message.id] = words
+        elif any(names_of_areas):
+            names[message.id] = "in " + ", ".join(n for n in names_of_areas if n)
+    return names

@@ -35,6 +35,17 @@ def localtime(value) -> str:
     return value.astimezone(AMSTERDAM).strftime("%d-%m-%Y %H:%M") if value else ""
 
 
+@bp.app_context_processor
+def staff_words() -> dict:
+    """The words of meldingen.staff.words for every template: counts with their noun, who did something, why a
+    conversation waits."""
+    from meldingen.staff import words
+    from meldingen.staff.residents import channel_name
+
+    return {"count_words": words.count, "actor_name": words.actor_name, "reason_text": words.reason_text,
+            "channel_name": channel_name}
+
+
 from meldingen.staff.views import (  # noqa: E402,F401  (routes on bp)
     admin,
     admin_questions,

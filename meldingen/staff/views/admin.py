@@ -98,7 +98,9 @@ def admin_home():
 def admin_categories():
     mains = db.session.scalars(select(Category).where(Category.parent_id.is_(None))
                                .order_by(Category.position, Category.name)).all()
-    return _render("categories.html", mains=mains)
+    departments = department_choices()
+    return _render("categories.html", mains=mains, departments=departments,
+                   department_codes={code for code, _name in departments})
 
 
 @bp.post("/admin/categories")
@@ -151,9 +153,18 @@ def _apply_category_form(category: Category) -> None:
     category.active = request.form.get("active") == "1"
     text = (request.form.get("resident_text") or "").strip()
     category.resident_text = text[:2000] or None
-    departments = request.form.get("department_codes")
-    if departments is not None:
-        category.department_codes = [c.strip().upper() for c in departments.split(",") if c.strip()]
+    if "department_codes" in request.form or request.form.get("department_codes_shown"):
+        # Picked from a list (several may be chosen); a comma-separated text is read the same way.
+        codes = [c.strip().upper() for value in request.form.getlist("department_codes") for c in value.split(",")]
+        category.department_codes = list(dict.fromkeys(c for c in codes if c))
+
+
+def department_choices() -> list[tuple[str, str]]:
+    """(code, name) of the departments of the organisations the administrator acts for, one per code."""
+    rows = db.session.execute(select(Department.code, Department.name)
+                              .where(Department.organisation_id.in_(visible_organisation_ids(current_user)))
+                              .order_by(Department.code, Department.name)).all()
+    return list({code: (code, name) for code, name in rows}.values())
 
 
 # --- departments -------------------------------------------------------------------------------------------
@@ -222,7 +233,12 @@ def admin_templates():
                                                                                 ReplyTemplate.language))
                  if t.organisation_id in allowed]
     orgs = {o.id: o for o in _organisations()}
-    return _render("templates.html", templates=templates, orgs=orgs)
+    from meldingen.notify.templates import DEFAULT_TEMPLATES
+    from meldingen.staff.words import LANGUAGE_NAMES, reply_text_name
+
+    keys = sorted(set(DEFAULT_TEMPLATES) | {t.key for t in templates}, key=reply_text_name)
+    return _render("templates.html", templates=templates, orgs=orgs, keys=keys, text_name=reply_text_name,
+                   language_names=LANGUAGE_NAMES)
 
 
 @bp.post("/admin/templates")
@@ -379,7 +395,7 @@ def admin_accounts():
     accounts = db.session.scalars(select(StaffUser).where(StaffUser.organisation_id.in_([o.id for o in organisations]))
                                   .order_by(StaffUser.email)).all()
     return _render("accounts.html", accounts=accounts, organisations=organisations, roles=ROLES,
-                   role_names=ROLE_NAMES)
+                   role_names=ROLE_NAMES, departments=department_choices())
 
 
 @bp.post("/admin/accounts")
@@ -394,7 +410,7 @@ def admin_account_create():
                             request.form.get("password", ""), name=(request.form.get("name") or "").strip() or None)
     except StaffError as exc:
         db.session.rollback()
-        return _back("staff.admin_accounts", error=f"Account niet aangemaakt: {exc}")
+        return _back("staff.admin_accounts", error=f"Account niet aangemaakt: {exc.dutch}.")
     db.session.commit()
     return _back("staff.admin_accounts", f"Account {user.email} aangemaakt.")
 

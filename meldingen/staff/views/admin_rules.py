@@ -44,7 +44,7 @@ def admin_rules():
     shown = rules[(page - 1) * RULES_PAGE_SIZE: page * RULES_PAGE_SIZE]
     return _render("rules.html", rules=shown, total=len(rules), query=query, page=page, pages=pages,
                    editable={r.id: may_administer_rule(current_user, r.conditions, r.organisation_code) for r in shown},
-                   describe=describe_rule)
+                   describe=describe_rule, never_fire=_never_fire(rules), moving=not query)
 
 
 @bp.get("/admin/rules/new")
@@ -74,9 +74,70 @@ def admin_rule_save(rule_id: int | None = None):
         flash(f"Regel niet opgeslagen. {reason}", "error")
         return _render("rule_form.html", status=422, rule=rule, values=_values_from_form(request.form),
                        **_choices())
+    warning = shadow_warning(saved)
     db.session.commit()
     flash(f"Regel ‘{saved.name}’ opgeslagen.")
+    if warning:
+        flash(warning, "warning")
     return redirect(url_for("staff.admin_rules")), 303
+
+
+@bp.post("/admin/rules/<int:rule_id>/move")
+@action_required("edit_rules")
+def admin_rule_move(rule_id: int):
+    """One place up or down in the order in which rules are tried (the first that fits decides)."""
+    from meldingen.routing.services import RuleRefused, may_read_rule, move_rule
+
+    rule = _readable_rule(rule_id)
+    places = -1 if request.form.get("direction") == "up" else 1
+    readable = [r for r in db.session.scalars(select(RoutingRule)) if may_read_rule(current_user, r)]
+    try:
+        move_rule(rule, current_user, places, readable)
+    except RuleRefused:
+        db.session.rollback()
+        abort(403)
+    warning = shadow_warning(rule)
+    db.session.commit()
+    flash(f"Regel ‘{rule.name}’ {'omhoog' if places < 0 else 'omlaag'} gezet.")
+    if warning:
+        flash(warning, "warning")
+    return redirect(url_for("staff.admin_rules")), 303
+
+
+def _never_fire(readable: list[RoutingRule]) -> dict:
+    """{id of a rule this member of staff reads that never fires: the earlier rule, by name where they may read
+    it}, for the list."""
+    from meldingen.routing.services import rules_that_never_fire
+
+    ids = {r.id for r in readable}
+    return {rid: _rule_label(earlier) for rid, earlier in rules_that_never_fire().items() if rid in ids}
+
+
+def _rule_label(rule: RoutingRule) -> str:
+    from meldingen.routing.services import may_read_rule
+
+    if may_read_rule(current_user, rule):
+        return f"regel ‘{rule.name}’ (positie {rule.position})"
+    return f"een regel van een andere organisatie (positie {rule.position})"
+
+
+def shadow_warning(rule: RoutingRule) -> str | None:
+    """A plain warning when the rule never fires (an earlier rule takes all its reports) or makes later rules
+    never fire; None when the order is fine."""
+    from meldingen.routing.services import may_read_rule, rules_that_never_fire
+
+    never = rules_that_never_fire()
+    if rule.id in never:
+        earlier = _rule_label(never[rule.id])
+        return (f"Let op: regel ‘{rule.name}’ wordt nooit gebruikt. {earlier[0].upper()}{earlier[1:]} "
+                f"staat eerder en past al op dezelfde meldingen. Zet ‘{rule.name}’ hoger in de lijst.")
+    hidden = [r for rid, earlier in never.items() if earlier.id == rule.id
+              and (r := db.session.get(RoutingRule, rid)) is not None and may_read_rule(current_user, r)]
+    if hidden:
+        names = ", ".join(f"‘{r.name}’" for r in hidden)
+        return (f"Let op: door regel ‘{rule.name}’ worden deze regels nooit meer gebruikt: {names}. Zet ze hoger "
+                f"in de lijst.")
+    return None
 
 
 @bp.post("/admin/rules/<int:rule_id>/delete")

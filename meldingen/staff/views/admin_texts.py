@@ -1,5 +1,6 @@
 """Administrators' standard texts: the ready replies staff pick for "bericht aan melder", per status and
-category; general ones kept by the service point, an organisation's own by its administrator."""
+category, and the reply texts agents insert in the inbox; general ones kept by the service point, an
+organisation's own by its administrator."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sqlalchemy import select
 from meldingen.categories.models import Category
 from meldingen.extensions import db
 from meldingen.notify.models import StandardText
-from meldingen.notify.standard_texts import StandardTextRefused, save_standard_text
+from meldingen.notify.standard_texts import PURPOSES, StandardTextRefused, save_standard_text
 from meldingen.reports.statuses import load_status_table
 from meldingen.staff.roles import action_required, is_service_point_staff
 from meldingen.staff.views import bp
@@ -29,7 +30,8 @@ def _kept_organisation_ids() -> list[int | None]:
 @action_required("edit_templates")
 def admin_standard_texts():
     kept = _kept_organisation_ids()
-    texts = [t for t in db.session.scalars(select(StandardText).order_by(StandardText.status, StandardText.position,
+    texts = [t for t in db.session.scalars(select(StandardText).order_by(StandardText.purpose, StandardText.status,
+                                                                         StandardText.position,
                                                                          StandardText.id))
              if t.organisation_id in kept]
     mains = db.session.scalars(select(Category).where(Category.parent_id.is_(None))
@@ -37,7 +39,8 @@ def admin_standard_texts():
     table = load_status_table()
     return render_template("staff/admin/standard_texts.html", sections=SECTIONS,
                            shared=is_service_point_staff(current_user), texts=texts, mains=mains,
-                           status_names=table.names, organisations={o.id: o for o in _organisations()})
+                           status_names=table.names, organisations={o.id: o for o in _organisations()},
+                           purposes=PURPOSES)
 
 
 @bp.post("/admin/standard-texts")

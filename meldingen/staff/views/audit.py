@@ -7,9 +7,17 @@ from datetime import datetime, timedelta
 from flask import Blueprint, Response, render_template, request
 from flask_login import current_user
 
-from meldingen.audit.services import AuditFilter, entries_csv, readable_entries
+from meldingen.audit.services import (
+    ACTION_NAMES,
+    DETAIL_NAMES,
+    OBJECT_NAMES,
+    OUTCOMES,
+    AuditFilter,
+    entries_csv,
+    readable_entries,
+)
 from meldingen.extensions import db
-from meldingen.staff.roles import action_required
+from meldingen.staff.roles import ROLE_NAMES, action_required
 from meldingen.timeutil import AMSTERDAM, utcnow
 
 bp = Blueprint("audit", __name__, url_prefix="/staff/admin")
@@ -20,7 +28,7 @@ CSV_LIMIT = 100_000
 def _filter_from_args(args) -> tuple[AuditFilter, list[str]]:
     errors = []
     flt = AuditFilter(actor=(args.get("actor") or "").strip()[:254], action=(args.get("action") or "").strip()[:80],
-                      object_id=(args.get("object") or "").strip()[:80])
+                      object_id=(args.get("object") or "").strip()[:80], outcome=(args.get("outcome") or "")[:10])
     for name, attr, extra in (("from", "since", timedelta(0)), ("to", "until", timedelta(days=1))):
         value = (args.get(name) or "").strip()
         if value:
@@ -46,7 +54,9 @@ def audit_log():
     return render_template("audit/log.html", entries=rows[:PAGE_SIZE], more=len(rows) > PAGE_SIZE, page=page,
                            args=request.args, query_args={k: v for k, v in request.args.items() if k != "page"},
                            errors=errors, sections=SECTIONS,
-                           shared=is_service_point_staff(current_user))
+                           shared=is_service_point_staff(current_user), action_names=ACTION_NAMES,
+                           outcomes=OUTCOMES, object_names=OBJECT_NAMES, detail_names=DETAIL_NAMES,
+                           role_names=ROLE_NAMES)
 
 
 @bp.get("/audit.csv")

@@ -27,24 +27,40 @@ from meldingen.timeutil import as_aware_utc, utcnow
 @bp.get("/backlog")
 @action_required("view_backlog")
 def backlog():
+    """The heads' one list: filters, sort, pages, select (all matching) and bulk changes, with the aggregates,
+    the weekly chart and the hotspots of the same filter."""
+    from meldingen.staff import worklist
+    from meldingen.staff.search import SearchTooShort
+
     flt = _filter_from_url()
     now = utcnow()
-    rows, total = backlog_service.backlog_page(current_user, flt, now)
+    error = None
+    try:
+        rows, total = backlog_service.backlog_page(current_user, flt, now)
+    except SearchTooShort as exc:
+        error, flt.q = str(exc), ""
+        rows, total = backlog_service.backlog_page(current_user, flt, now)
     table = load_status_table()
+    areas = worklist.area_choices(current_user)
     return render_template(
-        "staff/backlog.html", flt=flt, rows=rows, total=total, now=now,
+        "staff/backlog.html", flt=flt, rows=rows, total=total, now=now, error=error,
+        area_codes={code for _municipality, choices in areas for code, _name in choices},
         pages=max(1, math.ceil(total / backlog_service.PAGE_SIZE)),
         aggregates=backlog_service.backlog_aggregates(current_user, flt, now),
         hotspots=backlog_service.hotspots(current_user, flt, now),
-        chart=weekly_chart_svg(backlog_service.weekly_in_out(current_user, now=now)),
+        chart=weekly_chart_svg(backlog_service.weekly_in_out(current_user, now=now, flt=flt)),
         main_categories=db.session.scalars(select(Category).where(Category.parent_id.is_(None))
                                            .order_by(Category.position, Category.name)).all(),
         departments=sorted({d.code: d for d in db.session.scalars(select(Department).where(
             Department.organisation_id.in_(visible_organisation_ids(current_user))))}.values(),
             key=lambda d: d.code),
         open_statuses=sorted(table.open_codes), status_names=table.names, as_aware_utc=as_aware_utc,
-        sorts=list(backlog_service.SORTS),
-    )
+        closed_statuses=sorted(set(table.names) - set(table.open_codes)),
+        sorts=list(backlog_service.SORTS), areas=areas,
+        colleagues=worklist.colleagues(current_user), saved_filters=worklist.saved_filters(current_user),
+        bulk_statuses=[(code, table.names[code]) for code in table.names if code != "duplicate"],
+        max_matching=worklist.MAX_MATCHING,
+    ), (400 if error else 200)
 
 
 @bp.get("/backlog.csv")
@@ -138,13 +154,19 @@ def report_merge(reference: str):
 
 def merge_refusal_in_dutch(exc: Exception, duplicate, target) -> str:
     text = str(exc)
-    if "already merged" in text:
+    if "already merged into another" in text:
         return f"{duplicate.reference} is al samengevoegd; maak dat eerst ongedaan."
+    if "already merged into" in text:
+        return f"{target.reference} is al met {duplicate.reference} samengevoegd."
+    if "is not merged" in text:
+        return f"{duplicate.reference} is niet samengevoegd."
     if "closed" in text:
         return f"{target.reference} is afgesloten; met een afgesloten melding kan niet worden samengevoegd."
     if "different organisations" in text:
         return "meldingen van verschillende organisaties kunnen niet samen."
-    return text
+    if "into itself" in text:
+        return "een melding kan niet met zichzelf worden samengevoegd."
+    return "de status van de melding laat dit nu niet toe."
 
 
 @bp.post("/reports/<reference>/unmerge")
@@ -153,9 +175,12 @@ def report_unmerge(reference: str):
     duplicate = report_or_404(reference)
     try:
         report_actions.unmerge(duplicate, current_user)
-    except (report_actions.ActionRefused, ValueError) as exc:
+    except report_actions.ActionRefused as exc:
         db.session.rollback()
         flash(str(exc), "error")
+    except ValueError as exc:  # the duplicates service's refusal (English, for the API)
+        db.session.rollback()
+        flash(f"Niet gelukt: {merge_refusal_in_dutch(exc, duplicate, duplicate)}", "error")
     else:
         db.session.commit()
         flash(f"{duplicate.reference} is weer een eigen melding.")

@@ -46,7 +46,7 @@ def admin_token_create():
     try:
         token, text = issue_token_for(user, request.form.get("name") or "", request.form.get("days", 180, type=int))
     except StaffError as exc:
-        return _back("staff.admin_credentials", error=f"Sleutel niet gemaakt: {exc}")
+        return _back("staff.admin_credentials", error=f"Sleutel niet gemaakt: {exc.dutch}.")
     db.session.commit()
     return _render(new_secret=text, new_secret_for=f"API-token ‘{token.name or token.id}’ van {user.email}"), 201
 
@@ -72,8 +72,9 @@ def admin_open311_key_create():
     organisation = _own_organisation(request.form.get("organisation", ""))
     try:
         key, text = issue_key(request.form.get("application") or "", organisation.code)
-    except Open311KeyError as exc:
-        return _back("staff.admin_credentials", error=f"Sleutel niet gemaakt: {exc}")
+    except Open311KeyError:
+        return _back("staff.admin_credentials",
+                     error="Sleutel niet gemaakt: geef de naam van de toepassing (1 tot 200 tekens).")
     db.session.commit()
     return _render(new_secret=text, new_secret_for=f"Open311-sleutel van {key.application}"), 201
 

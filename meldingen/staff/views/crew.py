@@ -11,6 +11,7 @@ from meldingen.staff import mywork, workorder
 from meldingen.staff.roles import action_required
 from meldingen.staff.views import bp
 from meldingen.staff.views.fieldwork import _parse_point, _photo_url, report_or_404
+from meldingen.staff.words import SYSTEM_NOTES, history_lines
 
 
 @bp.get("/werk")
@@ -41,4 +42,5 @@ def work_order(reference: str):
     link = workorder.report_link(report, url_for("staff.report_page", reference=report.reference))
     return render_template("staff/workorder.html", report=report, link=link, qr_svg=workorder.qr_svg(link),
                            status_names=load_status_table().names, photo_url=_photo_url,
+                           history=history_lines(report), system_notes=SYSTEM_NOTES,
                            tile_url=current_app.config.get("TILE_URL") or "")

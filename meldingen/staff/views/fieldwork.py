@@ -21,6 +21,7 @@ from meldingen.reports.statuses import TransitionRefused, load_status_table
 from meldingen.staff import mapdata, report_actions
 from meldingen.staff.roles import action_required
 from meldingen.staff.views import bp
+from meldingen.staff.words import SYSTEM_NOTES, history_lines, status_refusal
 from meldingen.timeutil import as_aware_utc, utcnow
 
 LIST_LIMIT = 300
@@ -136,6 +137,7 @@ def report_page(reference: str):
     needs_note = {s: table.moves.get((report.status, s), False) for s in buttons}
     return render_template(
         "staff/report.html", report=report, buttons=buttons, status_names=table.names, needs_note=needs_note,
+        history=history_lines(report), system_notes=SYSTEM_NOTES,
         note_required_for=[table.names.get(s, s) for s, needed in needs_note.items() if needed], manage=manage,
         may_merge=may_merge,
         late=report.is_open and report.deadline is not None and as_aware_utc(report.deadline) < utcnow(),
@@ -160,9 +162,11 @@ def report_category(reference: str):
     try:
         change_category(report, category, actor=current_user.email, actor_id=current_user.id,
                         staff_user=current_user)
-    except ReportInputError as exc:
+    except ReportInputError:
         db.session.rollback()
-        flash(f"Categorie niet gewijzigd ({exc}).", "error")
+        reason = "kies een subcategorie" if category is None or category.parent_id is None else \
+            f"de categorie ‘{category.name}’ wordt niet meer gebruikt"
+        flash(f"Categorie niet gewijzigd: {reason}.", "error")
     else:
         db.session.commit()
         flash("Categorie opgeslagen; de melding is opnieuw doorgezet.")
@@ -243,13 +247,15 @@ def report_status(reference: str):
     try:
         report_actions.update_status_with_photo(report, current_user, new_status, note,
                                                 request.files.get("photo"), resident_message=resident_message)
-    except TransitionRefused as exc:
+    except TransitionRefused:
         db.session.rollback()
-        flash(f"Niet gelukt: {exc.reason}", "error")
+        flash(f"Niet gelukt: {status_refusal(report.status, new_status, load_status_table().names)}.", "error")
         return redirect(url_for("staff.report_page", reference=report.reference)), 303
     except ImageRejected as exc:
         db.session.rollback()
-        flash(f"De foto is niet opgeslagen: {exc.reason}", "error")
+        from meldingen.media.refusals import refusal_text
+
+        flash(f"De foto is niet opgeslagen: {refusal_text([exc.code])}.", "error")
         return redirect(url_for("staff.report_page", reference=report.reference)), 303
     db.session.commit()
     names = load_status_table().names

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from meldingen.accounts.models import StaffUser
 from meldingen.extensions import db
 from meldingen.inputs.bounds import bounded_int
+from meldingen.notify.standard_texts import texts_for_inbox
 from meldingen.staff import inbox as inbox_service
 from meldingen.staff.residents import resident_label
 from meldingen.staff.roles import action_required
@@ -47,7 +48,12 @@ def _conversation_or_404(conversation_id: int):
 @bp.get("/inbox/<int:conversation_id>")
 @action_required("use_inbox")
 def conversation_page(conversation_id: int):
-    return _render_conversation(_conversation_or_404(conversation_id))
+    conversation = _conversation_or_404(conversation_id)
+    draft = ""
+    chosen = bounded_int(request.args.get("tekst"), default=0, low=0, high=MAX_DB_INT)
+    if chosen:  # a reply text picked without JavaScript: the reply box starts with it
+        draft = next((t.body for t in texts_for_inbox(conversation.organisation_id) if t.id == chosen), "")
+    return _render_conversation(conversation, draft=draft)
 
 
 def _render_conversation(conversation, draft: str = "", error: str | None = None, status: int = 200):
@@ -62,6 +68,8 @@ def _render_conversation(conversation, draft: str = "", error: str | None = None
                            claim_minutes=inbox_service.claim_seconds() // 60, draft=draft, error=error,
                            photos=inbox_service.photos_of(conversation.messages), resident_label=resident_label,
                            preview_text=inbox_service.preview_text,
+                           places=inbox_service.place_names(conversation.messages),
+                           reply_texts=texts_for_inbox(conversation.organisation_id),
                            tile_url=current_app.config.get("TILE_URL") or ""), status
 
 
@@ -74,8 +82,9 @@ def conversation_messages(conversation_id: int):
     after_id = bounded_int(request.args.get("after"), default=0, low=0, high=MAX_DB_INT)
     messages = inbox_service.messages_after(conversation, after_id)
     photos = inbox_service.photos_of(messages)
+    places = inbox_service.place_names(messages)
     items = [{"id": m.id, "direction": m.direction,
-              "html": render_template("staff/_message.html", m=m, photos=photos,
+              "html": render_template("staff/_message.html", m=m, photos=photos, places=places,
                                       preview_text=inbox_service.preview_text)} for m in messages]
     return jsonify({"messages": items, "last_id": messages[-1].id if messages else after_id})
 

@@ -1,4 +1,5 @@
-/* The backlog's hotspot map: area outlines and circles sized by the number of open reports per ~200 m cell. */
+/* The backlog's hotspot map: area outlines and circles sized by the number of open reports per ~200 m cell, each
+   with its count (and how many are late) written on it. */
 (function () {
   "use strict";
   var el = document.getElementById("hotspot-map");
@@ -9,7 +10,8 @@
   var group = L.featureGroup().addTo(map);
   spots.forEach(function (s) {
     L.circleMarker([s.lat, s.lon], { radius: 6 + Math.sqrt(s.count) * 3, color: s.late ? "#c0392b" : "#1f6fb2",
-      weight: 2, fillOpacity: 0.35 }).bindTooltip(s.count + " open" + (s.late ? ", " + s.late + " te laat" : ""))
+      weight: 2, fillOpacity: 0.35 }).bindTooltip(s.count + (s.late ? " (" + s.late + " te laat)" : ""),
+      { permanent: true, direction: "center", className: "hotspot-count" })  // counts readable without hovering
       .addTo(group);
   });
   fetch(el.dataset.areasUrl, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (data) {

@@ -59,4 +59,24 @@
       });
     });
   }
+
+  // Standard replies: put the text in the reply box where the cursor is, keeping what was typed (without
+  // JavaScript the link opens the page with the text in the box).
+  var body = document.getElementById("reply-body");
+  var touched = false;  // the box keeps its cursor when the link takes the focus; before any use: at the end
+  if (body) { body.addEventListener("focus", function () { touched = true; }); }
+  document.querySelectorAll("a.reply-text").forEach(function (link) {
+    link.addEventListener("click", function (event) {
+      if (!body) { return; }
+      event.preventDefault();
+      var text = link.dataset.text, start = body.selectionStart, end = body.selectionEnd;
+      if (typeof start !== "number" || !touched) { start = end = body.value.length; }
+      var before = body.value.slice(0, start), after = body.value.slice(end);
+      var glue = before && !/\s$/.test(before) ? " " : "";
+      body.value = before + glue + text + after;
+      body.focus();
+      var at = (before + glue + text).length;
+      body.setSelectionRange(at, at);
+    });
+  });
 })();

@@ -165,7 +165,7 @@ self.addEventListener("message", function (event) {
       return Promise.all(data.urls.map(function (href) {
         var url = new URL(href, self.location.origin);
         if (!keepable(url)) { return 0; }
-        return fetch(url.href, { credentials: "same-origin" }).then(function (response) {
+        return fetch(url.href, { credentials: "same-origin", headers: { "X-Meldingen-Prefetch": "1" } }).then(function (response) {
           if (!response.ok || response.redirected) { return 0; }
           return cache.put(cacheKey(url), response).then(function () { return 1; });
         }).catch(function () { return 0; });
