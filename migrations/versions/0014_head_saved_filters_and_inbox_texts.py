@@ -15,7 +15,7 @@ from meldingen.db import UTCDateTime
 
 # revision identifiers, used by Alembic.
 revision = '0012_head'
-down_revision = '0011'
+down_revision = '0012_desk'
 branch_labels = None
 depends_on = None
 
