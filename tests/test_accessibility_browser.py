@@ -143,3 +143,48 @@ def test_the_chat_and_the_front_page_have_no_critical_or_serious_accessibility_v
         found[path] = axe_violations(page)
     context.close()
     assert not any(found.values()), found
+
+
+def tab_to(page, selector: str, limit: int = 60) -> None:
+    """Press Tab until the element matching `selector` has the focus (as a keyboard user does)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("s => document.activeElement && document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"{selector} never got the focus with Tab")
+
+
+def test_an_agent_answers_a_resident_from_the_inbox_with_the_keyboard_alone(app, live_server, browser,
+                                                                              volume_of_work):
+    from sqlalchemy import select
+
+    from meldingen.residents.models import ConversationMessage
+
+    agent = volume_of_work["staff"]["agent"]
+    conversation_id = volume_of_work["conversation"]
+    context = browser.new_context(viewport=LAPTOP)
+    page = context.new_page()
+    page.goto(f"{live_server}/staff/login")
+    tab_to(page, "input[name=email]")
+    page.keyboard.type(agent.email)
+    tab_to(page, "input[name=password]")
+    page.keyboard.type("correct horse battery")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/staff/inbox")
+    tab_to(page, f"#inbox-list a[href$='/staff/inbox/{conversation_id}']")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/staff/inbox/{conversation_id}")
+    tab_to(page, "#claim")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("form.reply textarea[name=body]")
+    tab_to(page, "form.reply textarea[name=body]")
+    page.keyboard.type("Dank u wel. De buitendienst haalt het grofvuil morgen op.")
+    tab_to(page, "form.reply button[type=submit]")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".flash.ok")
+    assert "Antwoord verstuurd" in page.inner_text(".flash.ok")
+    context.close()
+    db.session.rollback()
+    sent = db.session.scalars(select(ConversationMessage.text).where(
+        ConversationMessage.conversation_id == conversation_id, ConversationMessage.direction == "out")).all()
+    assert "Dank u wel. De buitendienst haalt het grofvuil morgen op." in sent
