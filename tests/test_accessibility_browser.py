@@ -1,6 +1,6 @@
 """WCAG 2.1 AA in headless Chromium with axe-core (tests/axe/axe.min.js, the npm package's build, MPL-2.0): every
-staff page each of the four roles can open (every GET route of the staff blueprint without parameters, plus a
-report page, its work order and a conversation), the resident's chat and the front page have no critical or serious
+staff page each of the four roles can open (every GET route under /staff/ without parameters, plus a report
+page, its work order, a merge review, a conversation, a routing rule and a resident's page), the resident's chat and the front page have no critical or serious
 violation; and the inbox works with the keyboard alone."""
 
 from __future__ import annotations
@@ -69,6 +69,7 @@ def volume_of_work(app, make_staff):
     from meldingen.organisations.models import Organisation
     from meldingen.reports.services import change_status
     from meldingen.residents.models import Conversation, ConversationMessage, Reporter
+    from meldingen.routing.models import RoutingRule
     from meldingen.timeutil import utcnow
 
     first = make_report("Losse stoeptegel bij de bushalte, zie https://voorbeeld.nl/een/heel/lange/link/"
@@ -94,12 +95,17 @@ def volume_of_work(app, make_staff):
         ConversationMessage(conversation_id=conversation.id, direction="in", kind="location",
                             data={"location": {"lat": 52.3877, "lon": 4.8926}}),
     ])
+    rule = RoutingRule(position=5, name="Amsterdam: containers", active=True,
+                       conditions={"organisation_codes": ["GM0363"], "main_slugs": ["afval"]},
+                       organisation_code="GM0363")
+    db.session.add(rule)
     db.session.commit()
     staff = {role: make_staff(role, "GM0363", first.department.code if role == "crew" else None)[0]
              for role in ("crew", "head", "agent", "admin")}
     first.assignee_id = staff["crew"].id
     db.session.commit()
-    return {"report": first.reference, "conversation": conversation.id, "staff": staff}
+    return {"report": first.reference, "other": late.reference, "conversation": conversation.id, "staff": staff,
+            "rule": rule.id, "resident": reporter.id}
 
 
 @pytest.mark.parametrize("role", ["crew", "head", "agent", "admin"])
@@ -108,7 +114,10 @@ def test_every_staff_page_a_role_opens_has_no_critical_or_serious_accessibility_
     user = volume_of_work["staff"][role]
     paths = staff_page_paths(app) + [f"/staff/reports/{volume_of_work['report']}",
                                      f"/staff/reports/{volume_of_work['report']}/werkbon",
-                                     f"/staff/inbox/{volume_of_work['conversation']}"]
+                                     f"/staff/reports/{volume_of_work['report']}/merge?target={volume_of_work['other']}",
+                                     f"/staff/inbox/{volume_of_work['conversation']}",
+                                     f"/staff/admin/rules/{volume_of_work['rule']}",
+                                     f"/staff/admin/residents/{volume_of_work['resident']}"]
     context = browser.new_context(viewport=PHONE if role == "crew" else LAPTOP, bypass_csp=True)
     page = context.new_page()
     sign_in(page, live_server, user.email)
@@ -127,7 +136,7 @@ def test_every_staff_page_a_role_opens_has_no_critical_or_serious_accessibility_
         if problems:
             found[path] = problems
     context.close()
-    assert len(checked) >= {"crew": 4, "head": 6, "agent": 4, "admin": 12}[role], checked
+    assert len(checked) >= {"crew": 6, "head": 9, "agent": 4, "admin": 20}[role], checked
     assert not found, "\n".join(f"{path}:\n  " + "\n  ".join(lines) for path, lines in found.items())
 
 
