@@ -197,3 +197,31 @@ def test_an_agent_answers_a_resident_from_the_inbox_with_the_keyboard_alone(app,
     sent = db.session.scalars(select(ConversationMessage.text).where(
         ConversationMessage.conversation_id == conversation_id, ConversationMessage.direction == "out")).all()
     assert "Dank u wel. De buitendienst haalt het grofvuil morgen op." in sent
+
+
+def test_the_status_confirmation_in_the_page_and_from_the_server_has_no_critical_or_serious_violation(
+        app, live_server, browser, make_staff):
+    from tests.test_staff_status_keyboard_browser import followed_report
+
+    report = followed_report(2)
+    crew, _ = make_staff("crew", "GM0363", report.department.code)
+    reference = report.reference
+    found = {}
+    for dialog in (True, False):
+        context = browser.new_context(viewport=PHONE, bypass_csp=True)
+        page = context.new_page()
+        if not dialog:  # as without the page's script: the server asks for the confirmation itself
+            page.route("**/static/staff/report.js", lambda route: route.fulfill(body="", content_type="text/javascript"))
+        sign_in(page, live_server, crew.email)
+        page.wait_for_url("**/staff/map")
+        page.goto(f"{live_server}/staff/reports/{reference}")
+        page.fill("textarea[name=note]", "Tegel teruggelegd")
+        page.click("button[name=status][value=done]")
+        if dialog:
+            page.wait_for_selector("#preview-dialog[open]")
+            page.wait_for_selector("#preview-texts *")
+        else:
+            page.wait_for_selector("input[name=confirmed]", state="attached")
+        found["dialog" if dialog else "confirmation page"] = axe_violations(page)
+        context.close()
+    assert not any(found.values()), found
