@@ -6,6 +6,7 @@ per staff member on the server and ordered nearest neighbour; the service worker
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -181,7 +182,18 @@ def test_taking_a_report_and_the_route_need_the_pages_csrf_token(app, make_staff
     assert report.assignee_id == crew.id
 
 
-def test_todays_route_is_kept_per_person_and_ordered_nearest_neighbour_from_where_they_stand(app, make_staff):
+@pytest.fixture
+def one_day(monkeypatch):
+    """Today stays today while the test runs (it may run across midnight in Amsterdam)."""
+    from meldingen.staff import route
+
+    day = route.today()
+    monkeypatch.setattr(route, "today", lambda: day)
+    return day
+
+
+def test_todays_route_is_kept_per_person_and_ordered_nearest_neighbour_from_where_they_stand(app, make_staff,
+                                                                                            one_day):
     from meldingen.staff import route
 
     # Along a line from west to east, added in a jumbled order.
@@ -195,6 +207,7 @@ def test_todays_route_is_kept_per_person_and_ordered_nearest_neighbour_from_wher
     db.session.commit()
     assert [s.report.reference for s in route.route(crew)] == [reports[i].reference for i in (3, 0, 4, 1, 2)]
     assert route.route(colleague) == []
+    assert route.route(crew, day=one_day - timedelta(days=1)) == []  # a route is for one day
 
     client = signed_in(app, crew)
     east = (52.3700, 4.9300)
@@ -211,7 +224,7 @@ def test_todays_route_is_kept_per_person_and_ordered_nearest_neighbour_from_wher
     assert [s.report.reference for s in route.route(crew)] == [reports[i].reference for i in (4, 3, 1, 0)]
 
 
-def test_a_report_goes_on_the_route_from_its_page_and_from_my_work(app, make_staff):
+def test_a_report_goes_on_the_route_from_its_page_and_from_my_work(app, make_staff, one_day):
     report = make_report("Losse stoeptegel bij de ingang")
     crew, _ = make_staff("crew", "GM0363", report.department.code)
     client = signed_in(app, crew)

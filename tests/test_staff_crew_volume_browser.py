@@ -14,6 +14,7 @@ from meldingen.extensions import db
 from tests.factories import make_report
 from tests.test_accessibility_browser import axe_violations
 from tests.test_staff_browser import CHROMIUM, PHONE, live_server, sign_in
+from tests.test_staff_crew_volume import one_day
 from tests.volume import CROWDED_SPOT, fill_reports
 
 pytestmark = pytest.mark.browser
@@ -161,7 +162,7 @@ def test_the_list_and_my_work_say_the_true_counts_and_page_on(app, live_server, 
 # then leave that file to the garbage collector, and its ResourceWarning would fail this test for the harness.
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_a_route_made_from_my_work_is_ordered_from_where_the_crew_stands_and_kept_offline(app, live_server,
-                                                                                          browser, crew):
+                                                                                          browser, crew, one_day):
     from meldingen.reports.models import Report
 
     user, volume = crew

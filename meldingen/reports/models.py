@@ -167,7 +167,7 @@ class DuplicateCandidate(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class RouteStop(db.Model):
+class RouteStop(db.Model):  # type: ignore[name-defined]  # as every model: Flask-SQLAlchemy's db.Model
     """One stop on a staff member's route for a day: the reports they mean to visit, in the order they set.
     Kept on the server, so the phone, a colleague's laptop and the printed work orders agree."""
 

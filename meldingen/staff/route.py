@@ -47,10 +47,15 @@ def route_references(staff, day: date | None = None) -> set[str]:
     return {stop.report.reference for stop in _stops(staff, day or today())}
 
 
+def _point(report: Report) -> tuple[float, float] | None:
+    return (report.lat, report.lon) if report.lat is not None and report.lon is not None else None
+
+
 def route(staff, here: tuple[float, float] | None = None, day: date | None = None) -> list[Stop]:
-    result, previous = [], here
+    result: list[Stop] = []
+    previous = here
     for stop in _stops(staff, day or today()):
-        point = (stop.report.lat, stop.report.lon) if stop.report.lat is not None else None
+        point = _point(stop.report)
         result.append(Stop(report=stop.report, position=stop.position,
                            distance_m=distance_m(previous, point) if previous and point else None))
         previous = point or previous
@@ -90,19 +95,19 @@ def order_nearest_neighbour(staff, here: tuple[float, float] | None = None, day:
     """Reorder today's stops: from `here` (else the first stop) always to the nearest stop not yet visited.
     Stops without a place go last, in the order they had."""
     stops = _stops(staff, day or today())
-    placed = [s for s in stops if s.report.lat is not None]
-    unplaced = [s for s in stops if s.report.lat is None]
+    placed = [(s, point) for s in stops if (point := _point(s.report)) is not None]
+    unplaced = [s for s in stops if _point(s.report) is None]
     ordered: list[RouteStop] = []
     current = here
     if current is None and placed:
-        ordered.append(placed.pop(0))
-        current = (ordered[0].report.lat, ordered[0].report.lon)
+        first, current = placed.pop(0)
+        ordered.append(first)
     while placed:
         here_now = current
-        nearest = min(placed, key=lambda s: distance_m(here_now, (s.report.lat, s.report.lon)))
+        nearest = min(placed, key=lambda sp: distance_m(here_now, sp[1]))
         placed.remove(nearest)
-        ordered.append(nearest)
-        current = (nearest.report.lat, nearest.report.lon)
+        ordered.append(nearest[0])
+        current = nearest[1]
     for position, stop in enumerate(ordered + unplaced, start=1):
         stop.position = position
     db.session.flush()
