@@ -40,7 +40,7 @@ def crew_at_volume(app, make_staff):
 
 
 def cards(html: str) -> list[str]:
-    return re.findall(r'<li class="work[^"]*" data-report-url="/staff/reports/([A-Z0-9-]+)"', html)
+    return re.findall(r'<li id="work-[^"]+" class="work[^"]*" data-report-url="/staff/reports/([A-Z0-9-]+)"', html)
 
 
 def test_the_list_under_the_map_says_how_many_are_open_and_pages_through_all_of_them(app, crew_at_volume):
@@ -230,12 +230,17 @@ def test_a_report_goes_on_the_route_from_its_page_and_from_my_work(app, make_sta
     client = signed_in(app, crew)
     page = client.get(f"/staff/reports/{report.reference}").get_data(as_text=True)
     assert "Op mijn route vandaag" in page
-    response = client.post(f"/staff/reports/{report.reference}/route", data={"back": "werk"})
-    assert response.headers["Location"].endswith("/staff/werk")
+    # Back on "mijn werk" as it was (its page, the position it was sorted from), at the card pressed.
+    back = "/staff/werk?lat=52.37&lon=4.89&page=1"
+    response = client.post(f"/staff/reports/{report.reference}/route", data={"back": back})
+    assert response.headers["Location"] == f"{back}#work-{report.reference}"
     work = client.get("/staff/werk").get_data(as_text=True)
     assert "Mijn route vandaag (1)" in work and "Van mijn route halen" in work
-    response = client.post(f"/staff/reports/{report.reference}/route", data={"back": "https://elders.example"})
-    assert response.headers["Location"].endswith(f"/staff/reports/{report.reference}")  # never another site
+    assert '<input type="hidden" name="back" value="/staff/werk?">' in work
+    for elsewhere in ("https://elders.example/staff/werk", "//elders.example/staff/werk", "/staff/werk//x",
+                      "/staff/admin"):
+        response = client.post(f"/staff/reports/{report.reference}/route", data={"back": elsewhere})
+        assert response.headers["Location"].endswith(f"/staff/reports/{report.reference}")  # never elsewhere
     assert "stond al op uw route" in client.get(f"/staff/reports/{report.reference}").get_data(as_text=True)
 
 

@@ -92,12 +92,15 @@ def route_order():
 
 
 def _back(reference: str) -> str:
-    """Where a route button was pressed: the route, "mijn werk" or the report page (never another site)."""
-    back = request.form.get("back")
+    """Where a route button was pressed, at the card pressed: "mijn werk" or the route as they were (page,
+    position), else the report page. Only those pages of this site, never an address from elsewhere."""
+    back = request.form.get("back") or ""
     if back == "route":
-        return url_for("staff.my_route")
-    if back == "werk":
-        return url_for("staff.my_work")
+        back = url_for("staff.my_route")
+    elif back == "werk":
+        back = url_for("staff.my_work")
+    if back.startswith(("/staff/werk", "/staff/route")) and not any(c in back for c in ("//", "\\", "#", "\n")):
+        return f"{back}#work-{reference}"
     return url_for("staff.report_page", reference=reference)
 
 
