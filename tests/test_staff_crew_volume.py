@@ -211,11 +211,14 @@ def test_todays_route_is_kept_per_person_and_ordered_nearest_neighbour_from_wher
 
     client = signed_in(app, crew)
     east = (52.3700, 4.9300)
-    assert client.post("/staff/route/order", data={"lat": east[0], "lon": east[1]}).status_code == 303
+    response = client.post("/staff/route/order", data={"lat": east[0], "lon": east[1]})
+    assert response.headers["Location"].endswith("/staff/route?lat=52.37000&lon=4.93000")  # distances from there
     db.session.expire_all()
     assert [s.report.reference for s in route.route(crew)] == [reports[i].reference for i in (4, 3, 2, 1, 0)]
-    page = client.get("/staff/route").get_data(as_text=True)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert cards(page) == [reports[i].reference for i in (4, 3, 2, 1, 0)]
+    first_card = page.split('<li id="work-')[1]
+    assert '<span class="distance">' in first_card  # the first stop: how far from where I stand
     assert "5 meldingen op uw route" in page
     # Without a position: from the first stop on.
     client.post(f"/staff/reports/{reports[2].reference}/route/remove", data={"back": "route"})

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from meldingen.extensions import db
 from tests.factories import make_report
 from tests.test_accessibility_browser import axe_violations
-from tests.test_staff_browser import CHROMIUM, PHONE, live_server, sign_in
+from tests.test_staff_browser import CHROMIUM, PHONE, live_server, screenshot, sign_in
 from tests.test_staff_crew_volume import one_day
 from tests.volume import CROWDED_SPOT, fill_reports
 
@@ -100,6 +100,7 @@ def test_the_crews_map_clusters_overlapping_pins_at_every_zoom_and_the_counts_ad
     assert page.get_attribute("#map", "data-markers") == str(OPEN)
     assert page.inner_text("#list-count") == f"{OPEN} open meldingen"
     assert not axe_violations(page)  # the clusters' counts are readable too
+    screenshot(page, "crew-map-volume")
 
     zooms = 0
     while True:
@@ -154,6 +155,8 @@ def test_the_list_and_my_work_say_the_true_counts_and_page_on(app, live_server, 
     page.click("#work-next")
     page.wait_for_url("**/staff/werk?*page=2*")
     assert "61–120 getoond" in page.inner_text("#work-count")
+    page.evaluate("window.scrollTo(0, 0)")
+    screenshot(page, "crew-my-work-volume")
     assert page.locator("#worklist li.work").count() == 60
     context.close()
 
@@ -189,6 +192,7 @@ def test_a_route_made_from_my_work_is_ordered_from_where_the_crew_stands_and_kep
 
     assert distance_m(CROWDED_SPOT, points[order[0]]) == min(distance_m(CROWDED_SPOT, p) for p in points.values())
     page.wait_for_selector("body[data-offline-ready='1']", timeout=20_000)
+    screenshot(page, "crew-route")
 
     context.set_offline(True)
     page.goto(f"{live_server}/staff/route")  # from the phone's copy
@@ -212,6 +216,7 @@ def test_on_a_phone_the_report_page_never_scrolls_sideways_and_comes_back_to_the
     page.wait_for_url("**/staff/map")
     page.goto(f"{live_server}/staff/reports/{reference}")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert page.locator(".implicit-submit-guard").is_hidden()  # the form's default button is no blue block
     jump = page.locator("#jump-to-status")
     assert jump.bounding_box()["y"] < PHONE["height"]  # a tap away, on the first screen
     jump.click()
@@ -225,6 +230,7 @@ def test_on_a_phone_the_report_page_never_scrolls_sideways_and_comes_back_to_the
     box = flash.bounding_box()
     assert box["y"] >= 0 and box["y"] + box["height"] <= PHONE["height"]  # in view: not back at the top
     assert page.evaluate("window.scrollY") > 0
+    screenshot(page, "crew-report-after-change")
     context.close()
 
 

@@ -88,7 +88,8 @@ def route_order():
     db.session.commit()
     flash("Uw route is geordend: steeds naar de dichtstbijzijnde volgende melding"
           + (", vanaf uw positie." if here else ", vanaf de eerste melding."))
-    return redirect(url_for("staff.my_route")), 303
+    return redirect(url_for("staff.my_route", lat=f"{here[0]:.5f}" if here else None,
+                            lon=f"{here[1]:.5f}" if here else None)), 303
 
 
 def _back(reference: str) -> str:
