@@ -31,6 +31,7 @@ PERMISSIONS: dict[str, tuple[frozenset[str], str]] = {
     "read_candidates": (ALL, "see possible duplicates of a report"),
     "merge": (frozenset({"head", "admin", "agent"}), "merge a duplicate into a known report, and undo it"),
     "assign": (frozenset({"head", "admin"}), "give a report another department or assignee"),
+    "take_report": (frozenset({"crew", "head", "admin"}), "take a report of one's own organisation for oneself"),
     "view_backlog": (frozenset({"head", "admin"}), "the backlog, its charts and its CSV"),
     "use_inbox": (frozenset({"agent", "admin"}), "the shared inbox: read, claim and answer conversations"),
     "read_rules": (frozenset({"head", "admin"}), "read the routing rules that concern one's organisations"),

@@ -14,6 +14,7 @@ from meldingen.reports.models import (  # noqa: F401
     Report,
     ReportEvent,
     ReportSubscription,
+    RouteStop,
     Status,
     StatusTransition,
 )

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from geoalchemy2 import Geometry
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from meldingen.db import RD_SRID, UTCDateTime
@@ -165,3 +165,19 @@ class DuplicateCandidate(db.Model):
     reasons: Mapped[dict] = mapped_column(JSON, default=dict)
     state: Mapped[str] = mapped_column(String(20), default="suggested")  # suggested|merged|rejected
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class RouteStop(db.Model):  # type: ignore[name-defined]  # as every model: Flask-SQLAlchemy's db.Model
+    """One stop on a staff member's route for a day: the reports they mean to visit, in the order they set.
+    Kept on the server, so the phone, a colleague's laptop and the printed work orders agree."""
+
+    __tablename__ = "route_stops"
+    __table_args__ = (UniqueConstraint("staff_user_id", "day", "report_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    report: Mapped[Report] = relationship()

@@ -81,6 +81,24 @@ def reassign(report: Report, staff, department_code: str | None, assignee_id: in
     db.session.flush()
 
 
+def take(report: Report, staff) -> bool:
+    """The staff member takes the report for themselves (assignee: them). Flushes; False when it was theirs.
+
+    Raises ActionRefused for a closed report or one of another organisation (a service point's staff see the
+    municipalities' reports but work for their own organisation: a report is taken by its own organisation)."""
+    if report.organisation_id != staff.organisation_id:
+        raise ActionRefused("U kunt alleen meldingen van uw eigen organisatie op uw naam zetten.")
+    if not report.is_open:
+        raise ActionRefused("Deze melding is al afgesloten.")
+    if report.assignee_id == staff.id:
+        return False
+    add_event(report, "assign", actor=staff.email, actor_id=staff.id,
+              data={"assignee": [report.assignee.email if report.assignee else None, staff.email]})
+    report.assignee = staff
+    db.session.flush()
+    return True
+
+
 def duplicate_candidates(report: Report, staff) -> list[dict]:
     """Reports that may be the same problem, from the duplicates service; only those the staff member may see."""
     candidates = [(found.report, found.score) for found in dedup_services.find_duplicate_candidates(report)]

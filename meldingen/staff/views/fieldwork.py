@@ -7,7 +7,8 @@ import math
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from meldingen import authz
 from meldingen.categories.models import Category
@@ -18,13 +19,13 @@ from meldingen.reports.access import scope_reports, visible_report
 from meldingen.reports.models import Report, Status
 from meldingen.reports.services import ReportInputError
 from meldingen.reports.statuses import TransitionRefused, load_status_table
-from meldingen.staff import mapdata, report_actions
+from meldingen.staff import mapdata, mywork, report_actions, route
 from meldingen.staff.roles import action_required
 from meldingen.staff.views import bp
 from meldingen.staff.words import SYSTEM_NOTES, history_lines, status_refusal
 from meldingen.timeutil import as_aware_utc, utcnow
 
-LIST_LIMIT = 300
+LIST_LIMIT = 100  # a page of the list under the map
 MAX_RESIDENT_MESSAGE = 2000
 
 
@@ -33,20 +34,21 @@ MAX_RESIDENT_MESSAGE = 2000
 def map_page():
     sort = request.args.get("sort", "age")
     here = _parse_point(request.args.get("lat"), request.args.get("lon"))
-    reports = _open_reports_for_list(current_user)
-    now = utcnow()
-    rows = []
-    for report in reports:
-        distance = _distance_m(here, (report.lat, report.lon)) if here else None
-        rows.append({"report": report, "distance": distance, "age": mapdata.report_age_days(report, now),
-                     "late": report.deadline is not None and as_aware_utc(report.deadline) < now})
-    if sort == "distance" and here:
-        rows.sort(key=lambda r: r["distance"])
-    else:
+    if sort != "distance" or here is None:
         sort = "age"
-        rows.sort(key=lambda r: as_aware_utc(r["report"].created_at))
-    return render_template("staff/map.html", rows=rows, sort=sort, here=here,
-                           tile_url=current_app.config.get("TILE_URL") or "")
+    total = db.session.scalar(_open_reports_for_list(current_user, func.count()))
+    pages = max(1, -(-total // LIST_LIMIT))
+    page = min(max(1, _page_number(request.args.get("page"))), pages)
+    order = [*mywork.nearness(here), Report.id] if sort == "distance" and here else [Report.created_at, Report.id]
+    reports = db.session.scalars(_open_reports_for_list(current_user, Report).order_by(*order)
+                                 .limit(LIST_LIMIT).offset((page - 1) * LIST_LIMIT)
+                                 .options(selectinload(Report.category))).all()
+    now = utcnow()
+    rows = [{"report": report, "distance": _distance_m(here, (report.lat, report.lon)) if here else None,
+             "age": mapdata.report_age_days(report, now),
+             "late": report.deadline is not None and as_aware_utc(report.deadline) < now} for report in reports]
+    return render_template("staff/map.html", rows=rows, sort=sort, here=here, total=total, page=page, pages=pages,
+                           first=(page - 1) * LIST_LIMIT + 1, tile_url=current_app.config.get("TILE_URL") or "")
 
 
 @bp.get("/map/reports.geojson")
@@ -66,11 +68,18 @@ def map_areas():
                     mimetype="application/geo+json")
 
 
-def _open_reports_for_list(staff) -> list[Report]:
-    query = scope_reports(
-        select(Report).join(Status, Status.code == Report.status)
+def _open_reports_for_list(staff, *columns):
+    """The map's open reports (those with a place), as `columns`."""
+    return scope_reports(
+        select(*columns).select_from(Report).join(Status, Status.code == Report.status)
         .where(Status.is_open.is_(True), Report.duplicate_of_id.is_(None), Report.lat.is_not(None)), staff)
-    return db.session.scalars(query.order_by(Report.created_at.asc()).limit(LIST_LIMIT)).all()
+
+
+def _page_number(value) -> int:
+    try:
+        return max(1, min(int(value), 100_000))
+    except (TypeError, ValueError):
+        return 1
 
 
 def _parse_point(lat, lon):
@@ -134,6 +143,11 @@ def report_page(reference: str):
         # still confirmed as what it is, and kept on the phone with that confirmation.
         context["summaries"] = {s: (status_change_summary(report, s, None)["sentence"],
                                     status_change_summary(report, s, "-")["sentence"]) for s in buttons}
+    if report.is_open and authz.may(current_user, "view_map"):  # the crew's own work: take it, plan it
+        context["may_take"] = (authz.may(current_user, "take_report") and report.assignee_id != current_user.id
+                               and report.organisation_id == current_user.organisation_id)
+        context["may_route"] = True
+        context["on_route"] = report.reference in route.route_references(current_user)
     needs_note = {s: table.moves.get((report.status, s), False) for s in buttons}
     return render_template(
         "staff/report.html", report=report, buttons=buttons, status_names=table.names, needs_note=needs_note,
@@ -221,7 +235,7 @@ def report_status(reference: str):
     new_status = request.form.get("status", "")
     if not new_status:  # the form's default button: an implicit submission changes nothing
         flash("Er is niets gewijzigd. Kies een knop met de nieuwe status.", "error")
-        return redirect(url_for("staff.report_page", reference=report.reference)), 303
+        return redirect(url_for("staff.report_page", reference=report.reference, _anchor="status-update")), 303
     if not authz.may_set_status(current_user, new_status):
         abort(403)
     note = request.form.get("note")
@@ -230,10 +244,10 @@ def report_status(reference: str):
         resident_message = (request.form.get("resident_message") or "").strip()
         if not resident_message:
             flash("Schrijf het bericht aan de melder, of zet ‘bericht aan melder’ uit.", "error")
-            return redirect(url_for("staff.report_page", reference=report.reference)), 303
+            return redirect(url_for("staff.report_page", reference=report.reference, _anchor="status-update")), 303
         if len(resident_message) > MAX_RESIDENT_MESSAGE:
             flash(f"Het bericht aan de melder mag hoogstens {MAX_RESIDENT_MESSAGE} tekens lang zijn.", "error")
-            return redirect(url_for("staff.report_page", reference=report.reference)), 303
+            return redirect(url_for("staff.report_page", reference=report.reference, _anchor="status-update")), 303
     summary = status_change_summary(report, new_status, resident_message) \
         if new_status in load_status_table().names else None
     if summary and summary["confirm"] and request.form.get("confirmed") != "1":
@@ -250,13 +264,13 @@ def report_status(reference: str):
     except TransitionRefused:
         db.session.rollback()
         flash(f"Niet gelukt: {status_refusal(report.status, new_status, load_status_table().names)}.", "error")
-        return redirect(url_for("staff.report_page", reference=report.reference)), 303
+        return redirect(url_for("staff.report_page", reference=report.reference, _anchor="status-update")), 303
     except ImageRejected as exc:
         db.session.rollback()
         from meldingen.media.refusals import refusal_text
 
         flash(f"De foto is niet opgeslagen: {refusal_text([exc.code])}.", "error")
-        return redirect(url_for("staff.report_page", reference=report.reference)), 303
+        return redirect(url_for("staff.report_page", reference=report.reference, _anchor="status-update")), 303
     db.session.commit()
     names = load_status_table().names
     told = ""
@@ -265,7 +279,7 @@ def report_status(reference: str):
         told = f" 1 melder krijgt {what}." if summary["residents"] == 1 else \
             f" {summary['residents']} melders krijgen {what}."
     flash(f"Melding {report.reference} staat nu op ‘{names.get(new_status, new_status)}’.{told}")
-    return redirect(url_for("staff.report_page", reference=report.reference)), 303
+    return redirect(url_for("staff.report_page", reference=report.reference, _anchor="status-update")), 303
 
 
 @bp.get("/reports/<reference>/message-preview")

@@ -1,6 +1,6 @@
 /* The field map: street tiles (PDOK by default) with area outlines (usable without tiles), the team's open
-   reports as pins coloured by status as the legend says (late: a red ring, letter: main category), clustered
-   when dense; a marker opens the report page. No build step. */
+   reports as pins coloured by status as the legend says (late: a red ring, letter: main category), clustered with
+   their count wherever they would overlap; a marker opens the report page. No build step. */
 (function () {
   "use strict";
   var el = document.getElementById("map");
@@ -20,8 +20,10 @@
     },
     onEachFeature: function (f, layer) { layer.bindTooltip(f.properties.name, { sticky: true }); }
   }).addTo(map);
-  var cluster = L.markerClusterGroup ? L.markerClusterGroup({ maxClusterRadius: 45, showCoverageOnHover: false,
-                                                                 disableClusteringAtZoom: 15 })
+  // Clustered at every zoom wherever pins would overlap (a pin is 24 px; 40 px keeps them apart with room to tap),
+  // each cluster showing how many reports it holds; at the closest zoom reports at one spot fan out when tapped.
+  var cluster = L.markerClusterGroup ? L.markerClusterGroup({ maxClusterRadius: 40, showCoverageOnHover: false,
+                                                                 spiderfyOnMaxZoom: true })
                                      : L.layerGroup();
   cluster.addTo(map);
   var reportUrl = el.dataset.reportUrl;

@@ -1,5 +1,6 @@
-/* "Mijn werk" on a crew's phone: nearest first from the phone's position, and the service worker that keeps the
-   list, its report pages and their photos on the phone and sends status changes made without signal later. */
+/* "Mijn werk" and today's route on a crew's phone: nearest first from the phone's position, the route ordered from
+   it, and the service worker that keeps the list, its report pages and their photos on the phone and sends status
+   changes made without signal later. */
 (function () {
   "use strict";
   var state = document.getElementById("offline-state");
@@ -25,6 +26,19 @@
       }, { enableHighAccuracy: true, timeout: 10000, maximumAge: 60000 });
     });
   }
+  var orderForm = document.getElementById("route-order-form");
+  if (orderForm && navigator.geolocation) {
+    orderForm.addEventListener("submit", function (event) {
+      if (orderForm.dataset.located) { return; }
+      event.preventDefault();
+      var done = function () { orderForm.dataset.located = "1"; orderForm.requestSubmit(); };
+      navigator.geolocation.getCurrentPosition(function (pos) {
+        orderForm.elements.lat.value = pos.coords.latitude.toFixed(5);
+        orderForm.elements.lon.value = pos.coords.longitude.toFixed(5);
+        done();
+      }, done, { enableHighAccuracy: true, timeout: 10000, maximumAge: 60000 });
+    });
+  }
   var script = document.getElementById("mywork-script");
   if (!("serviceWorker" in navigator) || !script) { return; }
   navigator.serviceWorker.addEventListener("message", function (event) {
@@ -37,6 +51,8 @@
     return navigator.serviceWorker.ready;
   }).then(function (registration) {
     var urls = [window.location.pathname + window.location.search];
+    var routeLink = document.getElementById("route-link");
+    if (routeLink) { urls.push(routeLink.getAttribute("href")); }
     document.querySelectorAll("#worklist li[data-report-url]").forEach(function (li) {
       urls.push(li.dataset.reportUrl);
       (li.dataset.photoUrls || "").split(" ").forEach(function (u) { if (u) { urls.push(u); } });

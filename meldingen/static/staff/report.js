@@ -15,6 +15,14 @@
 
   var form = document.getElementById("status-form");
   if (!form) { return; }
+  // Back from a status change the page opens at the form (#status-update): what the change did is said there,
+  // not only at the top of the page.
+  if (window.location.hash === "#status-update") {
+    var section = document.getElementById("status-update");
+    document.querySelectorAll("main > .flash").forEach(function (flash) {
+      section.insertBefore(flash, section.querySelector("h2").nextSibling);
+    });
+  }
   var toResident = document.getElementById("to-resident");
   var box = document.getElementById("resident-message");
   var message = form.querySelector("textarea[name=resident_message]");

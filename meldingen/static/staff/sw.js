@@ -1,13 +1,21 @@
-/* The crew's service worker (scope /staff/). Keeps "mijn werk", the report pages on it and their photos readable
-   without signal (network first, the kept copy when there is none), and keeps status changes made without signal
-   on the phone (IndexedDB) until it is back online, then sends them in order. Nothing is kept after signing out. */
+/* The crew's service worker (scope /staff/). Keeps "mijn werk", today's route, the report pages on them and their
+   photos readable without signal (network first, the kept copy when there is none), and keeps status changes made
+   without signal on the phone (IndexedDB) until it is back online, then sends them in order. The staff pages'
+   styles and scripts are kept when it installs (PRECACHE, written above this file by the page that serves it), so
+   the first page opened without signal is styled. Nothing is kept after signing out. */
 "use strict";
-var CACHE = "meldingen-crew-v1";
+var CACHE = "meldingen-crew-v2";
 var DB_NAME = "meldingen-crew";
 var STORE = "status-queue";
 var SYNC_TAG = "meldingen-status";
 
-self.addEventListener("install", function () { self.skipWaiting(); });
+self.addEventListener("install", function (event) {
+  var assets = typeof PRECACHE === "undefined" ? [] : PRECACHE;
+  // One asset that cannot be fetched must not stop the worker: each is kept on its own.
+  event.waitUntil(caches.open(CACHE).then(function (cache) {
+    return Promise.all(assets.map(function (href) { return cache.add(href).catch(function () {}); }));
+  }).then(function () { return self.skipWaiting(); }));
+});
 self.addEventListener("activate", function (event) {
   event.waitUntil(caches.keys().then(function (keys) {
     return Promise.all(keys.filter(function (k) { return k !== CACHE; }).map(function (k) { return caches.delete(k); }));
@@ -51,13 +59,27 @@ function tellQueueLength() {
 var STATUS_POST = /^\/staff\/reports\/[^/]+\/status$/;
 
 function keepable(url) {
-  return url.origin === self.location.origin && (url.pathname === "/staff/werk" ||
+  return url.origin === self.location.origin && (url.pathname === "/staff/werk" || url.pathname === "/staff/route" ||
     /^\/staff\/reports\/[^/]+$/.test(url.pathname) || url.pathname.indexOf("/media/photos/") === 0 ||
     url.pathname.indexOf("/static/") === 0);
 }
 function cacheKey(url) {
-  // One copy of the list, whatever position it was sorted from.
-  return url.pathname === "/staff/werk" ? url.origin + "/staff/werk" : url.href;
+  // One copy of each page of the list and of the route, whatever position they were sorted from.
+  if (url.pathname === "/staff/werk") {
+    var page = url.searchParams.get("page");
+    return url.origin + "/staff/werk" + (page && page !== "1" ? "?page=" + encodeURIComponent(page) : "");
+  }
+  return url.pathname === "/staff/route" ? url.origin + "/staff/route" : url.href;
+}
+
+function forgetPages() {
+  // Signing out: every kept page and photo goes; the styles and scripts (no one's data) stay for the next sign-in.
+  return caches.open(CACHE).then(function (cache) {
+    return cache.keys().then(function (requests) {
+      return Promise.all(requests.filter(function (r) { return new URL(r.url).pathname.indexOf("/static/") !== 0; })
+        .map(function (r) { return cache.delete(r); }));
+    });
+  });
 }
 
 function offlinePage(title, text, status) {
@@ -143,7 +165,7 @@ self.addEventListener("fetch", function (event) {
   if (url.origin !== self.location.origin) { return; }
   if (request.method === "POST") {
     if (url.pathname === "/staff/logout") {
-      event.waitUntil(Promise.all([caches.delete(CACHE), queueClear()]));
+      event.waitUntil(Promise.all([forgetPages(), queueClear()]));
       return;
     }
     if (STATUS_POST.test(url.pathname)) { event.respondWith(postOrQueue(request)); }
