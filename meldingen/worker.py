@@ -47,10 +47,22 @@ def prepare_worker_process(queue_names: list[str], app_factory: Callable[[], Fla
 
 
 def start_background_process(app: Flask) -> None:
-    """The first work of the embedded background process: deliveries a previous process acknowledged and left in
-    the inbox spool, then the classifier."""
+    """The first work of the embedded background process: what its dead predecessor held (claimed events, sends
+    in flight) taken up at once rather than after their leases, deliveries a previous process acknowledged and
+    left in the inbox spool, then the classifier. The embedded layout has one background process, so nothing
+    it takes over is still in anyone's hands."""
+    from meldingen.channels.tasks import take_over_claims
+    from meldingen.notify.tasks import take_over_sends
+
     with app.app_context():
+        try:
+            take_over_claims()
+            take_over_sends()
+        except Exception:  # the sweeps take them up when their leases run out
+            log.exception("taking over the previous process's work failed")
         jobs.enqueue("channels.import_spool")
+        jobs.enqueue("channels.process_due")
+        jobs.enqueue("notify.send_due")
     warm_up(app)
 
 

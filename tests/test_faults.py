@@ -113,8 +113,10 @@ def test_web_process_killed_right_after_acknowledging_loses_nothing(database_url
     # A quiet period longer than the residents take to write: the kill comes after every acknowledgement and
     # before any answer is on its way (a kill during a send is test_recovery's: such sends are settled per
     # platform, or parked for a person when only a person can tell).
+    # The production lease (120 s, three times the recovery timeout): the new process takes the dead one's claims
+    # over when it starts, not when their leases run out (issue 25: references came 129 s after the restart).
     env = service_env(database_url, fake, tmp_path, CLASSIFIER_MODEL_PATH=trained_classifier,
-                      INTAKE_QUIET_SECONDS=8)
+                      INTAKE_QUIET_SECONDS=8, WORK_LEASE_SECONDS=120)
     media = {"hang": True}
     web = WebServer(env, tmp_path, "web1")
     db = Database(database_url)

@@ -119,6 +119,21 @@ def process_due(limit: int = 200) -> int:
     return len(ids)
 
 
+def take_over_claims(now=None) -> int:
+    """A new embedded background process starts: no other process holds work (the one before it died with its
+    web process), so every claimed event is due now instead of when its lease would have run out. Events waiting
+    out a backoff are due now too: a restart ends whatever outage they waited for, or they fail again. Commits;
+    returns how many were taken over."""
+    now = now or utcnow()
+    taken = db.session.execute(
+        update(InboundEvent).where(InboundEvent.state == "pending", InboundEvent.next_attempt_at > now)
+        .values(next_attempt_at=now).execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    if taken:
+        log.warning("took over %s events a previous process held", taken)
+    return taken
+
+
 class RetryLater(Exception):
     """Something this event needs is unavailable for now (a platform's media API is down)."""
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from meldingen import jobs
 from meldingen.extensions import db
@@ -118,6 +118,21 @@ def settle_unknown(message_id: int, now: datetime | None = None) -> str | None:
     state = uncertain.settle(message_id, now or utcnow())
     db.session.commit()
     return state
+
+
+def take_over_sends(now: datetime | None = None) -> int:
+    """A new embedded background process starts: sends left "sending" were in the hands of the process that died
+    before it, so they are settled now (as unknown: by what the platform can tell) instead of after their lease.
+    Commits; returns how many."""
+    now = now or utcnow()
+    taken = 0
+    for message in sender.abandoned_sends(now + timedelta(days=1), 0, 500):  # every "sending" row, however new
+        if sender.claim_abandoned(message):
+            db.session.commit()
+            uncertain.mark_unknown(message, now, "the process stopped during the send (taken over at restart)")
+            taken += 1
+        db.session.commit()
+    return taken
 
 
 def send_due_messages(now: datetime | None = None, limit: int = 500) -> int:
