@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import cast
 
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.engine import CursorResult
 
 from meldingen import jobs
 from meldingen.channels import polling, registry
@@ -125,9 +127,11 @@ def take_over_claims(now=None) -> int:
     out a backoff are due now too: a restart ends whatever outage they waited for, or they fail again. Commits;
     returns how many were taken over."""
     now = now or utcnow()
-    taken = db.session.execute(
+    # An UPDATE's result is a CursorResult, which has a rowcount.
+    result = cast(CursorResult, db.session.execute(
         update(InboundEvent).where(InboundEvent.state == "pending", InboundEvent.next_attempt_at > now)
-        .values(next_attempt_at=now).execution_options(synchronize_session=False)).rowcount
+        .values(next_attempt_at=now).execution_options(synchronize_session=False)))
+    taken = result.rowcount
     db.session.commit()
     if taken:
         log.warning("took over %s events a previous process held", taken)
