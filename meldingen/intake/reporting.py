@@ -13,6 +13,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from meldingen import jobs, pipeline
+from meldingen.classify.services import suggest_categories
 from meldingen.db import begin_write
 from meldingen.extensions import db
 from meldingen.intake.draft import Intake, category_name, draft_description, flag_for_person, parse_time
@@ -100,9 +101,8 @@ def make_report(intake: Intake, cause: str, prepared: pipeline.Prepared | None =
     """Location and description are known: the report, through the shared pipeline; the answer with it."""
     conversation, reporter, draft = intake.conversation, intake.reporter, intake.draft
     location = draft["location"]
-    prepared = prepared or pipeline.Prepared()
     description, other = intake.description(), None
-    found = two_problems(". ".join(draft.get("description") or []), prepared.suggestion)
+    found = two_problems(". ".join(draft.get("description") or []), lambda text: suggest_categories(text, k=3))
     if found is not None:  # one report of the first; the other is named in the answer, not hidden in it
         description, other = found.first, found.second
     new = NewReport(

@@ -113,7 +113,7 @@ class MessageIntake(Intake):
             if self._handle_choice(message.reply_id or self._option_for(plain), message.reply_title or text):
                 return
         if message.kind == "text":
-            replied = replied_report(self.reporter, message.context_id)
+            replied = replied_report(self.reporter, self.message.context_id if self.message else None)
             meaning = understand(text, replace(self.state(has_open_report=True),
                                                replying_to_report=replied is not None))
             if meaning.intent == "status" and meaning.reference is None and replied is not None:

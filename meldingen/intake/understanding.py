@@ -212,6 +212,9 @@ def understand(text: str | None, state: ConversationState) -> Understanding:
             return Understanding("status", "")  # "??" in reply to the reference
         return Understanding("empty", "")
     reference = reference_in_message(raw)
+    if state.replying_to_report and "?" in raw and reference is None and (
+            only_words_of(plain, "nudge") or only_words_of(plain, "greeting")):
+        return Understanding("status", "")  # "hallo??" in reply to the reference
 
     greeting_words = leading_words_of(plain, "greeting")
     if only_words_of(plain, "greeting"):
@@ -275,8 +278,8 @@ _QUESTION_STARTS = ("is het ", "is dat ", "is dit ", "zijn ze ", "zijn die ", "w
 
 
 def problem_gone(plain: str) -> tuple[str, str] | None:
-    """The message stops the report in words of its own: it starts with a cancel ("laat maar, …", "ach hoeft
-    niet meer", "never mind, …") or says the problem is gone ("iemand heeft t al gedaan", "someone fixed it").
+    """The message stops the report in words of its own: it starts or ends with a cancel ("laat maar, …", "ach
+    hoeft niet meer", "never mind, …", "…, laat maar") or says the problem is gone ("iemand heeft t al gedaan", "someone fixed it").
     Not a question ("is het al opgeruimd?"), and not "laat maar weten …". (phrase, language) or None."""
     words = plain.split()
     lead = 0
@@ -290,6 +293,8 @@ def problem_gone(plain: str) -> tuple[str, str] | None:
                 after = spelled[len(phrase):].split()
                 if not after or after[0] not in _NOT_A_CANCEL_AFTER:
                     return phrase, language
+            if start == 0 and spelled.endswith(" " + phrase):  # "de container is al geleegd, laat maar"
+                return phrase, language
     if plain.startswith(_QUESTION_STARTS):
         return None
     for phrase, language in _phrase_list("cancel", "gone"):
