@@ -235,3 +235,18 @@ def test_a_sticker_through_twilio_asks_nothing(client, fake):
     sticker = payload("twilio", "whatsapp_sticker")
     resident._deliver({k: sticker[k] for k in ("NumMedia", "MessageType", "MediaContentType0", "MediaUrl0")})
     assert resident.replies() == [] and not (conversation_of(resident).draft or {}).get("photos")
+
+
+def test_when_the_classifier_cannot_tell_two_problems_the_words_make_one_report(client, fake, monkeypatch):
+    from meldingen.intake import reporting
+
+    def unavailable(text, k=3):
+        raise RuntimeError("no model yet")
+
+    monkeypatch.setattr(reporting, "suggest_categories", unavailable)
+    resident = RESIDENTS["whatsapp"](client, fake, USERS["whatsapp"][0])
+    resident.send_text("lantaarnpaal kapot en er ligt ook een stoeptegel los")
+    resident.send_location(*BARENTSZSTRAAT_4)
+    assert quiet_period_over(resident) == "reported"
+    (report,) = reports()
+    assert report.description == "lantaarnpaal kapot en er ligt ook een stoeptegel los"

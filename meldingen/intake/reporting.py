@@ -102,7 +102,7 @@ def make_report(intake: Intake, cause: str, prepared: pipeline.Prepared | None =
     conversation, reporter, draft = intake.conversation, intake.reporter, intake.draft
     location = draft["location"]
     description, other = intake.description(), None
-    found = two_problems(". ".join(draft.get("description") or []), lambda text: suggest_categories(text, k=3))
+    found = _two_problems(draft)
     if found is not None:  # one report of the first; the other is named in the answer, not hidden in it
         description, other = found.first, found.second
     new = NewReport(
@@ -163,6 +163,15 @@ def answer_report(intake: Intake, cause: str, report: Report) -> None:
 
 
 # --- helpers ---
+
+
+def _two_problems(draft: dict):
+    """The draft's words split into two different problems, or None (also when the classifier cannot tell)."""
+    try:
+        return two_problems(". ".join(draft.get("description") or []), lambda text: suggest_categories(text, k=3))
+    except Exception:  # no suggestion now: the words make one report, as before
+        log.warning("two problems or one: the classifier could not tell", exc_info=True)
+        return None
 
 
 def handling_text(intake: Intake, report: Report) -> str:
