@@ -147,3 +147,26 @@ def test_a_second_problem_among_the_firsts_suggestions_is_the_same_kind():
     suggest = fake_suggest({"one next": [("afval", "container-vol", 0.42), ("afval", "prullenbak-vol", 0.3)],
                             "bin": [("afval", "prullenbak-vol", 0.39), ("afval", "container-vol", 0.23)]})
     assert two_problems("Bin is full and the one next to it is also full", suggest) is None
+
+
+# --- on main from an earlier session, checked against the examples and more of their kind ---
+
+NO_REFERENCE = ["Losse tegels, staan er al maanden", "kapotte lamp sinds maandag", "de container is al maanden kapot",
+                "sinds maandagochtend ligt er glas", "Al maandenlang rommel", "mmm-aandacht graag", "stoep ligt er al maanden zo bij"]
+
+
+@pytest.mark.parametrize("words", NO_REFERENCE)
+def test_a_word_is_never_read_as_a_reference(words):
+    meaning = understand(words, FRESH)
+    assert meaning.reference is None and meaning.intent == "problem"
+
+
+CHAT_STATUS = ["en hoe staat t ervoor met die melding van mij", "al nieuws over mn melding?", "hoe staat t ermee",
+               "al nieuws over m'n melding", "is er al wat gebeurd met me melding", "nog nix gehoord", "hoe staat t",
+               "en? al wa gebeurd?"]
+
+
+@pytest.mark.parametrize("words", CHAT_STATUS)
+@pytest.mark.parametrize("state", [AFTER_REPORT, NOT_REPLYING], ids=["just-reported", "open-report"])
+def test_a_status_question_in_chat_spelling_is_a_status_question(words, state):
+    assert understand(words, state).intent == "status"
