@@ -63,6 +63,8 @@ NOT_CANCELS = [
     ("hij brandt al weken niet meer", FRESH), ("Is it fixed yet?", AFTER_REPORT),
     ("Er ligt al weken afval, niemand ruimt het op", FRESH), ("has it been fixed?", AFTER_REPORT),
     ("wanneer is het opgelost", AFTER_REPORT), ("stoeptegel ligt nog steeds los", AFTER_REPORT),
+    ("Het verkeersbord staat er niet meer", FRESH), ("het putdeksel ligt er niet meer op", MID_DRAFT),
+    ("het hek is er niet meer, kinderen kunnen zo het water in", FRESH),
 ]
 
 
