@@ -61,7 +61,9 @@ class InboundMessage:
     unsupported_type: str | None = None  # voice, poll_creation, video, ... (unsupported); reaction, ... (quiet)
     media_group_id: str | None = None  # Telegram album: several updates share it, caption on only one
     channel_address: str | None = None  # our side: WhatsApp phone_number_id, Twilio To, Telegram bot id
-    context_id: str | None = None  # the platform id of our message this one answers (WhatsApp context.id)
+    # the platform id of our message this one replies to (WhatsApp context.id, Telegram reply_to_message,
+    # Twilio OriginalRepliedMessageSid, Messenger reply_to.mid, a Signal quote): the intake finds its report
+    context_id: str | None = None
     callback_query_id: str | None = None  # Telegram: must be answered, or the button keeps spinning
     edited: bool = False  # Telegram edited_message (corrected text, live location update)
     media_refused: tuple[str, ...] = ()  # refusal codes (media/refusals.py) of photos checked before storing

@@ -110,6 +110,7 @@ def _parse_message(key: str, message: dict, edited: bool) -> InboundMessage:
                           "message.date"),
         "media_group_id": optional_str(message.get("media_group_id")),
         "edited": edited,
+        "context_id": _replied_to(message),
     }
     caption = optional_str(message.get("caption"))
     if message.get("photo"):
@@ -146,6 +147,15 @@ def _parse_message(key: str, message: dict, edited: bool) -> InboundMessage:
     if isinstance(message.get("text"), str) and message["text"]:
         return InboundMessage(kind="text", text=message["text"], **common)
     return InboundMessage(kind="unsupported", unsupported_type="unknown", **common)
+
+
+def _replied_to(message: dict) -> str | None:
+    """The message_id (in this chat) of the message this one replies to: `reply_to_message`."""
+    replied = message.get("reply_to_message")
+    message_id = replied.get("message_id") if isinstance(replied, dict) else None
+    if isinstance(message_id, bool) or not isinstance(message_id, int):
+        return None
+    return str(message_id)
 
 
 def _parse_reaction(key: str, reaction: dict) -> InboundMessage:
@@ -270,7 +280,7 @@ def answer_callback_query(client, api_url, bot_token, callback_query_id: str, te
 def set_webhook(client, api_url, bot_token, url: str, secret_token: str) -> None:
     call(client, api_url, bot_token, "setWebhook", {
         "url": url, "secret_token": secret_token,
-        "allowed_updates": ["message", "edited_message", "callback_query"],
+        "allowed_updates": ["message", "edited_message", "callback_query", "message_reaction"],
     })
 
 

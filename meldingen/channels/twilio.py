@@ -213,7 +213,12 @@ def _parse_fields(form: Mapping[str, Any], get, sid: str, now: datetime) -> Pars
             other_types.append(content_type.split("/")[0])
             continue
         images.append(MediaRef(ref=url, mime_type=content_type, caption=body))
-    if images:
+    if images and not body and sender.startswith("whatsapp:") and \
+            all((m.mime_type or "").lower() == "image/webp" for m in images):
+        # A WhatsApp sticker reaches Twilio as a webp image (WhatsApp's photos are jpeg): quiet, like the
+        # sticker on every other platform, never the photo of a report.
+        message = InboundMessage(kind="quiet", unsupported_type="sticker", **common)
+    elif images:
         message = InboundMessage(kind="photo", text=body, media=tuple(images), **common)
     elif body:
         message = InboundMessage(kind="text", text=body, **common)

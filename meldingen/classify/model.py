@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from meldingen.classify.lexicon import with_dutch_words
+
 # Residents paste whole e-mails; the category is decided in the first lines, and 100 kB of text must not
 # cost a second of CPU.
 MAX_TEXT_CHARS = 5000
@@ -49,12 +51,13 @@ class Suggestion:
 
 
 def normalise_text(text: str) -> str:
-    """Lower case, no accents, digits as 0, 'heeeel' as 'heel', single spaces."""
+    """Lower case, no accents, digits as 0, 'heeeel' as 'heel', single spaces; English and plain words followed
+    by the Dutch words of the written texts they stand for (`lexicon.with_dutch_words`)."""
     text = unicodedata.normalize("NFKD", text[:MAX_TEXT_CHARS].lower())
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = _REPEATED_LETTERS.sub(r"\1\1", text)
     text = _DIGITS.sub("0", text)
-    return _SPACES.sub(" ", text).strip()
+    return with_dutch_words(_SPACES.sub(" ", text).strip())
 
 
 @dataclass

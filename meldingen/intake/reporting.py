@@ -13,13 +13,15 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from meldingen import jobs, pipeline
+from meldingen.classify.services import suggest_categories
 from meldingen.db import begin_write
 from meldingen.extensions import db
 from meldingen.intake.draft import Intake, category_name, draft_description, flag_for_person, parse_time
 from meldingen.intake.inbound import unprocessed_messages
+from meldingen.intake.problems import two_problems
 from meldingen.notify.hooks import status_name
 from meldingen.reports.models import Report
-from meldingen.reports.services import NewReport, OutsideServiceArea, ReportInputError
+from meldingen.reports.services import NewReport, OutsideServiceArea, ReportInputError, add_event
 from meldingen.residents.models import Conversation, Reporter
 from meldingen.timeutil import as_aware_utc, utcnow
 
@@ -102,8 +104,12 @@ def make_report(intake: Intake, cause: str, prepared: pipeline.Prepared | None =
     """Location and description are known: the report, through the shared pipeline; the answer with it."""
     conversation, reporter, draft = intake.conversation, intake.reporter, intake.draft
     location = draft["location"]
+    description, other = intake.description(), None
+    found = _two_problems(draft)
+    if found is not None:  # one report of the first; the other is named in the answer, not hidden in it
+        description, other = found.first, found.second
     new = NewReport(
-        description=intake.description(),
+        description=description,
         channel=conversation.channel_kind,
         lat=location.get("lat"), lon=location.get("lon"),
         address_text=location.get("address_text") or location.get("address"),
@@ -130,6 +136,10 @@ def make_report(intake: Intake, cause: str, prepared: pipeline.Prepared | None =
         intake.save()
         return "needs_person"
     answer_report(intake, cause, report)
+    if other is not None:
+        add_event(report, "note", actor=f"melder via {conversation.channel_kind}",
+                  note=f"De melder noemde ook een ander probleem: {other}"[:2000], data={"from_resident": True})
+        intake.reply("second_problem", cause, values={"other": other})
     return "duplicate" if report.duplicate_of_id else "reported"
 
 
@@ -156,6 +166,15 @@ def answer_report(intake: Intake, cause: str, report: Report) -> None:
 
 
 # --- helpers ---
+
+
+def _two_problems(draft: dict):
+    """The draft's words split into two different problems, or None (also when the classifier cannot tell)."""
+    try:
+        return two_problems(". ".join(draft.get("description") or []), lambda text: suggest_categories(text, k=3))
+    except Exception:  # no suggestion now: the words make one report, as before
+        log.warning("two problems or one: the classifier could not tell", exc_info=True)
+        return None
 
 
 def handling_text(intake: Intake, report: Report) -> str:

@@ -34,6 +34,7 @@ from meldingen.intake.draft import (
 )
 from meldingen.intake.inbound import conversation_for, edited_original, log_inbound, platform_message_key, reporter_for
 from meldingen.intake.questions import answer_question
+from meldingen.intake.replies import replied_report
 from meldingen.intake.reporting import act_after_quiet_period, act_if_due, act_on_conversation, record_act_failure
 from meldingen.intake.slots import address_in_text
 from meldingen.intake.status import answer_status, open_reports
@@ -121,7 +122,11 @@ class MessageIntake(Intake):
             if self._handle_choice(message.reply_id or self._option_for(plain), message.reply_title or text):
                 return
         if message.kind == "text":
-            meaning = understand(text, self.state(has_open_report=True))
+            replied = replied_report(self.reporter, self.message.context_id if self.message else None)
+            meaning = understand(text, replace(self.state(has_open_report=True),
+                                               replying_to_report=replied is not None))
+            if meaning.intent == "status" and meaning.reference is None and replied is not None:
+                meaning = replace(meaning, reference=replied.reference)  # the report the replied message named
             handler = self._HANDLERS.get(meaning.intent)
             if handler is not None and handler(self, meaning) is not False:
                 return
@@ -179,6 +184,13 @@ class MessageIntake(Intake):
         self.save()
 
     def _cancel(self, meaning: Understanding):
+        report = self.recent_report() if meaning.text else None
+        if report is not None:  # "laat maar, is al opgeruimd" just after the report: staff should know
+            add_event(report, "note", actor=f"melder via {self.reporter.channel_kind}",
+                      note=f"Aanvulling van de melder: {meaning.text}"[:2000], data={"from_resident": True})
+            self.reply("correction_added", self.cause(), report_id=report.id,
+                       values={"reference": report.reference})
+            return self.save()
         if self.conversation.state != "reported" and self.has_content():
             self.drop_unsent_questions()
             self.start_new_draft()

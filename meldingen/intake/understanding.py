@@ -47,6 +47,7 @@ class ConversationState:
     has_description: bool = False
     recently_reported: bool = False  # a report was made in this conversation a short while ago
     has_open_report: bool = False  # the resident has a report that is not closed
+    replying_to_report: bool = False  # the message is a reply to our message that named one report
 
 
 @dataclass(frozen=True)
@@ -207,8 +208,13 @@ def understand(text: str | None, state: ConversationState) -> Understanding:
     raw = (text or "").strip()
     plain = normalise(raw)
     if not plain:
+        if state.replying_to_report and "?" in raw:
+            return Understanding("status", "")  # "??" in reply to the reference
         return Understanding("empty", "")
     reference = reference_in_message(raw)
+    if state.replying_to_report and "?" in raw and reference is None and (
+            only_words_of(plain, "nudge") or only_words_of(plain, "greeting")):
+        return Understanding("status", "")  # "hallo??" in reply to the reference
 
     greeting_words = leading_words_of(plain, "greeting")
     if only_words_of(plain, "greeting"):
@@ -232,9 +238,14 @@ def understand(text: str | None, state: ConversationState) -> Understanding:
 
     if reference is not None:
         return Understanding("status", rest_raw, reference=reference)
+    found = problem_gone(rest)
+    if found:  # "laat maar, is al opgeruimd zie ik": the words are not a report
+        return Understanding("cancel", rest_raw, language=found[1])
     found = phrase_in(rest, "status")
     if found:
         return Understanding("status", rest_raw, language=found[1])
+    if state.replying_to_report and (only_words_of(rest, "nudge") or phrase_in(rest, "about_existing")):
+        return Understanding("status", rest_raw)  # "en? nog steeds niks" in reply to the reference
     found = phrase_in(rest, "person")
     if found and not state.has_draft:
         return Understanding("person", rest_raw, language=found[1])
@@ -244,11 +255,52 @@ def understand(text: str | None, state: ConversationState) -> Understanding:
         corrected = strip_words(rest_raw, len(marker[0].split()))
         if normalise(corrected):
             return Understanding("correction", corrected, language=marker[1])
+    if (state.has_draft or state.recently_reported) and house_number_only(rest) is not None:
+        cue = correction_cue(rest)
+        if cue is not None:  # "oh wacht, het is nr 12", "nummer 12 bedoel ik"
+            return Understanding("correction", rest_raw, language=cue)
 
     found = phrase_in(rest, "about_existing")
     if found and state.has_open_report and not (state.collecting and state.has_draft):
         return Understanding("about_existing", rest_raw, language=found[1])
     return Understanding("problem", rest_raw)
+
+
+# --- the problem is gone: "laat maar, is al opgeruimd zie ik", "never mind, someone fixed it" ---
+
+INTERJECTIONS = frozenset({"ach", "och", "oh", "o", "ah", "ahh", "eh", "uh", "hmm", "nou", "oja", "oke", "ok", "okay",
+                           "sorry", "oeps", "oops", "nee", "no", "well", "ja", "yes", "hey", "he", "dan", "maar"})
+# "laat maar weten wanneer": a start that asks to be told, not to stop
+_NOT_A_CANCEL_AFTER = frozenset({"weten", "horen", "zien", "komen", "know", "me"})
+# A question about the problem ("is het al opgeruimd?") is not news that it is gone.
+_QUESTION_STARTS = ("is het ", "is dat ", "is dit ", "zijn ze ", "zijn die ", "wordt het ", "wanneer ", "heeft iemand ",
+                    "hebben jullie ", "is it ", "has it ", "has anyone ", "have you ", "when ", "will ", "did ")
+
+
+def problem_gone(plain: str) -> tuple[str, str] | None:
+    """The message stops the report in words of its own: it starts or ends with a cancel ("laat maar, …", "ach
+    hoeft niet meer", "never mind, …", "…, laat maar") or says the problem is gone ("iemand heeft t al gedaan", "someone fixed it").
+    Not a question ("is het al opgeruimd?"), and not "laat maar weten …". (phrase, language) or None."""
+    words = plain.split()
+    lead = 0
+    while lead < len(words) - 1 and words[lead] in INTERJECTIONS:
+        lead += 1
+    for start in range(lead + 1):  # "no need, …" starts with a cancel, "oh never mind, …" after a sigh
+        rest = " ".join(words[start:])
+        for phrase, language in _phrase_list("cancel", "starts"):
+            spelled = respell(rest, language)
+            if spelled == phrase or spelled.startswith(phrase + " "):
+                after = spelled[len(phrase):].split()
+                if not after or after[0] not in _NOT_A_CANCEL_AFTER:
+                    return phrase, language
+            if start == 0 and spelled.endswith(" " + phrase):  # "de container is al geleegd, laat maar"
+                return phrase, language
+    if plain.startswith(_QUESTION_STARTS):
+        return None
+    for phrase, language in _phrase_list("cancel", "gone"):
+        if f" {phrase} " in f" {respell(plain, language)} ":
+            return phrase, language
+    return None
 
 
 # --- the number in a correction: "nee, het is bij nummer 12" ---
@@ -259,8 +311,7 @@ _NUMBER_ONLY = re.compile(r"^(?P<number>\d{1,5})\s?(?P<letter>[a-z])?(?:\s?-\s?(
 def house_number_only(text: str) -> str | None:
     """"bij nummer 12", "nr 12a", "het is 14-2": the house number when that is all the words say, else None."""
     words = normalise(text).split()
-    filler = {w for lang in phrases()["number_words"].values() for w in lang}
-    kept = [w for w in words if w not in filler]
+    kept = [w for w in words if w not in _number_fillers()]
     candidate = " ".join(kept)
     match = _NUMBER_ONLY.match(candidate)
     if not match:
@@ -269,3 +320,23 @@ def house_number_only(text: str) -> str | None:
     if match.group("suffix"):
         number += "-" + match.group("suffix").upper()
     return number
+
+
+@cache
+def _number_fillers() -> frozenset[str]:
+    """The words around a corrected number: "nummer", "bij", and the words that say it is a correction
+    ("sorry, moet nummer 12 zijn", "oh wacht, het is nr 12", "ik bedoel 12")."""
+    data = phrases()
+    words = {w for lang in data["number_words"].values() for w in lang}
+    for key in ("markers", "cues"):
+        words |= {w for lang in data["correction"][key].values() for p in lang for w in normalise(p).split()}
+    return frozenset(words | INTERJECTIONS)
+
+
+def correction_cue(plain: str) -> str | None:
+    """The language of a word in the message that says it corrects what was sent ("bedoel", "moet", "meant")."""
+    words = set(plain.split())
+    for language, cues in phrases()["correction"]["cues"].items():
+        if any(set(normalise(cue).split()) <= words for cue in cues):
+            return language
+    return None

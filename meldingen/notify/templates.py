@@ -175,6 +175,12 @@ DEFAULT_TEMPLATES: dict[str, dict[str, str]] = {
         "en": "All right, we have stopped this report. Want to report something later? Just send a photo or "
               "a description.",
     },
+    "second_problem": {
+        "nl": "U noemde ook een ander probleem: \"{other}\". Deze melding gaat alleen over het eerste. Wilt u "
+              "het andere ook melden? Stuur het dan in een nieuw bericht, met de plek.",
+        "en": "You also mentioned another problem: \"{other}\". This report is only about the first one. Do you "
+              "want to report the other one too? Please send it in a new message, with its location.",
+    },
     "nothing_to_cancel": {
         "nl": "Er is geen melding bezig. Wilt u iets melden? Stuur een foto, de plek en een korte beschrijving.",
         "en": "There is no report in progress. Want to report something? Send a photo, the location and a "
