@@ -44,7 +44,7 @@ def _values(rule, objects) -> dict:
               "user_id": objects["account"].id, "token_id": objects["token"].id,
               "category_id": 1, "channel_id": 999_999, "conversation_id": 999_999, "key_id": 999_999,
               "text_id": 999_999, "kind": "inbound", "item_id": 999_999, "reporter_id": 999_999, "fmt": "json",
-              "subscription_id": 999_999, "delivery_id": 999_999}
+              "subscription_id": 999_999, "delivery_id": 999_999, "answer_id": 999_999, "filter_id": 999_999}
     return {name: values[name] for name in rule.arguments}
 
 
@@ -64,6 +64,8 @@ def _body(endpoint: str, org: str) -> dict:
         "staff.admin_account_create": {"organisation": org, "email": "not-an-address", "role": "crew"},
         "staff.admin_open311_key_create": {"organisation": org, "application": "Test-app"},
         "staff.admin_subscription_create": {"organisation": org, "url": "https://192.0.2.1/hook"},
+        "staff.admin_question_save": {"organisation": org},
+        "staff.admin_office_hours_save": {"organisation": org},
         "duplicates.Merge": {"into": "M-NOSUCH"},
         "privacy_api.PublicDescription": {"public_description": "Losse stoeptegel"},
     }.get(endpoint, {})
