@@ -101,6 +101,10 @@ DEFAULT_TEMPLATES: dict[str, dict[str, str]] = {
         "en": "We cannot find the address \"{address}\". Share the location, or type street, house number and "
               "town.",
     },
+    "ask_house_number": {
+        "nl": "Bedankt. Wat is het huisnummer bij {place}? Typ het nummer, of deel de locatie.",
+        "en": "Thank you. What is the house number at {place}? Type the number, or share the location.",
+    },
     "status_reply": {
         "nl": "Melding {reference} ({category}): {status}.\n{expected}\n{note}",
         "en": "Report {reference} ({category}): {status}.\n{expected}\n{note}",
