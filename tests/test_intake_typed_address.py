@@ -288,3 +288,29 @@ def test_a_postcode_without_a_number_is_a_place_hint():
                                   "Glas op straat"])
 def test_words_that_are_no_place_hint(text):
     assert place_without_number(text, known(["Houtmankade", "Silodam", "Weg", "Straat"])) is None
+
+
+@pytest.mark.parametrize(("draft", "text", "looked_up"), [
+    ({"place_hint": {"street": "Houtmankade", "postcode": None}}, "nr 5", "Houtmankade 5"),
+    ({"place_hint": {"street": None, "postcode": "1013CT"}}, "nummer 8", "1013CT 8"),
+    ({"number_hint": "14"}, "bij het jan mensplein", "Jan Mensplein 14"),
+])
+def test_an_address_completed_by_a_later_message_is_looked_up_before_the_lock(app, draft, text, looked_up):
+    """The lookup may ask PDOK: it happens before the resident's lock, and the intake answers from it."""
+    from datetime import UTC, datetime
+
+    from meldingen.channels.messages import InboundMessage
+    from meldingen.intake.services import resolve_addresses_before_lock
+    from meldingen.residents.models import Conversation, Reporter
+
+    reporter = Reporter(channel_kind="webchat", platform_id="lock-test", language="nl")
+    db.session.add(reporter)
+    db.session.flush()
+    db.session.add(Conversation(reporter_id=reporter.id, channel_kind="webchat", state="collecting", draft=draft,
+                                language="nl", version=0))
+    db.session.commit()
+    message = InboundMessage(channel_kind="webchat", external_id="m1", platform_user_id="lock-test",
+                             display_name=None, sent_at=datetime.now(UTC), kind="text", text=text)
+    prepared = resolve_addresses_before_lock(message)
+    assert looked_up in prepared._addresses
+    assert prepared._addresses[looked_up].found is not None

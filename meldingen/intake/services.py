@@ -28,7 +28,7 @@ from meldingen.intake import language as words
 from meldingen.intake.draft import RECENT_REPORT_SECONDS, Intake, category_name, flag_for_person, parse_time
 from meldingen.intake.inbound import conversation_for, edited_original, log_inbound, platform_message_key, reporter_for
 from meldingen.intake.reporting import act_after_quiet_period, act_if_due, act_on_conversation, record_act_failure
-from meldingen.intake.slots import address_in_text, number_only, place_without_number
+from meldingen.intake.slots import address_in_text, completed_address, number_only, place_without_number
 from meldingen.intake.status import answer_status, open_reports
 from meldingen.intake.understanding import Understanding, house_number_only, normalise, understand
 from meldingen.media import refusals
@@ -88,7 +88,26 @@ def resolve_addresses_before_lock(message: InboundMessage) -> Prepared:
     text = (message.text or "").strip()
     if message.kind in ("text", "photo") and text:
         address_in_text(text, prepared.match_address)
+        _complete_address_before_lock(message, text, prepared)
     return prepared
+
+
+def _complete_address_before_lock(message: InboundMessage, text: str, prepared: Prepared) -> None:
+    """A house number alone completes the street (or postcode) the draft holds, a street alone the number it
+    holds: that address is looked up now too, from the draft as it is before the lock (read, not locked)."""
+    number = number_only(text)
+    hint = None if number is not None else place_without_number(text, known_street)
+    if number is None and hint is None:
+        return
+    draft = db.session.scalar(
+        select(Conversation.draft).join(Reporter, Reporter.id == Conversation.reporter_id)
+        .where(Reporter.channel_kind == message.channel_kind, Reporter.platform_id == message.platform_user_id,
+               Conversation.channel_kind == message.channel_kind)
+        .order_by(Conversation.id.desc()).limit(1)) or {}
+    place = draft.get("place_hint") if number is not None else (hint.as_dict() if hint else None)
+    number = number if number is not None else draft.get("number_hint")
+    if place and number and not draft.get("location"):
+        prepared.match_address(completed_address(place, number))
 
 
 class MessageIntake(Intake):
@@ -439,7 +458,7 @@ class MessageIntake(Intake):
 
     def _complete_address(self, hint: dict, number: str) -> None:
         """The street (or postcode) known from earlier messages with the house number just typed."""
-        typed_text = TypedAddress("", street=hint.get("street"), postcode=hint.get("postcode")).with_number(number)
+        typed_text = completed_address(hint, number)
         typed = self.prepared.match_address(typed_text)
         self.draft.pop("number_hint", None)
         if typed.found is not None:

@@ -261,6 +261,11 @@ def place_without_number(text: str, known_street) -> PlaceHint | None:
     return None
 
 
+def completed_address(place: dict, number: str) -> str:
+    """The address typed in two messages: the street (or postcode) of a place hint with a house number."""
+    return TypedAddress("", street=place.get("street"), postcode=place.get("postcode")).with_number(number)
+
+
 def number_only(text: str) -> str | None:
     """A house number given on its own: "nr 14", "nummer 8", "huisnummer 7", "14", "op 14", "bij nummer 14a",
     "huisnr. 12-2" → "14", "8", "7", "14", "14", "14A", "12-2"; None when the words say more."""
