@@ -185,6 +185,15 @@ def test_pdok_doors_of_the_typed_number_give_the_plainest_one(app, fake_pdok):
     assert typed.found is not None and typed.found["address"]["number"] == "5-H"
 
 
+def test_pdok_address_is_the_one_typed_by_street_or_by_postcode(app, fake_pdok):
+    fake_pdok.body = free_found(RAADHUISPLEIN_EMMEN)  # Raadhuisplein 1, 7811AP Emmen
+    assert match_typed_address("Raadhuisplein 1, 7811 AB Emmen").found is not None  # the postcode mistyped
+    assert match_typed_address("Raadhuisplin 1 Emmen").found is not None  # the street mistyped
+    assert match_typed_address("7811 AP 1").found is not None
+    assert match_typed_address("7811 AB 1").found is None  # only a postcode, and another one
+    assert match_typed_address("Stationsstraat 1 Emmen").found is None  # another street
+
+
 # --- the API and Open311 ---------------------------------------------------------------------------------
 
 

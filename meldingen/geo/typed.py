@@ -98,9 +98,9 @@ def is_typed_address(parsed: ParsedAddress, result: dict) -> bool:
         return False
     if result.get("source") == "local":
         return True  # the local search selects by the matched street (or postcode) and the typed number
-    if parsed.postcode and address.get("postcode"):
-        return parsed.postcode == address["postcode"]
-    return _names_street(parsed, address.get("street"))
+    if parsed.postcode and parsed.postcode == address.get("postcode"):
+        return True
+    return _names_street(parsed, address.get("street"))  # a mistyped postcode does not undo the street typed
 
 
 def _preference(parsed: ParsedAddress, result: dict, position: int) -> tuple:
