@@ -282,9 +282,10 @@ def known(streets):
     ("houtmankade", "Houtmankade", ""),
     ("Kapotte lamp aan de Houtmankade, al een week", "Houtmankade", "Kapotte lamp al een week"),
     ("There is rubbish near Jan Mensplein", "Jan Mensplein", "There is rubbish"),
+    ("Al 3 weken ligt er afval bij de Silodam", "Silodam", "Al 3 weken ligt er afval"),
 ])
 def test_a_known_street_without_a_number_is_a_place_hint(text, street, description):
-    hint = place_without_number(text, known(["Houtmankade", "Jan Mensplein"]))
+    hint = place_without_number(text, known(["Houtmankade", "Jan Mensplein", "Silodam"]))
     assert hint is not None and hint.street == street and hint.description == description
 
 
@@ -294,9 +295,9 @@ def test_a_postcode_without_a_number_is_a_place_hint():
 
 
 @pytest.mark.parametrize("text", ["Gat in de weg", "De houtmankade is mooi maar vies", "Silodam 5 is vies",
-                                  "Glas op straat"])
+                                  "Glas op straat", "Afval in het park", "bij silodam 5 ligt glas"])
 def test_words_that_are_no_place_hint(text):
-    assert place_without_number(text, known(["Houtmankade", "Silodam", "Weg", "Straat"])) is None
+    assert place_without_number(text, known(["Houtmankade", "Silodam", "Weg", "Straat", "Park"])) is None
 
 
 @pytest.mark.parametrize(("draft", "text", "looked_up"), [

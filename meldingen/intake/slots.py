@@ -206,7 +206,11 @@ _PLACE_WORDS = {
     "near", "at", "on", "by", "opposite", "outside", "along", "corner", "adres", "address",
 }  # fmt: skip
 # Words that name a kind of place, not a street, however often a town has a street of that name ("in de weg").
-_NOT_A_STREET = {"weg", "straat", "stoep", "fietspad", "hoek", "street", "road", "pavement", "sidewalk"}
+_NOT_A_STREET = {
+    "weg", "straat", "stoep", "fietspad", "hoek", "park", "plein", "brug", "speeltuin", "bos", "station", "centrum",
+    "kade", "gracht", "dijk", "haven", "markt", "school", "bushalte", "parkeerplaats", "stad", "dorp", "wijk",
+    "buurt", "water", "sloot", "tuin", "street", "road", "pavement", "sidewalk", "square", "bridge",
+}  # fmt: skip
 _ARTICLES = {"de", "het", "t", "'t", "the", "van", "of"}
 _POSTCODE_WORDS = re.compile(r"(?i)\b(?:postcode|post code|postal code|zip|pc)\b[:\s]*")
 # Words around a house number given on its own ("huisnr 14", "het is nummer 8"), beyond the correction's.
@@ -227,13 +231,11 @@ class PlaceHint:
 
 
 def place_without_number(text: str, known_street) -> PlaceHint | None:
-    """"Er ligt grofvuil bij de houtmankade" → the Houtmankade, "grofvuil"; "postcode 1013 AD" → 1013AD.
+    """"Er ligt grofvuil bij de houtmankade" → the Houtmankade, "Er ligt grofvuil"; "postcode 1013 AD" → 1013AD.
     `known_street(words)` is the address table's street for some words, or None (`geo.search.known_street`).
     Only words that follow a place word ("bij", "op", "aan de", …) or make up the whole message are tried."""
     parsed = parse_address(text)
-    if parsed.number is not None:
-        return None
-    if parsed.postcode:
+    if parsed.postcode and parsed.number is None:
         rest = _POSTCODE_WORDS.sub(" ", text)
         rest = re.sub(r"(?i)\b" + parsed.postcode[:4] + r"\s?" + parsed.postcode[4:] + r"\b", " ", rest)
         description = _clean(rest)
@@ -250,6 +252,8 @@ def place_without_number(text: str, known_street) -> PlaceHint | None:
                 continue
             if index == 0 and index + size < len(tokens) and not tokens[index + size - 1][2].endswith((",", ":")):
                 continue  # at the start only a street that is the whole message or set apart ("Silodam, …")
+            if index + size < len(tokens) and tokens[index + size][2][:1].isdigit():
+                continue  # "Silodam 5 is vies": a street with its number is an address, not a hint
             street = known_street(words)
             if street is None:
                 continue
