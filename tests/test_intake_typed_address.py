@@ -145,6 +145,13 @@ def test_a_number_only_with_suffixes_finds_its_plainest_door(app, typed, stored)
 def test_a_letter_typed_finds_that_door(app):
     assert match_typed_address("Zoutkeetsplein 5 H").found["address"]["number"] == "5-H"
     assert match_typed_address("Houtmankade 5c").found["address"]["number"] == "5C"
+    assert match_typed_address("Zoutkeetsplein 5 huis").found["address"]["number"] == "5-H"  # the closest door
+
+
+@pytest.mark.parametrize("typed", ["Zoutkeetsplein nr. 5", "zoutkeetsplein no. 5", "Zoutkeetsplein huisnr. 5"])
+def test_a_number_word_with_a_dot_between_street_and_number(app, typed):
+    found = match_typed_address(typed).found
+    assert found is not None and found["address"]["street"] == "Zoutkeetsplein"
 
 
 def test_a_known_street_without_the_number_is_not_found_but_named(app):

@@ -104,12 +104,13 @@ def is_typed_address(parsed: ParsedAddress, result: dict) -> bool:
 
 
 def _preference(parsed: ParsedAddress, result: dict, position: int) -> tuple:
-    """The door typed first, then the local table's answer, then the plainest door (5 before 5-1 before 5-H):
-    PDOK's order among the doors of one number is its own."""
+    """The door typed first, then the local table's answers in the search's order (the closest addition, then
+    the plainest door), then PDOK's, plainest door first (5 before 5-1 before 5-H; PDOK's order is its own)."""
     door = _DOOR.match(str((result.get("address") or {}).get("number") or ""))
     letter, suffix = (door.group(1) or "", door.group(2) or "") if door else ("", "")
     exact = addition_key(letter, suffix) == parsed.addition
-    return (not exact, result.get("source") != "local", door_order(letter, suffix), position)
+    local = result.get("source") == "local"
+    return (not exact, not local, position if local else 0, door_order(letter, suffix), position)
 
 
 def _names_street(parsed: ParsedAddress, street: str | None) -> bool:
