@@ -47,9 +47,17 @@ def _later(name, platform, steps, address, description=None, never=(ASKS_WHERE_E
 
 
 def _missing(name, platform, steps, looked_for, english=False):
+    """Not found; on a street the address table knows, the reply says the house number is what is unknown."""
+    known_street = looked_for.split()[0] in KNOWN_STREET_WORDS
+    number_unknown = ("that house number" if english else "dat huisnummer") if known_street else None
     return {"name": f"missing_{name}", "kind": "not_found", "platform": platform, "steps": steps, "reports": 0,
-            "last_reply": [NOT_FOUND_EN if english else NOT_FOUND, looked_for],
-            "last_never": [ASKS_WHERE_EN if english else ASKS_WHERE]}
+            "last_reply": [NOT_FOUND_EN if english else NOT_FOUND, looked_for] + [number_unknown] * known_street,
+            "last_never": [ASKS_WHERE_EN if english else ASKS_WHERE] + ["dat huisnummer"] * (not known_street)}
+
+
+# First words of the streets of the sample (a not-found number on them is answered as a number not found).
+KNOWN_STREET_WORDS = {"Westerdoksdijk", "Silodam", "Zoutkeetsgracht", "Jan", "Houtmankade", "Zandhoek",
+                      "Barentszstraat"}
 
 
 SCRIPTS: list[dict] = [

@@ -45,9 +45,11 @@ def act_on_conversation(conversation: Conversation, *, reporter: Reporter | None
     if location and description:
         return make_report(intake, cause, prepared)
     if draft.get("address_failed") and not location:
-        missing = "address_not_found"
-        intake.reply("address_not_found", cause, values={"address": draft.pop("address_failed")},
-                     location_request=True)
+        failed = draft.pop("address_failed")
+        street = (draft.get("place_hint") or {}).get("street")
+        # A known street without that number: the number is what to type again ("Westerdoksdijk 999").
+        missing = "address_number_not_found" if street and failed.startswith(street) else "address_not_found"
+        intake.reply(missing, cause, values={"address": failed, "street": street or ""}, location_request=True)
         return _asked(intake, missing)
     hint = draft.get("place_hint") or {}
     if not location and description and (hint.get("street") or hint.get("postcode")):

@@ -29,6 +29,7 @@ def combines_replies(kind: str) -> bool:
 QUESTION_KEYS = frozenset({
     "ask_location_and_description", "ask_location", "ask_description", "confirm_photo_location",
     "confirm_photo_location_and_description", "address_not_found", "ask_about_report", "ask_house_number",
+    "address_number_not_found",
 })  # fmt: skip
 
 
