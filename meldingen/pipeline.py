@@ -13,7 +13,9 @@ Reactions: `signals.report_created` for every report made, `signals.category_cha
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import math
 
 from flask import current_app
 from sqlalchemy import select
@@ -24,8 +26,8 @@ from meldingen.db import begin_write
 from meldingen.dedup.services import handle_new_report
 from meldingen.extensions import db
 from meldingen.geo import lookup
-from meldingen.geo import search as address_search
 from meldingen.geo.crs import rd_point_ewkt, to_rd
+from meldingen.geo.typed import TypedAddress, match_typed_address
 from meldingen.media.models import Photo
 from meldingen.privacy.public import refresh_public_description
 from meldingen.reports.models import Report, ReportEvent, ReportSubscription
@@ -59,7 +61,7 @@ class Prepared:
     def __init__(self) -> None:
         self._places: dict[tuple[float, float], lookup.PlaceInfo] = {}
         self._suggestions: dict[str, dict | None] = {}
-        self._addresses: dict[str, tuple[dict | None, bool]] = {}
+        self._addresses: dict[str, TypedAddress] = {}
 
     def place(self, lat: float, lon: float) -> lookup.PlaceInfo:
         """The place of the point (areas, organisation, nearest address); raises lookup.InvalidPoint."""
@@ -74,17 +76,24 @@ class Prepared:
             self._suggestions[text] = _suggest(text)
         return self._suggestions[text]
 
-    def typed_address(self, text: str) -> tuple[dict | None, bool]:
-        """(best match for a typed address or None, whether the geocoder was unavailable)."""
+    def match_address(self, text: str) -> TypedAddress:
+        """The address typed (`geo.typed.match_typed_address`): found, or what is known of it."""
         if text not in self._addresses:
-            outcome = address_search.search(text, limit=1)
-            self._addresses[text] = (outcome.results[0] if outcome.results else None,
-                                     outcome.geocoder == "unavailable")
+            self._addresses[text] = match_typed_address(text)
         return self._addresses[text]
 
+    def remember_address(self, text: str, typed: TypedAddress) -> None:
+        """The address found in a longer text is the answer for the words that are the address too."""
+        self._addresses.setdefault(text, typed)
+
+    def typed_address(self, text: str) -> tuple[dict | None, bool]:
+        """(the address typed or None, whether the geocoder was unavailable)."""
+        typed = self.match_address(text)
+        return typed.found, typed.geocoder_unavailable
+
     def search_typed_address(self, text: str) -> dict | None:
-        """The best match for a typed address, or None (unknown, or the geocoder is unavailable)."""
-        return self.typed_address(text)[0]
+        """The address typed, or None (not found, or the geocoder is unavailable)."""
+        return self.match_address(text).found
 
 
 def prepare(lat: float | None, lon: float | None, description: str | None,
@@ -96,9 +105,10 @@ def prepare(lat: float | None, lon: float | None, description: str | None,
     and hands the answers to `create_report`. A point that cannot be placed is not an error here: the pipeline
     says why, under the lock, as before. Without a place no report is made yet: the category waits too."""
     prepared = Prepared()
-    if (lat is None or lon is None) and address_text:
+    if address_text:  # the report holds the address typed: looked up now, also when its point is known
         found = prepared.search_typed_address(address_text)
-        lat, lon = (found["lat"], found["lon"]) if found is not None else (None, None)
+        if lat is None or lon is None:
+            lat, lon = (found["lat"], found["lon"]) if found is not None else (None, None)
     if lat is not None and lon is not None:
         try:
             prepared.place(lat, lon)
@@ -119,18 +129,35 @@ def _suggest(text: str) -> dict | None:
 
 
 def resolve_place(new: NewReport, prepared: Prepared) -> lookup.PlaceInfo | None:
-    """The place of the report: from its point, or from a typed address; None when the address is unknown."""
+    """The place of the report: from its point, or from a typed address; None when the address is unknown.
+
+    A typed address that is found is the report's address (not the address nearest to its point, which may be
+    another door of the same building), when it lies near the report's point."""
+    found = prepared.search_typed_address(new.address_text) if new.address_text else None
     if new.lat is not None or new.lon is not None:
         try:
-            return prepared.place(new.lat, new.lon)
+            return with_typed_address(prepared.place(new.lat, new.lon), found)
         except lookup.InvalidPoint as exc:
             raise ReportInputError(str(exc)) from None
     if new.address_text:
-        found = prepared.search_typed_address(new.address_text)
         if found is not None:
-            return prepared.place(found["lat"], found["lon"])
+            return with_typed_address(prepared.place(found["lat"], found["lon"]), found)
         return None
     raise ReportInputError("a report needs a location or an address")
+
+
+def with_typed_address(place: lookup.PlaceInfo, found: dict | None) -> lookup.PlaceInfo:
+    """The place with the typed address as its address, when that address lies within ADDRESS_MAX_DISTANCE_M
+    of the point (a point far from it is the place; the typed words are then only words)."""
+    if found is None or not found.get("address") or not place.in_netherlands:
+        return place
+    x, y = to_rd(place.lon, place.lat)
+    fx, fy = to_rd(found["lon"], found["lat"])
+    distance = math.hypot(x - fx, y - fy)
+    if distance > float(current_app.config.get("ADDRESS_MAX_DISTANCE_M", 50.0)):
+        return place
+    address = {key: found["address"].get(key) for key in ("street", "number", "postcode", "city")}
+    return dataclasses.replace(place, address={**address, "distance_m": round(distance, 2)})
 
 
 def choose_category(new: NewReport, prepared: Prepared):

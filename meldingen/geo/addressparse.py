@@ -35,9 +35,11 @@ _PREPOSITIONS = {
     "t.h.v.", "hoogte", "van", "adres", "straat", "near", "at", "on", "ter",
 }  # fmt: skip
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n+")
-# A dot after these ends an abbreviation or an initial, not a sentence: "v. Diemenstr. 4", "J.P. Coenstraat".
+# A dot after these ends an abbreviation or an initial, not a sentence: "v. Diemenstr. 4", "J.P. Coenstraat",
+# "Zoutkeetsplein nr. 5".
 _ABBREVIATION_DOT = re.compile(
-    r"(?:(?:str|ln|pl|gr|kd)|\b(?:v|st|mr|dr|prof|burg|jhr|ir|ing|mgr|ds|pr|kon|gen|adm)|\b[a-z])\.$", re.IGNORECASE
+    r"(?:(?:str|ln|pl|gr|kd)|\b(?:v|st|mr|dr|prof|burg|jhr|ir|ing|mgr|ds|pr|kon|gen|adm|nr|no|huisnr)|\b[a-z])\.$",
+    re.IGNORECASE
 )
 
 _ABBREVIATIONS = [

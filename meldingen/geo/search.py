@@ -114,8 +114,26 @@ def _rank_by_addition(rows, parsed: ParsedAddress, street_score: float) -> list[
         else:
             score = 0.7
         ranked.append(_result(row, round(score * street_score, 3)))
-    ranked.sort(key=lambda r: -r["score"])
+    # Several doors with the typed number and none exactly as typed ("plein 5": 5-1, 5-2, 5-H): the plainest
+    # first (no letter before a letter, letters and suffixes in their natural order), the same on every database.
+    order = {id(result): _door_order(row) for result, row in zip(ranked, rows, strict=True)}
+    ranked.sort(key=lambda r: (-r["score"], order[id(r)]))
     return ranked
+
+
+def door_order(letter: str | None, suffix: str | None) -> tuple:
+    """The order of one number's doors, plainest first: 5, 5A, 5B, 5-1, 5-2, 5-H."""
+
+    def natural(part: str | None) -> tuple:
+        if not part:
+            return (0, 0, "")
+        return (1, int(part), "") if part.isdigit() else (2, 0, part.upper())
+
+    return natural(letter), natural(suffix)
+
+
+def _door_order(row) -> tuple:
+    return door_order(row.letter, row.suffix), row.id
 
 
 def _middle(street_keys: list[str], postcode: str | None, city: str | None, score: float) -> dict | None:
@@ -237,3 +255,9 @@ def _local_index() -> _LocalIndex:
 
 def invalidate_address_index() -> None:
     _local_cache.invalidate()
+
+
+def known_street(typed: str, min_score: float = 0.85) -> str | None:
+    """The street of the address table that `typed` names (a typo forgiven), or None."""
+    matches = _local_index().streets.match(typed, limit=1)
+    return matches[0].name if matches and matches[0].score >= min_score else None

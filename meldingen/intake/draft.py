@@ -73,7 +73,8 @@ class Intake:
     # --- the draft ---
 
     def has_content(self) -> bool:
-        return bool(self.draft.get("photos") or self.draft.get("location") or self.draft.get("description"))
+        return bool(self.draft.get("photos") or self.draft.get("location") or self.draft.get("description")
+                    or self.draft.get("place_hint") or self.draft.get("number_hint"))
 
     def description(self) -> str:
         return draft_description(self.draft)

@@ -50,10 +50,22 @@ def act_on_conversation(conversation: Conversation, *, reporter: Reporter | None
     if location and description:
         return make_report(intake, cause, prepared)
     if draft.get("address_failed") and not location:
-        missing = "address_not_found"
-        intake.reply("address_not_found", cause, values={"address": draft.pop("address_failed")},
-                     location_request=True)
+        failed = draft.pop("address_failed")
+        street = (draft.get("place_hint") or {}).get("street")
+        # A known street without that number: the number is what to type again ("Westerdoksdijk 999").
+        missing = "address_number_not_found" if street and failed.startswith(street) else "address_not_found"
+        intake.reply(missing, cause, values={"address": failed, "street": street or ""}, location_request=True)
         return _asked(intake, missing)
+    hint = draft.get("place_hint") or {}
+    if not location and description and (hint.get("street") or hint.get("postcode")):
+        # "Grofvuil bij de houtmankade": the street is known, the number is what is missing.
+        key = "ask_house_number"
+        if _already_asked(draft, key):
+            intake.save()
+            return "waiting"
+        place = hint.get("street") or f"postcode {hint['postcode'][:4]} {hint['postcode'][4:]}"
+        intake.reply(key, cause, values={"place": place}, location_request=True)
+        return _asked(intake, key)
     if not location and draft.get("gps_candidate") and not draft.get("gps_refused"):
         named = _name_photo_place(draft["gps_candidate"], intake.language)
         if named is not None and not named.served:
@@ -257,7 +269,7 @@ def act_if_due(conversation_id: int, now=None) -> str:
         # The report's place and category (a typed address perhaps at PDOK), worked out before the lock that
         # every webhook's insert waits for: no network call and no classifier run while it is held.
         prepared = pipeline.prepare(location.get("lat"), location.get("lon"), draft_description(draft),
-                                    address_text=location.get("address_text"))
+                                    address_text=location.get("address_text") or location.get("address"))
     begin_write(db.session)  # SQLite: two timers firing together must not both act (PostgreSQL: row lock below)
     reporter_query = select(Reporter).where(Reporter.id == conversation.reporter_id)
     if db.session.get_bind().dialect.name == "postgresql":

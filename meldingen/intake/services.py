@@ -22,6 +22,8 @@ from sqlalchemy import select
 
 from meldingen.channels.messages import InboundMessage
 from meldingen.extensions import db
+from meldingen.geo.search import known_street
+from meldingen.geo.typed import TypedAddress
 from meldingen.intake import language as words
 from meldingen.intake.draft import (
     MAX_DRAFT_SOURCES,
@@ -36,7 +38,7 @@ from meldingen.intake.inbound import conversation_for, edited_original, log_inbo
 from meldingen.intake.questions import answer_question
 from meldingen.intake.replies import replied_report
 from meldingen.intake.reporting import act_after_quiet_period, act_if_due, act_on_conversation, record_act_failure
-from meldingen.intake.slots import address_in_text
+from meldingen.intake.slots import address_in_text, completed_address, number_only, place_without_number
 from meldingen.intake.status import answer_status, open_reports
 from meldingen.intake.understanding import Understanding, house_number_only, normalise, understand
 from meldingen.media import refusals
@@ -95,8 +97,27 @@ def resolve_addresses_before_lock(message: InboundMessage) -> Prepared:
     prepared = Prepared()
     text = (message.text or "").strip()
     if message.kind in ("text", "photo") and text:
-        address_in_text(text, prepared.search_typed_address)
+        address_in_text(text, prepared.match_address)
+        _complete_address_before_lock(message, text, prepared)
     return prepared
+
+
+def _complete_address_before_lock(message: InboundMessage, text: str, prepared: Prepared) -> None:
+    """A house number alone completes the street (or postcode) the draft holds, a street alone the number it
+    holds: that address is looked up now too, from the draft as it is before the lock (read, not locked)."""
+    number = number_only(text)
+    hint = None if number is not None else place_without_number(text, known_street)
+    if number is None and hint is None:
+        return
+    draft = db.session.scalar(
+        select(Conversation.draft).join(Reporter, Reporter.id == Conversation.reporter_id)
+        .where(Reporter.channel_kind == message.channel_kind, Reporter.platform_id == message.platform_user_id,
+               Conversation.channel_kind == message.channel_kind)
+        .order_by(Conversation.id.desc()).limit(1)) or {}
+    place = draft.get("place_hint") if number is not None else (hint.as_dict() if hint else None)
+    number = number if number is not None else draft.get("number_hint")
+    if place and number and not draft.get("location"):
+        prepared.match_address(completed_address(place, number))
 
 
 class MessageIntake(Intake):
@@ -262,6 +283,8 @@ class MessageIntake(Intake):
         self._after_input()
 
     def _move_to_number(self, number: str) -> None:
+        if not self.draft.get("location") and self.draft.get("place_hint"):  # "bij de houtmankade" … "nee, 14"
+            return self._complete_address(self.draft["place_hint"], number)
         street, city = self._known_street()
         if street is None:
             self.draft["address_failed"] = number
@@ -418,19 +441,28 @@ class MessageIntake(Intake):
         self.draft["sources"] = dict(list(sources.items())[-MAX_DRAFT_SOURCES:])
 
     def _take_address(self, text: str) -> str:
-        """An address typed in the text places the report; returns the words that are left to describe it."""
-        unavailable: list[str] = []
+        """An address typed in the text places the report; returns the words that are left to describe it.
 
-        def search(typed: str) -> dict | None:
-            found, geocoder_down = self.prepared.typed_address(typed)
-            if geocoder_down:
-                unavailable.append(typed)
-            return found
-
-        place = address_in_text(text, search)
+        A house number alone completes the street or postcode typed before ("bij de houtmankade" … "nr 14"), a
+        street alone the number typed before; an address that is not found is named back to the resident."""
+        number = number_only(text)
+        if number is not None:
+            if self.draft.get("place_hint"):
+                self._complete_address(self.draft["place_hint"], number)
+            else:
+                self.draft["number_hint"] = number
+            return ""
+        place = address_in_text(text, self.prepared.match_address)
         if place is None:
-            return text
-        if place.found is None and unavailable:
+            hint = place_without_number(text, known_street)
+            if hint is None:
+                return text
+            self.draft["place_hint"] = hint.as_dict()
+            if self.draft.get("number_hint"):
+                self._complete_address(hint.as_dict(), self.draft["number_hint"])
+            return hint.description
+        typed = place.typed or TypedAddress(place.address_text)
+        if place.found is None and typed.geocoder_unavailable:
             # Degrade, don't refuse: the geocoder is down, not the address wrong. The report is made with the
             # typed address and no point, routed to a person who places it; the resident is not told that
             # their address cannot be found.
@@ -439,16 +471,33 @@ class MessageIntake(Intake):
             self.draft.pop("address_failed", None)
             return place.description
         if place.found is None:
-            self.draft["address_failed"] = place.address_text
-            return ""
+            self.draft["address_failed"] = typed.looked_for if typed.street else place.address_text
+            if typed.names_a_place:  # "Westerdoksdijk 999" … "sorry, 99": the number completes the street
+                self.draft["place_hint"] = {"street": typed.street, "postcode": typed.postcode}
+            return place.description
+        self.prepared.remember_address(place.address_text, typed)
         self._set_address(place.found, place.address_text)
         return place.description
+
+    def _complete_address(self, hint: dict, number: str) -> None:
+        """The street (or postcode) known from earlier messages with the house number just typed."""
+        typed_text = completed_address(hint, number)
+        typed = self.prepared.match_address(typed_text)
+        self.draft.pop("number_hint", None)
+        if typed.found is not None:
+            self._set_address(typed.found, typed_text)
+        elif typed.geocoder_unavailable:
+            self.draft["location"] = {"lat": None, "lon": None, "source": "address", "address_text": typed_text,
+                                      "unplaced": True}
+            self.draft.pop("address_failed", None)
+        else:
+            self.draft["address_failed"] = typed.looked_for
 
     def _set_address(self, found: dict, typed: str) -> None:
         self.draft["location"] = {"lat": found["lat"], "lon": found["lon"], "source": "address",
                                   "address_text": typed, "found_address": found.get("address")}
-        self.draft.pop("gps_candidate", None)
-        self.draft.pop("address_failed", None)
+        for key in ("gps_candidate", "address_failed", "place_hint", "number_hint"):
+            self.draft.pop(key, None)
 
     def _add_to_last_report(self, photo_ids: list[int]) -> bool:
         report_id = self.conversation.last_report_id

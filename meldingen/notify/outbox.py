@@ -28,7 +28,8 @@ def combines_replies(kind: str) -> bool:
 # an unsent one would ask what the conversation has since answered, so it is dropped ("superseded").
 QUESTION_KEYS = frozenset({
     "ask_location_and_description", "ask_location", "ask_description", "confirm_photo_location",
-    "confirm_photo_location_and_description", "address_not_found", "ask_about_report",
+    "confirm_photo_location_and_description", "address_not_found", "ask_about_report", "ask_house_number",
+    "address_number_not_found",
 })  # fmt: skip
 
 

@@ -101,6 +101,16 @@ DEFAULT_TEMPLATES: dict[str, dict[str, str]] = {
         "en": "We cannot find the address \"{address}\". Share the location, or type street, house number and "
               "town.",
     },
+    "address_number_not_found": {
+        "nl": "We kunnen het adres \"{address}\" niet vinden: dat huisnummer kennen we niet bij {street}. Typ het "
+              "goede huisnummer, of deel de locatie.",
+        "en": "We cannot find the address \"{address}\": we do not know that house number on {street}. Type the "
+              "right house number, or share the location.",
+    },
+    "ask_house_number": {
+        "nl": "Bedankt. Wat is het huisnummer bij {place}? Typ het nummer, of deel de locatie.",
+        "en": "Thank you. What is the house number at {place}? Type the number, or share the location.",
+    },
     "status_reply": {
         "nl": "Melding {reference} ({category}): {status}.\n{expected}\n{note}",
         "en": "Report {reference} ({category}): {status}.\n{expected}\n{note}",
