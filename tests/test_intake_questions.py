@@ -181,3 +181,12 @@ def test_an_administrator_sets_office_hours_and_bad_times_are_refused(app, city_
     db.session.expire_all()
     assert availability(amsterdam.id, SATURDAY_NOON).open_now  # the refused change left the hours as they were
     assert city_admin.post("/staff/admin/office-hours", data={"organisation": ""}).status_code == 403  # not general
+
+
+@pytest.mark.parametrize("text", ["rats running around near the bins", "er rent een rat rond bij de running track",
+                                  "the bins are overflowing again"])
+def test_a_problem_that_only_resembles_a_service_word_is_no_question(text):
+    from meldingen.intake.questions import SERVICE_TOPICS, _occurs, is_problem, normalise
+
+    plain = normalise(text)
+    assert is_problem(plain) or not any(_occurs(topic, plain) for topic in SERVICE_TOPICS)

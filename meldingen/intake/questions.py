@@ -42,7 +42,7 @@ PROBLEM_WORDS = frozenset((
     "los", "losse", "loszitten", "vies", "gedumpt", "dumping", "zwerfafval", "overlast", "verstopt", "overvol",
     "kuil", "verzakt", "scheef", "onveilig", "scheur", "graffiti", "ratten", "rat", "gevaarlijk", "beschadigd",
     "broken", "pothole", "fallen", "leaking", "loose", "overflowing", "dumped", "blocked", "damaged", "litter",
-    "rubbish", "dangerous",
+    "rubbish", "dangerous", "rats", "mice", "vermin", "graffitied", "vandalised", "vandalized", "flooded",
 ))
 # A phrase of an answer occurs in a question at this similarity, a word of one word at WORD_SIMILARITY (typos:
 # "paspoord", "subsidi", "grofvuil opgehaalt").
@@ -72,8 +72,9 @@ def _occurs(phrase: str, plain: str) -> bool:
     if f" {phrase} " in f" {plain} ":
         return True
     if " " not in phrase:  # one word: a typo of it ("paspoord", "subsidi")
-        return len(phrase) >= 6 and any(len(word) >= 5 and fuzz.ratio(phrase, word) >= WORD_SIMILARITY
-                                        for word in plain.split())
+        # A typo keeps the first letter and about the length: "running" is no "vergunning".
+        return len(phrase) >= 6 and any(len(word) >= 5 and word[0] == phrase[0] and abs(len(word) - len(phrase)) <= 2
+                                        and fuzz.ratio(phrase, word) >= WORD_SIMILARITY for word in plain.split())
     return fuzz.partial_ratio(phrase, plain) >= PHRASE_SIMILARITY
 
 
