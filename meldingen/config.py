@@ -101,9 +101,10 @@ DEFAULTS: dict[str, object] = {
     # Reverse proxies in front whose X-Forwarded-For/-Proto to trust (Werkzeug ProxyFix); 0: none.
     "PROXY_FIX": 0,
     # Compressed answers (Flask-Compress) for what is large and has no secret a page reflects: JSON, the maps'
-    # GeoJSON, CSV, CSS and scripts; never HTML (a form's CSRF token beside reflected input invites BREACH).
-    "COMPRESS_MIMETYPES": ["application/json", "application/geo+json", "application/problem+json", "text/csv",
-                           "text/css", "text/javascript", "application/javascript"],
+    # GeoJSON, CSV; never HTML (a form's CSRF token beside reflected input invites BREACH), and not the static
+    # files, which are streamed from disk (a proxy in front compresses and caches those).
+    "COMPRESS_MIMETYPES": ["application/json", "application/geo+json", "application/problem+json", "text/csv"],
+    "COMPRESS_STREAMS": False,
     "COMPRESS_ALGORITHM": ["br", "gzip"],
     "COMPRESS_MIN_SIZE": 1400,
     "COMPRESS_LEVEL": 5,

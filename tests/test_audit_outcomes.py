@@ -81,3 +81,13 @@ def test_the_service_worker_marks_its_prefetch(app):
     worker = (Path(meldingen.__file__).parent / "static" / "staff" / "sw.js").read_text()
     keep = worker[worker.index('data.type === "keep"'):]
     assert '"X-Meldingen-Prefetch": "1"' in keep
+
+
+def test_a_date_filter_in_year_one_is_refused_with_a_reason_not_a_500(client, make_staff):
+    admin, _ = make_staff("admin")
+    sign_in(client, admin)
+    for path in ("/staff/admin/audit", "/staff/admin/audit.csv"):
+        response = client.get(path, query_string={"from": "0001-01-01", "to": "9999-12-31"})
+        assert response.status_code < 500
+    page = client.get("/staff/admin/audit", query_string={"from": "0001-01-01"}).get_data(as_text=True)
+    assert "buiten de jaren" in page

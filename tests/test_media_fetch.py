@@ -119,7 +119,7 @@ def test_heic_document_is_converted(client, fake):
 
 @pytest.fixture
 def report_reference(client, make_staff, auth):
-    _, token = make_staff("agent")
+    _, token = make_staff("head")  # a role that may add photos (agents may not, as on the pages)
     response = client.post("/api/v1/reports", json={"description": "Losse stoeptegel",
                                                     "location": {"lat": 52.3731, "lon": 4.8926}}, headers=auth(token))
     assert response.status_code == 201, response.get_json()
@@ -166,5 +166,5 @@ def test_staff_upload_refuses_with_a_reason(client, report_reference, auth, data
 
 def test_staff_upload_to_a_report_they_cannot_see_is_404(client, report_reference, auth, make_staff):
     reference, _ = report_reference
-    _, outsider = make_staff("agent", organisation="GM0344")
+    _, outsider = make_staff("head", organisation="GM0344")
     assert upload(client, reference, outsider, jpeg_bytes(), auth).status_code == 404

@@ -37,6 +37,9 @@ def _filter_from_args(args) -> tuple[AuditFilter, list[str]]:
             except ValueError:
                 errors.append(f"‘{value}’ is geen datum (jjjj-mm-dd).")
                 continue
+            if not 1900 <= day.year <= 2999:  # the log holds no other years; year 1 or 9999 cannot even be moved to UTC
+                errors.append(f"‘{value}’ ligt buiten de jaren van het auditlog.")
+                continue
             setattr(flt, attr, day + extra)
     return flt, errors
 
