@@ -45,7 +45,9 @@ BACKENDS = ["sqlite"] + (["postgis"] if PG_URL else [])
 # own, so nothing else competes with them for the cores.
 PROCESS_MODULES = {"test_faults", "test_scaled_layout", "test_jobs_process", "test_jobs_scale", "test_jobs",
                    "test_webchat_browser", "test_staff_browser", "test_staff_browser_worklists",
-                   "test_staff_pages_browser", "test_recovery"}
+                   "test_staff_pages_browser", "test_recovery", "test_accessibility_browser",
+                   "test_staff_crew_volume_browser", "test_staff_head_agent_browser", "test_map_attribution_browser",
+                   "test_staff_status_keyboard_browser", "test_served_limits"}
 
 
 def pytest_collection_modifyitems(config, items):
