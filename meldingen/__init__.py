@@ -69,6 +69,9 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     import meldingen.staff.login  # noqa: F401  (registers the user loader)
     login_manager.login_view = "staff.login"
+    from meldingen.web.limits import retry_after_only_when_refused
+
+    retry_after_only_when_refused(app)  # before the limiter: its header hook must run first
     limiter.init_app(app)
     security.init_app(app)
     register_jobs(app)

@@ -13,7 +13,7 @@ from apispec import BasePlugin
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import MethodNotAllowed
 
-ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+ERROR = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
 WWW_AUTHENTICATE = 'Bearer realm="meldingen"'
 
 
@@ -65,8 +65,14 @@ def install_contract_headers(app: Flask) -> None:
 
 
 def method_not_allowed_json(exc: MethodNotAllowed):
-    """The API's error body for a wrong method, with the `Allow` header the document declares."""
+    """The API's error body for a wrong method, with the `Allow` header the document declares (problem details
+    under /api/v1)."""
+    from meldingen.api.problems import is_api_request, problem_response
+
     allowed = sorted(exc.valid_methods or [])
+    if is_api_request():
+        return problem_response(405, f"{request.method} is not allowed here; use {', '.join(allowed)}",
+                                headers={"Allow": ", ".join(allowed)})
     response = jsonify(code=405, status="Method Not Allowed",
                        message=f"{request.method} is not allowed here; use {', '.join(allowed)}")
     response.status_code = 405

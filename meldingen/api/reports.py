@@ -12,6 +12,7 @@ from sqlalchemy import and_, func, select
 
 from meldingen import authz
 from meldingen.api.auth import current_staff, token_required
+from meldingen.api.idempotency import honours_idempotency_key
 from meldingen.api.schemas import (
     ReportCreateSchema,
     ReportPageSchema,
@@ -107,6 +108,7 @@ class Reports(MethodView):
                 "pages": max(1, math.ceil(total / size)), "total": total}
 
     @token_required("create_report")
+    @honours_idempotency_key
     @blp.arguments(ReportCreateSchema)
     @blp.response(201, ReportSchema)
     @blp.doc(security=[{"bearer": []}])
