@@ -6,7 +6,7 @@ from flask import Flask
 
 
 def register_api(app: Flask) -> None:
-    from meldingen.api import classify, duplicates, geo, photos, reports, routing_rules
+    from meldingen.api import catalogue, classify, duplicates, geo, photos, reports, routing_rules
     from meldingen.api import privacy as privacy_api
     from meldingen.api.contract import install_contract_headers, install_contract_plugin
     from meldingen.api.problems import ProblemSchema, document_problems, install_problem_details
@@ -26,7 +26,7 @@ def register_api(app: Flask) -> None:
     from meldingen.web.limits import limit_api_blueprint
 
     for blueprint in (reports.blp, geo.blp, classify.blp, routing_rules.blp, photos.blp, duplicates.blp,
-                      privacy_api.blp):
+                      privacy_api.blp, catalogue.blp):
         csrf.exempt(blueprint)  # token auth, no cookies: CSRF does not apply
         limit_api_blueprint(blueprint)  # per token (per address without one)
         api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")
