@@ -8,7 +8,12 @@ from flask import Flask
 def register_api(app: Flask) -> None:
     from meldingen.api import catalogue, classify, duplicates, geo, photos, reports, routing_rules
     from meldingen.api import privacy as privacy_api
-    from meldingen.api.contract import install_contract_headers, install_contract_plugin
+    from meldingen.api.contract import (
+        install_contract_headers,
+        install_contract_plugin,
+        serve_live_document,
+        tighten_document,
+    )
     from meldingen.api.problems import ProblemSchema, document_problems, install_problem_details
     from meldingen.extensions import api, csrf
 
@@ -31,3 +36,5 @@ def register_api(app: Flask) -> None:
         limit_api_blueprint(blueprint)  # per token (per address without one)
         api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")
     document_problems(api.spec)
+    tighten_document(api.spec)
+    serve_live_document(app, api)

@@ -17,7 +17,7 @@ import json
 from collections.abc import Callable
 
 from flask import Flask, current_app, request
-from marshmallow import Schema, fields
+from marshmallow import INCLUDE, Schema, fields
 from werkzeug.exceptions import HTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -26,6 +26,7 @@ PROBLEM_CONTENT = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Probl
 # Where a problem is not a plain HTTP status, it has a type of its own (relative to the service's URL).
 IDEMPOTENCY_KEY_REUSED = "/api/v1/problems/idempotency-key-reused"
 IDEMPOTENCY_KEY_IN_USE = "/api/v1/problems/idempotency-key-in-use"
+NOT_SERVED = "/api/v1/problems/location-not-served"  # a real place, in a municipality this service does not serve
 # webargs nests field errors under where they were read; the field's name is what a client needs.
 LOCATIONS = {"json", "query", "form", "files", "headers", "view_args", "json_or_form", "querystring"}
 
@@ -37,7 +38,10 @@ class FieldErrorSchema(Schema):
 
 
 class ProblemSchema(Schema):
-    """RFC 9457 problem details."""
+    """RFC 9457 problem details; a problem type may add members of its own (extension members)."""
+
+    class Meta:
+        unknown = INCLUDE
 
     type = fields.String(metadata={"description": "a URI reference naming the kind of problem",
                                    "example": "about:blank"})

@@ -13,6 +13,7 @@ from sqlalchemy import and_, func, select
 from meldingen import authz
 from meldingen.api.auth import current_staff, token_required
 from meldingen.api.idempotency import honours_idempotency_key
+from meldingen.api.problems import NOT_SERVED
 from meldingen.api.schemas import (
     ReportCreateSchema,
     ReportPageSchema,
@@ -130,12 +131,14 @@ class Reports(MethodView):
             report = create_report(new)
         except ReportInputError as exc:
             db.session.rollback()
-            abort(422, message=str(exc))
+            abort(422, message=str(exc), errors={exc.field or "_schema": [str(exc)]})
         except OutsideServiceArea as exc:
             db.session.rollback()
             where = exc.municipality_name or "buiten Nederland"
-            abort(422, message=f"this location is not served here ({where})",
-                  errors={"municipality": exc.municipality_code, "municipality_name": exc.municipality_name})
+            message = f"this location is not served here ({where})"
+            abort(422, message=message, type=NOT_SERVED,
+                  errors={"location" if data.get("location") else "address": [message]},
+                  extra={"municipality": exc.municipality_code, "municipality_name": exc.municipality_name})
         db.session.commit()
         return serialise(report)
 
@@ -195,6 +198,6 @@ class ReportCategory(MethodView):
                             staff_user=staff, note=data.get("note"))
         except ReportInputError as exc:
             db.session.rollback()
-            abort(422, message=str(exc))
+            abort(422, message=str(exc), errors={exc.field or "category": [str(exc)]})
         db.session.commit()
         return serialise(report)

@@ -224,6 +224,8 @@ def _weekday_set(value) -> frozenset[int]:
         return frozenset()
     if isinstance(value, str | int):
         value = [value]
+    if not isinstance(value, list | tuple | set | frozenset):
+        raise RuleError("weekdays must be 0 (Monday) … 6 (Sunday) or day names, or a list of them")
     days = set()
     for day in value:
         if isinstance(day, bool):
