@@ -94,7 +94,7 @@ class Categories(MethodView):
             "active": True, "position": 3, "handling_days": 5, "calendar_days": False,
             "handling_days_by_organisation": {"GM0363": 3}, "departments": ["STW"], "asset_types": []}]}]})
     @blp.doc(security=[{"bearer": []}])
-    def get(self):
+    def get(self) -> dict:
         """The category tree: main categories with their sub categories, inactive ones included (flagged)."""
         staff = current_staff()
         mains = db.session.scalars(
@@ -117,7 +117,7 @@ class Organisations(MethodView):
         "code": "GM0363", "name": "Amsterdam", "kind": "municipality", "active": True, "service_point": "DSP",
         "departments": [{"code": "STW", "name": "Stadswerken"}]}]})
     @blp.doc(security=[{"bearer": []}])
-    def get(self):
+    def get(self) -> dict:
         """The organisations the caller acts for (a shared service point: itself and the ones it serves), each
         with its departments."""
         ids = authz.acting_organisation_ids(current_staff())

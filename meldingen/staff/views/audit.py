@@ -10,7 +10,7 @@ from flask_login import current_user
 from meldingen.audit.services import AuditFilter, entries_csv, readable_entries
 from meldingen.extensions import db
 from meldingen.staff.roles import action_required
-from meldingen.timeutil import AMSTERDAM, utcnow
+from meldingen.timeutil import local_zone, utcnow
 
 bp = Blueprint("audit", __name__, url_prefix="/staff/admin")
 PAGE_SIZE = 100
@@ -25,7 +25,7 @@ def _filter_from_args(args) -> tuple[AuditFilter, list[str]]:
         value = (args.get(name) or "").strip()
         if value:
             try:
-                day = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=AMSTERDAM)
+                day = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=local_zone())
             except ValueError:
                 errors.append(f"‘{value}’ is geen datum (jjjj-mm-dd).")
                 continue
