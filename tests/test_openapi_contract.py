@@ -189,6 +189,9 @@ def test_the_document_says_what_the_server_enforces(spec):
     assert "planned" in schemas["StatusChange"]["properties"]["status"]["enum"]
     assert {"required": ["location"]} in schemas["ReportCreate"]["anyOf"]
     assert schemas["ReportCreate"]["properties"]["description"]["maxLength"] == 5000
+    created_after = next(p for p in spec["paths"]["/api/v1/reports"]["get"]["parameters"]
+                         if p["name"] == "created_after")
+    assert created_after["schema"]["pattern"].startswith("^(19")
     assert "onderhoud-stoep-straat-en-fietspad" in schemas["ReportCreate"]["properties"]["category"]["enum"]
     assert schemas["Location"]["not"]["properties"]["lat"] == {"enum": [0]}
     assert len(schemas["RoutingRule"]["anyOf"]) == 2 and schemas["RoutingRulePatch"]["minProperties"] == 1
@@ -211,7 +214,7 @@ def test_what_schemathesis_found_refused_is_now_accepted_or_declared(client, mak
     assert corners.status_code == 200
     assert client.get("/api/v1/reports?bbox=", headers=auth(token)).status_code == 422  # the pattern says so
     later = client.get("/api/v1/reports?created_before=2695-10-19T10:35:05-01:00", headers=auth(token))
-    assert later.status_code == 200
+    assert later.status_code == 422  # beyond the years the document's pattern allows
     empty_category = client.post("/api/v1/reports", headers=auth(token), json={
         "description": "Lantaarnpaal kapot", "location": {"lat": 52.3731, "lon": 4.8926}, "category": ""})
     assert empty_category.status_code == 201
@@ -234,3 +237,16 @@ def test_patch_without_a_body_or_with_an_empty_one_is_refused(client, make_staff
     _is_problem(client.patch(url, headers=auth(token)), 422)
     _is_problem(client.patch(url, headers=auth(token), json={}), 422)
     assert client.patch(url, headers=auth(token), json={"name": "Lampen"}).status_code == 200
+
+
+def test_routing_rule_answers_stay_within_what_the_document_says(client, make_staff, auth):
+    _, token = make_staff("admin", "GM0363")
+    body = {"conditions": {"organisation_codes": ["GM0363"]}, "department_code": "OVL"}
+    at_the_end = client.post("/api/v1/routing-rules", headers=auth(token), json={**body, "position": 1_000_000_000})
+    assert at_the_end.status_code == 201, at_the_end.get_json()
+    appended = client.post("/api/v1/routing-rules", headers=auth(token), json=body)  # goes last: was max + 10
+    assert appended.status_code == 201 and appended.get_json()["position"] == 1_000_000_000
+    url = f"/api/v1/routing-rules/{appended.get_json()['id']}"
+    assert _is_problem(client.put(url, headers=auth(token), json={**body, "active": 0}), 422)  # JSON booleans only
+    assert _is_problem(client.patch(url, headers=auth(token), json={"organisation_code": None,
+                                                                     "department_code": None}), 422)

@@ -195,6 +195,9 @@ def tighten_document(spec) -> None:
     if "RoutingRulePatch" in schemas:
         schemas["RoutingRulePatch"]["minProperties"] = 1
         schemas["RoutingRulePatch"].pop("anyOf", None)
+        schemas["RoutingRulePatch"]["not"] = {  # a change may not take both targets away
+            "type": "object", "required": ["organisation_code", "department_code"],
+            "properties": {"organisation_code": {"enum": [None, ""]}, "department_code": {"enum": [None, ""]}}}
 
 
 def live_enums(document: dict) -> dict:

@@ -25,6 +25,15 @@ blp = Blueprint("routing_rules", __name__, url_prefix="/routing-rules",
                 description="Routing rules: ordered, first match wins")  # fmt: skip
 
 
+class JSONBoolean(fields.Boolean):
+    """true or false, as the document says: not 0, 1, "yes" (marshmallow's Boolean takes those)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
 class RoutingRuleSchema(Schema):
     """A rule routes to an organisation, a department or both: one of the two is required (the document's
     `anyOf`)."""
@@ -33,7 +42,7 @@ class RoutingRuleSchema(Schema):
     position = fields.Integer(validate=validate.Range(min=-MAX_POSITION, max=MAX_POSITION),
                               metadata={"description": "rules are tried by ascending position"})
     name = fields.String(validate=validate.Length(max=200))
-    active = fields.Boolean()
+    active = JSONBoolean(metadata={"description": "JSON true or false"})
     conditions = fields.Dict(
         keys=fields.String(validate=validate.OneOf(CONDITION_KEYS)),
         metadata={"description": "all given conditions must hold; lists mean 'any of'. Keys: "

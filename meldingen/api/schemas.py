@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from meldingen.inputs.bounds import EARLIEST_YEAR, LATEST_YEAR, BoundedDateTime, page_field
+from meldingen.inputs.bounds import BoundedDateTime, page_field
 from meldingen.privacy.public import public_text
 from meldingen.reports.statuses import DEFAULT_STATUSES
 from meldingen.timeutil import isoformat
@@ -61,20 +60,8 @@ class StatusChangeSchema(Schema):
         metadata={"description": "sent to every resident who follows the report, inside the status message"})
 
 
-class FilterDateTime(BoundedDateTime):
-    """A date-time bound of a filter: one beyond the years the service knows (1900..2200) filters as that edge
-    (created_before=2695-… is "no upper bound"), rather than being refused."""
-
-    EARLIEST = datetime(EARLIEST_YEAR, 1, 1, tzinfo=UTC)
-    LATEST = datetime(LATEST_YEAR, 12, 31, 23, 59, 59, tzinfo=UTC)
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        result = fields.AwareDateTime._deserialize(self, value, attr, data, **kwargs)
-        try:
-            result = result.astimezone(UTC)
-        except (OverflowError, ValueError):
-            return self.EARLIEST if result.year < 2000 else self.LATEST
-        return min(max(result, self.EARLIEST), self.LATEST)
+# The years a date-time may have (meldingen.inputs.bounds), said in the document as a pattern.
+YEARS_PATTERN = r"^(19[0-9][0-9]|2[01][0-9][0-9]|2200)-"
 
 
 class ReportQuerySchema(Schema):
@@ -86,8 +73,8 @@ class ReportQuerySchema(Schema):
                                                                       "maxlon,maxlat"),
                          metadata={"description": "minlon,minlat,maxlon,maxlat (two opposite corners, WGS84)",
                                    "example": "4.88,52.37,4.90,52.39"})
-    created_after = FilterDateTime(default_timezone=None)  # a zone is required
-    created_before = FilterDateTime(default_timezone=None)
+    created_after = BoundedDateTime(default_timezone=None, metadata={"pattern": YEARS_PATTERN})  # a zone is required
+    created_before = BoundedDateTime(default_timezone=None, metadata={"pattern": YEARS_PATTERN})
     hide_duplicates = fields.Boolean(load_default=False)
     page = page_field()
     page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
