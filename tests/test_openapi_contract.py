@@ -196,6 +196,8 @@ def test_the_document_says_what_the_server_enforces(spec):
     assert schemas["Location"]["not"]["properties"]["lat"] == {"enum": [0]}
     assert len(schemas["RoutingRule"]["anyOf"]) == 2 and schemas["RoutingRulePatch"]["minProperties"] == 1
     assert "GM0363" in schemas["RoutingRule"]["properties"]["organisation_code"]["enum"]
+    conditions = schemas["RoutingRule"]["properties"]["conditions"]
+    assert conditions["additionalProperties"] is False and len(conditions["anyOf"]) == 2  # the times go together
     patch = spec["paths"]["/api/v1/routing-rules/{rule_id}"]["patch"]
     assert patch["requestBody"]["required"] is True
     for path, item in spec["paths"].items():

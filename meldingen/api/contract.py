@@ -177,6 +177,10 @@ CONDITIONS = {
                      "anyOf": [_DAY, {"type": "array", "items": _DAY}]},
         "time_from": _TIME, "time_to": _TIME,
     },
+    # time_from and time_to go together: both absent (or empty), or both given
+    "anyOf": [{"properties": {"time_from": {"enum": [None, ""]}, "time_to": {"enum": [None, ""]}}},
+              {"required": ["time_from", "time_to"], "properties": {"time_from": {"type": "string", "minLength": 1},
+                                                                   "time_to": {"type": "string", "minLength": 1}}}],
 }
 
 
