@@ -25,7 +25,8 @@ EXAMPLES_PER_OPERATION = 12  # bounded: the whole run stays within about 90 s pe
 def accepts_what_the_document_allows(ctx, response, case):
     """Schema-valid data is accepted; the refusals no schema can state are the declared ones: a real point in a
     municipality this service does not serve (422, its own problem type), and a file that is not an image (415)."""
-    if response.status_code == 422 and response.json().get("type", "").endswith("location-not-served"):
+    if response.status_code == 422 and response.json().get("type", "").endswith(
+            ("location-not-served", "idempotency-key-reused")):  # a key sent before with another body
         return True
     if response.status_code == 415 and case.operation.path.endswith("/photos"):
         return True
@@ -198,6 +199,9 @@ def test_the_document_says_what_the_server_enforces(spec):
     assert "GM0363" in schemas["RoutingRule"]["properties"]["organisation_code"]["enum"]
     conditions = schemas["RoutingRule"]["properties"]["conditions"]
     assert conditions["additionalProperties"] is False and len(conditions["anyOf"]) == 2  # the times go together
+    create = spec["paths"]["/api/v1/reports"]["post"]
+    assert any(p["name"] == "Idempotency-Key" and p["in"] == "header" for p in create["parameters"])
+    assert "Idempotent-Replayed" in create["responses"]["201"]["headers"]
     patch = spec["paths"]["/api/v1/routing-rules/{rule_id}"]["patch"]
     assert patch["requestBody"]["required"] is True
     for path, item in spec["paths"].items():

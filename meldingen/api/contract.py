@@ -81,6 +81,28 @@ def with_example(content: dict) -> None:
             media["example"] = EXAMPLES[name]
 
 
+IDEMPOTENT_CREATES = ("/api/v1/reports", "/api/v1/reports/{reference}/photos")
+
+
+def declare_idempotency_key(operation: dict) -> None:
+    """The creates that honour `Idempotency-Key` (meldingen.api.idempotency) say so."""
+    parameters = operation.setdefault("parameters", [])
+    if not any(p.get("name") == "Idempotency-Key" for p in parameters if isinstance(p, dict)):
+        parameters.append({
+            "in": "header", "name": "Idempotency-Key", "required": False,
+            "description": "the same key and body within 24 hours, by the same token, answer the first result "
+                           "again (with Idempotent-Replayed: true); another body with the key is a 422",
+            "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]([ -~]*[!-~])?$"},
+            "example": "5f0c7a8e-2b1d-4c59-9a57-0e2f3c1d9b44"})
+    responses = operation.setdefault("responses", {})
+    responses.setdefault("409", _error("A request with this Idempotency-Key is still being handled"))
+    for status, response in responses.items():
+        if str(status).startswith("2") and isinstance(response, dict):
+            response.setdefault("headers", {})["Idempotent-Replayed"] = {
+                "description": "true when this is the stored answer to an earlier request with the same key",
+                "schema": {"type": "string", "enum": ["true"]}}
+
+
 class ErrorResponsesPlugin(BasePlugin):
     """Adds the error responses each operation can give (see the module's docstring)."""
 
@@ -101,6 +123,8 @@ class ErrorResponsesPlugin(BasePlugin):
                 responses.setdefault("409", _error("Refused by the status table or the merge rules; the reason says why"))
             if method in ("post", "put", "patch") and (path or "").startswith("/api/v1/routing-rules"):
                 responses.setdefault("409", _error("Refused: the rule conflicts with another or is in use"))
+            if method == "post" and path in IDEMPOTENT_CREATES:
+                declare_idempotency_key(operation)
             for status, response in responses.items():
                 if str(status).startswith("2") and isinstance(response, dict):
                     with_example(response.get("content") or {})
