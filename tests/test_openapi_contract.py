@@ -254,5 +254,6 @@ def test_routing_rule_answers_stay_within_what_the_document_says(client, make_st
     assert appended.status_code == 201 and appended.get_json()["position"] == 1_000_000_000
     url = f"/api/v1/routing-rules/{appended.get_json()['id']}"
     assert _is_problem(client.put(url, headers=auth(token), json={**body, "active": 0}), 422)  # JSON booleans only
+    assert _is_problem(client.put(url, headers=auth(token), json={**body, "position": 2.5e-42}), 422)  # was taken as 0
     assert _is_problem(client.patch(url, headers=auth(token), json={"organisation_code": None,
                                                                      "department_code": None}), 422)

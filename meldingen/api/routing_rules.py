@@ -39,7 +39,7 @@ class RoutingRuleSchema(Schema):
     `anyOf`)."""
 
     id = fields.Integer(dump_only=True)
-    position = fields.Integer(validate=validate.Range(min=-MAX_POSITION, max=MAX_POSITION),
+    position = fields.Integer(strict=True, validate=validate.Range(min=-MAX_POSITION, max=MAX_POSITION),
                               metadata={"description": "rules are tried by ascending position"})
     name = fields.String(validate=validate.Length(max=200))
     active = JSONBoolean(metadata={"description": "JSON true or false"})
