@@ -183,3 +183,26 @@ def test_open311_post_with_the_same_key_answers_the_same_request(client, make_st
     other = post_request(client, token, description="Lantaarnpaal kapot")
     assert other.status_code == 422 and "Idempotency-Key" in other.get_json()[0]["description"]
     assert reports() == before + 1
+
+
+def test_a_photo_upload_with_a_nameless_part_beside_the_file_is_fingerprinted_not_a_500(client, make_staff):
+    """schemathesis sent a multipart body with a part whose name could not be read (werkzeug gives it the name
+    None) beside others and a key: the fingerprint sorted the fields as they came, a TypeError and a 500."""
+    _, token = make_staff("agent", "DSP")
+    reference = post(client, token, None).get_json()["reference"]
+    boundary = "9c6f60f1bfbb8fa6b6312fd1dbd8a68d"
+    parts = [b'Content-Disposition: form-data; name="a"\r\n\r\ntrue',
+             b"Content-Disposition: form-data\r\n\r\nno name",
+             b'Content-Disposition: form-data; name="file"; filename="foto.jpg"\r\nContent-Type: image/jpeg\r\n\r\n'
+             + jpeg_bytes()]
+    body = b"".join(b"--" + boundary.encode() + b"\r\n" + part + b"\r\n" for part in parts) \
+        + b"--" + boundary.encode() + b"--\r\n"
+    headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": "nameless-part"}
+
+    def upload():
+        return client.post(f"/api/v1/reports/{reference}/photos", headers=headers, data=body,
+                           content_type=f"multipart/form-data; boundary={boundary}")
+
+    first, again = upload(), upload()
+    assert first.status_code == 201, first.get_data(as_text=True)
+    assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"

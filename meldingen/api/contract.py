@@ -176,10 +176,13 @@ def _non_empty(name: str) -> dict:
     return {"type": "object", "required": [name], "properties": {name: {"type": "string", "minLength": 1}}}
 
 
+VISIBLE = "[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]"  # something is left once control characters go
+
+
 def _names(description: str) -> dict:
     """A condition naming things: one name or a list of names (empty: no condition)."""
     return {"description": description, "nullable": True, "anyOf": [
-        {"type": "string"}, {"type": "array", "items": {"type": "string", "minLength": 1}}]}
+        {"type": "string"}, {"type": "array", "items": {"type": "string", "pattern": VISIBLE}}]}
 
 
 DAY_NAMES = ["mon", "tue", "wed", "thu", "fri", "sat", "sun", "ma", "di", "wo", "do", "vr", "za", "zo", "monday",

@@ -73,9 +73,9 @@ def fingerprint(ignore: tuple[str, ...] = ()) -> str:
             request.get_data(cache=True).decode("utf-8", "replace")
         digest.update(body.encode("utf-8", "surrogatepass"))
     elif request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
-        fields = sorted((k, v) for k, values in request.form.lists() for v in values if k not in ignore)
+        fields = sorted((str(k), str(v)) for k, values in request.form.lists() for v in values if k not in ignore)
         digest.update(json.dumps(fields, ensure_ascii=False).encode("utf-8", "surrogatepass"))
-        for name, upload in sorted(request.files.items(multi=True), key=lambda item: item[0]):
+        for name, upload in sorted(request.files.items(multi=True), key=lambda item: str(item[0])):
             content = upload.stream.read()
             upload.stream.seek(0)
             digest.update(f"\n{name}:{upload.filename}:".encode("utf-8", "surrogatepass"))
