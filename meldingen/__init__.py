@@ -53,7 +53,7 @@ def install_input_guards(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from meldingen.db import engine_options, install_spatialite
+    from meldingen.db import check_database, engine_options, install_spatialite
     from meldingen.extensions import compress, csrf, db, limiter, login_manager, migrate
     from meldingen.migrations_support import migrate_options, migrations_dir
     from meldingen.web import security
@@ -65,11 +65,16 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             install_spatialite(db.engine)
+        if not app.testing:  # a wrong or unreachable database is said at start, in one line
+            check_database(db.engine, app.config["SQLALCHEMY_DATABASE_URI"])
     migrate.init_app(app, db, directory=str(migrations_dir()), **migrate_options())
     csrf.init_app(app)
     login_manager.init_app(app)
     import meldingen.staff.login  # noqa: F401  (registers the user loader)
     login_manager.login_view = "staff.login"
+    from meldingen.web.limits import retry_after_only_when_refused
+
+    retry_after_only_when_refused(app)  # before the limiter: its header hook must run first
     limiter.init_app(app)
     compress.init_app(app)
     security.init_app(app)

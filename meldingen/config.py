@@ -137,6 +137,10 @@ DEFAULTS: dict[str, object] = {
     "WEBHOOK_MAX_ATTEMPTS": 8,
     "WEBHOOK_TIMEOUT": 10.0,
     "WEBHOOK_ALLOW_PRIVATE": False,
+    # Idempotency-Key (docs/api.md): how long a retry waits for the first request with its key to answer, and
+    # after how long a key whose request died with its process is free again.
+    "IDEMPOTENCY_WAIT_SECONDS": 10.0,
+    "IDEMPOTENCY_LEASE_SECONDS": 120.0,
 }
 
 INT_KEYS = {"INTAKE_QUIET_SECONDS", "WORKER_NICE", "RETRY_MAX_ATTEMPTS", "MAX_PHOTO_BYTES", "MAX_PHOTO_PIXELS", "MAX_PHOTO_DECLARED_PIXELS",
@@ -145,7 +149,51 @@ JSON_KEYS = {"NOTIFY_PACING_SECONDS", "NOTIFY_CONCURRENCY", "RETRY_SECONDS", "WH
              "WEBHOOK_RETRY_SECONDS"}
 FLOAT_KEYS = {"SWEEP_SECONDS", "SCHEDULER_INTERVAL", "GEOCODER_TIMEOUT", "ADDRESS_MAX_DISTANCE_M", "ASSET_MAX_DISTANCE_M",
               "CLASSIFIER_THRESHOLD", "WORK_LEASE_SECONDS", "PLATFORM_TIMEOUT", "UNCONFIRMED_WAIT_SECONDS",
-              "WEBHOOK_TIMEOUT"}
+              "WEBHOOK_TIMEOUT", "IDEMPOTENCY_WAIT_SECONDS", "IDEMPOTENCY_LEASE_SECONDS"}
+
+
+class ConfigError(RuntimeError):
+    """A setting that cannot work; the message is one line saying which and why (printed without a traceback)."""
+
+
+PLACEHOLDER = "CHANGE-ME"  # what deploy/meldingen.env.example puts where a secret goes
+SECRET_KEYS = ("SECRET_KEY", "METRICS_TOKEN", "DATABASE_URL")
+
+
+def refuse_placeholders(app) -> None:
+    """Outside development (debug or testing) a secret still holding the example's placeholder is refused."""
+    if app.debug or app.testing:
+        return
+    for key in SECRET_KEYS:
+        value = app.config.get(key)
+        if isinstance(value, str) and PLACEHOLDER in value.upper():
+            raise ConfigError(f"MELDINGEN_{key} still holds the placeholder {PLACEHOLDER} from the example "
+                              "environment: set a real value (a secret key: python3 -c 'import secrets; "
+                              "print(secrets.token_hex(32))')")
+
+
+def check_timezone(app) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(str(app.config["TIMEZONE"]))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"MELDINGEN_TIMEZONE={app.config['TIMEZONE']!r} is not a time zone name such as "
+                          "Europe/Amsterdam") from None
+
+
+def check_database_url(url: str) -> None:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError("MELDINGEN_DATABASE_URL is not a database URL: use sqlite:///PATH or "
+                          "postgresql+psycopg://USER:PASSWORD@HOST:5432/NAME") from None
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ConfigError(f"MELDINGEN_DATABASE_URL names {parsed.get_backend_name()!r}: Meldingen runs on SQLite "
+                          "(sqlite:///PATH) or PostgreSQL with PostGIS (postgresql+psycopg://…)")
 
 
 def load_config(app, test_config: dict | None = None) -> None:
@@ -176,8 +224,11 @@ def load_config(app, test_config: dict | None = None) -> None:
     if url.startswith(("postgresql://", "postgres://")):
         # psycopg 3 is the driver we ship; plain URLs would pick psycopg2.
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    check_database_url(url)
     app.config["DATABASE_URL"] = url
     app.config["SQLALCHEMY_DATABASE_URI"] = url
+    check_timezone(app)
+    refuse_placeholders(app)
     # Flask predefines these keys, so setdefault would do nothing: set them unless a test or the
     # environment chose otherwise.
     overridden = set(test_config or {}) | {k[len("MELDINGEN_"):] for k in os.environ if k.startswith("MELDINGEN_")}

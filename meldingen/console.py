@@ -6,6 +6,7 @@ the group that loads the app, so the app factory is imported here, at the top, a
 
 from __future__ import annotations
 
+import sys
 from importlib.metadata import PackageNotFoundError, version
 
 import click
@@ -23,12 +24,38 @@ def meldingen_version() -> str:
         return "unknown"
 
 
+def _create_app_or_exit():
+    """The app; a setting that cannot work ends the command with its one line (Flask would print a traceback
+    while it lists the commands)."""
+    from meldingen.config import ConfigError
+
+    try:
+        return create_app()
+    except ConfigError as exc:
+        sys.exit(f"meldingen: {exc}")
+
+
 def make_cli() -> FlaskGroup:
     # Flask's own --version names Python, Flask and Werkzeug; operators asking `meldingen --version` want ours.
-    cli = FlaskGroup(create_app=create_app, help="Meldingen: public-space reports by chat.", add_version_option=False)
+    cli = FlaskGroup(create_app=_create_app_or_exit, help="Meldingen: public-space reports by chat.",
+                     add_version_option=False)
     return click.version_option(meldingen_version(), "--version", prog_name="meldingen",
                                 message="%(prog)s %(version)s")(cli)
 
 
 def main() -> None:
-    make_cli().main()
+    """The command line; a setting that cannot work (a wrong or unreachable database, a placeholder secret) is
+    one line on stderr and exit status 1, not a traceback."""
+    from sqlalchemy.exc import DBAPIError
+
+    from meldingen.config import ConfigError
+    from meldingen.db import database_error_line
+
+    try:
+        make_cli().main()
+    except ConfigError as exc:
+        sys.exit(f"meldingen: {exc}")
+    except DBAPIError as exc:  # the database went away after the start, or a command's first use found it so
+        import os
+
+        sys.exit(f"meldingen: {database_error_line(os.environ.get('MELDINGEN_DATABASE_URL', ''), exc)}")

@@ -63,7 +63,34 @@ def engine_options(url: str) -> dict:
         if module is not None:
             options["module"] = module
         return options
-    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
+    # A server that does not answer is an error after 10 s, not a wait without end.
+    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20, "connect_args": {"connect_timeout": 10}}
+
+
+def database_error_line(url: str, exc: BaseException) -> str:
+    """One line saying which database could not be used and why (the password left out)."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        shown = make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        shown = "the configured URL"
+    reason = " ".join(part.strip() for part in str(getattr(exc, "orig", None) or exc).splitlines()
+                      if part.strip() and not part.strip().startswith(("(Background on", "[SQL:")))
+    return f"cannot use the database {shown} (MELDINGEN_DATABASE_URL): {reason or type(exc).__name__}"
+
+
+def check_database(engine, url: str) -> None:
+    """The database answers, or a ConfigError with one line saying what is wrong (server and command start)."""
+    from sqlalchemy.exc import DBAPIError
+
+    from meldingen.config import ConfigError
+
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+    except DBAPIError as exc:
+        raise ConfigError(database_error_line(url, exc)) from None
 
 
 def install_spatialite(engine) -> None:

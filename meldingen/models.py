@@ -1,6 +1,6 @@
 """Imports every model module, so the metadata is complete for migrations and relationships."""
 
-from meldingen.accounts.models import ApiToken, Open311ApiKey, SavedFilter, StaffUser  # noqa: F401
+from meldingen.accounts.models import ApiToken, IdempotencyKey, Open311ApiKey, SavedFilter, StaffUser  # noqa: F401
 from meldingen.audit.models import AuditEntry  # noqa: F401
 from meldingen.categories.models import Category, CategoryOverride  # noqa: F401
 from meldingen.channels.models import Channel, InboundEvent  # noqa: F401

@@ -138,12 +138,12 @@ def resolve_place(new: NewReport, prepared: Prepared) -> lookup.PlaceInfo | None
         try:
             return with_typed_address(prepared.place(new.lat, new.lon), found)
         except lookup.InvalidPoint as exc:
-            raise ReportInputError(str(exc)) from None
+            raise ReportInputError(str(exc), "location") from None
     if new.address_text:
         if found is not None:
             return with_typed_address(prepared.place(found["lat"], found["lon"]), found)
         return None
-    raise ReportInputError("a report needs a location or an address")
+    raise ReportInputError("a report needs a location or an address", "location")
 
 
 def with_typed_address(place: lookup.PlaceInfo, found: dict | None) -> lookup.PlaceInfo:
@@ -165,7 +165,7 @@ def choose_category(new: NewReport, prepared: Prepared):
     if new.category_slug:
         category = find_sub_category(new.category_slug)
         if category is None or not category.active:
-            raise ReportInputError(f"unknown or inactive category '{new.category_slug}'")
+            raise ReportInputError(f"unknown or inactive category '{new.category_slug}'", "category")
         return category, None, True
     text = (new.description or "").strip()
     suggestion = prepared.suggestion(text) if text else None
@@ -206,7 +206,7 @@ def create_report(new: NewReport, prepared: Prepared | None = None) -> Report:
     """
     prepared = prepared or Prepared()
     if not (new.description or "").strip() and not new.photo_ids:
-        raise ReportInputError("a report needs a description or a photo")
+        raise ReportInputError("a report needs a description or a photo", "description")
     place = resolve_place(new, prepared)
     if place is not None and place.organisation is None:
         raise OutsideServiceArea(place.areas.get("municipality"), place.municipality_name)
@@ -287,9 +287,9 @@ def change_category(report: Report, new_category, *, actor: str, actor_id: int |
     (through the routing rules, first match wins), so the right team gets it with the right handling time.
     """
     if new_category is None or new_category.parent_id is None:
-        raise ReportInputError("choose a sub category")
+        raise ReportInputError("choose a sub category", "category")
     if not new_category.active:
-        raise ReportInputError(f"category '{new_category.slug}' is not active")
+        raise ReportInputError(f"category '{new_category.slug}' is not active", "category")
     previous = report.category
     record_category_correction(report, new_category, staff_user)
     report.category = new_category

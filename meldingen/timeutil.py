@@ -1,11 +1,26 @@
-"""Time helpers: aware UTC now, and the service's local time zone."""
+"""Time helpers: aware UTC now, and the service's local time zone (`MELDINGEN_TIMEZONE`, Europe/Amsterdam)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+
+@lru_cache(maxsize=8)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def local_zone() -> ZoneInfo:
+    """The configured local time zone (deadlines, office hours, times shown and answered); Europe/Amsterdam
+    outside an app (config.check_timezone refuses a name that is not a zone at start)."""
+    from flask import current_app, has_app_context
+
+    name = current_app.config.get("TIMEZONE") if has_app_context() else None
+    return _zone(str(name)) if name else AMSTERDAM
 
 
 def utcnow() -> datetime:
@@ -23,4 +38,4 @@ def as_aware_utc(value: datetime | None) -> datetime | None:
 
 def isoformat(value: datetime | None) -> str | None:
     value = as_aware_utc(value)
-    return value.astimezone(AMSTERDAM).isoformat() if value else None
+    return value.astimezone(local_zone()).isoformat() if value else None

@@ -57,7 +57,7 @@ def _body(endpoint: str, org: str) -> dict:
         "reports.ReportStatus": {"status": "in_progress"},
         "reports.ReportCategory": {"category": "onderhoud-stoep-straat-en-fietspad"},
         "routing_rules.RoutingRules": {"conditions": {"organisation_codes": [org]}, "organisation_code": org},
-        "routing_rules.RoutingRuleItem": {"conditions": {"organisation_codes": [org]}},
+        "routing_rules.RoutingRuleItem": {"conditions": {"organisation_codes": [org]}, "organisation_code": org},
         "staff.admin_rule_save": {"conditions": f'{{"organisation_codes": ["{org}"]}}'},
         "staff.report_status": {"status": "in_progress"},
         "staff.admin_department_save": {"organisation": org, "code": "TST", "name": "Test"},

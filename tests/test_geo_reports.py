@@ -82,7 +82,15 @@ def test_lookup_api_outside_the_netherlands(client):
     assert body["in_netherlands"] is False and body["areas"]["municipality"] is None
 
 
-@pytest.mark.parametrize("query", [{"lat": "abc", "lon": "4.9"}, {"lat": "0", "lon": "0"}, {"lat": "95", "lon": "4"}])
+def test_lookup_of_zero_zero_answers_outside_the_netherlands_as_the_document_allows(client):
+    """(0, 0) is a real point (the Gulf of Guinea): the schema allows it, so the question gets its answer; only a
+    report placed there is refused (a device without a position sends it)."""
+    response = client.get("/api/v1/geo/lookup", query_string={"lat": "0", "lon": "0"})
+    assert response.status_code == 200
+    assert response.get_json()["in_netherlands"] is False and response.get_json()["served"] is False
+
+
+@pytest.mark.parametrize("query", [{"lat": "abc", "lon": "4.9"}, {"lat": "95", "lon": "4"}])
 def test_lookup_api_refuses_what_is_not_a_point(client, query):
     response = client.get("/api/v1/geo/lookup", query_string=query)
     assert response.status_code in (400, 422)  # 422: not a number or out of range by the schema; 400: no point

@@ -140,6 +140,8 @@ def test_invalid_rule_is_skipped_not_fatal():
         ({"time_from": "25:00", "time_to": "06:00"}, "HH:MM"),
         ({"time_from": "08:00", "time_to": "08:00"}, "differ"),
         ({"weekdays": ["someday"]}, "weekdays"),
+        ({"weekdays": 2.5e-42}, "weekdays"),  # a number that is not a day was a TypeError (a 500 in the API)
+        ({"weekdays": {"mon": 1}}, "weekdays"),
         ({"main_slugs": [1]}, "main_slugs"),
     ],
 )

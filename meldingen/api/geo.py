@@ -7,15 +7,18 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
 
-from meldingen.geo.lookup import InvalidPoint, lookup_point
+from meldingen.api.schemas import NOT_ONLY_CONTROL
+from meldingen.geo.lookup import InvalidPoint, PlaceInfo, lookup_point
 from meldingen.geo.search import search
 
 blp = Blueprint("geo", __name__, url_prefix="/geo", description="Areas, addresses and assets of a point")
 
 
 class LookupArgs(Schema):
-    lat = fields.Float(required=True, allow_nan=False, validate=validate.Range(min=-90, max=90))
-    lon = fields.Float(required=True, allow_nan=False, validate=validate.Range(min=-180, max=180))
+    lat = fields.Float(required=True, allow_nan=False, validate=validate.Range(min=-90, max=90),
+                       metadata={"example": 52.3731})
+    lon = fields.Float(required=True, allow_nan=False, validate=validate.Range(min=-180, max=180),
+                       metadata={"example": 4.8926})
     asset_type = fields.List(fields.String(), load_default=None,
                              metadata={"description": "only assets of these types (repeatable)"})  # fmt: skip
 
@@ -53,7 +56,8 @@ class SearchAnswerSchema(Schema):
 
 
 class SearchArgs(Schema):
-    q = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    q = fields.String(required=True, validate=[validate.Length(min=1, max=300), NOT_ONLY_CONTROL],
+                      metadata={"example": "Westerdoksdijk 40A"})
     limit = fields.Integer(load_default=5, validate=validate.Range(min=1, max=20))
 
 
@@ -79,6 +83,10 @@ class Lookup(MethodView):
         A point in a municipality this service does not serve has `served: false` and the municipality's name
         in `area_names`; a point outside the Netherlands has `in_netherlands: false` and no areas.
         """
+        if args["lat"] == 0 and args["lon"] == 0:
+            # (0, 0) is refused as a report's place (a device without a position sends it), but as a question it
+            # has an answer: the Gulf of Guinea, outside the Netherlands.
+            return place_to_dict(PlaceInfo(lat=0.0, lon=0.0))
         try:
             place = lookup_point(args["lat"], args["lon"], asset_types=args.get("asset_type"))
         except InvalidPoint as exc:

@@ -8,6 +8,7 @@ from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields
 
 from meldingen.api.auth import current_staff, token_required
+from meldingen.api.idempotency import honours_idempotency_key
 from meldingen.api.reports import photo_url
 from meldingen.extensions import db
 from meldingen.media.images import ImageRejected
@@ -31,6 +32,7 @@ UPLOAD_BODY = {"required": True, "content": {"multipart/form-data": {"schema": {
 @blp.route("/<reference>/photos")
 class ReportPhotos(MethodView):
     @token_required("add_photo")
+    @honours_idempotency_key
     @blp.response(201, PhotoSchema)
     @blp.doc(security=[{"bearer": []}], requestBody=UPLOAD_BODY)
     @blp.alt_response(400, description="malformed image or no file")

@@ -36,7 +36,7 @@ class PublicDescription(MethodView):
             set_public_description(report, data["public_description"], actor=staff.email, actor_id=staff.id)
         except PublicTextError as exc:
             db.session.rollback()
-            abort(422, message=str(exc))
+            abort(422, message=str(exc), errors={"public_description": [str(exc)]})
         db.session.commit()
         return serialise(report)
 

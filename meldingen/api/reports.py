@@ -13,6 +13,8 @@ from sqlalchemy import and_, func, select
 from meldingen import authz
 from meldingen.api import changes
 from meldingen.api.auth import current_staff, token_required
+from meldingen.api.idempotency import honours_idempotency_key
+from meldingen.api.problems import NOT_SERVED
 from meldingen.api.schemas import (
     ReportCreateSchema,
     ReportPageSchema,
@@ -129,6 +131,7 @@ class Reports(MethodView):
                 "pages": max(1, math.ceil(total / size)), "total": total}
 
     @token_required("create_report")
+    @honours_idempotency_key
     @blp.arguments(ReportCreateSchema)
     @blp.response(201, ReportSchema)
     @blp.doc(security=[{"bearer": []}])
@@ -151,15 +154,17 @@ class Reports(MethodView):
             report = create_report(new)
         except ReportInputError as exc:
             db.session.rollback()
-            abort(422, message=str(exc))
+            abort(422, message=str(exc), errors={exc.field or "_schema": [str(exc)]})
         except NotActingFor as exc:
             db.session.rollback()
             abort(403, message=str(exc))
         except OutsideServiceArea as exc:
             db.session.rollback()
             where = exc.municipality_name or "buiten Nederland"
-            abort(422, message=f"this location is not served here ({where})",
-                  errors={"municipality": exc.municipality_code, "municipality_name": exc.municipality_name})
+            message = f"this location is not served here ({where})"
+            abort(422, message=message, type=NOT_SERVED,
+                  errors={"location" if data.get("location") else "address": [message]},
+                  extra={"municipality": exc.municipality_code, "municipality_name": exc.municipality_name})
         db.session.commit()
         return serialise(report)
 
@@ -219,6 +224,6 @@ class ReportCategory(MethodView):
                             staff_user=staff, note=data.get("note"))
         except ReportInputError as exc:
             db.session.rollback()
-            abort(422, message=str(exc))
+            abort(422, message=str(exc), errors={exc.field or "category": [str(exc)]})
         db.session.commit()
         return serialise(report)

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from meldingen.api.auth import current_staff, token_required
 from meldingen.extensions import db
 from meldingen.routing.models import RoutingRule
 from meldingen.routing.rules import CONDITION_KEYS
 from meldingen.routing.services import (
+    MAX_POSITION,
     RuleRefused,
     delete_rule,
     may_read_rule,
@@ -24,11 +25,24 @@ blp = Blueprint("routing_rules", __name__, url_prefix="/routing-rules",
                 description="Routing rules: ordered, first match wins")  # fmt: skip
 
 
+class JSONBoolean(fields.Boolean):
+    """true or false, as the document says: not 0, 1, "yes" (marshmallow's Boolean takes those)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
 class RoutingRuleSchema(Schema):
+    """A rule routes to an organisation, a department or both: one of the two is required (the document's
+    `anyOf`)."""
+
     id = fields.Integer(dump_only=True)
-    position = fields.Integer(metadata={"description": "rules are tried by ascending position"})
+    position = fields.Integer(strict=True, validate=validate.Range(min=-MAX_POSITION, max=MAX_POSITION),
+                              metadata={"description": "rules are tried by ascending position"})
     name = fields.String(validate=validate.Length(max=200))
-    active = fields.Boolean()
+    active = JSONBoolean(metadata={"description": "JSON true or false"})
     conditions = fields.Dict(
         keys=fields.String(validate=validate.OneOf(CONDITION_KEYS)),
         metadata={"description": "all given conditions must hold; lists mean 'any of'. Keys: "
@@ -36,6 +50,22 @@ class RoutingRuleSchema(Schema):
     )  # fmt: skip
     organisation_code = fields.String(allow_none=True, metadata={"description": "None: the point's organisation"})
     department_code = fields.String(allow_none=True, metadata={"description": "None: the category's department"})
+
+
+    @validates_schema
+    def _a_target(self, data, **kwargs):
+        if not (data.get("organisation_code") or data.get("department_code")):
+            raise ValidationError("a rule needs an organisation_code, a department_code or both",
+                                  "organisation_code")
+
+
+class RoutingRulePatchSchema(RoutingRuleSchema):
+    """Some fields of a rule; at least one (the document's `minProperties`)."""
+
+    @validates_schema
+    def _a_target(self, data, **kwargs):
+        if not data:
+            raise ValidationError("send at least one field to change", "_schema")
 
 
 class RoutingRuleListSchema(Schema):
@@ -86,7 +116,7 @@ class RoutingRuleItem(MethodView):
         return rule_to_dict(_rule_or_404(rule_id))
 
     @token_required("edit_rules")
-    @blp.arguments(RoutingRuleSchema)
+    @blp.arguments(RoutingRulePatchSchema)
     @blp.response(200, RoutingRuleSchema)
     @blp.doc(security=[{"bearer": []}])
     def patch(self, data, rule_id):

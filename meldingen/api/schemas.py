@@ -2,23 +2,45 @@
 
 from __future__ import annotations
 
+import math
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from meldingen.inputs.bounds import BoundedDateTime, page_field
 from meldingen.privacy.public import public_text
+from meldingen.reports.statuses import DEFAULT_STATUSES
 from meldingen.timeutil import isoformat
+
+# Text that is more than white space (a JSON Schema `pattern` is searched for anywhere in the text).
+NOT_BLANK = validate.Regexp(r"[\s\S]*[^\s\x00-\x1f\x7f]", error="must contain more than white space")
+# Text with something left once control characters are taken out (meldingen.inputs.text).
+NOT_ONLY_CONTROL = validate.Regexp(r"[\s\S]*[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]",
+                                   error="must contain more than control characters")
+_NUMBER = r"\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*"
+BBOX_PATTERN = rf"^{_NUMBER},{_NUMBER},{_NUMBER},{_NUMBER}$"
 
 
 class LocationSchema(Schema):
-    lat = fields.Float(required=True, allow_nan=False)
-    lon = fields.Float(required=True, allow_nan=False)
+    """WGS84; (0, 0), the position of a device that has none, is refused (the document says so with `not`)."""
+
+    lat = fields.Float(required=True, allow_nan=False, validate=validate.Range(min=-90, max=90),
+                       metadata={"example": 52.3877})
+    lon = fields.Float(required=True, allow_nan=False, validate=validate.Range(min=-180, max=180),
+                       metadata={"example": 4.8926})
 
 
 class ReportCreateSchema(Schema):
-    description = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+    """A `location` or an `address` (or both: the location counts) is required (the document's `anyOf`)."""
+
+    description = fields.String(required=True, validate=[validate.Length(min=1, max=5000), NOT_BLANK],
+                                metadata={"example": "Losse stoeptegel, je struikelt erover"})
     location = fields.Nested(LocationSchema)
-    address = fields.String(validate=validate.Length(min=2, max=300))
-    category = fields.String(validate=validate.Length(max=100), metadata={"description": "sub category slug"})
+    address = fields.String(validate=[validate.Length(min=2, max=300), NOT_BLANK],
+                            metadata={"description": "a typed Dutch address; an unknown one makes a report without "
+                                                     "a place", "example": "Westerdoksdijk 40A"})
+    category = fields.String(validate=validate.Length(max=100), metadata={
+        "description": "an active sub category's slug (GET /api/v1/categories); empty or absent: the classifier "
+                       "suggests one", "example": "onderhoud-stoep-straat-en-fietspad"})
 
     @validates_schema
     def _location_or_address(self, data, **kwargs):
@@ -27,7 +49,10 @@ class ReportCreateSchema(Schema):
 
 
 class StatusChangeSchema(Schema):
-    status = fields.String(required=True, validate=validate.Length(min=1, max=30))
+    status = fields.String(required=True, validate=validate.OneOf(
+        [code for code, *_ in DEFAULT_STATUSES], error="'{input}' is not a status; use one of: {choices}"),
+                           metadata={"description": "a status of the status table; 409 where it forbids the move",
+                                     "example": "planned"})
     note = fields.String(load_default=None, validate=validate.Length(max=5000),
                          metadata={"description": "internal: staff see it in the history, residents never"})
     resident_message = fields.String(
@@ -35,14 +60,21 @@ class StatusChangeSchema(Schema):
         metadata={"description": "sent to every resident who follows the report, inside the status message"})
 
 
+# The years a date-time may have (meldingen.inputs.bounds), said in the document as a pattern.
+YEARS_PATTERN = r"^(19[0-9][0-9]|2[01][0-9][0-9]|2200)-"
+
+
 class ReportQuerySchema(Schema):
     status = fields.String()
     category = fields.String()
     organisation = fields.String()
     channel = fields.String()
-    bbox = fields.String(metadata={"description": "minlon,minlat,maxlon,maxlat"})
-    created_after = BoundedDateTime(default_timezone=None)  # a zone is required
-    created_before = BoundedDateTime(default_timezone=None)
+    bbox = fields.String(validate=validate.Regexp(BBOX_PATTERN, error="bbox must be four numbers: minlon,minlat,"
+                                                                      "maxlon,maxlat"),
+                         metadata={"description": "minlon,minlat,maxlon,maxlat (two opposite corners, WGS84)",
+                                   "example": "4.88,52.37,4.90,52.39"})
+    created_after = BoundedDateTime(default_timezone=None, metadata={"pattern": YEARS_PATTERN})  # a zone is required
+    created_before = BoundedDateTime(default_timezone=None, metadata={"pattern": YEARS_PATTERN})
     hide_duplicates = fields.Boolean(load_default=False)
     updated_after = BoundedDateTime(default_timezone=None, metadata={
         "description": "only reports changed after this moment (ISO 8601 with zone)"})
@@ -73,9 +105,12 @@ def parse_bbox(text: str) -> tuple[float, float, float, float]:
         parts = [float(p) for p in text.split(",")]
     except ValueError:
         raise ValidationError("bbox must be four numbers: minlon,minlat,maxlon,maxlat", "bbox") from None
-    if len(parts) != 4 or parts[0] > parts[2] or parts[1] > parts[3]:
-        raise ValidationError("bbox must be minlon,minlat,maxlon,maxlat with min <= max", "bbox")
-    return tuple(parts)
+    if len(parts) != 4 or any(math.isnan(p) for p in parts):
+        raise ValidationError("bbox must be four numbers: minlon,minlat,maxlon,maxlat", "bbox")
+    # Two opposite corners in either order: the box between them, within the globe's ranges.
+    lons = sorted(max(-180.0, min(180.0, p)) for p in parts[0::2])
+    lats = sorted(max(-90.0, min(90.0, p)) for p in parts[1::2])
+    return lons[0], lats[0], lons[1], lats[1]
 
 
 class ReportSchema(Schema):

@@ -8,6 +8,7 @@ from flask import Blueprint, Response, current_app, g, request
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
+from meldingen.api import idempotency
 from meldingen.api.auth import staff_from_bearer_token
 from meldingen.extensions import csrf, db
 from meldingen.open311 import serialise
@@ -150,11 +151,21 @@ def create_request(fmt):
     if submitter is None:
         reason = "Invalid api_key received" if key else "api_key was not provided"
         raise Open311Error(403, f"{reason} -- can't proceed with create_request.")
-    created = create_service_request(values, submitter, files=[f for _, f in request.files.items(multi=True)])
-    db.session.commit()  # one commit for the report, its address_id and its media note
-    created.fetch_media()
-    report = created.report
-    return respond(fmt, "service_requests", serialise.created_to_dicts(report, public_details([report])), 201)
+
+    def create() -> Response:
+        created = create_service_request(values, submitter, files=[f for _, f in request.files.items(multi=True)])
+        db.session.commit()  # one commit for the report, its address_id and its media note
+        created.fetch_media()
+        report = created.report
+        return respond(fmt, "service_requests", serialise.created_to_dicts(report, public_details([report])), 201)
+
+    idempotency_key = idempotency.header_key()
+    if idempotency_key is None:
+        return create()
+    secret = key or request.headers.get("Authorization", "").partition(" ")[2]
+    return idempotency.idempotent(
+        idempotency.owner_of(secret), idempotency_key, create, ignore=("api_key",),
+        refuse=lambda status, detail, _type: respond(fmt, "errors", serialise.errors_to_dicts(status, detail), status))
 
 
 @bp.get("/requests/<service_request_id>.<fmt>")

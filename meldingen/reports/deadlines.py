@@ -7,7 +7,7 @@ from functools import lru_cache
 
 import holidays
 
-from meldingen.timeutil import AMSTERDAM
+from meldingen.timeutil import local_zone
 
 
 @lru_cache(maxsize=64)
@@ -40,7 +40,7 @@ def is_working_day(day: date, settings: dict | None = None) -> bool:
 def compute_deadline(
     created_at: datetime, days: int | None, calendar_days: bool, settings: dict | None = None
 ) -> datetime | None:
-    """The moment a report is due: `days` after `created_at`, counted in Amsterdam local time.
+    """The moment a report is due: `days` after `created_at`, counted in the service's local time (MELDINGEN_TIMEZONE, Europe/Amsterdam).
 
     Calendar days add whole local days (the same wall-clock time, across daylight-saving changes).
     Working days count forward over Monday–Friday that are not public holidays; the deadline is at the
@@ -48,7 +48,7 @@ def compute_deadline(
     """
     if days is None:
         return None
-    local = created_at.astimezone(AMSTERDAM)
+    local = created_at.astimezone(local_zone())
     if calendar_days:
         day = local.date() + timedelta(days=days)
     else:
@@ -59,4 +59,4 @@ def compute_deadline(
             if is_working_day(day, settings):
                 counted += 1
     naive = datetime.combine(day, local.time().replace(tzinfo=None))
-    return naive.replace(tzinfo=AMSTERDAM)
+    return naive.replace(tzinfo=local_zone())

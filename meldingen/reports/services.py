@@ -20,7 +20,11 @@ from meldingen.timeutil import utcnow
 
 
 class ReportInputError(ValueError):
-    """Input a report cannot be made from, with a reason fit for a 400/422."""
+    """Input a report cannot be made from, with a reason fit for a 400/422, and the field it is about (if any)."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 class OutsideServiceArea(Exception):

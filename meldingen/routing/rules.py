@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 
-from meldingen.timeutil import AMSTERDAM
+from meldingen.timeutil import local_zone
 
 CONDITION_KEYS = (
     "main_slugs",
@@ -65,7 +65,7 @@ class RoutingContext:
     @property
     def local_time(self) -> datetime:
         at = self.at if self.at.tzinfo else self.at.replace(tzinfo=UTC)
-        return at.astimezone(AMSTERDAM)
+        return at.astimezone(local_zone())
 
 
 @dataclass(frozen=True)
@@ -224,6 +224,8 @@ def _weekday_set(value) -> frozenset[int]:
         return frozenset()
     if isinstance(value, str | int):
         value = [value]
+    if not isinstance(value, list | tuple | set | frozenset):
+        raise RuleError("weekdays must be 0 (Monday) … 6 (Sunday) or day names, or a list of them")
     days = set()
     for day in value:
         if isinstance(day, bool):

@@ -242,7 +242,7 @@ def save_rule(data: dict, staff, rule=None):
         raise RuleRefused(f"position must be a whole number from {-MAX_POSITION} to {MAX_POSITION}")
     if values["position"] is None:
         last = db.session.scalar(select(RoutingRule.position).order_by(RoutingRule.position.desc()).limit(1))
-        values["position"] = (last or 0) + 10
+        values["position"] = min((last or 0) + 10, MAX_POSITION)  # last, within the range a position may take
     if rule is None:
         rule = RoutingRule()
         db.session.add(rule)

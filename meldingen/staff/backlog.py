@@ -20,7 +20,7 @@ from meldingen.inputs.bounds import bounded_int
 from meldingen.organisations.models import Department
 from meldingen.reports.access import scope_reports
 from meldingen.reports.models import Report, Status
-from meldingen.timeutil import AMSTERDAM, as_aware_utc, utcnow
+from meldingen.timeutil import as_aware_utc, local_zone, utcnow
 
 AGE_BUCKETS = [(0, 7, "< 1 week"), (7, 30, "1–4 weken"), (30, 90, "1–3 maanden"), (90, None, "> 3 maanden")]
 PAGE_SIZE = 50
@@ -275,7 +275,7 @@ def weekly_in_out(staff, weeks: int = 12, now=None, flt: BacklogFilter | None = 
     shows, so they do not narrow it).
     """
     now = now or utcnow()
-    local = now.astimezone(AMSTERDAM)
+    local = now.astimezone(local_zone())
     monday = (local - timedelta(days=local.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
     starts = [monday - timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
     bounds = [(s, s + timedelta(weeks=1)) for s in starts]
@@ -361,4 +361,4 @@ def _cell(value):
 
 def _local(value) -> str:
     value = as_aware_utc(value)
-    return value.astimezone(AMSTERDAM).strftime("%Y-%m-%d %H:%M") if value else ""
+    return value.astimezone(local_zone()).strftime("%Y-%m-%d %H:%M") if value else ""

@@ -76,13 +76,15 @@ def register_error_pages(app: Flask, method_not_allowed: Mapping[str, Callable[[
     surfaces bring their own format (the app factory passes them), so this module depends on none of them."""
     prefixes = sorted(method_not_allowed, key=len, reverse=True)
     json_handler = app.error_handler_spec.get(None, {}).get(None, {}).get(HTTPException)  # the API's (smorest)
+    # The API's handler may say it words 413 and 429 itself on its paths (problem details under /api/v1).
+    answers_refusals = getattr(json_handler, "answers_refusals", None) or (lambda: False)
 
     def machine_answer(exc: HTTPException):
         if isinstance(exc, MethodNotAllowed):  # refused by routing, so no blueprint handler ran
             prefix = next((p for p in prefixes if request.path.startswith(p)), None)
             if prefix is not None:
                 return method_not_allowed[prefix](exc)  # the surface's own format, with `Allow`
-        if exc.code in (413, 429):
+        if exc.code in (413, 429) and not answers_refusals():
             return refusal_with_reason(exc)  # with the reason (and Retry-After)
         return json_handler(exc) if json_handler is not None else exc
 

@@ -112,6 +112,18 @@ def limit_public_reads(view):
     return limiter.limit(public_ip_size, scope="public-read")(view)
 
 
+def retry_after_only_when_refused(app) -> None:
+    """Flask-Limiter's headers tell every caller its limit, what remains and when it resets; `Retry-After` means
+    "try again then" (RFC 9110), so it goes only on a 429 or 503. Registered before the limiter's own hook, which
+    adds the headers, so that this runs after it (Flask runs a response's hooks in reverse order)."""
+
+    @app.after_request
+    def _retry_after_only_when_refused(response):
+        if response.status_code not in (429, 503):
+            response.headers.pop("Retry-After", None)
+        return response
+
+
 def limit_api_blueprint(blueprint) -> None:
     limiter.limit(api_size, key_func=api_token_key, scope="api")(blueprint)
 

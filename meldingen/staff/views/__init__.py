@@ -29,10 +29,10 @@ def never_cached(response):
 @bp.app_template_filter("localtime")
 def localtime(value) -> str:
     """A stored UTC time as Dutch local time, e.g. 03-05-2026 14:07."""
-    from meldingen.timeutil import AMSTERDAM, as_aware_utc
+    from meldingen.timeutil import as_aware_utc, local_zone
 
     value = as_aware_utc(value)
-    return value.astimezone(AMSTERDAM).strftime("%d-%m-%Y %H:%M") if value else ""
+    return value.astimezone(local_zone()).strftime("%d-%m-%Y %H:%M") if value else ""
 
 
 @bp.app_context_processor

@@ -18,7 +18,7 @@ from meldingen.audit.services import (
 )
 from meldingen.extensions import db
 from meldingen.staff.roles import ROLE_NAMES, action_required
-from meldingen.timeutil import AMSTERDAM, utcnow
+from meldingen.timeutil import local_zone, utcnow
 
 bp = Blueprint("audit", __name__, url_prefix="/staff/admin")
 PAGE_SIZE = 100
@@ -33,7 +33,7 @@ def _filter_from_args(args) -> tuple[AuditFilter, list[str]]:
         value = (args.get(name) or "").strip()
         if value:
             try:
-                day = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=AMSTERDAM)
+                day = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=local_zone())
             except ValueError:
                 errors.append(f"‘{value}’ is geen datum (jjjj-mm-dd).")
                 continue
