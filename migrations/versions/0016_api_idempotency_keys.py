@@ -14,7 +14,7 @@ from meldingen.db import UTCDateTime
 
 # revision identifiers, used by Alembic.
 revision = '0012_api'
-down_revision = '0011'
+down_revision = '0012_crew'
 branch_labels = None
 depends_on = None
 
