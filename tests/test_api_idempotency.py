@@ -153,7 +153,7 @@ def test_two_identical_requests_at_the_same_instant_make_one_report(app, make_st
 def test_a_photo_upload_with_the_same_key_stores_one_photo(client, make_staff):
     from meldingen.media.models import Photo
 
-    _, token = make_staff("agent", "DSP")
+    _, token = make_staff("head", "DSP")  # a role that may add photos
     reference = post(client, token, None).get_json()["reference"]
     headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": "photo-1"}
     image = jpeg_bytes()
@@ -188,7 +188,7 @@ def test_open311_post_with_the_same_key_answers_the_same_request(client, make_st
 def test_a_photo_upload_with_a_nameless_part_beside_the_file_is_fingerprinted_not_a_500(client, make_staff):
     """schemathesis sent a multipart body with a part whose name could not be read (werkzeug gives it the name
     None) beside others and a key: the fingerprint sorted the fields as they came, a TypeError and a 500."""
-    _, token = make_staff("agent", "DSP")
+    _, token = make_staff("head", "DSP")  # a role that may add photos
     reference = post(client, token, None).get_json()["reference"]
     boundary = "9c6f60f1bfbb8fa6b6312fd1dbd8a68d"
     parts = [b'Content-Disposition: form-data; name="a"\r\n\r\ntrue',
