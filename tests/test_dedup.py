@@ -137,10 +137,11 @@ def test_closed_reports_are_not_merge_targets(app):
         merge_reports(make_report("Tegel los", point=offset(AMSTERDAM, 50, 50)), old, actor="head@example.test")
 
 
-def test_reports_older_than_the_window_are_not_candidates(app):
+def test_an_open_report_stays_a_candidate_while_it_is_open_however_old(app):
+    # Issue 24: the match window of an open report lasts while it is open, not a fixed number of days.
     old = make_report("Losse stoeptegel", point=AMSTERDAM, created_at=utcnow() - timedelta(days=100))
     new = make_report("Losse stoeptegel", point=AMSTERDAM)
-    assert old.is_open and new.duplicate_of_id is None
+    assert old.is_open and new.duplicate_of_id == old.id
 
 
 def test_unmerge_restores_the_report_and_its_resident(app, make_staff):
