@@ -207,12 +207,13 @@ def test_reports_of_different_organisations_are_never_merged(app):
 
 def test_less_certain_candidates_are_kept_as_suggestions_with_reasons(app):
     known = make_report("Losse stoeptegel", point=AMSTERDAM)
-    farther = make_report("Stoep verzakt", point=offset(AMSTERDAM, east_m=19))
+    # 40 m on: farther than GPS noise explains for one loose tile (issue 24 widened what it explains).
+    farther = make_report("Stoep verzakt", point=offset(AMSTERDAM, east_m=40))
     assert farther.duplicate_of_id is None
     row = db.session.scalar(select(DuplicateCandidate).where(DuplicateCandidate.report_id == farther.id))
     assert row.candidate_id == known.id and row.state == "suggested"
     assert 0.2 <= row.score < 0.8
-    assert 17 < row.reasons["distance_m"] < 21 and "terms" in row.reasons
+    assert 38 < row.reasons["distance_m"] < 42 and "terms" in row.reasons
 
 
 def test_related_categories_are_candidates_when_configured(app):

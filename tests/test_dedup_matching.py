@@ -27,11 +27,12 @@ def test_the_same_asset_outweighs_distance_and_another_nearest_asset_weighs_by_d
                 "new_text": "lamp kapot", "known_text": "lamp kapot"}
     same, reasons = score_pair(Evidence(distance_m=20, new_asset=("street_light", "1"),
                                         known_asset=("street_light", "1"), **base))
-    # Each asset only the one nearest a GPS point: 2 m apart that says little (issue 24: one full container
-    # 2 m from others was split), 25 m apart it keeps them apart.
-    near, near_reasons = score_pair(Evidence(distance_m=2, new_asset=("street_light", "1"),
+    # Each asset only the one nearest a GPS point: two points 2 m apart, each hardly nearer its own object,
+    # say little (issue 24: one full container reported 2 m from others was split); two points 18 m apart,
+    # each 2 m from its own post and 18 m from the other, keep two neighbouring lights apart.
+    near, near_reasons = score_pair(Evidence(distance_m=2, new_asset=("street_light", "1"), asset_separation_m2=3,
                                              known_asset=("street_light", "2"), **base))
-    far, _ = score_pair(Evidence(distance_m=25, new_asset=("street_light", "1"),
+    far, _ = score_pair(Evidence(distance_m=18, new_asset=("street_light", "1"), asset_separation_m2=320,
                                  known_asset=("street_light", "2"), **base))
     assert same >= 0.8 and near >= 0.8 and far < 0.2
     assert near_reasons["asset"]["same"] is False and near_reasons["terms"]["asset"] > -1

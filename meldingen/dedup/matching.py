@@ -56,12 +56,15 @@ class Weights:
     # Phones place a resident 10–30 m from where they stand: the category's distance is widened by this much
     # before the distance counts against a pair (what tells two nearby objects apart is the typed number, the
     # fraction, the registered object and the words, not a GPS point).
-    gps_slack_m: float = 50.0
+    gps_slack_m: float = 25.0
     same_asset: float = 4.0
-    # Two different registered objects, each the nearest to its report's GPS point: worth this at the
-    # category's distance and beyond, proportionally less closer by (2 m apart, two neighbouring containers'
-    # "nearest" says little: GPS is not that precise).
-    other_asset: float = -2.0
+    # Two different registered objects, at least one only the nearest to its report's GPS point: worth this
+    # when both reports are clearly nearer their own object than the other's (by `asset_separation_m2` in
+    # squared metres: a point 2 m from its post and 18 m from the next), proportionally less when either could
+    # as well be the other's (a point 15 m from one post and 12 m from the next says little; nor do two
+    # containers' "nearest" 2 m apart).
+    other_asset: float = -5.0
+    asset_separation_m2: float = 400.0
     # Named (typed numbers, or objects chosen by typed numbers) and different: never merged, never suggested.
     other_named: float = -20.0
     same_number: float = 5.0
@@ -107,6 +110,9 @@ class Evidence:
     new_fractions: frozenset = frozenset()  # container fractions named ("glass", …); empty: not said
     known_fractions: frozenset = frozenset()
     known_texts: tuple = ()  # the words of the reports merged into the known one
+    # How much nearer each report is to its own object than to the other's (squared metres; the smaller of the
+    # two; None when the objects' places are not known).
+    asset_separation_m2: float | None = None
 
 
 def score_pair(ev: Evidence, weights: Weights = DEFAULT_WEIGHTS) -> tuple[float, dict]:
@@ -169,7 +175,11 @@ def _asset_term(ev: Evidence, weights: Weights, reasons: dict, ratio: float) -> 
         return weights.same_asset
     if ev.new_asset_named and ev.known_asset_named:
         return weights.other_named  # two residents named two different posts
-    # At least one side is only the object nearest a GPS point: that says more the further apart they are.
+    # At least one side is only the object nearest a GPS point: it says as much as that point prefers it.
+    reasons["asset"]["separation_m2"] = (None if ev.asset_separation_m2 is None
+                                         else round(ev.asset_separation_m2))
+    if ev.asset_separation_m2 is not None:
+        return weights.other_asset * min(1.0, max(0.0, ev.asset_separation_m2) / weights.asset_separation_m2)
     return weights.other_asset * min(1.0, ratio) ** 2
 
 

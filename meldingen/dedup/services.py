@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import load_only
@@ -29,6 +29,7 @@ from meldingen.dedup.naming import is_named_asset
 from meldingen.extensions import db
 from meldingen.geo.crs import to_rd
 from meldingen.geo.fractions import fractions_in_text
+from meldingen.geo.models import Asset
 from meldingen.reports.models import DuplicateCandidate, Report, ReportSubscription, Status
 from meldingen.reports.services import add_event, change_status
 from meldingen.reports.statuses import TransitionRefused
@@ -149,6 +150,7 @@ def find_duplicate_candidates(report: Report, limit: int = 10, *, weights: Weigh
     strong = bool(new_numbers or new_asset)
     floor_logit = math.log(floor / (1 - floor)) if 0 < floor < 1 else -30.0
 
+    places = _asset_places(new_asset, groups) if rules.use_assets and new_asset else {}
     scored: list[tuple[float, dict, int, datetime]] = []
     for group in groups:
         row, rows = group.root, group.rows()
@@ -161,6 +163,9 @@ def find_duplicate_candidates(report: Report, limit: int = 10, *, weights: Weigh
             continue
         texts = [r.description for r in rows]
         known_asset, known_named = _group_asset(rows)
+        new_named = is_named_asset(report.description, new_asset)
+        separation = _separation((x, y), (cx, cy), places.get(new_asset), places.get(known_asset),
+                                 new_named, known_named)
         last = max(_naive_utc(r.created_at) for r in rows)
         evidence = Evidence(
             distance_m=distance, limit_m=rules.distance_m, window_days=rules.window_days,
@@ -169,8 +174,7 @@ def find_duplicate_candidates(report: Report, limit: int = 10, *, weights: Weigh
             new_asset=new_asset, known_asset=known_asset,
             new_text=report.description, known_text=row.description, known_texts=tuple(texts[1:]),
             new_numbers=new_numbers, known_numbers=set().union(*(typed_numbers(t) for t in texts)),
-            new_asset_named=is_named_asset(report.description, new_asset),
-            known_asset_named=known_named,
+            new_asset_named=new_named, known_asset_named=known_named, asset_separation_m2=separation,
             new_fractions=new_fractions, known_fractions=_fractions(rules, row.category_id, texts),
         )
         score, reasons = score_pair(evidence, weights)
@@ -187,6 +191,29 @@ def find_duplicate_candidates(report: Report, limit: int = 10, *, weights: Weigh
         select(Report).where(Report.id.in_([item[2] for item in scored])).execution_options(populate_existing=True)
     )}
     return [Candidate(reports[rid], round(score, 4), reasons) for score, reasons, rid, _ in scored if rid in reports]
+
+
+def _asset_places(new_asset: tuple, groups: list[_Group]) -> dict:
+    """RD points of the registered objects of the new report and of the known ones (of the same type)."""
+    ids = {new_asset[1]} | {r.asset_external_id for g in groups for r in g.rows() if r.asset_type == new_asset[0]}
+    rows = db.session.execute(select(Asset.external_id, Asset.lat, Asset.lon).where(
+        Asset.type == new_asset[0], Asset.external_id.in_(sorted(i for i in ids if i)))).all()
+    return {(new_asset[0], r.external_id): to_rd(r.lon, r.lat) for r in rows}
+
+
+def _separation(new_point, known_point, new_place, known_place, new_named: bool, known_named: bool):
+    """How much nearer each side is to its own object than to the other's (squared metres), the smaller of
+    the two; a side that named its object by number is sure of it. None when a place is unknown."""
+    if new_place is None or known_place is None:
+        return None
+
+    def preference(point, own, other):
+        return (math.dist(point, other) ** 2 - math.dist(point, own) ** 2)
+
+    new_pref = math.inf if new_named else preference(new_point, new_place, known_place)
+    known_pref = math.inf if known_named else preference(known_point, known_place, new_place)
+    found = min(new_pref, known_pref)
+    return None if math.isinf(found) else found
 
 
 def _group_asset(rows) -> tuple[tuple | None, bool]:
