@@ -34,6 +34,6 @@ def test_the_same_asset_outweighs_distance_and_another_nearest_asset_weighs_by_d
                                              known_asset=("street_light", "2"), **base))
     far, _ = score_pair(Evidence(distance_m=18, new_asset=("street_light", "1"), asset_separation_m2=320,
                                  known_asset=("street_light", "2"), **base))
-    assert same >= 0.8 and near >= 0.8 and far < 0.2
+    assert same >= 0.8 and near >= 0.8 and far < 0.8  # not merged: at most a suggestion for staff
     assert near_reasons["asset"]["same"] is False and near_reasons["terms"]["asset"] > -1
     assert reasons["asset"]["same"] is True and set(reasons["terms"]) >= {"prior", "distance", "asset", "text"}

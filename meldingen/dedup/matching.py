@@ -7,9 +7,10 @@ score is a probability-like number in 0..1 built from additive log-odds terms; e
 
 from __future__ import annotations
 
+import functools
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from meldingen.dedup.naming import (  # noqa: F401 (typed_numbers and normalise_number: this module's API)
     ASSET_KIND,
@@ -26,7 +27,10 @@ _STOPWORDS = frozenset(
 )
 
 
+@functools.lru_cache(maxsize=8192)
 def _grams(text: str | None) -> dict[str, int]:
+    """The 4-grams of a text's meaningful words (cached: the same known reports are read for every new one
+    nearby; callers only read the answer)."""
     words = [w for w in re.findall(r"[a-zà-ÿ]+", (text or "").lower()) if len(w) > 2 and w not in _STOPWORDS]
     grams: dict[str, int] = {}
     for word in words:
@@ -64,7 +68,7 @@ class Weights:
     # as well be the other's (a point 15 m from one post and 12 m from the next says little; nor do two
     # containers' "nearest" 2 m apart).
     other_asset: float = -5.0
-    asset_separation_m2: float = 400.0
+    asset_separation_m2: float = 250.0
     # Named (typed numbers, or objects chosen by typed numbers) and different: never merged, never suggested.
     other_named: float = -20.0
     same_number: float = 5.0
@@ -103,8 +107,8 @@ class Evidence:
     known_asset: tuple | None = None
     new_text: str = ""
     known_text: str = ""
-    new_numbers: set = field(default_factory=set)
-    known_numbers: set = field(default_factory=set)
+    new_numbers: frozenset | set = frozenset()
+    known_numbers: frozenset | set = frozenset()
     new_asset_named: bool = False  # the object was chosen by the number the resident typed
     known_asset_named: bool = False
     new_fractions: frozenset = frozenset()  # container fractions named ("glass", …); empty: not said

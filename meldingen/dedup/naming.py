@@ -7,6 +7,7 @@ often 10–30 m off. A fraction tells apart containers that stand side by side.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from meldingen.geo.fractions import fractions_in_text
@@ -44,14 +45,15 @@ def normalise_number(value: str) -> str:
     return compact.lstrip("0") or "0"
 
 
-def typed_numbers(text: str | None) -> set[tuple[str, str]]:
+@functools.lru_cache(maxsize=8192)
+def typed_numbers(text: str | None) -> frozenset[tuple[str, str]]:
     """The (kind, number) pairs a resident typed: {("light", "12045")} for "lichtmast 12-045 is kapot"."""
     found = set()
     for keyword, number in _NUMBER_RE.findall(text or ""):
         kind = _KEYWORD_KIND.get(re.sub(r"\s+", " ", keyword.lower()))
         if kind is not None:
             found.add((kind, normalise_number(number)))
-    return found
+    return frozenset(found)
 
 
 def same_number(a: str, b: str) -> bool:
@@ -76,7 +78,7 @@ def number_matches_asset(number: str, asset_id: str | None) -> bool:
     return len(number) >= 2 and number in (tail, last)
 
 
-def numbers_of_kind(numbers: set[tuple[str, str]], asset_type: str | None) -> list[str]:
+def numbers_of_kind(numbers: frozenset[tuple[str, str]], asset_type: str | None) -> list[str]:
     """The typed numbers that could name an object of this asset type."""
     kind = ASSET_KIND.get(asset_type or "")
     return sorted(n for k, n in numbers if k == kind) if kind else []
