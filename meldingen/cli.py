@@ -115,9 +115,12 @@ def import_addresses_command(file):
 @click.option("--delimiter", default=None, help="field separator; default: sniffed from the file (, ; tab |)")
 @click.option("--encoding", default=None, help="default: UTF-8, else Windows-1252 (Dutch Excel)")
 @click.option("--force", is_flag=True, help="import even when no category or routing rule uses this type")
+@click.option("--fraction-column", default=None,
+              help="column with a container's fraction: glass, paper, residual, plastic, textile, organic (Dutch "
+                   "names accepted)")
 @with_appcontext
 def import_assets_command(file, asset_type, id_column, lat_column, lon_column, organisation, delimiter, encoding,
-                          force):
+                          force, fraction_column):
     """Load an asset register from CSV (also as Dutch Excel saves it: ";" and decimal commas, Windows-1252)."""
     from meldingen.geo.imports import ImportFileError, import_assets
     from meldingen.routing.assets import asset_types_in_use
@@ -137,7 +140,7 @@ def import_assets_command(file, asset_type, id_column, lat_column, lon_column, o
     try:
         result = import_assets(file, asset_type, id_column, lat_column, lon_column, organisation,
                                progress=lambda items: _progress(items, "assets"), delimiter=delimiter,
-                               encoding=encoding)
+                               encoding=encoding, fraction_column=fraction_column)
     except ImportFileError as exc:
         raise click.ClickException(str(exc)) from None
     db.session.commit()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+from dataclasses import replace
 
 from flask import current_app
 from sqlalchemy import select
@@ -23,6 +24,8 @@ from sqlalchemy import select
 from meldingen import signals
 from meldingen.classify.services import record_category_correction, suggest_categories
 from meldingen.db import begin_write
+from meldingen.dedup.objects import choose_asset
+from meldingen.dedup.recurrence import link_recurrence
 from meldingen.dedup.services import handle_new_report
 from meldingen.extensions import db
 from meldingen.geo import lookup
@@ -177,14 +180,28 @@ def choose_category(new: NewReport, prepared: Prepared):
     return find_sub_category("overig"), None, False
 
 
-def relevant_asset(place, category) -> dict | None:
-    """The nearest registered object of a type this category is about (a street light for a broken light),
-    or None when the category is not about registered objects."""
-    types = list(category.asset_types or []) if category is not None else []
-    if not types:
-        return None
+def relevant_asset(place, category, text: str | None = None) -> dict | None:
+    """The registered object of a type this category is about (a street light for a broken light): the one
+    whose number the words name, else the nearest of the fraction named, else the nearest; None when the
+    category is not about registered objects or none is near (dedup/objects.py)."""
     x, y = to_rd(place.lon, place.lat)
-    return lookup.nearest_asset_rd(x, y, float(current_app.config["ASSET_MAX_DISTANCE_M"]), types)
+    return choose_asset(x, y, text, category, float(current_app.config["ASSET_MAX_DISTANCE_M"]))
+
+
+def pin_to_named_asset(place: lookup.PlaceInfo, prepared: Prepared) -> tuple[lookup.PlaceInfo, dict | None]:
+    """A typed number named a registered object: the report stands where that object stands, whatever the GPS
+    said. Answers the place of the object and the resident's own point (kept in the history), or the place
+    unchanged and None."""
+    asset = place.asset
+    if not asset or not asset.get("named") or not asset.get("distance_m") or asset.get("lat") is None:
+        return place, None
+    try:
+        pinned = prepared.place(asset["lat"], asset["lon"])
+    except lookup.InvalidPoint:
+        return place, None
+    if pinned.organisation is None:
+        return place, None
+    return replace(pinned, asset=asset), {"lat": place.lat, "lon": place.lon, "asset_distance_m": asset["distance_m"]}
 
 
 def _service_point_code() -> str | None:
@@ -213,8 +230,10 @@ def create_report(new: NewReport, prepared: Prepared | None = None) -> Report:
     if place is not None and new.acting_for is not None and place.organisation not in new.acting_for:
         raise NotActingFor(place.organisation or "")
     category, confidence, confirmed = choose_category(new, prepared)
+    gps = None
     if place is not None:
-        place.asset = relevant_asset(place, category)
+        place.asset = relevant_asset(place, category, new.description)
+        place, gps = pin_to_named_asset(place, prepared)
 
     report = Report(
         description=(new.description or "").strip(),
@@ -250,7 +269,8 @@ def create_report(new: NewReport, prepared: Prepared | None = None) -> Report:
     begin_write(db.session)  # SQLite: one writer at a time from here, so duplicate checks see every report
     insert_report(report)
     add_event(report, "created", actor=new.actor, actor_id=new.actor_id, status="new",
-              note=None, data={"channel": new.channel, "category_confidence": confidence})
+              note=None, data={"channel": new.channel, "category_confidence": confidence,
+                               **({"gps": gps, "pinned_to_asset": report.asset_external_id} if gps else {})})
 
     # Routing and the deadline only read rules, organisations and categories: the report's own changes are
     # written once, before the duplicates check reads other reports, not flushed before each small query.
@@ -269,7 +289,8 @@ def create_report(new: NewReport, prepared: Prepared | None = None) -> Report:
             photo.report_id = report.id
     if new.reporter_id is not None:
         db.session.add(ReportSubscription(report_id=report.id, reporter_id=new.reporter_id, via_report_id=report.id))
-    handle_new_report(report)  # a known problem: merged into it, the resident subscribed to it
+    if handle_new_report(report) is None:  # a known problem: merged into it, the resident subscribed to it
+        link_recurrence(report)  # else perhaps one done before: "opnieuw gemeld, na M-… afgehandeld op …"
     db.session.flush()
     signals.report_created.send(report, new=new)
     return report

@@ -18,7 +18,7 @@ from meldingen import signals
 from meldingen.categories.models import Category
 from meldingen.extensions import db
 from meldingen.geo import imports
-from meldingen.geo.models import Address, Area
+from meldingen.geo.models import Address, Area, Asset
 from meldingen.organisations.models import Department, Organisation
 from meldingen.reports.statuses import install_default_statuses
 from meldingen.routing.models import RoutingRule
@@ -215,10 +215,22 @@ def load_sample_data(sample_dir: Path = SAMPLE_DIR, progress: Callable | None = 
         for line in result.skipped:
             echo(f"  skipped {line}")
     counts["addresses"] = db.session.scalar(select(func.count()).select_from(Address))
+    counts["containers"] = load_example_containers(sample_dir / "assets" / "containers_amsterdam_example.csv", echo)
     # Later pieces (e.g. the classifier's first model) may prepare themselves now the sample data is in.
     signals.sample_data_loaded.send(current_app._get_current_object())
     db.session.flush()
     return counts
+
+
+def load_example_containers(path: Path, echo: Callable[[str], None]) -> int:
+    """The example container register (with fractions), while no container is registered yet."""
+    have = db.session.scalar(select(func.count()).select_from(Asset).where(Asset.type == "container"))
+    if have or not path.exists():
+        return int(have or 0)
+    result = imports.import_assets(path, "container", "containernummer", fraction_column="fractie")
+    for line in result.skipped:
+        echo(f"  skipped {line}")
+    return result.loaded
 
 
 def load_reply_templates() -> None:

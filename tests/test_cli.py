@@ -111,7 +111,7 @@ def test_import_assets_of_a_type_no_category_uses_is_refused_naming_the_types_in
     refused = runner.invoke(args=["import", "assets", str(path), "--type", "lantaarnpaal", "--id-column", "id"])
     assert refused.exit_code != 0
     assert "'lantaarnpaal'" in refused.output and "street_light" in refused.output and "--force" in refused.output
-    assert db.session.scalar(select(func.count()).select_from(Asset)) == 0
+    assert db.session.scalar(select(func.count()).select_from(Asset).where(Asset.type == "lantaarnpaal")) == 0
 
     forced = runner.invoke(args=["import", "assets", str(path), "--type", "lantaarnpaal", "--id-column", "id",
                                  "--force"])

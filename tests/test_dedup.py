@@ -137,10 +137,11 @@ def test_closed_reports_are_not_merge_targets(app):
         merge_reports(make_report("Tegel los", point=offset(AMSTERDAM, 50, 50)), old, actor="head@example.test")
 
 
-def test_reports_older_than_the_window_are_not_candidates(app):
+def test_an_open_report_stays_a_candidate_while_it_is_open_however_old(app):
+    # Issue 24: the match window of an open report lasts while it is open, not a fixed number of days.
     old = make_report("Losse stoeptegel", point=AMSTERDAM, created_at=utcnow() - timedelta(days=100))
     new = make_report("Losse stoeptegel", point=AMSTERDAM)
-    assert old.is_open and new.duplicate_of_id is None
+    assert old.is_open and new.duplicate_of_id == old.id
 
 
 def test_unmerge_restores_the_report_and_its_resident(app, make_staff):
@@ -206,12 +207,13 @@ def test_reports_of_different_organisations_are_never_merged(app):
 
 def test_less_certain_candidates_are_kept_as_suggestions_with_reasons(app):
     known = make_report("Losse stoeptegel", point=AMSTERDAM)
-    farther = make_report("Stoep verzakt", point=offset(AMSTERDAM, east_m=19))
+    # 40 m on: farther than GPS noise explains for one loose tile (issue 24 widened what it explains).
+    farther = make_report("Stoep verzakt", point=offset(AMSTERDAM, east_m=40))
     assert farther.duplicate_of_id is None
     row = db.session.scalar(select(DuplicateCandidate).where(DuplicateCandidate.report_id == farther.id))
     assert row.candidate_id == known.id and row.state == "suggested"
     assert 0.2 <= row.score < 0.8
-    assert 17 < row.reasons["distance_m"] < 21 and "terms" in row.reasons
+    assert 38 < row.reasons["distance_m"] < 42 and "terms" in row.reasons
 
 
 def test_related_categories_are_candidates_when_configured(app):

@@ -6,18 +6,19 @@ from meldingen.extensions import db
 from tests.factories import AMSTERDAM, EMMEN, make_report
 
 FAR = (AMSTERDAM[0], AMSTERDAM[1] + 0.003)  # 200 m on: not found automatically
-NEAR = (AMSTERDAM[0], AMSTERDAM[1] + 19 / 67_900)  # 19 m on: a suggestion, not a merge
+NEAR = (AMSTERDAM[0], AMSTERDAM[1] + 19 / 67_900)  # 19 m on: within GPS error, merged (issue 24)
+FARTHER = (AMSTERDAM[0], AMSTERDAM[1] + 40 / 67_900)  # 40 m on: a suggestion, not a merge
 
 
 def test_candidates_come_with_their_reasons(client, auth, make_staff):
     _, token = make_staff("head")
     known = make_report("Losse stoeptegel", point=AMSTERDAM)
-    new = make_report("Stoep verzakt", point=NEAR)
+    new = make_report("Stoep verzakt", point=FARTHER)
     body = client.get(f"/api/v1/reports/{new.reference}/candidates", headers=auth(token)).json
     assert body["reference"] == new.reference and body["duplicate_of"] is None
     (candidate,) = body["candidates"]
     assert candidate["reference"] == known.reference and 0.2 <= candidate["score"] < 0.8
-    assert 17 < candidate["reasons"]["distance_m"] < 21 and candidate["reasons"]["same_category"] is True
+    assert 38 < candidate["reasons"]["distance_m"] < 42 and candidate["reasons"]["same_category"] is True
 
 
 def test_merge_and_unmerge_by_hand(client, auth, make_staff):
@@ -112,8 +113,14 @@ def test_merging_reports_of_unrelated_categories_37_m_apart_needs_a_reason_which
 
 def test_a_near_pair_of_one_category_merges_without_a_reason(client, auth, make_staff):
     _, token = make_staff("head")
+    from meldingen.pipeline import change_category
+    from meldingen.reports.services import find_sub_category
+
     known = make_report("Losse stoeptegel", point=AMSTERDAM)
-    other = make_report("Stoep verzakt", point=NEAR)
+    # Filed under another category first (so not merged on arrival), then corrected by staff.
+    other = make_report("Stoep verzakt", point=NEAR, category="grofvuil")
+    change_category(other, find_sub_category(known.category.slug), actor="test")
+    db.session.commit()
     preview = client.get(f"/api/v1/reports/{other.reference}/merge?into={known.reference}", headers=auth(token))
     assert preview.json["needs_reason"] is False and preview.json["concerns"] == []
     assert client.post(f"/api/v1/reports/{other.reference}/merge", json={"into": known.reference},

@@ -7,27 +7,17 @@ score is a probability-like number in 0..1 built from additive log-odds terms; e
 
 from __future__ import annotations
 
+import functools
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-# Object words a resident puts before the number painted on the object: "paal 23", "lichtmast 12-045",
-# "container 1234", "boom nr. 8812". A bare "nummer 12" is left alone: that is usually a house number.
-_KINDS = {
-    "light": ("lantaarnpaal", "lantarenpaal", "lichtmast", "lichtpaal", "lantaarn", "lamppost", "lichtpunt",
-              "mastnummer", "paalnummer", "paal", "mast", "lamp"),
-    "container": ("containernummer", "afvalcontainer", "ondergrondse container", "container", "kliko"),
-    "tree": ("boomnummer", "boom"),
-    "bin": ("prullenbak", "afvalbak"),
-}
-_KEYWORD_KIND = {word: kind for kind, words in _KINDS.items() for word in words}
-# The kind of number that names a registered object of a type (asset types as in the asset register).
-ASSET_KIND = {"street_light": "light", "clock": "light", "container": "container", "tree": "tree",
-              "litter_bin": "bin"}
-_NUMBER_RE = re.compile(
-    r"\b(" + "|".join(sorted((re.escape(w) for w in _KEYWORD_KIND), key=len, reverse=True)) + r")"
-    r"\s*(?:nr\.?|nummer|no\.?|#)?\s*[:.]?\s*([a-z]{0,3}\d[\d./-]*[a-z]?)\b",
-    re.IGNORECASE,
+from meldingen.dedup.naming import (  # noqa: F401 (typed_numbers and normalise_number: this module's API)
+    ASSET_KIND,
+    normalise_number,
+    number_matches_asset,
+    same_number,
+    typed_numbers,
 )
 
 _STOPWORDS = frozenset(
@@ -37,34 +27,10 @@ _STOPWORDS = frozenset(
 )
 
 
-def normalise_number(value: str) -> str:
-    """'12-045', '12.045' and '12045' are the same number; so are '0023' and '23'."""
-    compact = re.sub(r"[^0-9a-z]", "", value.lower())
-    return compact.lstrip("0") or "0"
-
-
-def typed_numbers(text: str | None) -> set[tuple[str, str]]:
-    """The (kind, number) pairs a resident typed: {("light", "12045")} for "lichtmast 12-045 is kapot"."""
-    found = set()
-    for keyword, number in _NUMBER_RE.findall(text or ""):
-        found.add((_KEYWORD_KIND[keyword.lower()], normalise_number(number)))
-    return found
-
-
-def number_matches_asset(number: str, asset_id: str | None) -> bool:
-    """A typed number names a registered object when it is its id, or the id's trailing number."""
-    if not asset_id:
-        return False
-    full = normalise_number(asset_id)
-    if number == full:
-        return True
-    digits = re.findall(r"\d+", asset_id)
-    tail = "".join(digits[-2:]).lstrip("0") if len(digits) >= 2 else ""
-    last = digits[-1].lstrip("0") if digits else ""
-    return len(number) >= 2 and number in (tail, last)
-
-
+@functools.lru_cache(maxsize=8192)
 def _grams(text: str | None) -> dict[str, int]:
+    """The 4-grams of a text's meaningful words (cached: the same known reports are read for every new one
+    nearby; callers only read the answer)."""
     words = [w for w in re.findall(r"[a-zà-ÿ]+", (text or "").lower()) if len(w) > 2 and w not in _STOPWORDS]
     grams: dict[str, int] = {}
     for word in words:
@@ -89,17 +55,30 @@ def text_similarity(a: str | None, b: str | None) -> float:
 class Weights:
     """The log-odds terms. Tuned on bench/bench_dedup.py's simulation; see docs/perf/dedup.md."""
 
-    prior: float = 2.0
+    prior: float = 2.5
     distance: float = 6.0  # at distance 0 +distance/2, at the category's distance -distance/2, falling beyond
+    # Phones place a resident 10–30 m from where they stand: the category's distance is widened by this much
+    # before the distance counts against a pair (what tells two nearby objects apart is the typed number, the
+    # fraction, the registered object and the words, not a GPS point).
+    gps_slack_m: float = 25.0
     same_asset: float = 4.0
-    other_asset: float = -6.0
+    # Two different registered objects, at least one only the nearest to its report's GPS point: worth this
+    # when both reports are clearly nearer their own object than the other's (by `asset_separation_m2` in
+    # squared metres: a point 2 m from its post and 18 m from the next), proportionally less when either could
+    # as well be the other's (a point 15 m from one post and 12 m from the next says little; nor do two
+    # containers' "nearest" 2 m apart).
+    other_asset: float = -5.0
+    asset_separation_m2: float = 250.0
+    # Named (typed numbers, or objects chosen by typed numbers) and different: never merged, never suggested.
+    other_named: float = -20.0
     same_number: float = 5.0
-    other_number: float = -5.0
     number_is_asset: float = 4.0
     number_not_asset: float = -3.0
+    same_fraction: float = 1.0
+    other_fraction: float = -20.0  # the glass and the paper container at one spot: two problems
     text: float = 1.0  # times (similarity - text_neutral)
-    text_neutral: float = 0.25
-    time: float = -1.5  # times (age difference / window)
+    text_neutral: float = 0.15
+    time: float = -1.5  # times (days since the known problem was last reported / window)
     related_category: float = -1.0
     # Where the place is weak (both points snapped to one address or object: distance under `snapped_m`, or
     # the same registered object), a related category must also agree in words: below `words_agree` the
@@ -116,20 +95,28 @@ DEFAULT_WEIGHTS = Weights()
 
 @dataclass
 class Evidence:
-    """What is known about one pair: the new report and a known one."""
+    """What is known about one pair: the new report and a known one (with the reports merged into it)."""
 
     distance_m: float
     limit_m: float  # the category's duplicate distance
     window_days: float
-    age_difference_days: float
+    age_difference_days: float  # since the known problem was last reported
     same_category: bool
     use_assets: bool
-    new_asset: tuple[str, str] | None = None  # (type, external id)
-    known_asset: tuple[str, str] | None = None
+    new_asset: tuple | None = None  # (type, external id)
+    known_asset: tuple | None = None
     new_text: str = ""
     known_text: str = ""
-    new_numbers: set = field(default_factory=set)
-    known_numbers: set = field(default_factory=set)
+    new_numbers: frozenset | set = frozenset()
+    known_numbers: frozenset | set = frozenset()
+    new_asset_named: bool = False  # the object was chosen by the number the resident typed
+    known_asset_named: bool = False
+    new_fractions: frozenset = frozenset()  # container fractions named ("glass", …); empty: not said
+    known_fractions: frozenset = frozenset()
+    known_texts: tuple = ()  # the words of the reports merged into the known one
+    # How much nearer each report is to its own object than to the other's (squared metres; the smaller of the
+    # two; None when the objects' places are not known).
+    asset_separation_m2: float | None = None
 
 
 def score_pair(ev: Evidence, weights: Weights = DEFAULT_WEIGHTS) -> tuple[float, dict]:
@@ -137,20 +124,25 @@ def score_pair(ev: Evidence, weights: Weights = DEFAULT_WEIGHTS) -> tuple[float,
     terms: dict[str, float] = {"prior": weights.prior}
     reasons: dict = {"distance_m": round(ev.distance_m, 1), "limit_m": ev.limit_m,
                      "same_category": ev.same_category}
-    ratio = ev.distance_m / ev.limit_m if ev.limit_m > 0 else 1.0
+    ratio = ev.distance_m / (ev.limit_m + weights.gps_slack_m) if ev.limit_m > 0 else 1.0
     terms["distance"] = weights.distance * (0.5 - ratio)
 
-    if ev.use_assets and ev.new_asset and ev.known_asset and ev.new_asset[0] == ev.known_asset[0]:
-        same = ev.new_asset[1] == ev.known_asset[1]
-        reasons["asset"] = {"type": ev.new_asset[0], "new": ev.new_asset[1], "known": ev.known_asset[1],
-                            "same": same}
-        terms["asset"] = weights.same_asset if same else weights.other_asset
+    if ev.new_fractions and ev.known_fractions:
+        same_fraction = bool(ev.new_fractions & ev.known_fractions)
+        reasons["fraction"] = {"new": sorted(ev.new_fractions), "known": sorted(ev.known_fractions),
+                               "same": same_fraction}
+        terms["fraction"] = weights.same_fraction if same_fraction else weights.other_fraction
 
-    number_term = _number_term(ev, weights, reasons)
+    number_term = _number_term(ev, weights, reasons, ratio)
     if number_term:
         terms["number"] = number_term
+    if "typed_number" not in reasons:  # two typed numbers settle which object; else the registered objects
+        asset_term = _asset_term(ev, weights, reasons, ratio)
+        if asset_term:
+            terms["asset"] = asset_term
 
-    similarity = text_similarity(ev.new_text, ev.known_text)
+    similarity = max([text_similarity(ev.new_text, ev.known_text)]
+                     + [text_similarity(ev.new_text, other) for other in ev.known_texts])
     reasons["text_similarity"] = round(similarity, 2)
     terms["text"] = weights.text * (similarity - weights.text_neutral)
 
@@ -176,23 +168,47 @@ def place_is_weak(ev: Evidence, weights: Weights = DEFAULT_WEIGHTS) -> bool:
     return ev.distance_m <= weights.snapped_m or same_asset
 
 
-def _number_term(ev: Evidence, weights: Weights, reasons: dict) -> float:
+def _asset_term(ev: Evidence, weights: Weights, reasons: dict, ratio: float) -> float:
+    """The registered objects of both reports (of one type) against each other."""
+    if not (ev.use_assets and ev.new_asset and ev.known_asset and ev.new_asset[0] == ev.known_asset[0]):
+        return 0.0
+    same = ev.new_asset[1] == ev.known_asset[1]
+    reasons["asset"] = {"type": ev.new_asset[0], "new": ev.new_asset[1], "known": ev.known_asset[1],
+                        "same": same, "named": [ev.new_asset_named, ev.known_asset_named]}
+    if same:
+        return weights.same_asset
+    if ev.new_asset_named and ev.known_asset_named:
+        return weights.other_named  # two residents named two different posts
+    # At least one side is only the object nearest a GPS point: it says as much as that point prefers it.
+    reasons["asset"]["separation_m2"] = (None if ev.asset_separation_m2 is None
+                                         else round(ev.asset_separation_m2))
+    if ev.asset_separation_m2 is not None:
+        return weights.other_asset * min(1.0, max(0.0, ev.asset_separation_m2) / weights.asset_separation_m2)
+    return weights.other_asset * min(1.0, ratio) ** 2
+
+
+def _number_term(ev: Evidence, weights: Weights, reasons: dict, ratio: float) -> float:
     """Typed numbers against each other, and against the other report's registered object."""
     new_kinds = {kind for kind, _ in ev.new_numbers}
     known_kinds = {kind for kind, _ in ev.known_numbers}
     shared = new_kinds & known_kinds
     if shared:
-        same = bool(ev.new_numbers & ev.known_numbers)
-        reasons["typed_number"] = {"new": sorted(n for _, n in ev.new_numbers),
-                                   "known": sorted(n for _, n in ev.known_numbers), "same": same}
-        return weights.same_number if same else weights.other_number
+        new = [n for k, n in ev.new_numbers if k in shared]
+        known = [n for k, n in ev.known_numbers if k in shared]
+        same = any(same_number(a, b) for a in new for b in known)
+        if not same and ev.new_asset_named and ev.known_asset_named and ev.new_asset == ev.known_asset:
+            same = True  # "231" and "12-231" on one registered post
+        reasons["typed_number"] = {"new": sorted(new), "known": sorted(known), "same": same}
+        return weights.same_number if same else weights.other_named
     # One side typed a number, the other side has a registered object: does the number name it?
-    for numbers, asset in ((ev.new_numbers, ev.known_asset), (ev.known_numbers, ev.new_asset)):
+    for numbers, asset, named in ((ev.new_numbers, ev.known_asset, ev.new_asset_named),
+                                  (ev.known_numbers, ev.new_asset, ev.known_asset_named)):
         kind = ASSET_KIND.get(asset[0]) if asset else None
         relevant = [n for k, n in numbers if k == kind]
-        if relevant:
+        if relevant and asset and not named:
             match = any(number_matches_asset(n, asset[1]) for n in relevant)
             reasons["typed_number_vs_asset"] = {"numbers": sorted(relevant), "asset": asset[1],
                                                 "same": match}
-            return weights.number_is_asset if match else weights.number_not_asset
+            # The other side's object is only the one nearest its GPS point: a mismatch counts with distance.
+            return weights.number_is_asset if match else weights.number_not_asset * min(1.0, ratio) ** 2
     return 0.0

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from meldingen.db import RD_SRID
 from meldingen.extensions import db
 from meldingen.geo.crs import rd_point_ewkt, transform_geometry_to_rd
+from meldingen.geo.fractions import normalise_fraction
 from meldingen.geo.lookup import invalidate_area_cache
 from meldingen.geo.models import AREA_LEVELS, Address, Area, Asset
 from meldingen.geo.search import invalidate_address_index
@@ -231,10 +232,13 @@ def import_addresses(path: Path, progress: Progress = _no_progress) -> ImportRes
 
 def import_assets(path: Path, asset_type: str, id_column: str, lat_column: str = "lat", lon_column: str = "lon",
                   organisation_code: str | None = None, progress: Progress = _no_progress, *,
-                  delimiter: str | None = None, encoding: str | None = None) -> ImportResult:
-    """Load an asset register (street lights, containers, trees …) from any CSV with an id and lat/lon."""
+                  delimiter: str | None = None, encoding: str | None = None,
+                  fraction_column: str | None = None) -> ImportResult:
+    """Load an asset register (street lights, containers, trees …) from any CSV with an id and lat/lon; a
+    container's fraction (glass, paper, …; Dutch names accepted) from `fraction_column` when given."""
     header, rows = _read_csv(path, delimiter, encoding)
-    missing = [c for c in (id_column, lat_column, lon_column) if c not in header]
+    wanted = (id_column, lat_column, lon_column) + ((fraction_column,) if fraction_column else ())
+    missing = [c for c in wanted if c not in header]
     if missing:
         raise ImportFileError(f"{path}: missing columns {', '.join(missing)}")
     result = ImportResult()
@@ -245,12 +249,14 @@ def import_assets(path: Path, asset_type: str, id_column: str, lat_column: str =
             if not external_id:
                 raise ValueError(f"missing {id_column}")
             lat, lon = _coordinates(row, lat_column, lon_column)
+            fraction = normalise_fraction(row.get(fraction_column)) if fraction_column else None
         except (TypeError, ValueError) as exc:
             result.skipped.append(f"row {number}: {exc}")
             continue
         asset = result.row_for(existing, external_id, lambda external_id=external_id: Asset(type=asset_type, external_id=external_id))
         asset.organisation_code = organisation_code
-        asset.attributes = {k: v for k, v in row.items() if k not in (id_column, lat_column, lon_column) and k}
+        asset.fraction = fraction
+        asset.attributes = {k: v for k, v in row.items() if k not in wanted and k}
         asset.lat, asset.lon = lat, lon
         asset.geom = rd_point_ewkt(lon, lat)
     db.session.flush()

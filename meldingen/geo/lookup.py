@@ -173,6 +173,38 @@ def nearest_asset_rd(x: float, y: float, max_m: float, asset_types=None) -> dict
     return {"type": row.type, "id": row.external_id, "distance_m": round(float(row.distance), 2)}
 
 
+_ASSETS_NEAR_SQLITE = """
+SELECT t.type, t.external_id, t.fraction, t.lat, t.lon, ST_Distance(t.geom, MakePoint(:x, :y, {srid})) AS distance
+FROM assets AS t
+WHERE t.ROWID IN (SELECT ROWID FROM SpatialIndex WHERE f_table_name = 'assets' AND f_geometry_column = 'geom'
+                  AND search_frame = BuildMbr(:x - :d, :y - :d, :x + :d, :y + :d, {srid})) {extra}
+ORDER BY distance, t.id
+"""
+_ASSETS_NEAR_POSTGIS = """
+SELECT t.type, t.external_id, t.fraction, t.lat, t.lon,
+       ST_Distance(t.geom, ST_SetSRID(ST_MakePoint(:x, :y), {srid})) AS distance
+FROM assets AS t
+WHERE ST_DWithin(t.geom, ST_SetSRID(ST_MakePoint(:x, :y), {srid}), :d) {extra}
+ORDER BY distance, t.id
+"""
+
+
+def assets_near_rd(x: float, y: float, max_m: float, asset_types=None) -> list[dict]:
+    """Every registered object of one of `asset_types` (any type when None) within max_m, nearest first:
+    type, id, fraction, lat, lon, distance_m."""
+    extra, params = "", {}
+    if asset_types:
+        names = [f":type{i}" for i in range(len(asset_types))]
+        extra = f"AND t.type IN ({', '.join(names)})"
+        params = {f"type{i}": value for i, value in enumerate(asset_types)}
+    template = _ASSETS_NEAR_SQLITE if is_sqlite(db.session) else _ASSETS_NEAR_POSTGIS
+    sql = text(template.format(srid=RD_SRID, extra=extra))
+    rows = db.session.execute(sql, {"x": x, "y": y, "d": max_m, **params}).all()
+    return [{"type": r.type, "id": r.external_id, "fraction": r.fraction, "lat": r.lat, "lon": r.lon,
+             "distance_m": round(float(r.distance), 2)}
+            for r in rows if r.distance is not None and r.distance <= max_m]
+
+
 def house_number(number, letter, suffix) -> str | None:
     """The number as written on the door: 40A, 1-H, 12A-2."""
     if number is None:

@@ -64,6 +64,8 @@ class Asset(db.Model):
     type: Mapped[str] = mapped_column(String(50), index=True)
     external_id: Mapped[str] = mapped_column(String(100))
     organisation_code: Mapped[str | None] = mapped_column(String(16))
+    # A container's fraction: glass, paper, residual, plastic, textile, organic (geo/fractions.py); else None.
+    fraction: Mapped[str | None] = mapped_column(String(20))
     attributes: Mapped[dict] = mapped_column(JSON, default=dict)
     lat: Mapped[float] = mapped_column(Float)
     lon: Mapped[float] = mapped_column(Float)

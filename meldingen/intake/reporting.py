@@ -47,6 +47,12 @@ def act_on_conversation(conversation: Conversation, *, reporter: Reporter | None
     if conversation.state == "reported" or not intake.has_content():
         return "nothing"
     location, description = draft.get("location"), intake.description()
+    if location and not description and (draft.get("pending") or {}).get("text"):
+        # "Nog steeds kapot" was answered with "about M-…?", and the place came instead of a yes or no: those
+        # words describe it. The duplicates check joins it to the known report when it is that problem.
+        draft["description"] = [draft.pop("pending")["text"]]
+        draft.pop("awaiting", None)
+        description = intake.description()
     if location and description:
         return make_report(intake, cause, prepared)
     if draft.get("address_failed") and not location:

@@ -17,9 +17,9 @@ REASONS = {"question": "de melder stelt een vraag", "person": "de melder vraagt 
            "stuck": "de melder komt er niet uit", "failed": "de melding kon niet automatisch worden gemaakt"}
 KINDS = {"created": "aangemaakt", "photo": "foto toegevoegd", "routing": "doorgezet", "assign": "toegewezen",
          "merge": "samengevoegd", "unmerge": "weer een eigen melding", "category": "categorie gewijzigd",
-         "note": "notitie", "public_text": "openbare omschrijving gewijzigd"}
+         "note": "notitie", "public_text": "openbare omschrijving gewijzigd", "recurrence": "opnieuw gemeld"}
 # Kinds whose note the system wrote (the line above says it already); other notes are staff's own words.
-SYSTEM_NOTES = frozenset({"routing", "merge", "unmerge"})
+SYSTEM_NOTES = frozenset({"routing", "merge", "unmerge", "recurrence"})
 
 
 def count(n: int, singular: str, plural: str) -> str:
@@ -114,6 +114,8 @@ def history_lines(report) -> dict[int, str]:
             text = f"weer een eigen melding (losgemaakt van {data['from']})"
         elif event.kind == "unmerge" and data.get("duplicate"):
             text = f"{data['duplicate']} is weer een eigen melding"
+        elif event.kind == "recurrence" and event.note:
+            text = event.note[:1].lower() + event.note[1:]  # "opnieuw gemeld, na M-… afgehandeld op …"
         lines[event.id] = text
     return lines
 
