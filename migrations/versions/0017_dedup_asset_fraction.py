@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0012_dedup'
-down_revision = '0011'
+down_revision = '0012_api'
 branch_labels = None
 depends_on = None
 
