@@ -30,6 +30,8 @@ def accepts_what_the_document_allows(ctx, response, case):
         return True
     if response.status_code == 415 and case.operation.path.endswith("/photos"):
         return True
+    if response.status_code == 422 and [e.get("field") for e in response.json().get("errors") or []] == ["cursor"]:
+        return True  # a cursor is opaque: only one the API handed out (a `next` link) can be followed
     return positive_data_acceptance(ctx, response, case)
 
 
@@ -57,7 +59,9 @@ def test_every_operation_keeps_the_contract_under_generated_input(app, make_staf
         def check(case):
             calls[operation.label] = calls.get(operation.label, 0) + 1  # noqa: B023  (hypothesis runs it within this iteration)
             try:
-                case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, checks=CHECKS)
+                # identity: the WSGI transport hands over the body as sent, and would not undo a compression
+                case.call_and_validate(headers={"Authorization": f"Bearer {token}", "Accept-Encoding": "identity"},
+                                       checks=CHECKS)
             finally:
                 db.session.rollback()
 

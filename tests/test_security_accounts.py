@@ -34,7 +34,7 @@ def test_over_the_api_a_crew_cannot_change_a_category_nor_an_agent_a_status(clie
 def test_a_crew_sets_over_the_api_only_the_statuses_of_its_own_buttons(client, make_staff):
     report = make_report()
     _, crew = make_staff("crew", "GM0363", report.department.code)
-    response = client.post(f"/api/v1/reports/{report.reference}/status", json={"status": "refused"},
+    response = client.post(f"/api/v1/reports/{report.reference}/status", json={"status": "cancelled"},
                            headers=bearer(crew))
     assert response.status_code == 403
 

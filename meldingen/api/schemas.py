@@ -77,7 +77,7 @@ class ReportQuerySchema(Schema):
     created_before = BoundedDateTime(default_timezone=None, metadata={"pattern": YEARS_PATTERN})
     hide_duplicates = fields.Boolean(load_default=False)
     updated_after = BoundedDateTime(default_timezone=None, metadata={
-        "description": "only reports changed after this moment (ISO 8601 with zone)"})
+        "description": "only reports changed after this moment (ISO 8601 with zone)", "pattern": YEARS_PATTERN})
     sort = fields.String(load_default="created_at", validate=validate.OneOf(["created_at", "updated_at"]), metadata={
         "description": "created_at: newest first, by page; updated_at: oldest change first, by cursor (`next`)"})
     cursor = fields.String(validate=validate.Length(max=200), metadata={
@@ -95,8 +95,7 @@ class ReportQuerySchema(Schema):
         if "cursor" in data:
             from meldingen.api.changes import decode_cursor
 
-            if data.get("sort") != "updated_at":
-                raise ValidationError("a cursor pages sort=updated_at only", "cursor")
+            data["sort"] = "updated_at"  # a cursor pages by change, whatever else `sort` said
             data["cursor"] = decode_cursor(data["cursor"])
 
 
