@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 
-from meldingen.db import RD_SRID, is_sqlite
 from meldingen.dedup import services
 from meldingen.dedup.matching import Evidence, score_pair, typed_numbers
 from meldingen.dedup.naming import is_named_asset
@@ -82,18 +81,4 @@ def _nearby_closed_reports(report: Report, x: float, y: float, radius: float, ru
                Report.closed_at >= created - timedelta(days=RECURRENCE_DAYS),
                Report.category_id.in_(sorted(rules.category_ids)), Report.lat.is_not(None))
     )
-    if report.id is not None:
-        query = query.where(Report.id != report.id)
-    if report.organisation_id is not None:
-        query = query.where(Report.organisation_id == report.organisation_id)
-    box = {"minx": x - radius, "miny": y - radius, "maxx": x + radius, "maxy": y + radius}
-    if is_sqlite(db.session):
-        query = query.where(text(
-            "reports.ROWID IN (SELECT ROWID FROM SpatialIndex WHERE f_table_name = 'reports' "
-            f"AND f_geometry_column = 'geom' AND search_frame = BuildMbr(:minx, :miny, :maxx, :maxy, {RD_SRID}))"
-        ).bindparams(**box))
-    else:
-        query = query.where(text(
-            f"reports.geom && ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, {RD_SRID})"
-        ).bindparams(**box))
-    return db.session.execute(query).all()
+    return db.session.execute(services.others_in_box(query, report, x, y, radius)).all()

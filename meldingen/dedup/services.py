@@ -276,21 +276,25 @@ def _nearby_open_reports(report: Report, x: float, y: float, radius: float, rule
                Report.category_id.in_(sorted(rules.category_ids)),
                Report.lat.is_not(None))
     )
+    return db.session.execute(others_in_box(query, report, x, y, radius)).all()
+
+
+def others_in_box(query, report: Report, x: float, y: float, radius: float):
+    """`query` narrowed to the other reports of the report's organisation whose point lies in the square of
+    `radius` around (x, y) in RD, through the spatial index (SpatialIndex on SpatiaLite, GiST on PostGIS)."""
     if report.id is not None:
         query = query.where(Report.id != report.id)
     if report.organisation_id is not None:
         query = query.where(Report.organisation_id == report.organisation_id)
     box = {"minx": x - radius, "miny": y - radius, "maxx": x + radius, "maxy": y + radius}
     if is_sqlite(db.session):
-        query = query.where(text(
+        return query.where(text(
             "reports.ROWID IN (SELECT ROWID FROM SpatialIndex WHERE f_table_name = 'reports' "
             f"AND f_geometry_column = 'geom' AND search_frame = BuildMbr(:minx, :miny, :maxx, :maxy, {RD_SRID}))"
         ).bindparams(**box))
-    else:
-        query = query.where(text(
-            f"reports.geom && ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, {RD_SRID})"
-        ).bindparams(**box))
-    return db.session.execute(query).all()
+    return query.where(text(
+        f"reports.geom && ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, {RD_SRID})"
+    ).bindparams(**box))
 
 
 # --- the new-report path -----------------------------------------------------------------------------------
